@@ -1,0 +1,75 @@
+"""Shared fixtures. Every test gets an in-memory keyring: CI machines have no D-Bus, and no test may touch the
+developer's real keyring. The one real Secret Service test is marked `keyring_real` and run by .ci/run."""
+
+from __future__ import annotations
+
+import keyring
+import pytest
+from keyring.backend import KeyringBackend
+
+from core.sim.app import Simulator
+from core.sim.config import SimConfig
+from core.sim.server import SimServer
+
+
+class MemoryKeyring(KeyringBackend):
+    priority = 1  # type: ignore[assignment]
+
+    def __init__(self):
+        super().__init__()
+        self.store: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service, username):
+        return self.store.get((service, username))
+
+    def set_password(self, service, username, password):
+        self.store[(service, username)] = password
+
+    def delete_password(self, service, username):
+        from keyring.errors import PasswordDeleteError
+
+        if self.store.pop((service, username), None) is None:
+            raise PasswordDeleteError("not found")
+
+
+@pytest.fixture(autouse=True)
+def memory_keyring(request):
+    if request.node.get_closest_marker("keyring_real"):
+        yield None
+        return
+    previous = keyring.get_keyring()
+    kr = MemoryKeyring()
+    keyring.set_keyring(kr)
+    yield kr
+    keyring.set_keyring(previous)
+
+
+@pytest.fixture(autouse=True)
+def isolated_dirs(tmp_path, monkeypatch):
+    """Config and data go to the test's own folders, never the developer's."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    for var in ("CUTOVER_ZUORA_CLIENT_ID", "CUTOVER_ZUORA_CLIENT_SECRET", "CUTOVER_NETSUITE_CONSUMER_KEY",
+                "CUTOVER_NETSUITE_CONSUMER_SECRET", "CUTOVER_NETSUITE_TOKEN_ID", "CUTOVER_NETSUITE_TOKEN_SECRET"):
+        monkeypatch.delenv(var, raising=False)
+
+
+def make_sim(tmp_path, **overrides) -> Simulator:
+    overrides.setdefault("scale", 200)
+    return Simulator(SimConfig(**overrides), data_dir=tmp_path / "sim")
+
+
+@pytest.fixture
+def sim(tmp_path):
+    """A small seeded tenant, in process (no socket)."""
+    s = make_sim(tmp_path)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def sim_server(sim):
+    """The same tenant served over real loopback HTTP."""
+    with SimServer(sim) as srv:
+        yield srv
