@@ -1,0 +1,60 @@
+"""NetSuite's `o:errorDetails` error bodies turned into the tool's typed errors (apis.md B6).
+
+Only the vendor's `detail` and `o:errorCode` reach the message: never a request header, so never a credential.
+"""
+
+from __future__ import annotations
+
+import httpx
+
+from core.errors import ApiError, AuthError, NotFound, RateLimited
+
+SYSTEM = "NetSuite"
+CONCURRENCY_LIMIT_EXCEEDED = "CONCURRENCY_LIMIT_EXCEEDED"
+
+AUTH_HINT = ("check the token-based auth credentials (consumer key and secret, token id and secret) and the "
+             "account id, which is also the realm: a sandbox is 1234567_SB1, not 1234567")
+FORBIDDEN_HINT = "the integration role lacks a permission: check the role's REST web services and record access"
+RATE_HINT = "NetSuite's concurrency limit is shared by every integration on the account; lower max_concurrency"
+
+
+def _first_detail(response: httpx.Response) -> tuple[str | None, str]:
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        details = body.get("o:errorDetails") or []
+        if details and isinstance(details[0], dict):
+            first = details[0]
+            return first.get("o:errorCode"), str(first.get("detail") or body.get("title") or "")
+        if body.get("title"):
+            return None, str(body["title"])
+    return None, f"HTTP {response.status_code} {response.reason_phrase}".strip()
+
+
+def api_error(response: httpx.Response) -> ApiError:
+    """The typed error for a NetSuite error response."""
+    code, message = _first_detail(response)
+    status = response.status_code
+    kw = {"status": status, "system": SYSTEM}
+    if status == 401:
+        return AuthError(code or "INVALID_LOGIN", message, None, hint=AUTH_HINT, **kw)
+    if status == 403:
+        return ApiError(code, message, None, hint=FORBIDDEN_HINT, **kw)
+    if status == 404:
+        return NotFound(code, message, None, **kw)
+    if status == 429:
+        return RateLimited(code or CONCURRENCY_LIMIT_EXCEEDED, message, None, hint=RATE_HINT, **kw)
+    return ApiError(code, message, None, **kw)
+
+
+def transport_error(exc: httpx.TransportError, host: str) -> ApiError:
+    """No answer at all: a timeout, a refused or dropped connection, or a TLS failure."""
+    kind = "timed out" if isinstance(exc, httpx.TimeoutException) else "failed"
+    reason = type(exc).__name__
+    if "CERTIFICATE_VERIFY_FAILED" in str(exc):
+        return ApiError("TLS", f"the TLS certificate of {host} could not be verified", None, system=SYSTEM,
+                        hint="check the NetSuite base URL; certificate checks stay on for real accounts")
+    return ApiError(reason, f"the request to {host} {kind}", None, system=SYSTEM,
+                    hint="check the network and the NetSuite base URL, then try again")

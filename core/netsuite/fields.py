@@ -1,0 +1,80 @@
+"""Finding the connector's custom fields in a NetSuite account (apis.md B7, runbook R3.3).
+
+The docs give labels, not script ids, and accounts differ (the Zuora Sync Updates id is undocumented). So the tool
+lists the account's Zuora fields and proposes which profile key each one is, by label first and by the script-id
+pattern second; the consultant confirms the mapping, which then lives in the profile.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# Profile key -> the field's label in the connector bundle (runbook R3.2).
+PROFILE_FIELD_LABELS: dict[str, str] = {
+    "zuora_id": "Zuora ID",
+    "zuora_integration_status": "Zuora Integration Status",
+    "zuora_type": "Zuora Type",
+    "zuora_origin": "Zuora Origin",
+    "zuora_sync_date": "Zuora Sync Date",
+    "zuora_reference_number": "Zuora Reference Number",
+    "zuora_customer_id_payment": "Zuora Customer ID (Payment)",
+    "zuora_sync_updates": "Zuora Sync Updates",
+}
+
+# Oracle's LIKE is case-sensitive, hence UPPER/LOWER; `_` in a LIKE pattern matches any one character.
+DISCOVERY_QUERY = (
+    "SELECT scriptid, name, fieldtype FROM customfield "
+    "WHERE UPPER(scriptid) LIKE 'CUSTBODY%ZUORA%' OR LOWER(name) LIKE 'zuora%' ORDER BY scriptid"
+)
+
+_BODY_PREFIX = "custbody"
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
+_BY_LABEL = {_squash(label): key for key, label in PROFILE_FIELD_LABELS.items()}
+
+
+@dataclass(frozen=True)
+class CandidateField:
+    script_id: str  # lower case, as transaction columns and the record API name it
+    label: str
+    field_type: str | None
+    profile_key: str | None  # the profile key it most likely is; None when nothing fits
+    matched_by: str | None  # "label" | "script id" | None
+
+    @property
+    def is_transaction_body(self) -> bool:
+        return self.script_id.startswith(_BODY_PREFIX)
+
+
+def guess_profile_key(script_id: str, label: str) -> tuple[str | None, str | None]:
+    """(profile key, how it was matched) for one transaction body field; (None, None) otherwise."""
+    sid = script_id.lower()
+    if not sid.startswith(_BODY_PREFIX):
+        return None, None  # entity, item and line fields share labels such as "Zuora ID" but are not profile keys
+    if key := _BY_LABEL.get(_squash(label)):
+        return key, "label"
+    if key := _BY_LABEL.get(_squash(sid.removeprefix(_BODY_PREFIX))):
+        return key, "script id"
+    return None, None
+
+
+def candidate(item: dict) -> CandidateField:
+    """A CandidateField from one `customfield` row."""
+    script_id = str(item.get("scriptid", "")).lower()
+    label = str(item.get("name") or "")
+    key, how = guess_profile_key(script_id, label)
+    return CandidateField(script_id, label, item.get("fieldtype"), key, how)
+
+
+def proposed_mapping(candidates: list[CandidateField]) -> dict[str, str]:
+    """Profile key -> script id, for the keys exactly one candidate claims; ambiguous keys are left to a person."""
+    claims: dict[str, list[str]] = {}
+    for c in candidates:
+        if c.profile_key:
+            claims.setdefault(c.profile_key, []).append(c.script_id)
+    return {key: ids[0] for key, ids in claims.items() if len(ids) == 1}
