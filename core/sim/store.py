@@ -59,7 +59,7 @@ class Store:
                 self.conn.execute(f"CREATE TABLE IF NOT EXISTS main.{obj.table} ({cols})")
             for table, cols in NS_TABLES.items():
                 spec = ", ".join(f"{c} {t}" for c, t in cols)
-                self.conn.execute(f"CREATE TABLE IF NOT EXISTS ns.{table} ({spec})")
+                self.conn.execute(f"CREATE TABLE IF NOT EXISTS ns.\"{table}\" ({spec})")  # transaction is a keyword
             for table, spec in SIM_TABLES.items():
                 self.conn.execute(f"CREATE TABLE IF NOT EXISTS main.{table} ({spec})")
 
