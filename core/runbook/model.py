@@ -1,0 +1,277 @@
+"""The runbook's vocabulary: phases, kinds, statuses, steps, checks and their results. No I/O here.
+
+A TUI renders any phase from these objects alone:
+
+- `RUNBOOK` (core.runbook.phases) is the ordered tuple of every `Step`; `find_step("V1")` resolves ids and aliases,
+  `select_steps(["C", "E1"])` expands phases and ids.
+- A `Step` says what to show: `id`, `phase`, `title`, `kind` (+ `also` for mixed steps such as "AUTO query; HUMAN
+  sync trigger"), `why`, `doc_url`, numbered `instructions` (HUMAN part), a `ticket` template (TICKET part), the
+  `action` id when the tool can fix it (plan -> dry run -> confirm -> apply -> verify), the run variables it
+  `needs`, and the steps that `gates` it (e.g. H1 is refused until E1 passes).
+- A `CheckResult` is one run of a step's check: `status`, `count`, one-line `summary`, `sample` rows (<= 20 dicts
+  with ids and numbers), per-part counts in `details`, the `query` text used, `checked_at` and `error`.
+- A `StepState` (engine.Runbook.state(step_id)) folds the latest result, the person's confirmation and the ticket
+  number into the status to draw, and says what blocks the step (`missing` variables, `blocked_by` gates).
+- `ApplyProgress` is what a progress bar needs during an apply (done/total, rate, ETA, failures); a
+  `PlanSummary` is the dry run's headline (records, write calls, estimate at the tenant's limit).
+- Run variables (freeze_ts, cutover dates, ids, decisions) are `core.runbook.variables.RunVariables`.
+
+Statuses are strings so they go straight to JSON: "pass", "fail", "needs-action", "error", "not-run".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import Enum, StrEnum
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from core.runbook.checks import QueryContext
+
+System = Literal["zuora", "netsuite", "journal"]
+
+
+class Phase(Enum):
+    """The nine phases, in order. `label` is the short sidebar name, `title` the phase screen's heading."""
+
+    A = ("Discovery", "Discovery")
+    B = ("Readiness", "IS readiness checklist")
+    C = ("Freeze", "Connector readiness and freeze")
+    D = ("Migration", "IS data migration")
+    E = ("Data fixes", "Post-migration data fixes")
+    F = ("Connector", "Connector re-provisioning")
+    G = ("Payments", "NetSuite payments post-upgrade")
+    H = ("Go-live", "Go-live and verification")
+    I = ("Clean-up", "Clean-up")  # noqa: E741  (the runbook's own letter)
+
+    def __init__(self, label: str, title: str):
+        self.label = label
+        self.title = title
+
+    @property
+    def letter(self) -> str:
+        return self.name
+
+
+class Kind(StrEnum):
+    AUTO = "AUTO"  # the tool runs the query or call and shows the result
+    VERIFY = "VERIFY"  # a person acts in a UI; the tool checks the result by API
+    HUMAN = "HUMAN"  # instructions plus a recorded confirmation
+    TICKET = "TICKET"  # a drafted Support ticket plus the recorded ticket number
+
+
+class Status(StrEnum):
+    PASS = "pass"
+    FAIL = "fail"
+    NEEDS_ACTION = "needs-action"
+    ERROR = "error"
+    NOT_RUN = "not-run"
+
+    @property
+    def glyph(self) -> str:
+        return _GLYPHS[self]
+
+
+_GLYPHS = {Status.PASS: "✓", Status.FAIL: "✗", Status.NEEDS_ACTION: "!", Status.ERROR: "⚠", Status.NOT_RUN: "○"}
+
+
+def utc_now() -> str:
+    """The journal's and the results' timestamp format: ISO 8601 UTC, second precision, sortable as text."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# ---- checks ---------------------------------------------------------------------------------------------------
+Where = str | Callable[["QueryContext"], str]
+
+
+@dataclass(frozen=True)
+class Part:
+    """One counted condition of a check: `SELECT count(*) FROM {source} WHERE {where}` plus a sample.
+
+    `where` may be a callable of the QueryContext, which fills in run variables (cutover dates, freeze_ts) and the
+    profile's NetSuite script ids. `role="info"` parts are counted and shown but never fail the step (baselines).
+    `invoice_settlement=True` parts only run once IS is on (CreditMemo tables exist only then), False only before.
+    """
+
+    label: str  # a noun phrase for the summary: "IIAs not yet in NetSuite"
+    system: System
+    source: str  # FROM clause, e.g. "invoice i JOIN account a ON a.id = i.accountid"
+    where: Where
+    columns: str  # the sample's columns: ids, numbers, amounts, statuses
+    order: str = "1"
+    role: Literal["problem", "info"] = "problem"
+    invoice_settlement: bool | None = None
+    # Cross-system parts (H2): Zuora SQL whose `id` column feeds the NetSuite query's `{ids}` list, in chunks.
+    ids_from: Where | None = None
+
+
+Rule = Callable[[Mapping[str, int], "QueryContext"], tuple["Status", str] | None]
+
+
+@dataclass(frozen=True)
+class Check:
+    """A declarative check. The engine counts each part server-side (Data Query count(*), SuiteQL COUNT), fetches
+    a sample of at most 20 rows only from parts that found something, and applies the pass rule:
+    by default pass when every problem part counts 0, else `fail_status`. `rule` replaces that for comparisons
+    (D2 against the C2 baseline); `probe` replaces the queries altogether for API probes (A1, F1, I2)."""
+
+    ok: str  # the summary when it passes: "Every IIA is in NetSuite"
+    parts: tuple[Part, ...] = ()
+    fail_status: Status = Status.FAIL
+    rule: Rule | None = None
+    probe: str | None = None  # name of a probe in core.runbook.probes
+    headline: str | None = None  # the part whose count is the step's count (default: sum of problem parts)
+
+
+# ---- steps ----------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TicketTemplate:
+    """Support ticket text. `{name}` is a run variable (`{old_cutover_dates.invoice}` works), `{r[C2].count}`,
+    `{r[C2].summary}`, `{r[C2].line}` read the latest check result of a step, `{profile}` the profile name."""
+
+    subject: str
+    body: str
+    variable: str | None = None  # the run variable that mirrors the ticket number (B1 -> b1_ticket)
+
+
+@dataclass(frozen=True)
+class Step:
+    id: str  # "A1", "B2/V1", "F3a": the runbook's own ids
+    phase: Phase
+    title: str
+    kind: Kind
+    why: str
+    doc_url: str
+    also: Kind | None = None  # the secondary part of a mixed step
+    check: Check | None = None
+    instructions: tuple[str, ...] = ()  # numbered steps for the person; `{name}` fills in run variables
+    ticket: TicketTemplate | None = None
+    action: str | None = None  # id of the fix in core.runbook.actions ("E1", "E2", "G2")
+    confirm: bool = False  # passing also needs a person's recorded confirmation
+    needs: tuple[str, ...] = ()  # run variables that must be set before it can pass or be confirmed
+    gates: tuple[str, ...] = ()  # steps that must pass before this one may be confirmed or applied
+    paths: tuple[str, ...] = ()  # provisioning paths (A3) it applies to; empty = always
+    parent: str | None = None  # "B2" for the V rows
+    aliases: tuple[str, ...] = ()  # "V1" for "B2/V1"
+    children: tuple[str, ...] = ()  # B2 -> its V rows; a parent's status is the worst of its children
+
+    @property
+    def kinds(self) -> str:
+        """"AUTO", or "AUTO + HUMAN" for a mixed step."""
+        return f"{self.kind} + {self.also}" if self.also else str(self.kind)
+
+    def applies_to(self, provisioning_path: str | None) -> bool:
+        return not self.paths or provisioning_path is None or provisioning_path in self.paths
+
+
+# ---- results --------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CheckResult:
+    step_id: str
+    status: Status
+    count: int | None
+    summary: str
+    sample: tuple[dict[str, Any], ...] = ()
+    query: str = ""
+    checked_at: str = field(default_factory=utc_now)
+    error: str | None = None
+    details: dict[str, int] = field(default_factory=dict)  # per-part counts, by part label
+
+    @property
+    def line(self) -> str:
+        """One line for tickets and reports: "C2 fail: 17 negative invoices not yet in NetSuite (2026-…Z)"."""
+        return f"{self.step_id} {self.status}: {self.summary} (checked {self.checked_at})"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.step_id, "status": str(self.status), "count": self.count, "summary": self.summary,
+                "checked_at": self.checked_at, "error": self.error, "details": dict(self.details),
+                "sample": [dict(r) for r in self.sample], "query": self.query}
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    step_id: str
+    who: str
+    at: str
+    note: str
+
+
+@dataclass(frozen=True)
+class TicketRecord:
+    step_id: str
+    number: str
+    who: str
+    at: str
+
+
+@dataclass(frozen=True)
+class StepState:
+    """What the checklist draws for one step right now."""
+
+    step: Step
+    status: Status
+    summary: str
+    result: CheckResult | None = None
+    confirmation: Confirmation | None = None
+    ticket: TicketRecord | None = None
+    missing: tuple[str, ...] = ()  # run variables still to record
+    blocked_by: tuple[str, ...] = ()  # gate steps not yet passing
+    applicable: bool = True  # False when A3's path makes it irrelevant (F3a/F3b/F3c)
+
+    def to_dict(self) -> dict[str, Any]:
+        base = self.result.to_dict() if self.result else {
+            "id": self.step.id, "count": None, "checked_at": None, "error": None, "details": {}, "sample": [],
+            "query": ""}
+        base.update(id=self.step.id, phase=self.step.phase.letter, kind=self.step.kinds, title=self.step.title,
+                    status=str(self.status), summary=self.summary, missing=list(self.missing),
+                    blocked_by=list(self.blocked_by), applicable=self.applicable,
+                    confirmed_by=self.confirmation.who if self.confirmation else None,
+                    confirmed_at=self.confirmation.at if self.confirmation else None,
+                    ticket=self.ticket.number if self.ticket else None)
+        return base
+
+
+# ---- plan and apply ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PlanSummary:
+    """A stored plan: the exact records live in the journal (stream them with Journal.iter_plan_items)."""
+
+    plan_id: int
+    step_id: str
+    system: System
+    object: str  # "CreditMemo", "customerPayment"
+    field: str  # "transferredToAccounting", or the NetSuite script id
+    new_value: str
+    total: int
+    calls: int  # write calls the apply will make
+    estimate_s: float  # at the tenant's concurrency limit
+    limit: int  # that limit
+    created_at: str
+    status: str  # planned | applying | done | cancelled | failed
+    counts: dict[str, int] = field(default_factory=dict)  # item status -> count
+
+    @property
+    def remaining(self) -> int:
+        return self.counts.get("pending", 0) + self.counts.get("sent", 0) + self.counts.get("failed", 0)
+
+
+@dataclass(frozen=True)
+class ApplyProgress:
+    done: int  # items confirmed this plan (including earlier runs)
+    total: int
+    failed: int
+    rate_per_s: float
+    eta_s: float | None
+
+
+@dataclass(frozen=True)
+class ApplyOutcome:
+    plan: PlanSummary
+    written: int  # write calls' successful items in this run
+    failed: int
+    already_set: int  # found already at the new value when resuming
+    cancelled: bool
+    write_calls: int
+    recheck: CheckResult | None
