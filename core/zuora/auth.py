@@ -1,0 +1,72 @@
+"""OAuth 2.0 client credentials for Zuora (apis.md A2): one cached token, renewed before it expires.
+
+Concurrent callers share one renewal (Zuora rate-limits the token endpoint by IP, so never mint a token each).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from pydantic import SecretStr
+
+from core.errors import AuthError
+from core.zuora.errors import SYSTEM
+
+RENEW_EARLY_S = 300.0  # the Zuora tutorial's margin
+
+
+def renewal_margin(expires_in: float) -> float:
+    """Renew 300 s before expiry, or a tenth of the lifetime when tokens live less than 50 minutes."""
+    return min(RENEW_EARLY_S, expires_in / 10)
+
+
+class TokenProvider:
+    """Holds the current bearer token. `fetch` posts to /oauth/token and returns the parsed answer."""
+
+    def __init__(self, fetch: Callable[[], Awaitable[dict[str, Any]]], *, clock: Callable[[], float] = time.monotonic):
+        self._fetch = fetch
+        self._clock = clock
+        self._token: SecretStr | None = None
+        self._renew_at = 0.0
+        self._lock: asyncio.Lock | None = None
+        self.renewals = 0
+
+    def __repr__(self) -> str:
+        return f"TokenProvider(renewals={self.renewals})"
+
+    def _fresh(self) -> str | None:
+        if self._token is not None and self._clock() < self._renew_at:
+            return self._token.get_secret_value()
+        return None
+
+    async def get(self) -> str:
+        token = self._fresh()
+        if token is not None:
+            return token
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        async with self._lock:
+            token = self._fresh()  # another caller may have renewed while this one waited
+            if token is not None:
+                return token
+            started = self._clock()
+            answer = await self._fetch()
+            value = answer.get("access_token")
+            if not isinstance(value, str) or not value:
+                raise AuthError(None, "the token endpoint answered without an access_token", system=SYSTEM)
+            try:
+                expires_in = float(answer.get("expires_in", 3599))
+            except (TypeError, ValueError):
+                expires_in = 3599.0
+            self._token = SecretStr(value)
+            self._renew_at = started + expires_in - renewal_margin(expires_in)
+            self.renewals += 1
+            return value
+
+    def invalidate(self, token: str) -> None:
+        """Zuora refused `token`: the next get() renews, unless someone already replaced it."""
+        if self._token is not None and self._token.get_secret_value() == token:
+            self._renew_at = 0.0

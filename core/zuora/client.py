@@ -1,0 +1,253 @@
+"""The Zuora client: one keep-alive connection pool, OAuth, retries, adaptive concurrency and error mapping.
+
+Every Zuora call of the tool goes through `ZuoraClient.call`. The operations live in small modules by subject
+(queries, dataquery, memos, describe); this class is their one front door.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import itertools
+import re
+import time
+import uuid
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+from pydantic import SecretStr
+
+from core.errors import AuthError, ConfigError
+from core.zuora import dataquery, describe, memos, queries
+from core.zuora.auth import TokenProvider
+from core.zuora.concurrency import AdaptiveLimiter
+from core.zuora.describe import DescribedField
+from core.zuora.environments import resolve_zuora_base_url
+from core.zuora.errors import SYSTEM, Failure, Unanswered, read_failure, to_error
+from core.zuora.memos import BulkItemResult, BulkSummary
+from core.zuora.retry import TokenRejected, with_retries
+
+DEFAULT_ZUORA_VERSION = "2025-08-12"  # errors carry their real HTTP status from 2024-05-20 on
+_TRACK_FORBIDDEN = re.compile(r"[:;\"'\s]|[^\x21-\x7e]")
+_LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1", "[::1]"}
+
+
+def _retry_after(headers: httpx.Headers) -> float | None:
+    value = headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        try:
+            return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+        except (TypeError, ValueError):
+            return None
+
+
+def _body(response: httpx.Response) -> Any:
+    """JSON when it parses, else the text (describe answers XML; proxies answer HTML)."""
+    content = response.content
+    if content[:1] in (b"{", b"[") or "json" in response.headers.get("content-type", ""):
+        try:
+            return response.json()
+        except ValueError:
+            pass
+    return response.text
+
+
+class ZuoraClient:
+    """`async with ZuoraClient(base_url, client_id, client_secret) as zuora:` then call the operations."""
+
+    def __init__(self, base_url: str, client_id: str, client_secret: SecretStr | str, *,
+                 timeout: float = 60.0, max_concurrency: int = 40, track_id: str | None = None,
+                 verify: bool = True, retry_attempts: int = 8, on_request: Callable | None = None,
+                 object_query_concurrency: int = 80, data_query_concurrency: int = 5,
+                 zuora_version: str | None = DEFAULT_ZUORA_VERSION, memo_path: str = "credit-memos",
+                 backoff_base: float = 0.5, backoff_cap: float = 30.0,
+                 transport: httpx.AsyncBaseTransport | None = None):
+        self.base_url = resolve_zuora_base_url(None, base_url)
+        host = urlsplit(self.base_url).hostname or ""
+        if not verify and host not in _LOOPBACK_HOSTS:
+            raise ConfigError(f"TLS verification cannot be turned off for {host}",
+                              hint="it may be off only for a local simulator on 127.0.0.1")
+        if not client_id or not client_id.strip():
+            raise ConfigError("the Zuora OAuth client id is empty", hint="set the profile's Zuora client id")
+        if max_concurrency < 1 or retry_attempts < 1:
+            raise ConfigError("max_concurrency and retry_attempts must be at least 1")
+        if memo_path not in ("credit-memos", "creditmemos"):
+            raise ConfigError(f"unknown credit memo path {memo_path!r}", hint="use credit-memos or creditmemos")
+        self._client_id = client_id.strip()
+        self._client_secret = client_secret if isinstance(client_secret, SecretStr) else SecretStr(client_secret)
+        self._run_id = self._check_track_id(track_id) if track_id else f"cutover-{uuid.uuid4().hex[:12]}"
+        self._calls = itertools.count(1)
+        self.timeout = timeout
+        self.max_concurrency = max_concurrency
+        self.retry_attempts = retry_attempts
+        self.backoff_base = backoff_base
+        self.backoff_cap = backoff_cap
+        self.zuora_version = zuora_version
+        self.memo_path = memo_path
+        self._on_request = on_request
+        self.limiter = AdaptiveLimiter(max_concurrency)
+        self.object_query_limiter = AdaptiveLimiter(object_query_concurrency)
+        self.data_query_slots = asyncio.Semaphore(data_query_concurrency)
+        self._tokens = TokenProvider(self._fetch_token)
+        # One pool for the whole run: keep-alive connections enough for every slot, so no request ever waits
+        # on a TCP/TLS handshake once the run is warm.
+        pool = max_concurrency + object_query_concurrency + data_query_concurrency
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url, timeout=timeout, verify=verify, follow_redirects=False,
+            limits=httpx.Limits(max_connections=pool, max_keepalive_connections=pool), transport=transport,
+            headers={"Accept": "application/json", "User-Agent": "cutover"})
+        self.request_count = 0
+        self.http_429_count = 0
+
+    def __repr__(self) -> str:
+        return f"ZuoraClient({self.base_url!r}, client_id={self._client_id!r})"
+
+    @staticmethod
+    def _check_track_id(track_id: str) -> str:
+        if len(track_id) > 40 or _TRACK_FORBIDDEN.search(track_id):
+            raise ConfigError(f"the track id {track_id!r} is not usable in Zuora-Track-Id",
+                              hint="use at most 40 printable ASCII characters without : ; \" ' or spaces")
+        return track_id
+
+    def track_id(self) -> str:
+        """A fresh Zuora-Track-Id: the run's id and a call counter (at most 64 characters)."""
+        return f"{self._run_id}-{next(self._calls)}"
+
+    # ---- lifecycle ------------------------------------------------------------------------------------------
+    async def __aenter__(self) -> ZuoraClient:
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    # ---- transport ------------------------------------------------------------------------------------------
+    async def _send(self, request: httpx.Request, *, stream: bool = False) -> httpx.Response:
+        self.request_count += 1
+        if self._on_request is not None:
+            seen = self._on_request(request)
+            if inspect.isawaitable(seen):
+                await seen
+        try:
+            return await self._http.send(request, stream=stream)
+        except httpx.TimeoutException:
+            raise Unanswered(f"Zuora did not answer {request.method} {request.url.path} within {self.timeout:g} s",
+                             timed_out=True) from None
+        except httpx.TransportError as exc:
+            raise Unanswered(f"no answer from Zuora for {request.method} {request.url.path} "
+                             f"({type(exc).__name__})", timed_out=False) from None
+
+    async def _fetch_token(self) -> dict[str, Any]:
+        async def attempt() -> dict[str, Any]:
+            form = {"client_id": self._client_id, "client_secret": self._client_secret.get_secret_value(),
+                    "grant_type": "client_credentials"}
+            request = self._http.build_request("POST", "/oauth/token", data=form,
+                                               headers={"Zuora-Track-Id": self.track_id()})
+            response = await self._send(request)
+            body = _body(response)
+            if response.status_code == 200 and isinstance(body, dict):
+                return body
+            if response.status_code == 429:
+                self.http_429_count += 1
+            failure = read_failure(response.status_code, body, response.headers.get("Zuora-Request-Id"))
+            failure = failure or Failure(None, f"HTTP {response.status_code}", None)
+            if response.status_code in (400, 401, 403):
+                raise AuthError(failure.code, f"Zuora refused the OAuth client credentials ({failure.message})",
+                                failure.request_id, status=response.status_code, system=SYSTEM)
+            raise to_error(response.status_code, failure, retry_after=_retry_after(response.headers))
+
+        return await with_retries(attempt, attempts=self.retry_attempts, base=self.backoff_base,
+                                  cap=self.backoff_cap)
+
+    async def token(self) -> str:
+        """The current bearer token, fetched or renewed as needed. AuthError when the credentials are refused."""
+        return await self._tokens.get()
+
+    async def _attempt(self, method: str, path: str, params: Any, body: Any) -> tuple[Any, str | None]:
+        token = await self._tokens.get()
+        headers = {"Authorization": f"Bearer {token}", "Zuora-Track-Id": self.track_id()}
+        if self.zuora_version and path.startswith(("/v1/", "/object-query/")):
+            headers["Zuora-Version"] = self.zuora_version
+        request = self._http.build_request(method, path, params=params, json=body, headers=headers)
+        limiter = self.object_query_limiter if path.startswith("/object-query/") else self.limiter
+        async with limiter:
+            response = await self._send(request)
+            limiter.observe(response.headers)
+            if response.status_code == 429:
+                self.http_429_count += 1
+                limiter.rate_limited()
+        status = response.status_code
+        request_id = response.headers.get("Zuora-Request-Id")
+        answer = _body(response)
+        failure = read_failure(status, answer, request_id)
+        if failure is None and status >= 300:
+            failure = Failure(None, f"unexpected HTTP {status}", None, request_id)
+        if failure is not None:
+            if status == 401 or failure.category == 11:
+                self._tokens.invalidate(token)
+                raise TokenRejected(failure.code, f"Zuora refused the access token ({failure.message})",
+                                    failure.request_id, status=status, system=SYSTEM)
+            raise to_error(status, failure, retry_after=_retry_after(response.headers))
+        return answer, request_id
+
+    async def call_with_request_id(self, method: str, path: str, *, params: Any = None,
+                                   json: Any = None) -> tuple[Any, str | None]:
+        """One Zuora API call, retried as Zuora advises: the parsed body and Zuora's request id."""
+        return await with_retries(lambda: self._attempt(method, path, params, json),
+                                  attempts=self.retry_attempts, base=self.backoff_base, cap=self.backoff_cap)
+
+    async def call(self, method: str, path: str, *, params: Any = None, json: Any = None) -> Any:
+        """One Zuora API call (path from the base URL, e.g. `/v1/credit-memos/CM1`): the parsed body."""
+        body, _ = await self.call_with_request_id(method, path, params=params, json=json)
+        return body
+
+    async def open_download(self, url: str) -> httpx.Response:
+        """Open a pre-signed file URL as a stream, without the bearer token. The caller closes the response."""
+        response = await self._send(self._http.build_request("GET", url), stream=True)
+        if response.status_code != 200:
+            await response.aclose()
+            raise to_error(response.status_code, Failure(None, f"the result file answered HTTP "
+                                                               f"{response.status_code}", None),
+                           retry_after=_retry_after(response.headers))
+        return response
+
+    # ---- operations -----------------------------------------------------------------------------------------
+    def zoql(self, query: str, *, batch_size: int = 2000) -> AsyncIterator[dict]:
+        return queries.zoql(self, query, batch_size=batch_size)
+
+    def object_query(self, object: str, *, filters: Sequence[str] = (), fields: Sequence[str] | None = None,
+                     page_size: int = 99) -> AsyncIterator[dict]:
+        return queries.object_query(self, object, filters=filters, fields=fields, page_size=page_size)
+
+    def data_query(self, sql: str, *, poll_initial: float = 0.2, poll_max: float = 5.0) -> AsyncIterator[dict]:
+        return dataquery.data_query(self, sql, poll_initial=poll_initial, poll_max=poll_max)
+
+    async def data_query_rows(self, sql: str, limit: int | None = None) -> list[dict]:
+        return await dataquery.data_query_rows(self, sql, limit=limit)
+
+    async def get_credit_memo(self, key: str) -> dict:
+        return await memos.get_credit_memo(self, key)
+
+    async def update_credit_memo(self, key: str, fields: dict) -> dict:
+        return await memos.update_credit_memo(self, key, fields)
+
+    async def bulk_update_credit_memos(
+        self, updates: AsyncIterable[dict] | Iterable[dict], *,
+        on_result: Callable[[BulkItemResult], Awaitable[None] | None] | None = None,
+    ) -> BulkSummary:
+        return await memos.bulk_update_credit_memos(self, updates, on_result=on_result)
+
+    async def invoice_settlement_enabled(self) -> bool:
+        return await memos.invoice_settlement_enabled(self)
+
+    async def describe(self, object: str) -> list[DescribedField]:
+        return await describe.describe(self, object)

@@ -1,0 +1,107 @@
+"""Data Query (apis.md A5.3): submit SQL, poll the job with backoff, stream the JSON Lines result.
+
+The result file is read line by line from the HTTP stream, so a 500k-row answer never sits in memory. The file
+URL is pre-signed: it is fetched without the bearer token. A download that breaks is fetched again, skipping
+the rows already handed out (the file does not change).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
+
+import httpx
+
+from core.errors import ApiError
+from core.zuora.errors import SYSTEM, Unanswered, expect_object
+from core.zuora.retry import Backoff
+
+if TYPE_CHECKING:
+    from core.zuora.client import ZuoraClient
+
+FINISHED = frozenset({"completed", "failed", "cancelled"})
+
+
+def _job(body: object, what: str) -> dict:
+    data = expect_object(body, what).get("data")
+    if not isinstance(data, dict) or not data.get("id"):
+        raise ApiError(None, f"{what}: the answer has no job in `data`", system=SYSTEM)
+    return data
+
+
+async def run_job(client: ZuoraClient, sql: str, *, poll_initial: float, poll_max: float) -> dict:
+    """Submit `sql` and wait for the job to finish; the completed job (with `dataFile`)."""
+    request = {"query": sql, "outputFormat": "JSON", "compression": "NONE", "output": {"target": "S3"}}
+    async with client.data_query_slots:  # Zuora runs at most 5 queries at once per tenant
+        job = _job(await client.call("POST", "/query/jobs", json=request), "Data Query submit")
+        delay = poll_initial
+        while job.get("queryStatus") not in FINISHED:
+            await asyncio.sleep(delay)
+            delay = min(poll_max, delay * 2)
+            job = _job(await client.call("GET", f"/query/jobs/{job['id']}"), "Data Query poll")
+    status = job["queryStatus"]
+    if status != "completed":
+        reason = job.get("errorMessage") or job.get("error") or job.get("message") or "no reason given"
+        raise ApiError(None, f"Data Query job {job['id']} {status}: {reason}", system=SYSTEM,
+                       hint="check the SQL (Trino dialect, lower-case table and column names)"
+                       if status == "failed" else "")
+    if not job.get("dataFile"):
+        raise ApiError(None, f"Data Query job {job['id']} completed without a dataFile", system=SYSTEM)
+    return job
+
+
+async def stream_json_lines(client: ZuoraClient, url: str) -> AsyncIterator[dict]:
+    """Each line of a JSON Lines file as a dict, resuming after a broken download."""
+    handed_out = 0
+    backoff = Backoff(client.backoff_base, client.backoff_cap)
+    for attempt in range(1, client.retry_attempts + 1):
+        try:
+            response = await client.open_download(url)
+            try:
+                seen = 0
+                async for line in response.aiter_lines():
+                    if not line.strip():
+                        continue
+                    seen += 1
+                    if seen > handed_out:
+                        handed_out += 1
+                        yield json.loads(line)
+                return
+            finally:
+                await response.aclose()
+        except (ApiError, httpx.TransportError) as exc:
+            if isinstance(exc, httpx.TransportError):
+                exc = Unanswered(f"the Data Query result download broke ({type(exc).__name__})",
+                                 timed_out=isinstance(exc, httpx.TimeoutException))
+            wait = backoff(exc)
+            if wait is False or attempt == client.retry_attempts:
+                raise exc from None
+            await asyncio.sleep(float(wait))
+        except ValueError as exc:  # a line that is not JSON: the file is not what Zuora promised
+            raise ApiError(None, f"the Data Query result has a line that is not JSON ({exc})", system=SYSTEM) from None
+
+
+async def data_query(client: ZuoraClient, sql: str, *, poll_initial: float = 0.2,
+                     poll_max: float = 5.0) -> AsyncIterator[dict]:
+    """Every row of a Data Query (Trino SQL, lower-case names), streamed."""
+    job = await run_job(client, sql, poll_initial=poll_initial, poll_max=poll_max)
+    async for row in stream_json_lines(client, job["dataFile"]):
+        yield row
+
+
+async def data_query_rows(client: ZuoraClient, sql: str, limit: int | None = None) -> list[dict]:
+    """A small result in full (samples, counts); stops reading after `limit` rows."""
+    rows: list[dict] = []
+    if limit is not None and limit <= 0:
+        return rows
+    stream = data_query(client, sql)
+    try:
+        async for row in stream:
+            rows.append(row)
+            if limit is not None and len(rows) >= limit:
+                break
+    finally:
+        await stream.aclose()
+    return rows
