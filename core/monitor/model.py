@@ -1,0 +1,85 @@
+"""What one monitor sample holds: counts per sync state for each object type and direction, plus the latest
+errors. Immutable values, so a screen or a JSON writer can hold them without a lock."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+
+ZUORA_TO_NS = "Zuora→NS"
+NS_TO_ZUORA = "NS→Zuora"
+STATES = ("pending", "processing", "done", "error", "ignored", "waiting")
+
+
+@dataclass(frozen=True)
+class SyncRow:
+    object: str  # what an operator calls it: "Invoices", "Customer payments"
+    side: str  # ZUORA_TO_NS or NS_TO_ZUORA
+    pending: int = 0  # the connector will pick it up
+    processing: int = 0  # the connector is on it (`Creating …`, TTA Processing)
+    done: int = 0
+    error: int = 0
+    ignored: int = 0  # set aside by hand (TTA / status Ignore)
+    waiting: int = 0  # not eligible yet (an IS payment whose Zuora Sync Updates is not Yes)
+    rate_per_min: float | None = None  # records finished (done or error) per minute; None until two samples
+    eta_s: float | None = None  # seconds until pending + processing is through at that rate
+
+    @property
+    def key(self) -> str:
+        return row_key(self.object, self.side)
+
+    @property
+    def backlog(self) -> int:
+        return self.pending + self.processing
+
+    @property
+    def finished(self) -> int:
+        return self.done + self.error
+
+
+def row_key(object: str, side: str) -> str:
+    """The stable key of a row across samples: a table row key and the rate history's key."""
+    return f"{object}|{side}"
+
+
+@dataclass(frozen=True)
+class SyncError:
+    object: str
+    side: str
+    record_id: str
+    number: str | None
+    status: str
+    sync_date: str | None
+
+
+@dataclass(frozen=True)
+class MonitorSample:
+    taken_at: datetime  # UTC, when the sample started
+    invoice_settlement: bool
+    rows: list[SyncRow] = field(default_factory=list)
+    errors: list[SyncError] = field(default_factory=list)
+    api_calls: int = 0  # HTTP calls this sample made, both systems together
+    duration_s: float = 0.0
+
+    def row(self, object: str, side: str) -> SyncRow | None:
+        return next((r for r in self.rows if r.object == object and r.side == side), None)
+
+    def to_dict(self) -> dict:
+        """Plain JSON-ready figures (the `--json` line)."""
+        out = asdict(self)
+        out["taken_at"] = self.taken_at.isoformat(timespec="seconds")
+        out["duration_s"] = round(self.duration_s, 3)
+        for r in out["rows"]:
+            for k in ("rate_per_min", "eta_s"):
+                if r[k] is not None:
+                    r[k] = round(r[k], 2)
+        return out
+
+
+def format_eta(seconds: float | None) -> str:
+    """`m:ss` or `h:mm:ss`; an en dash when there is no estimate."""
+    if seconds is None:
+        return "–"
+    total = int(seconds)
+    h, rem = divmod(total, 3600)
+    return f"{h}:{rem // 60:02d}:{rem % 60:02d}" if h else f"{rem // 60}:{rem % 60:02d}"
