@@ -1,0 +1,379 @@
+"""Profiles: which Zuora tenant and NetSuite account a run talks to, and how (design.md, ux.md "Read-only profiles").
+
+They live in `config.toml` under platformdirs' user config dir (or the file named by CUTOVER_CONFIG_FILE), one
+`[profiles.NAME]` table each. Environment variables such as CUTOVER_PROFILES__ACME__READ_ONLY=true override the
+file (pydantic-settings, `__` for nesting). Reading goes through pydantic-settings; writing goes through tomlkit so
+the consultant's comments survive. Profiles never hold secrets: those are in the keyring (core.secrets).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+import tomlkit
+from platformdirs import user_config_dir, user_data_dir
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError, TomlConfigSettingsSource
+
+from core.errors import ConfigError
+from core.netsuite.hosts import is_loopback_url, netsuite_base_url
+from core.zuora.environments import ENVIRONMENT_NAMES, ZUORA_ENVIRONMENTS, resolve_zuora_base_url
+
+APP = "cutover"
+CONFIG_FILE_ENV = "CUTOVER_CONFIG_FILE"
+_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]|_(?!_))*$")  # no "__": it is the env nesting delimiter
+_ACCOUNT_ID = re.compile(r"^(?:\d+|TSTDRV\d+)(?:_[A-Z]{2}\d*)?$")
+_SCRIPT_ID = re.compile(r"^cust[a-z0-9_]+$")
+_SECRET_KEY = re.compile(r"secret|password|passwd|token|consumer_key|client_id|api_key|credential|private_key",
+                         re.IGNORECASE)
+_PRODUCTION_URLS = {ZUORA_ENVIRONMENTS[n] for n in ENVIRONMENT_NAMES if "production" in n}
+_HEADER = ("cutover profiles: one [profiles.NAME] table each. Secrets never go here; they live in the OS keyring\n"
+           "(`cutover credentials set NAME`). Environment variables like CUTOVER_PROFILES__NAME__READ_ONLY=true win.")
+
+
+def config_path() -> Path:
+    """CUTOVER_CONFIG_FILE, else config.toml in the user config dir (XDG_CONFIG_HOME on Linux)."""
+    override = os.environ.get(CONFIG_FILE_ENV)
+    if override:
+        return Path(override).expanduser()
+    return Path(user_config_dir(APP)) / "config.toml"
+
+
+def data_root() -> Path:
+    return Path(user_data_dir(APP))
+
+
+def default_data_dir(name: str) -> Path:
+    return data_root() / name
+
+
+def _refuse_secrets(mapping: Any, where: str) -> None:
+    if not isinstance(mapping, dict):
+        return
+    for key, value in mapping.items():
+        if _SECRET_KEY.search(str(key)):
+            raise ValueError(f"{where}{key!r} looks like a secret, and secrets never go in the config file: remove "
+                             f"it and store it with `cutover credentials set PROFILE` (or a CUTOVER_* variable)")
+        _refuse_secrets(value, f"{where}{key}.")
+
+
+class NetSuiteFields(BaseModel):
+    """The account's script ids of the connector's transaction body fields (apis.md B7), keyed by meaning.
+
+    Defaults follow the documented pattern (custbody + zuora + label). Zuora Sync Updates has no documented id,
+    so it stays unmapped until `cutover profile fields NAME` finds it in the account.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    zuora_id: str | None = "custbodyzuoraid"
+    zuora_integration_status: str | None = "custbodyzuoraintegrationstatus"
+    zuora_type: str | None = "custbodyzuoratype"
+    zuora_origin: str | None = "custbodyzuoraorigin"
+    zuora_sync_date: str | None = "custbodyzuorasyncdate"
+    zuora_reference_number: str | None = "custbodyzuorareferencenumber"
+    zuora_customer_id_payment: str | None = "custbodyzuoracustomeridpayment"
+    zuora_sync_updates: str | None = None
+    sync_updates_yes: str = "Yes"  # the value of Zuora Sync Updates that means Yes
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _script_id(cls, value: Any, info) -> Any:
+        if info.field_name == "sync_updates_yes" or value is None:
+            return value
+        text = str(value).strip().lower()
+        if not _SCRIPT_ID.match(text):
+            raise ValueError(f"{value!r} is not a NetSuite script id: use the field's id as shown under "
+                             f"Customization > Transaction Body Fields, e.g. custbodyzuoraid")
+        return text
+
+    @classmethod
+    def keys(cls) -> tuple[str, ...]:
+        return tuple(k for k in cls.model_fields if k != "sync_updates_yes")
+
+    def script_ids(self) -> dict[str, str]:
+        """Key -> script id for every mapped field."""
+        return {k: getattr(self, k) for k in self.keys() if getattr(self, k)}
+
+    def unmapped(self) -> list[str]:
+        return [k for k in self.keys() if not getattr(self, k)]
+
+
+class Profile(BaseModel):
+    """One Zuora tenant + NetSuite account pair. Immutable: change it with model_copy(update=...) and save."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    zuora_env: str | None = None  # one of core.zuora's named environments
+    zuora_base_url: str | None = None  # or an explicit REST base URL (the simulator, a private host)
+    netsuite_account_id: str
+    netsuite_base_url: str | None = None  # only for the simulator or a non-standard host
+    environment: Literal["sandbox", "production"] = "sandbox"
+    read_only: bool = False  # plans work, applies are refused
+    data_dir: Path | None = None  # defaults to <user data dir>/<name>
+    netsuite_fields: NetSuiteFields = NetSuiteFields()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_secrets(cls, data: Any) -> Any:
+        _refuse_secrets(data, "")
+        return data
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not _NAME.match(value):
+            raise ValueError(f"{value!r} is not a usable profile name: use lower-case letters, digits, '-' and "
+                             f"single '_', starting with a letter or digit (e.g. acme-prod)")
+        return value
+
+    @field_validator("zuora_env")
+    @classmethod
+    def _zuora_env(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        url = _resolved(lambda: resolve_zuora_base_url(value, None))
+        return next(n for n in ENVIRONMENT_NAMES if ZUORA_ENVIRONMENTS[n] == url)
+
+    @field_validator("zuora_base_url")
+    @classmethod
+    def _zuora_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        url = _resolved(lambda: resolve_zuora_base_url(None, value))
+        if not url.startswith("https://") and not is_loopback_url(url):
+            raise ValueError(f"refusing plain http for Zuora at {url}: use the https URL (plain http is only for "
+                             f"the simulator on this machine)")
+        return url
+
+    @field_validator("netsuite_account_id")
+    @classmethod
+    def _account_id(cls, value: str) -> str:
+        text = str(value).strip().upper()
+        if not _ACCOUNT_ID.match(text):
+            raise ValueError(f"{value!r} is not a NetSuite account id: copy it from Setup > Company > Company "
+                             f"Information, e.g. 1234567 (production), 1234567_SB1 (sandbox) or 1234567_RP")
+        return text
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Profile:
+        if (self.zuora_env is None) == (self.zuora_base_url is None):
+            raise ValueError("give exactly one of zuora_env (one of: " + ", ".join(ENVIRONMENT_NAMES)
+                             + ") or zuora_base_url")
+        if self.netsuite_base_url is not None:
+            url = _resolved(lambda: netsuite_base_url(self.netsuite_account_id, self.netsuite_base_url))
+            object.__setattr__(self, "netsuite_base_url", url)
+        if self.data_dir is None:
+            object.__setattr__(self, "data_dir", default_data_dir(self.name))
+        if self.environment == "sandbox" and (why := self.production_evidence()):
+            raise ValueError(f"environment is 'sandbox' but {why}: set environment = \"production\" "
+                             f"(`--production`), so writes ask for a typed confirmation")
+        return self
+
+    # ---- helpers ----------------------------------------------------------------------------------------------
+    def zuora_url(self) -> str:
+        """The Zuora REST base URL."""
+        return resolve_zuora_base_url(self.zuora_env, self.zuora_base_url)
+
+    def netsuite_url(self) -> str:
+        """The NetSuite REST host URL (without /services/rest)."""
+        return netsuite_base_url(self.netsuite_account_id, self.netsuite_base_url)
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+    def production_evidence(self) -> str | None:
+        """Why this profile looks like a production system, or None."""
+        if self.zuora_url() in _PRODUCTION_URLS:
+            return f"Zuora {self.zuora_url()} is a production data center"
+        if "_" not in self.netsuite_account_id and not is_loopback_url(self.netsuite_url()):
+            return f"NetSuite account {self.netsuite_account_id} has no sandbox suffix (_SB1, _RP ...)"
+        return None
+
+    @property
+    def title(self) -> str:
+        """`acme (Zuora us-cloud1-production · NetSuite 1234567)`, for headers."""
+        zuora = self.zuora_env or self.zuora_url()
+        return f"{self.name} (Zuora {zuora} · NetSuite {self.netsuite_account_id})"
+
+
+def _resolved(fn):
+    """A resolver's ConfigError as the ValueError pydantic reports against the field."""
+    try:
+        return fn()
+    except ConfigError as exc:
+        raise ValueError(str(exc)) from None
+
+
+# ---- reading ---------------------------------------------------------------------------------------------------
+class _Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CUTOVER_", env_nested_delimiter="__", extra="ignore")
+
+    # Raw per-profile tables: each profile is validated on its own, so one broken profile hides no other.
+    profiles: dict[str, dict[str, Any]] = {}
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,
+                                   file_secret_settings):
+        # Order is priority: the environment beats the file.
+        return init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=config_path())
+
+
+def _raw_profiles() -> dict[str, dict[str, Any]]:
+    path = config_path()
+    try:
+        if path.exists():
+            _refuse_secrets_in_file(path)
+        return _Settings().profiles
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}", hint="fix the syntax at that line") from None
+    except (SettingsError, ValidationError) as exc:
+        raise ConfigError(f"the settings in {path} or the CUTOVER_PROFILES* variables are malformed: "
+                          f"{_first_line(exc)}", hint="each profile must be a [profiles.NAME] table") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror}", hint="check the file's permissions") from None
+
+
+def _refuse_secrets_in_file(path: Path) -> None:
+    data = tomllib.loads(path.read_text(encoding="utf-8"))  # a TOMLDecodeError is reported by the caller
+    try:
+        _refuse_secrets(data, "")
+    except ValueError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def _validation_message(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"])
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "missing":
+            msg = "is missing: add it"
+        elif err["type"] == "extra_forbidden":
+            msg = "is not a known setting: remove it or fix its spelling"
+        parts.append(f"{loc}: {msg}" if loc else msg)
+    return "; ".join(parts)
+
+
+def validate_profile(name: str, data: dict[str, Any], *, hint: str = "") -> Profile:
+    """A Profile from one raw table; ConfigError naming each bad field and its fix."""
+    try:
+        return Profile.model_validate({**data, "name": name})
+    except ValidationError as exc:
+        raise ConfigError(f"profile {name!r}: {_validation_message(exc)}",
+                          hint=hint or f"edit {config_path()} or run `cutover profile add {name} ... --replace`"
+                          ) from None
+
+
+def scan_profiles() -> dict[str, Profile | ConfigError]:
+    """Every profile, or the error that keeps it from loading (for listings)."""
+    out: dict[str, Profile | ConfigError] = {}
+    for name, data in sorted(_raw_profiles().items()):
+        try:
+            out[name] = validate_profile(name, data)
+        except ConfigError as exc:
+            out[name] = exc
+    return out
+
+
+def load_profiles() -> dict[str, Profile]:
+    """Every profile; ConfigError on the first one that is wrong."""
+    return {name: validate_profile(name, data) for name, data in sorted(_raw_profiles().items())}
+
+
+def get_profile(name: str) -> Profile:
+    raw = _raw_profiles()
+    if name not in raw:
+        known = ", ".join(sorted(raw)) or "none yet"
+        raise ConfigError(f"there is no profile named {name!r} (known profiles: {known})",
+                          hint="add one with `cutover profile add NAME --zuora-env ENV --netsuite-account-id ID`")
+    return validate_profile(name, raw[name])
+
+
+# ---- writing ---------------------------------------------------------------------------------------------------
+def _read_doc(path: Path) -> tomlkit.TOMLDocument:
+    if not path.exists():
+        doc = tomlkit.document()
+        for line in _HEADER.splitlines():
+            doc.add(tomlkit.comment(line))
+        return doc
+    try:
+        return tomlkit.parse(path.read_text(encoding="utf-8"))
+    except tomlkit.exceptions.TOMLKitError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}", hint="fix the syntax before saving a profile") from None
+
+
+def _write_doc(path: Path, doc: tomlkit.TOMLDocument) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".config-", suffix=".toml", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(tomlkit.dumps(doc))
+        os.replace(tmp, path)  # atomic: a crash never leaves half a file
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _profile_table_data(profile: Profile) -> dict[str, Any]:
+    data = profile.model_dump(mode="json", exclude={"name"}, exclude_none=True)
+    if Path(data["data_dir"]) == default_data_dir(profile.name):
+        del data["data_dir"]
+    return data
+
+
+def _update_table(table, data: dict[str, Any]) -> None:
+    """Set the keys in place (comments and order survive) and drop the ones no longer set."""
+    for key in [k for k in table if k not in data]:
+        del table[key]
+    for key, value in data.items():
+        if isinstance(value, dict):
+            if not isinstance(table.get(key), dict):
+                table[key] = tomlkit.table()
+            _update_table(table[key], value)
+        elif table.get(key) != value:
+            table[key] = value
+
+
+def save_profile(profile: Profile) -> Path:
+    """Write (or update) the profile's table; returns the config file's path."""
+    path = config_path()
+    doc = _read_doc(path)
+    if "profiles" not in doc:
+        doc["profiles"] = tomlkit.table(is_super_table=True)
+    profiles = doc["profiles"]
+    is_new = profile.name not in profiles
+    if is_new:
+        profiles[profile.name] = tomlkit.table()
+    table = profiles[profile.name]
+    _update_table(table, _profile_table_data(profile))
+    fields = table.get("netsuite_fields")
+    if is_new and fields is not None and profile.netsuite_fields.zuora_sync_updates is None:
+        fields.add(tomlkit.comment(f"zuora_sync_updates has no documented script id: run "
+                                   f"`cutover profile fields {profile.name}` to find it"))
+    _write_doc(path, doc)
+    return path
+
+
+def remove_profile(name: str) -> Path:
+    path = config_path()
+    doc = _read_doc(path) if path.exists() else tomlkit.document()
+    profiles = doc.get("profiles") or {}
+    if name not in profiles:
+        known = ", ".join(sorted(profiles)) or "none"
+        raise ConfigError(f"there is no profile named {name!r} in {path} (known profiles: {known})",
+                          hint="`cutover profile list` shows them")
+    del profiles[name]
+    _write_doc(path, doc)
+    return path
