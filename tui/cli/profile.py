@@ -1,0 +1,211 @@
+"""`cutover profile add|list|show|remove|fields`: the profiles in config.toml. Headless, core only.
+
+Profiles hold no secrets, so no flag here takes one: secrets go in with `cutover credentials set NAME`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+
+from core.config import (
+    NetSuiteFields, Profile, config_path, get_profile, remove_profile, save_profile, scan_profiles, validate_profile,
+)
+from core.errors import ConfigError, CredentialsError
+from core.netsuite import CandidateField, proposed_mapping
+from core.secrets import SECRET_NAMES, CredentialStore, credentials_from_env, env_var
+from core.session import netsuite_client
+from core.zuora.environments import ENVIRONMENT_NAMES
+
+
+def table(headers: list[str], rows: list[list[str]]) -> str:
+    """Plain aligned columns, for terminals and logs alike."""
+    widths = [max(len(str(x)) for x in col) for col in zip(headers, *rows)]
+    lines = [headers, *rows]
+    return "\n".join("  ".join(str(v).ljust(w) for v, w in zip(line, widths)).rstrip() for line in lines)
+
+
+def parse_fields(pairs: list[str]) -> dict[str, str]:
+    keys = NetSuiteFields.model_fields
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        key = key.strip()
+        if not sep or key not in keys or not value.strip():
+            raise ConfigError(f"bad --field {pair!r}",
+                              hint=f"use KEY=SCRIPTID with KEY one of {', '.join(keys)}, "
+                                   f"e.g. --field zuora_sync_updates=custbody_zuora_sync_updates")
+        out[key] = value.strip()
+    return out
+
+
+# ---- add -------------------------------------------------------------------------------------------------------
+def cmd_add(args: argparse.Namespace) -> int:
+    fields: dict = {}
+    if args.name in scan_profiles():
+        if not args.replace:
+            raise ConfigError(f"profile {args.name!r} already exists",
+                              hint="pass --replace to overwrite it, or pick another name")
+        try:  # keep the field mapping already made for this account
+            fields = get_profile(args.name).netsuite_fields.model_dump(exclude_none=True)
+        except ConfigError:
+            fields = {}
+    fields.update(parse_fields(args.field))
+    data = {
+        "zuora_env": args.zuora_env, "zuora_base_url": args.zuora_base_url,
+        "netsuite_account_id": args.netsuite_account_id, "netsuite_base_url": args.netsuite_base_url,
+        "environment": "production" if args.production else "sandbox", "read_only": args.read_only,
+        "data_dir": args.data_dir, "netsuite_fields": fields,
+    }
+    profile = validate_profile(args.name, {k: v for k, v in data.items() if v is not None},
+                               hint="correct that option and run the command again")
+    path = save_profile(profile)
+    print(f"saved profile {profile.name!r} in {path}")
+    print(f"next: `cutover credentials set {profile.name}`, then `cutover credentials test {profile.name}`")
+    if profile.netsuite_fields.unmapped():
+        print(f"unmapped NetSuite fields: {', '.join(profile.netsuite_fields.unmapped())}; "
+              f"`cutover profile fields {profile.name}` finds them in the account")
+    return 0
+
+
+# ---- list / show / remove --------------------------------------------------------------------------------------
+def cmd_list(args: argparse.Namespace) -> int:
+    profiles = scan_profiles()
+    if args.json:
+        print(json.dumps({n: (p.model_dump(mode="json") if isinstance(p, Profile) else {"error": str(p)})
+                          for n, p in profiles.items()}, indent=2))
+        return 0
+    if not profiles:
+        print(f"no profiles yet in {config_path()}; add one with `cutover profile add NAME ...`")
+        return 0
+    rows = []
+    for name, p in profiles.items():
+        if isinstance(p, Profile):
+            rows.append([name, p.environment + (" read-only" if p.read_only else ""), p.zuora_env or p.zuora_url(),
+                         p.netsuite_account_id])
+        else:
+            rows.append([name, "BROKEN", str(p), ""])
+    print(table(["PROFILE", "ENVIRONMENT", "ZUORA", "NETSUITE"], rows))
+    return 0
+
+
+def credential_sources(name: str) -> tuple[dict[str, str], str]:
+    """Secret name -> where it comes from ("from CUTOVER_...", "in the keyring", "missing"), and the keyring's
+    problem if it cannot be read."""
+    env = credentials_from_env()
+    try:
+        stored, problem = CredentialStore().load_stored(name), ""
+    except CredentialsError as exc:
+        stored, problem = None, str(exc)
+    out = {}
+    for n in SECRET_NAMES:
+        if getattr(env, n) is not None:
+            out[n] = f"from {env_var(n)}"
+        elif stored is None:
+            out[n] = "unknown (keyring unusable, see below)"
+        else:
+            out[n] = "in the keyring" if getattr(stored, n) is not None else "missing"
+    return out, problem
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    p = get_profile(args.name)
+    if args.json:
+        print(p.model_dump_json(indent=2))
+        return 0
+    rows = [["name", p.name], ["environment", p.environment], ["read only", "yes" if p.read_only else "no"],
+            ["zuora", f"{p.zuora_env or 'custom URL'}: {p.zuora_url()}"],
+            ["netsuite account", p.netsuite_account_id], ["netsuite", p.netsuite_url()],
+            ["data dir", str(p.data_dir)]]
+    rows += [[f"field {k}", getattr(p.netsuite_fields, k) or "(not mapped)"] for k in NetSuiteFields.keys()]
+    rows.append(["sync updates yes", p.netsuite_fields.sync_updates_yes])
+    sources, problem = credential_sources(p.name)
+    rows += [[f"secret {n}", where] for n, where in sources.items()]
+    print(table(["SETTING", "VALUE"], rows))
+    if problem:
+        print(f"keyring: {problem}")
+    return 0
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    path = remove_profile(args.name)
+    print(f"removed profile {args.name!r} from {path}")
+    print(f"its secrets stay in the keyring until `cutover credentials delete {args.name}`")
+    return 0
+
+
+# ---- fields ----------------------------------------------------------------------------------------------------
+async def _discover(profile: Profile) -> list[CandidateField]:
+    credentials = CredentialStore().load(profile.name)
+    async with netsuite_client(profile, credentials) as client:
+        return await client.discover_zuora_fields()
+
+
+def cmd_fields(args: argparse.Namespace) -> int:
+    profile = get_profile(args.name)
+    candidates = asyncio.run(_discover(profile))
+    current = profile.netsuite_fields.script_ids()
+    mapped_ids = set(current.values())
+    rows = [[c.script_id, c.label, c.field_type or "", c.profile_key or "", c.matched_by or "",
+             "yes" if c.script_id in mapped_ids else ""] for c in candidates]
+    print(table(["SCRIPT ID", "LABEL", "TYPE", "PROFILE KEY", "MATCHED BY", "IN PROFILE"], rows)
+          if rows else "no Zuora custom fields found in the account")
+    proposal = proposed_mapping(candidates)
+    changes = {k: v for k, v in proposal.items() if current.get(k) != v}
+    claimed = [c.profile_key for c in candidates if c.profile_key]
+    ambiguous = sorted({k for k in claimed if claimed.count(k) > 1})
+    for key in ambiguous:
+        print(f"several fields could be {key}: map it by hand with "
+              f"`cutover profile add {profile.name} ... --field {key}=SCRIPTID --replace`")
+    if not changes:
+        print("the profile's mapping already matches the account")
+        return 0
+    for key, new in changes.items():
+        print(f"{key}: {current.get(key) or '(not mapped)'} -> {new}")
+    if not args.apply:
+        print(f"run `cutover profile fields {profile.name} --apply` to save this mapping")
+        return 0
+    fields = profile.netsuite_fields.model_copy(update=changes)
+    save_profile(validate_profile(profile.name, {**profile.model_dump(exclude={"name"}, exclude_none=True),
+                                                 "netsuite_fields": fields.model_dump()}))
+    print(f"saved {len(changes)} field mapping(s) in profile {profile.name!r}")
+    return 0
+
+
+def register(sub) -> None:
+    p = sub.add_parser("profile", help="add, list, show and remove profiles; map the account's NetSuite fields")
+    ps = p.add_subparsers(dest="profile_command", metavar="ACTION", required=True)
+
+    add = ps.add_parser("add", help="add a profile (no secrets: see `cutover credentials set`)")
+    add.add_argument("name", help="profile name: lower-case letters, digits, '-' and '_'")
+    where = add.add_mutually_exclusive_group(required=True)
+    where.add_argument("--zuora-env", metavar="ENV", help="one of: " + ", ".join(ENVIRONMENT_NAMES))
+    where.add_argument("--zuora-base-url", metavar="URL", help="explicit Zuora REST base URL (https)")
+    add.add_argument("--netsuite-account-id", metavar="ID", required=True, help="e.g. 1234567 or 1234567_SB1")
+    add.add_argument("--netsuite-base-url", metavar="URL", help="only for a non-standard host or the simulator")
+    add.add_argument("--production", action="store_true", help="a production tenant: writes need typed consent")
+    add.add_argument("--read-only", action="store_true", help="plans only; applying is refused")
+    add.add_argument("--data-dir", metavar="DIR", help="where the run's journal lives (default: user data dir)")
+    add.add_argument("--field", action="append", default=[], metavar="KEY=SCRIPTID",
+                     help="NetSuite script id for a field key, e.g. zuora_sync_updates=custbody_zuora_sync_updates")
+    add.add_argument("--replace", action="store_true", help="overwrite an existing profile (its field map stays)")
+    add.set_defaults(func=cmd_add)
+
+    ls = ps.add_parser("list", help="list the profiles")
+    ls.add_argument("--json", action="store_true")
+    ls.set_defaults(func=cmd_list)
+
+    show = ps.add_parser("show", help="show one profile and where its secrets come from")
+    show.add_argument("name")
+    show.add_argument("--json", action="store_true", help="the profile's settings as JSON (never secrets)")
+    show.set_defaults(func=cmd_show)
+
+    rm = ps.add_parser("remove", help="remove a profile from the config file")
+    rm.add_argument("name")
+    rm.set_defaults(func=cmd_remove)
+
+    fields = ps.add_parser("fields", help="find the connector's custom fields in the NetSuite account")
+    fields.add_argument("name")
+    fields.add_argument("--apply", action="store_true", help="save the proposed mapping in the profile")
+    fields.set_defaults(func=cmd_fields)
