@@ -22,7 +22,7 @@ class SyncRow:
     ignored: int = 0  # set aside by hand (TTA / status Ignore)
     waiting: int = 0  # not eligible yet (an IS payment whose Zuora Sync Updates is not Yes)
     rate_per_min: float | None = None  # records finished (done or error) per minute; None until two samples
-    eta_s: float | None = None  # seconds until pending + processing is through at that rate
+    eta_s: float | None = None  # seconds until pending + processing is through; None: no backlog, or no rate
 
     @property
     def key(self) -> str:

@@ -52,9 +52,7 @@ class RateTracker:
 
 
 def eta_seconds(backlog: int, rate_per_min: float | None) -> float | None:
-    """Seconds to clear `backlog` at `rate_per_min`; 0 when nothing waits, None when nothing moves."""
-    if backlog <= 0:
-        return 0.0
-    if not rate_per_min:
+    """Seconds to clear `backlog` at `rate_per_min`; None when there is no backlog or nothing moves."""
+    if backlog <= 0 or not rate_per_min:
         return None
     return backlog / rate_per_min * 60.0
