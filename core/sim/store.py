@@ -47,6 +47,9 @@ class Store:
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=OFF")  # a simulator: speed over durability
         self.conn.execute("ATTACH DATABASE ? AS ns", (str(self.path.with_suffix(".netsuite.db")),))
+        # Pragmas are per schema: without these, every NetSuite write waits for an fsync.
+        self.conn.execute("PRAGMA ns.journal_mode=WAL")
+        self.conn.execute("PRAGMA ns.synchronous=OFF")
         self._create_schema()
 
     # ---- schema ---------------------------------------------------------------------------------------------
