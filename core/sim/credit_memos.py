@@ -1,0 +1,205 @@
+"""Credit memos over v1 REST (apis.md A7): list, get, update one, bulk update; plus single payment and invoice GETs.
+
+Memos exist only with Invoice Settlement; with it off every memo call answers the category-10 permission error
+(the probe of apis.md A8). Each memo update is its own transaction and logs every field it changes; setting a
+field to the value it already has changes nothing and logs nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from starlette.responses import JSONResponse, Response
+
+from core.sim.catalog import CREDIT_MEMO, ZuoraObject
+from core.sim.store import now_ts
+from core.sim.zuora_http import UNKNOWN_RESOURCE, Fault, ZuoraCall, process_id
+from core.sim.zuora_render import rest_view
+
+CREDIT_MEMO_RESOURCE = 536100
+MAX_PAGE_SIZE = 40
+MAX_BULK = 50
+TTA_VALUES = ("Processing", "Yes", "No", "Error", "Ignore")
+STATUS_VALUES = ("Draft", "Posted", "Canceled", "Error", "PendingForTax", "Generating", "CancelInProgress")
+VIEW = rest_view(CREDIT_MEMO)
+# REST key -> column of the fields a PUT may change.
+UPDATABLE = {VIEW.keys[c][0]: c for c in ("transferredtoaccounting", "comment", "reasoncode",
+                                          "excludefromautoapplyrules")} | {
+    f.name: f.column for f in CREDIT_MEMO.connector_fields}
+NOT_SIMULATED = ("effectiveDate", "autoApplyUponPosting", "items")
+_SELECT = ("SELECT c.*, a.accountnumber AS accountnumber FROM main.creditmemo c "
+           "LEFT JOIN main.account a ON a.id = c.accountid")
+_LIST_FILTERS = {"transferredToAccounting": ("c.transferredtoaccounting", TTA_VALUES),
+                 "status": ("c.status", STATUS_VALUES), "accountId": ("c.accountid", None),
+                 "number": ("c.memonumber", None)}
+
+
+def _memo_json(row: dict) -> dict[str, Any]:
+    memo = VIEW.render(row)
+    if row.get("accountnumber"):
+        memo["accountNumber"] = row["accountnumber"]
+    if row.get("totalamount") is not None and row.get("balance") is not None:
+        memo["appliedAmount"] = round(float(row["totalamount"]) - float(row["balance"]), 2)
+    return memo
+
+
+def _require_invoice_settlement(call: ZuoraCall) -> None:
+    if not call.store.invoice_settlement:
+        raise Fault(10, "Credit memo operations are only available if you have Invoice Settlement enabled.")
+
+
+def list_memos(call: ZuoraCall) -> Response:
+    _require_invoice_settlement(call)
+    q = call.query
+    page, size = _whole(q.get("page", "1"), "page", 1), _whole(q.get("pageSize", "20"), "pageSize", 1)
+    if size > MAX_PAGE_SIZE:
+        raise Fault(20, f"pageSize must be at most {MAX_PAGE_SIZE}, not {size}")
+    where, params, echo = ["1"], [], {}
+    for key, (column, allowed) in _LIST_FILTERS.items():
+        value = q.get(key)
+        if value is None:
+            continue
+        if allowed and value not in allowed:
+            raise Fault(20, f"{key} must be one of {', '.join(allowed)}, not {value!r}")
+        where.append(f"{column} = ?")
+        params.append(value)
+        echo[key] = value
+    rows = call.store.query(f"{_SELECT} WHERE {' AND '.join(where)} ORDER BY c.memonumber, c.id LIMIT ? OFFSET ?",
+                            (*params, size + 1, (page - 1) * size))
+    body: dict[str, Any] = {"creditmemos": [_memo_json(r) | {"success": True} for r in rows[:size]],
+                            "success": True}
+    if len(rows) > size:
+        body["nextPage"] = f"{call.request.url.path}?{urlencode({'page': page + 1, 'pageSize': size, **echo})}"
+    return JSONResponse(body)
+
+
+def get_memo(call: ZuoraCall) -> Response:
+    _require_invoice_settlement(call)
+    key = call.path("key")
+    row = call.store.query_one(f"{_SELECT} WHERE c.id = ? OR c.memonumber = ?", (key, key))
+    if row is None:
+        raise _not_found("Credit Memo", key)
+    return JSONResponse(_memo_json(row) | {"success": True})
+
+
+def update_memo(call: ZuoraCall) -> Response:
+    _require_invoice_settlement(call)
+    changes = _changes(call.json(), reject_unknown=_reject_unknown(call))
+    row = _apply(call, call.path("key"), changes, by_number=True)
+    return JSONResponse(_memo_json(row) | {"success": True})
+
+
+def bulk_update(call: ZuoraCall) -> Response:
+    _require_invoice_settlement(call)
+    body = call.json()
+    memos = body.get("memos") if isinstance(body, dict) else None
+    if not isinstance(memos, list):
+        raise Fault(90, 'The body must be {"memos": [{"id": "...", ...}, ...]}')
+    if len(memos) > MAX_BULK:
+        raise Fault(20, f"A bulk update takes at most {MAX_BULK} memos, not {len(memos)}; split the request")
+    reject_unknown = _reject_unknown(call)
+    results = []
+    for index, item in enumerate(memos):
+        memo_id = item.get("id") if isinstance(item, dict) else None
+        try:
+            if not isinstance(item, dict) or not isinstance(memo_id, str) or not memo_id:
+                raise Fault(22, "Each memo needs its id.")
+            if call.sim.dice.roll("bulk_item"):
+                raise Fault(50, "Operation failed due to lock competition; retry this memo.")
+            changes = _changes({k: v for k, v in item.items() if k != "id"}, reject_unknown=reject_unknown)
+            results.append(_memo_json(_apply(call, memo_id, changes, by_number=False)) | {"success": True})
+        except Fault as fault:
+            results.append({"id": memo_id, "objectIndex": index, "processId": process_id(),
+                            "reasons": [{"code": str(fault.code(CREDIT_MEMO_RESOURCE)), "message": fault.message}],
+                            "success": False})
+    return JSONResponse({"memos": results, "success": True})
+
+
+def _reject_unknown(call: ZuoraCall) -> bool:
+    return call.query.get("rejectUnknownFields", "false").lower() == "true"
+
+
+def _changes(body: Any, *, reject_unknown: bool) -> dict[str, Any]:
+    """Validated column -> new value; unknown fields are ignored unless rejectUnknownFields=true (apis.md A3)."""
+    if not isinstance(body, dict):
+        raise Fault(90, "The body must be a JSON object of the fields to change.")
+    unknown = [k for k in body if k not in UPDATABLE]
+    simulated_not = [k for k in unknown if k in NOT_SIMULATED]
+    if simulated_not:
+        raise Fault(20, f"The simulator does not update {', '.join(simulated_not)}; send only "
+                        f"{', '.join(UPDATABLE)}.")
+    if unknown and reject_unknown:
+        raise Fault(21, f"Error - unrecognised fields: {', '.join(unknown)}")
+    changes: dict[str, Any] = {}
+    for key, value in body.items():
+        column = UPDATABLE.get(key)
+        if column is None:
+            continue
+        if column == "transferredtoaccounting" and value not in TTA_VALUES:
+            raise Fault(20, f"'transferredToAccounting' value should be one of: {', '.join(TTA_VALUES)}")
+        if column == "excludefromautoapplyrules":
+            if not isinstance(value, bool):
+                raise Fault(20, "'excludeFromAutoApplyRules' must be true or false")
+            value = int(value)
+        elif value is not None and (not isinstance(value, str) or len(value) > 255):
+            raise Fault(20, f"'{key}' must be a string of at most 255 characters")
+        if column == "reasoncode" and not value:
+            raise Fault(20, "'reasonCode' must name an existing reason code")
+        changes[column] = value
+    return changes
+
+
+def _apply(call: ZuoraCall, key: str, changes: dict[str, Any], *, by_number: bool) -> dict:
+    store = call.store
+    where = "c.id = ? OR c.memonumber = ?" if by_number else "c.id = ?"
+    params = (key, key) if by_number else (key,)
+    with store.transaction() as conn:
+        row = conn.execute(f"{_SELECT} WHERE {where}", params).fetchone()
+        if row is None:
+            raise _not_found("Credit Memo", key)
+        if row["status"] != "Posted":
+            raise Fault(30, f"Credit memo {row['memonumber']} is {row['status']}: only posted memos can be "
+                            "updated here.")
+        # Changing TTA away from Yes needs the "Override Transferred to Accounting" permission; the
+        # simulator's API user holds it, so the change goes through.
+        changed = {c: v for c, v in changes.items() if row[c] != v}
+        if changed:
+            sets = ", ".join(f'"{c}" = ?' for c in changed)
+            conn.execute(f"UPDATE main.creditmemo SET {sets}, updateddate = ? WHERE id = ?",
+                         (*changed.values(), now_ts(), row["id"]))
+            for column, value in changed.items():
+                store.log_write(conn, source="api", system="zuora", object=CREDIT_MEMO.name, record_id=row["id"],
+                                field=CREDIT_MEMO.field_by_name(column).name, old=row[column], new=value,
+                                request_id=call.request_id)
+            row = conn.execute(f"{_SELECT} WHERE c.id = ?", (row["id"],)).fetchone()
+        return dict(row)
+
+
+def _not_found(label: str, key: str) -> Fault:
+    return Fault(40, f"Cannot find a {label} instance with key '{key}'.", resource=UNKNOWN_RESOURCE)
+
+
+def _whole(raw: str, name: str, low: int) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise Fault(20, f"{name} must be a whole number, not {raw!r}") from None
+    if value < low:
+        raise Fault(20, f"{name} must be at least {low}, not {value}")
+    return value
+
+
+def record_getter(obj: ZuoraObject):
+    """`GET /v1/<objects>/{key}` by id or number, for objects that need no Invoice Settlement."""
+    view = rest_view(obj)
+
+    def get(call: ZuoraCall) -> Response:
+        key = call.path("key")
+        row = call.store.query_one(f"SELECT * FROM main.{obj.table} WHERE id = ? OR {obj.number_field.lower()} = ?",
+                                   (key, key))
+        if row is None:
+            raise _not_found(obj.name, key)
+        return JSONResponse(view.render(row) | {"success": True})
+
+    return get

@@ -1,0 +1,121 @@
+"""How each Zuora API spells a stored record: ZOQL (PascalCase), v1 REST and Object Query (camelCase, with their
+own renames), and how each renders numbers, booleans, dates and datetimes.
+
+The renames follow the contract (contracts/zuora-openapi-subset.yaml): the v1 credit memo calls the memo number
+`number` and the open balance `unappliedAmount`, while Object Query says `memoNumber` and `balance`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from core.sim.catalog import ZuoraObject
+
+
+def parse_timestamp(raw: str) -> datetime | None:
+    """A stored or client-sent datetime (store format, ISO with T, Z or an offset) as aware UTC, else None."""
+    try:
+        dt = datetime.fromisoformat(str(raw).strip().replace(" +", "+").replace(" -", "-"))
+    except ValueError:
+        return None
+    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+
+
+def store_timestamp(raw: str) -> str | None:
+    """Normalise a datetime literal to the store's 'YYYY-MM-DD HH:MM:SS' UTC, so text comparison works."""
+    dt = parse_timestamp(raw)
+    return None if dt is None else dt.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def rfc3339(raw: str) -> str:
+    dt = parse_timestamp(raw)
+    return raw if dt is None else dt.strftime("%Y-%m-%dT%H:%M:%S+00:00")
+
+
+def zoql_datetime(raw: str) -> str:
+    """As Actions query renders dateTime fields: milliseconds and an offset."""
+    dt = parse_timestamp(raw)
+    return raw if dt is None else dt.strftime("%Y-%m-%dT%H:%M:%S.000+00:00")
+
+
+def _value(kind: str, raw: Any, datetime_style: Callable[[str], str]) -> Any:
+    if raw is None:
+        return None
+    if kind == "decimal":
+        return float(raw)
+    if kind == "integer":
+        return int(raw)
+    if kind == "boolean":
+        return bool(raw) if not isinstance(raw, str) else raw.lower() in ("1", "true")
+    if kind == "date":
+        return str(raw)[:10]
+    if kind == "datetime":
+        return datetime_style(str(raw))
+    return str(raw)
+
+
+@dataclass(frozen=True)
+class View:
+    """One API's spelling of one object: for each column, the key it is sent under and its value kind."""
+
+    obj: ZuoraObject
+    keys: dict[str, tuple[str, str]]  # column -> (key, kind)
+    datetime_style: Callable[[str], str] = rfc3339
+
+    def render(self, row: Mapping[str, Any], *, keep_null: bool = False,
+               only: set[str] | None = None) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for column, (key, kind) in self.keys.items():
+            if column not in row or (only is not None and column not in only):
+                continue
+            value = _value(kind, row[column], self.datetime_style)
+            if value is not None or keep_null:
+                out[key] = value
+        return out
+
+    def column_for(self, key: str) -> str | None:
+        """The column behind an API key (case-insensitive, as Zuora matches field names)."""
+        low = key.lower()
+        return next((c for c, (k, _) in self.keys.items() if k.lower() == low), None)
+
+    def kind(self, column: str) -> str:
+        return self.keys[column][1]
+
+
+def connector_installed(store) -> bool:
+    """The __NS fields exist only where the NetSuite connector's custom fields were installed."""
+    return bool(store.setting("connector.installed", True))
+
+
+def zoql_view(obj: ZuoraObject, *, connector: bool = True) -> View:
+    fields = [f for f in obj.all_fields if connector or not f.custom]
+    return View(obj, {f.column: (f.name, f.type) for f in fields}, zoql_datetime)
+
+
+_REST_RENAMES = {
+    "creditmemo": {"memonumber": "number", "totalamount": "amount", "balance": "unappliedAmount",
+                   "memodate": "creditMemoDate"},
+    "payment": {"paymentnumber": "number"},
+}
+_REST_KINDS = {("payment", "effectivedate"): "datetime"}  # the contract types it date-time
+_OQ_RENAMES = {"creditmemo": {"referredinvoiceid": "invoiceId"}}
+_OQ_KINDS = {("invoice", "posteddate"): "datetime"}
+# Object Query answers only the fields its contract schema lists; extra keys must be expanded objects there.
+_OQ_HIDDEN = {"payment": {"invoiceid", "paymentmethodtype"}}
+
+
+def rest_view(obj: ZuoraObject) -> View:
+    renames = _REST_RENAMES.get(obj.table, {})
+    # REST types the __NS fields as plain strings: they come back exactly as they were written.
+    return View(obj, {f.column: (renames.get(f.column, f.rest),
+                                 "text" if f.custom else _REST_KINDS.get((obj.table, f.column), f.type))
+                      for f in obj.all_fields})
+
+
+def object_query_view(obj: ZuoraObject) -> View:
+    renames, hidden = _OQ_RENAMES.get(obj.table, {}), _OQ_HIDDEN.get(obj.table, set())
+    return View(obj, {f.column: (renames.get(f.column, f.rest), _OQ_KINDS.get((obj.table, f.column), f.type))
+                      for f in obj.all_fields if not f.custom and f.column not in hidden})
