@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
 from urllib.parse import urlsplit
 
 import httpx
@@ -18,7 +19,7 @@ from pydantic import SecretStr
 
 from core.errors import ApiError, ConfigError, RateLimited
 from core.netsuite.auth import TbaAuth
-from core.netsuite.errors import api_error, transport_error
+from core.netsuite.errors import api_error, json_body, transport_error
 from core.netsuite.fields import DISCOVERY_QUERY, CandidateField, candidate
 from core.netsuite.hosts import check_account_id, is_loopback_url, netsuite_base_url
 from core.netsuite.suiteql import (
@@ -45,7 +46,7 @@ def _record_id(record_id: str | int) -> str:
     return text
 
 
-class NetSuiteClient:
+class NetSuiteClient(AbstractAsyncContextManager):
     def __init__(self, account_id: str, consumer_key: str | SecretStr, consumer_secret: str | SecretStr,
                  token_id: str | SecretStr, token_secret: str | SecretStr, *,
                  base_url: str | None = None, timeout: float = 60.0, max_concurrency: int = 10, verify: bool = True,
@@ -71,9 +72,6 @@ class NetSuiteClient:
 
     def __repr__(self) -> str:
         return f"NetSuiteClient(account_id={self.account_id!r}, base_url={self.base_url!r})"
-
-    async def __aenter__(self) -> NetSuiteClient:
-        return self
 
     async def __aexit__(self, *exc) -> None:
         await self.aclose()
@@ -102,7 +100,7 @@ class NetSuiteClient:
             "POST", SUITEQL_PATH, params={"limit": limit, "offset": offset}, json={"q": q},
             headers={"Prefer": "transient", "Content-Type": "application/json"},
         )
-        return response.json()
+        return json_body(response)
 
     async def suiteql(self, q: str, *, page_size: int = 1000) -> AsyncIterator[dict]:
         """Every row of a query known to stay under 100,000 rows, paged by offset and streamed.
@@ -149,8 +147,7 @@ class NetSuiteClient:
 
     # ---- records --------------------------------------------------------------------------------------------
     async def get_customer_payment(self, id: str | int) -> dict:
-        response = await self._send("GET", f"{CUSTOMER_PAYMENT_PATH}/{_record_id(id)}")
-        return response.json()
+        return json_body(await self._send("GET", f"{CUSTOMER_PAYMENT_PATH}/{_record_id(id)}"))
 
     async def update_customer_payment(self, id: str | int, fields: dict) -> str:
         """PATCH only the given fields (None clears one); returns the record URL from `Location` (204 expected)."""

@@ -18,11 +18,15 @@ FORBIDDEN_HINT = "the integration role lacks a permission: check the role's REST
 RATE_HINT = "NetSuite's concurrency limit is shared by every integration on the account; lower max_concurrency"
 
 
-def _first_detail(response: httpx.Response) -> tuple[str | None, str]:
+def _parsed(response: httpx.Response) -> object:
     try:
-        body = response.json()
+        return response.json()
     except ValueError:
-        body = None
+        return None
+
+
+def _first_detail(response: httpx.Response) -> tuple[str | None, str]:
+    body = _parsed(response)
     if isinstance(body, dict):
         details = body.get("o:errorDetails") or []
         if details and isinstance(details[0], dict):
@@ -47,6 +51,16 @@ def api_error(response: httpx.Response) -> ApiError:
     if status == 429:
         return RateLimited(code or CONCURRENCY_LIMIT_EXCEEDED, message, None, hint=RATE_HINT, **kw)
     return ApiError(code, message, None, **kw)
+
+
+def json_body(response: httpx.Response) -> dict:
+    """A success response's JSON object; a typed error when something in between answered with HTML or junk."""
+    body = _parsed(response)
+    if not isinstance(body, dict):
+        raise ApiError("INVALID_RESPONSE", f"HTTP {response.status_code} from {response.url.host} was not a JSON "
+                       "object", None, status=response.status_code, system=SYSTEM,
+                       hint="check that the NetSuite base URL points at the account's REST host")
+    return body
 
 
 def transport_error(exc: httpx.TransportError, host: str) -> ApiError:

@@ -10,17 +10,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-# Profile key -> the field's label in the connector bundle (runbook R3.2).
-PROFILE_FIELD_LABELS: dict[str, str] = {
-    "zuora_id": "Zuora ID",
-    "zuora_integration_status": "Zuora Integration Status",
-    "zuora_type": "Zuora Type",
-    "zuora_origin": "Zuora Origin",
-    "zuora_sync_date": "Zuora Sync Date",
-    "zuora_reference_number": "Zuora Reference Number",
-    "zuora_customer_id_payment": "Zuora Customer ID (Payment)",
-    "zuora_sync_updates": "Zuora Sync Updates",
-}
+# The profile's keys for the connector's transaction body fields; each is its bundle label in snake case
+# ("Zuora Customer ID (Payment)" -> zuora_customer_id_payment), which is what the guess below relies on.
+PROFILE_KEYS = ("zuora_id", "zuora_integration_status", "zuora_type", "zuora_origin", "zuora_sync_date",
+                "zuora_reference_number", "zuora_customer_id_payment", "zuora_sync_updates")
 
 # Oracle's LIKE is case-sensitive, hence UPPER/LOWER; `_` in a LIKE pattern matches any one character.
 DISCOVERY_QUERY = (
@@ -35,7 +28,7 @@ def _squash(text: str) -> str:
     return re.sub(r"[^a-z0-9]", "", text.lower())
 
 
-_BY_LABEL = {_squash(label): key for key, label in PROFILE_FIELD_LABELS.items()}
+_BY_SQUASHED = {_squash(key): key for key in PROFILE_KEYS}
 
 
 @dataclass(frozen=True)
@@ -56,9 +49,9 @@ def guess_profile_key(script_id: str, label: str) -> tuple[str | None, str | Non
     sid = script_id.lower()
     if not sid.startswith(_BODY_PREFIX):
         return None, None  # entity, item and line fields share labels such as "Zuora ID" but are not profile keys
-    if key := _BY_LABEL.get(_squash(label)):
+    if key := _BY_SQUASHED.get(_squash(label)):
         return key, "label"
-    if key := _BY_LABEL.get(_squash(sid.removeprefix(_BODY_PREFIX))):
+    if key := _BY_SQUASHED.get(_squash(sid.removeprefix(_BODY_PREFIX))):
         return key, "script id"
     return None, None
 
