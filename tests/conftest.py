@@ -5,31 +5,11 @@ from __future__ import annotations
 
 import keyring
 import pytest
-from keyring.backend import KeyringBackend
+from memkeyring import MemoryKeyring  # tests/ is on sys.path (pytest rootdir conftest)
 
 from core.sim.app import Simulator
 from core.sim.config import SimConfig
 from core.sim.server import SimServer
-
-
-class MemoryKeyring(KeyringBackend):
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self):
-        super().__init__()
-        self.store: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service, username):
-        return self.store.get((service, username))
-
-    def set_password(self, service, username, password):
-        self.store[(service, username)] = password
-
-    def delete_password(self, service, username):
-        from keyring.errors import PasswordDeleteError
-
-        if self.store.pop((service, username), None) is None:
-            raise PasswordDeleteError("not found")
 
 
 @pytest.fixture(autouse=True)
@@ -51,7 +31,8 @@ def isolated_dirs(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     for var in ("CUTOVER_ZUORA_CLIENT_ID", "CUTOVER_ZUORA_CLIENT_SECRET", "CUTOVER_NETSUITE_CONSUMER_KEY",
-                "CUTOVER_NETSUITE_CONSUMER_SECRET", "CUTOVER_NETSUITE_TOKEN_ID", "CUTOVER_NETSUITE_TOKEN_SECRET"):
+                "CUTOVER_NETSUITE_CONSUMER_SECRET", "CUTOVER_NETSUITE_TOKEN_ID", "CUTOVER_NETSUITE_TOKEN_SECRET",
+                "CUTOVER_CONFIG_FILE"):
         monkeypatch.delenv(var, raising=False)
 
 
