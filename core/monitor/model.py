@@ -49,7 +49,7 @@ class SyncError:
     record_id: str
     number: str | None
     status: str
-    sync_date: str | None
+    sync_date: str | None  # when the connector last wrote the record: its sync date, else its last update
 
 
 @dataclass(frozen=True)

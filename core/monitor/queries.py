@@ -101,12 +101,11 @@ def zuora_sql(invoice_settlement: bool) -> str:
         is_error = "integrationstatus__ns LIKE 'Error%'" if row.obj is ACCOUNT else _TTA_ERROR
         errors.append(
             f"SELECT '{t}' AS object_type, id, CAST({row.obj.number_field.lower()} AS varchar) AS record_number, "
-            "integrationstatus__ns AS status, CAST(syncdate__ns AS varchar) AS sync_date, "
-            "CAST(COALESCE(syncdate__ns, updateddate) AS varchar) AS changed "
+            "integrationstatus__ns AS status, CAST(COALESCE(syncdate__ns, updateddate) AS varchar) AS sync_date "
             f"FROM {t} WHERE {_where(row)} AND {is_error}")
     latest = (f"SELECT object_type, 'error' AS kind, 'error' AS state, CAST(NULL AS bigint) AS n, id, "
               f"record_number, status, sync_date FROM ({' UNION ALL '.join(errors)} "
-              f"ORDER BY changed DESC LIMIT {ERROR_SAMPLE_ROWS}) latest")
+              f"ORDER BY sync_date DESC LIMIT {ERROR_SAMPLE_ROWS}) latest")
     return " UNION ALL ".join([*parts, latest])
 
 
