@@ -1,0 +1,99 @@
+"""Plain-text views of steps, checks and plans, shared by the TUI's panes and the CLI. No I/O, no textual.
+
+Nothing here hides what the tool is about to run or write: the check pane shows the exact SQL, and a plan shows
+records with their current and new values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from core.errors import CutoverError
+from core.runbook.checks import QueryContext, _where, active_parts
+from core.runbook.model import Part, PlanSummary, Step, StepState
+from core.runbook.tickets import instructions
+
+SYSTEM_NAMES = {"zuora": "Zuora", "netsuite": "NetSuite", "journal": "journal"}
+
+
+def part_sql(part: Part, ctx: QueryContext) -> str:
+    """The count query of one part as it will run (or why it cannot run yet)."""
+    try:
+        where = _where(part.where, ctx)
+    except CutoverError as exc:
+        return f"-- cannot build yet: {exc}"
+    engine = "Data Query" if part.system == "zuora" else "SuiteQL"
+    return f"{engine}: SELECT count(*) FROM {part.source} WHERE {where}"
+
+
+def check_text(state: StepState, ctx: QueryContext) -> str:
+    step = state.step
+    if step.check is None:
+        kind = "a person's confirmation" if step.kind in ("HUMAN",) or step.confirm else "a recorded ticket number"
+        return f"Check  none by API: this step passes on {kind}."
+    if step.check.probe:
+        head = f"Check  API probe ({step.check.probe})"
+    else:
+        parts = active_parts(step.check, ctx.invoice_settlement)
+        lines = [f"{p.label}:\n  {part_sql(p, ctx)}" for p in parts]
+        head = "Check  " + "\n       ".join(lines) if lines else "Check  (no part applies with IS in this state)"
+    r = state.result
+    if r is None:
+        return head + "\nResult  not run yet (r to run it)"
+    found = "–" if r.count is None else f"{r.count:,}"
+    tail = f"\nResult  {r.status} · {found} · {r.summary} · checked {r.checked_at}"
+    if r.details:
+        tail += "\n        " + " · ".join(f"{k}: {v:,}" for k, v in r.details.items())
+    if r.error:
+        tail += f"\nError   {r.error}"
+    return head + tail
+
+
+def instructions_text(step: Step, ctx: QueryContext) -> str:
+    lines = instructions(step, ctx.variables, ctx.profile_name)
+    return "What to do\n" + "\n".join(f"  {i}. {line}" for i, line in enumerate(lines, 1)) if lines else ""
+
+
+def detail_text(state: StepState, ctx: QueryContext) -> str:
+    """The main screen's pane under the table: the step's findings at a glance."""
+    step = state.step
+    lines = [f"{step.kinds} · {state.summary}"]
+    if state.missing:
+        lines.append(f"Needs: {', '.join(state.missing)} (cutover set VAR VALUE)")
+    if state.blocked_by:
+        lines.append(f"Waits for: {', '.join(state.blocked_by)}")
+    r = state.result
+    if r is not None and r.sample:
+        cols = [c for c in r.sample[0] if c != "links"][:6]
+        lines.append("  ".join(f"{c:<14.14}" for c in cols))
+        for row in r.sample[:5]:
+            lines.append("  ".join(f"{'' if row.get(c) is None else str(row.get(c)):<14.14}" for c in cols))
+        if (r.count or 0) > 5:
+            lines.append(f"… {r.count - 5:,} more (Enter opens the step)")
+    elif not step.check:
+        lines.append(step.why)
+    return "\n".join(lines)
+
+
+def plan_text(plan: PlanSummary, items: Iterable[Mapping[str, Any]]) -> str:
+    system = SYSTEM_NAMES.get(plan.system, plan.system)
+    head = (f"Plan #{plan.plan_id} · {plan.total:,} {plan.object} records · {system} field {plan.field} → "
+            f"{plan.new_value}\n       {plan.calls:,} write calls · est. {plan.estimate_s:,.0f} s at the "
+            f"tenant's limit of {plan.limit} · status {plan.status}")
+    if plan.counts:
+        head += " · " + ", ".join(f"{k} {v:,}" for k, v in sorted(plan.counts.items()))
+    shown = [f"       {i.get('number') or i.get('record_id')}  {i.get('current') or 'empty'} → {i.get('new')}"
+             f"  [{i.get('status')}]" for i in items]
+    more = plan.total - len(shown)
+    return "\n".join([head, *shown] + ([f"       … and {more:,} more (export the plan to see all)"]
+                                       if more > 0 else []))
+
+
+def confirm_text(plan: PlanSummary, profile_label: str) -> str:
+    system = SYSTEM_NAMES.get(plan.system, plan.system)
+    remaining = plan.remaining if plan.status != "planned" else plan.total
+    return (f"Write {remaining:,} {plan.object} records in {system} ({profile_label}):\n"
+            f"set {plan.field} = {plan.new_value}.\n\n"
+            f"{plan.calls:,} write calls, about {plan.estimate_s:,.0f} s. Each outcome is journaled as it happens; "
+            "Esc cancels safely and Apply again resumes without repeating a confirmed write.")

@@ -1,0 +1,222 @@
+"""The TUI's single hold on core: one profile's session, journal, runbook engine and monitor sampler.
+
+Screens call these methods from workers and render what comes back; nothing here imports textual widgets,
+and the TUI never touches httpx. Blocking work (keyring, seeding the demo tenant, SQLite writes of a report)
+runs in threads so the event loop stays free.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+from core.config import Profile, get_profile
+from core.errors import CutoverError
+from core.demo import DemoTenant
+from core.journal import Journal
+from core.monitor import Sampler
+from core.monitor.model import SyncError
+from core.monitor.records import RecordView, record_in_both_systems
+from core.runbook import render
+from core.runbook.engine import Runbook
+from core.runbook.model import ApplyOutcome, ApplyProgress, CheckResult, PlanSummary, StepState
+from core.secrets import CredentialStore, Credentials
+from core.session import Session
+
+
+class Backend:
+    def __init__(self, *, profile_name: str | None = None, demo: DemoTenant | None = None,
+                 monitor_interval: float = 5.0):
+        if (profile_name is None) == (demo is None):
+            raise ValueError("give a profile name or a demo tenant")
+        self.profile_name_arg = profile_name
+        self.demo = demo
+        self.monitor_interval = monitor_interval
+        self.profile: Profile | None = None
+        self.credentials: Credentials | None = None
+        self.session: Session | None = None
+        self.journal: Journal | None = None
+        self.runbook: Runbook | None = None
+        self.current_sampler: Sampler | None = None
+        self.status_text = "Connecting…"
+        self._topbars: list[Any] = []
+
+    # ---- lifecycle ------------------------------------------------------------------------------------------
+    @property
+    def ready(self) -> bool:
+        return self.runbook is not None
+
+    async def open(self) -> None:
+        if self.demo is not None:
+            self.status_text = "Seeding the demo tenant (about 2,000 invoices)…"
+            await self.demo.__aenter__()
+            self.profile, self.credentials = self.demo.profile, self.demo.credentials
+        else:
+            self.status_text = f"Reading profile {self.profile_name_arg} and its keyring entries…"
+            self.profile = await asyncio.to_thread(get_profile, self.profile_name_arg)
+            self.credentials = await asyncio.to_thread(CredentialStore().load, self.profile.name)
+        self.session = Session(self.profile, self.credentials)
+        self.journal = await asyncio.to_thread(Journal.for_profile, self.profile)
+        self.runbook = Runbook(self.profile, self.journal, self.session)
+        self.status_text = "Ready"
+        try:  # one cheap probe, so the header can say whether IS is on
+            await self.runbook.invoice_settlement()
+        except CutoverError:
+            pass
+        self.update_topbars()
+
+    async def close(self) -> None:
+        if self.session is not None:
+            await self.session.aclose()
+        if self.journal is not None:
+            self.journal.close()
+        if self.demo is not None:
+            await self.demo.__aexit__(None, None, None)
+
+    # ---- header ---------------------------------------------------------------------------------------------
+    @property
+    def is_demo(self) -> bool:
+        return self.demo is not None
+
+    @property
+    def profile_name(self) -> str:
+        return self.profile.name if self.profile else (self.profile_name_arg or "demo")
+
+    @property
+    def profile_label(self) -> str:
+        if self.profile is None:
+            return self.profile_name
+        return self.profile.title
+
+    @property
+    def is_production(self) -> bool:
+        return bool(self.profile and self.profile.is_production)
+
+    @property
+    def read_only(self) -> bool:
+        return bool(self.profile and self.profile.read_only)
+
+    def bind_topbar(self, bar: Any) -> None:
+        self._topbars.append(bar)
+        self.update_topbars()
+
+    def update_topbars(self) -> None:
+        is_on = self.invoice_settlement
+        for bar in self._topbars:
+            bar.profile_label = self.profile_label
+            bar.production = self.is_production
+            bar.read_only = self.read_only
+            bar.invoice_settlement = is_on
+            bar.connector = self.connector_label
+
+    @property
+    def invoice_settlement(self) -> bool | None:
+        if self.current_sampler is not None and self.current_sampler.invoice_settlement is not None:
+            return self.current_sampler.invoice_settlement
+        if self.runbook is None:
+            return None
+        return self.runbook._invoice_settlement
+
+    @property
+    def connector_label(self) -> str:
+        if self.demo is not None and self.demo._sim is not None:
+            status = self.demo.sim.connector.status()
+            return str(status.get("state", ""))
+        return ""
+
+    # ---- runbook --------------------------------------------------------------------------------------------
+    def states(self) -> list[StepState]:
+        return list(self.runbook.states().values())
+
+    def state(self, step_id: str) -> StepState:
+        return self.runbook.state(step_id)
+
+    async def check(self, step_id: str) -> CheckResult:
+        result = await self.runbook.check_step(step_id)
+        self.update_topbars()
+        return result
+
+    async def check_many(self, step_ids: list[str]) -> AsyncIterator[tuple[str, CheckResult | Exception]]:
+        for sid in step_ids:
+            try:
+                yield sid, await self.check(sid)
+            except Exception as exc:  # one failing check must not stop the phase
+                yield sid, exc
+
+    async def plan(self, step_id: str) -> PlanSummary:
+        return await self.runbook.plan(step_id)
+
+    async def latest_plan(self, step_id: str) -> PlanSummary | None:
+        return await asyncio.to_thread(self.journal.latest_plan, step_id)
+
+    async def apply(self, plan: PlanSummary, progress: Callable[[ApplyProgress], None],
+                    cancel: asyncio.Event) -> ApplyOutcome:
+        return await self.runbook.apply(plan.step_id, plan_id=plan.plan_id, progress=progress, cancel=cancel)
+
+    async def confirm(self, step_id: str, note: str) -> None:
+        await asyncio.to_thread(self.runbook.confirm, step_id, note)
+
+    async def record_ticket(self, step_id: str, number: str) -> None:
+        await asyncio.to_thread(self.runbook.record_ticket, step_id, number)
+
+    def ticket_text(self, step_id: str) -> str:
+        return self.runbook.ticket(step_id).text
+
+    def save_ticket(self, step_id: str, text: str) -> Path:
+        path = self.exports_dir() / f"ticket-{step_id.replace('/', '-')}.txt"
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    def export_plan(self, plan: PlanSummary) -> Path:
+        path = self.exports_dir() / f"plan-{plan.step_id.replace('/', '-')}-{plan.plan_id}.json"
+        with path.open("w", encoding="utf-8") as out:
+            out.write(json.dumps({"plan": plan.__dict__}, default=str) + "\n")
+            for item in self.journal.iter_plan_items(plan.plan_id):
+                out.write(json.dumps(item, default=str) + "\n")
+        return path
+
+    def exports_dir(self) -> Path:
+        path = Path(self.profile.data_dir) / "exports"
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def write_report(self) -> Path:
+        from core.report import write_report
+
+        return write_report(self.journal, self.profile, self.exports_dir() / "report.md", fmt="md")
+
+    # ---- text for the screens (pure formatting lives in core.runbook.render) ----------------------------------
+    def detail_text(self, state: StepState) -> str:
+        return render.detail_text(state, self.runbook.context())
+
+    def check_text(self, state: StepState) -> str:
+        return render.check_text(state, self.runbook.context())
+
+    def instructions_text(self, step_id: str) -> str:
+        return render.instructions_text(self.state(step_id).step, self.runbook.context())
+
+    def plan_text(self, plan: PlanSummary) -> str:
+        items = list(self.journal.iter_plan_items(plan.plan_id, limit=8))
+        return render.plan_text(plan, items)
+
+    def confirm_text(self, plan: PlanSummary) -> str:
+        return render.confirm_text(plan, self.profile_label)
+
+    # ---- monitor --------------------------------------------------------------------------------------------
+    async def sampler(self) -> Sampler:
+        if self.current_sampler is None:
+            self.current_sampler = Sampler(self.session.zuora, self.session.netsuite, self.profile.netsuite_fields)
+        return self.current_sampler
+
+    async def record_view(self, error: SyncError) -> RecordView:
+        return await record_in_both_systems(self.session.zuora, self.session.netsuite,
+                                            self.profile.netsuite_fields, error)
+
+    def run_demo_connector(self) -> str:
+        """Blocking (call from a thread worker): the simulator connector's Run Now."""
+        summary = self.demo.sim.connector.run(trigger="monitor")
+        created = summary.get("created", summary)
+        return json.dumps(created, default=str)[:200] if not isinstance(created, str) else created

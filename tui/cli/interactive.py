@@ -1,0 +1,43 @@
+"""`cutover demo` and `cutover open PROFILE`: the Textual app. Textual is imported only when they run."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def _run_app(backend) -> int:
+    from tui.app import CutoverApp
+
+    CutoverApp(backend).run()
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from core.demo import DemoTenant
+    from tui.backend import Backend
+
+    demo = DemoTenant(seed=args.seed, scale=args.scale, connector_pace_s=args.connector_pace)
+    return _run_app(Backend(demo=demo, monitor_interval=args.interval))
+
+
+def cmd_open(args: argparse.Namespace) -> int:
+    from tui.backend import Backend
+
+    return _run_app(Backend(profile_name=args.profile, monitor_interval=args.interval))
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("demo", help="open the tool on a fresh simulated tenant (no keyring, no network)",
+                       description="Open the checklist on a fresh simulated Zuora + NetSuite tenant, served in "
+                                   "process on loopback with throwaway credentials.")
+    p.add_argument("--seed", type=int, default=1, help="tenant generator seed (default 1)")
+    p.add_argument("--scale", default="small", help="small (default, ~2,000 invoices), medium, or a number")
+    p.add_argument("--interval", type=float, default=2.0, help="monitor poll interval in seconds (default 2)")
+    p.add_argument("--connector-pace", type=float, default=0.3,
+                   help="seconds the simulated connector pauses between batches, so runs can be watched")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("open", help="open the checklist on a profile (credentials from the keyring)")
+    p.add_argument("profile", help="profile name (see `cutover profile list`)")
+    p.add_argument("--interval", type=float, default=5.0, help="monitor poll interval in seconds (default 5)")
+    p.set_defaults(func=cmd_open)

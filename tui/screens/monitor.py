@@ -1,0 +1,281 @@
+"""The operators' live monitor: both systems' sync state per object type, updated in place.
+
+The loop is Dolphie's: a worker takes a sample, the handler renders a keyed diff, then a timer schedules the
+next sample only after this one finished, so a slow tenant can never pile up polls. The UI never waits on the
+network: a slow or failed poll shows as stale in the header while the table keeps its cursor and scroll.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Input, Static
+from textual.worker import Worker, WorkerState
+
+from core.monitor.model import MonitorSample, SyncError, SyncRow, format_eta
+from tui.widgets.sparkline import sparkline_text
+
+COLUMNS = (("object", "Object"), ("side", "Side"), ("pending", "Pending"), ("processing", "Processing"),
+           ("done", "Done"), ("error", "Error"), ("rate", "Rate/min"), ("eta", "ETA"), ("trend", "Throughput"))
+STATES = ("pending", "processing", "done", "error")
+
+
+def fmt_count(n: int | None) -> str:
+    return "–" if n is None else f"{n:,}"
+
+
+@dataclass
+class RowFilter:
+    """`/` text: a state name keeps rows with work in that state; anything else matches the object name."""
+
+    text: str = ""
+
+    def keeps(self, row: SyncRow) -> bool:
+        t = self.text.strip().lower()
+        if not t:
+            return True
+        if t in STATES:
+            return bool(getattr(row, t))
+        return t in row.object.lower() or t in row.side.lower()
+
+
+class MonitorScreen(Screen):
+    """Live tables for operators. Reachable from anywhere with `m`."""
+
+    TITLE = "Monitor"
+    AUTO_FOCUS = "#sync-table"
+    BINDINGS = [
+        Binding("p", "toggle_pause", "Pause", id="monitor.pause"),
+        Binding("slash", "filter", "Filter", id="monitor.filter"),
+        Binding("enter", "drill_down", "Drill down", show=True, id="monitor.drill"),
+        Binding("R", "run_now", "Run Now (sim)", id="monitor.run_now"),
+        Binding("s", "sample_now", "Sample now", id="monitor.sample_now"),
+        Binding("escape", "back", "Back", id="monitor.back"),
+    ]
+    HELP = (
+        "The monitor samples both systems every few seconds with server-side counts (a handful of API calls "
+        "per sample, so the connector keeps its concurrency).\n\n"
+        "- Rows: one per object type and direction; Pending → Processing → Done, or Error.\n"
+        "- Rate/min and ETA come from the change between samples.\n"
+        "- `/` filters by object, or by a state name (pending, processing, done, error).\n"
+        "- `p` pauses the display (sampling goes on); `s` samples now.\n"
+        "- Enter on an error shows the record in both systems.\n"
+        "- `R` triggers the simulator connector's Run Now (demo tenant only).\n"
+        "- The header turns to 'stale' when a sample is late; the table keeps its cursor."
+    )
+
+    def __init__(self, interval: float | None = None):
+        super().__init__()
+        self.interval = interval
+        self.paused = False
+        self.filter = RowFilter()
+        self.last_sample: MonitorSample | None = None
+        self.last_ok_at: float | None = None
+        self.poll_started_at: float | None = None
+        self.last_error: str | None = None
+        self.samples_taken = 0
+        self._pending_render: MonitorSample | None = None
+
+    # ---- layout ---------------------------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield Static(id="monitor-header")
+        with Vertical(id="monitor-body"):
+            yield Input(placeholder="filter: object name, or pending / processing / done / error",
+                        id="monitor-filter", classes="hidden")
+            table = DataTable(id="sync-table", cursor_type="row", zebra_stripes=True)
+            table.border_title = "Sync state"
+            yield table
+            errors = DataTable(id="error-table", cursor_type="row")
+            errors.border_title = "Latest errors"
+            yield errors
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#sync-table", DataTable)
+        for key, label in COLUMNS:
+            table.add_column(label, key=key)
+        errors = self.query_one("#error-table", DataTable)
+        for key, label in (("sync_date", "Sync date"), ("number", "Record"), ("side", "Side"),
+                           ("status", "Status"), ("object", "Object")):
+            errors.add_column(label, key=key)
+        if self.interval is None:
+            self.interval = self.app.backend.monitor_interval
+        self.set_interval(1.0, self.refresh_header)
+        self.refresh_header()
+        self.take_sample()
+
+    # ---- sampling (worker) and scheduling -------------------------------------------------------------------
+    @work(exclusive=True, group="monitor-poll", exit_on_error=False)
+    async def take_sample(self) -> MonitorSample:
+        self.poll_started_at = time.monotonic()
+        sampler = await self.app.backend.sampler()
+        return await sampler.sample()
+
+    @on(Worker.StateChanged)
+    def on_sample_done(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "monitor-poll" or event.state not in (
+                WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
+            return
+        self.poll_started_at = None
+        if event.state == WorkerState.SUCCESS:
+            sample = event.worker.result
+            self.last_sample, self.last_ok_at, self.last_error = sample, time.monotonic(), None
+            self.samples_taken += 1
+            if self.paused:
+                self._pending_render = sample
+            else:
+                self.render_sample(sample)
+        elif event.state == WorkerState.ERROR:
+            self.last_error = self.app.describe_error(event.worker.error)
+            self.notify(self.last_error, title="Monitor sample failed", severity="error", timeout=6)
+        self.refresh_header()
+        if event.state != WorkerState.CANCELLED and self.is_attached:
+            self.set_timer(self.interval or 5.0, self.take_sample)
+
+    # ---- rendering ------------------------------------------------------------------------------------------
+    def render_sample(self, sample: MonitorSample) -> None:
+        """Update cells by row key; never clear the table under the operator's cursor."""
+        table = self.query_one("#sync-table", DataTable)
+        sampler = self.app.backend.current_sampler
+        wanted = [r for r in sample.rows if self.filter.keeps(r)]
+        wanted_keys = {r.key for r in wanted}
+        with self.app.batch_update():
+            for key in [k.value for k in table.rows if k.value not in wanted_keys]:
+                table.remove_row(key)
+            for row in wanted:
+                key = row.key
+                trend = sparkline_text(sampler.history(key) if sampler else [], width=10)
+                cells = {
+                    "object": row.object, "side": row.side, "pending": fmt_count(row.pending),
+                    "processing": fmt_count(row.processing), "done": fmt_count(row.done),
+                    "error": Text(fmt_count(row.error), style="bold red" if row.error else ""),
+                    "rate": "–" if row.rate_per_min is None else f"{row.rate_per_min:,.0f}",
+                    "eta": format_eta(row.eta_s), "trend": trend,
+                }
+                if key in table.rows:
+                    for col, value in cells.items():
+                        if str(table.get_cell(key, col)) != str(value):
+                            table.update_cell(key, col, value, update_width=True)
+                else:
+                    table.add_row(*(cells[c] for c, _ in COLUMNS), key=key)
+            self.render_errors(sample.errors)
+
+    def render_errors(self, errors: list[SyncError]) -> None:
+        table = self.query_one("#error-table", DataTable)
+        table.border_title = f"Latest errors ({len(errors)})"
+        keys = [f"{e.side}|{e.record_id}" for e in errors]
+        for key in [k.value for k in table.rows if k.value not in set(keys)]:
+            table.remove_row(key)
+        for key, e in zip(keys, errors):
+            if key not in table.rows:
+                table.add_row(e.sync_date or "–", e.number or e.record_id, e.side, e.status, e.object, key=key)
+
+    def refresh_header(self) -> None:
+        backend = self.app.backend
+        now = time.monotonic()
+        parts = [f"Monitor ─ {backend.profile_name} ─ every {self.interval or 5:g} s"]
+        if self.last_ok_at is None:
+            freshness, style = "waiting for the first sample", "yellow"
+        else:
+            age = now - self.last_ok_at
+            stamp = time.strftime("%H:%M:%S", time.localtime(time.time() - age))
+            late = self.poll_started_at is not None and now - self.poll_started_at > (self.interval or 5)
+            if self.last_error or late or age > 2 * (self.interval or 5) + 1:
+                freshness, style = f"last sample {stamp} (stale {age:.0f} s)", "bold yellow"
+            else:
+                freshness, style = f"last sample {stamp} (fresh)", "green"
+        header = Text(" ─ ".join(parts) + " ─ ", no_wrap=True, overflow="ellipsis")
+        header.append(freshness, style=style)
+        if self.paused:
+            header.append(" [paused]", style="bold magenta")
+        if self.last_sample is not None:
+            header.append(f" ─ IS {'on' if self.last_sample.invoice_settlement else 'off'} ─ "
+                          f"{self.last_sample.api_calls} calls/sample")
+        self.query_one("#monitor-header", Static).update(header)
+
+    @property
+    def is_stale(self) -> bool:
+        if self.last_ok_at is None:
+            return True
+        late = self.poll_started_at is not None and time.monotonic() - self.poll_started_at > (self.interval or 5)
+        return bool(self.last_error) or late
+
+    # ---- actions --------------------------------------------------------------------------------------------
+    def action_toggle_pause(self) -> None:
+        self.paused = not self.paused
+        if not self.paused and self._pending_render is not None:
+            self.render_sample(self._pending_render)
+            self._pending_render = None
+        self.refresh_header()
+        self.notify("Display paused: sampling goes on" if self.paused else "Display resumed", timeout=2)
+
+    def action_filter(self) -> None:
+        box = self.query_one("#monitor-filter", Input)
+        box.remove_class("hidden")
+        box.focus()
+
+    @on(Input.Submitted, "#monitor-filter")
+    @on(Input.Changed, "#monitor-filter")
+    def apply_filter(self, event: Input.Changed | Input.Submitted) -> None:
+        self.filter = RowFilter(event.value)
+        if self.last_sample is not None:
+            self.render_sample(self.last_sample)
+        if isinstance(event, Input.Submitted):
+            if not event.value:
+                event.input.add_class("hidden")
+            self.query_one("#sync-table", DataTable).focus()
+
+    def action_sample_now(self) -> None:
+        self.take_sample()
+
+    def action_back(self) -> None:
+        box = self.query_one("#monitor-filter", Input)
+        if box.has_focus:
+            box.value = ""
+            box.add_class("hidden")
+            self.query_one("#sync-table", DataTable).focus()
+            return
+        self.app.pop_screen()
+
+    def action_drill_down(self) -> None:
+        errors = self.query_one("#error-table", DataTable)
+        if self.last_sample is None or not self.last_sample.errors:
+            self.notify("No errors to drill into", timeout=3)
+            return
+        index = errors.cursor_row if errors.row_count else 0
+        self.open_error(self.last_sample.errors[min(max(index, 0), len(self.last_sample.errors) - 1)])
+
+    @on(DataTable.RowSelected, "#error-table")
+    def error_selected(self, event: DataTable.RowSelected) -> None:
+        if self.last_sample is not None and event.cursor_row < len(self.last_sample.errors):
+            self.open_error(self.last_sample.errors[event.cursor_row])
+
+    def open_error(self, error: SyncError) -> None:
+        from tui.screens.record import RecordScreen
+
+        self.app.push_screen(RecordScreen(error))
+
+    def action_run_now(self) -> None:
+        if not self.app.backend.is_demo:
+            self.notify("Run Now is only for the simulated tenant: on a real tenant use the connector's "
+                        "Logs > Run Now", severity="warning", timeout=6)
+            return
+        self.run_connector()
+
+    @work(exclusive=True, group="monitor-run-now", exit_on_error=False, thread=True)
+    def run_connector(self) -> None:
+        self.app.call_from_thread(self.notify, "Connector run started (simulator)", timeout=3)
+        summary = self.app.backend.run_demo_connector()
+        self.app.call_from_thread(self.notify, f"Connector run finished: {summary}", timeout=5)
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action == "run_now":
+            return True if self.app.backend.is_demo else None
+        return True

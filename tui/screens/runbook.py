@@ -1,0 +1,230 @@
+"""The main screen: the runbook always visible. Phases on the left, the phase's steps in a table, the selected
+step's latest findings underneath. Checks run in workers; rows update by key as results arrive."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, OptionList, Static
+
+from core.runbook.model import Phase, StepState
+from tui.widgets.phases import PhaseList
+from tui.widgets.status import status_cell
+from tui.widgets.topbar import TopBar
+
+STEP_COLUMNS = (("st", "St"), ("id", "Id"), ("title", "Step"), ("kind", "Kind"), ("count", "Count"),
+                ("checked", "Checked"))
+NARROW = 100  # below this width the sidebar folds to letters and the detail pane gets less room
+
+
+def checked_label(state: StepState) -> str:
+    if state.result is not None:
+        return state.result.checked_at[11:19]
+    if state.confirmation is not None:
+        return state.confirmation.at[11:19]
+    if state.ticket is not None:
+        return state.ticket.at[11:19]
+    return "–"
+
+
+def count_label(state: StepState) -> str:
+    if state.result is None or state.result.count is None:
+        return "–"
+    return f"{state.result.count:,}"
+
+
+class RunbookScreen(Screen):
+    TITLE = "Runbook"
+    HELP = (
+        "Every step of the Invoice Settlement runbook, phase by phase (A discovery … I clean-up).\n\n"
+        "- ✓ pass · ✗ fail · ! needs action · ⚠ error · ○ not run · … running · ◌ confirmed by a person.\n"
+        "- `c` runs every check of the phase in the background; rows update as results arrive.\n"
+        "- Enter opens a step: why it matters, the exact query, sample records, and its actions "
+        "(re-check, plan, apply, confirm, ticket).\n"
+        "- The header shows the profile, both systems, whether IS is on and whether the profile is read-only."
+    )
+    BINDINGS = [
+        Binding("c", "check_phase", "Check phase", id="runbook.check_phase"),
+        Binding("enter", "open_step", "Open step", id="runbook.open"),
+        Binding("n", "next_phase", "Next phase", show=False, id="runbook.next_phase"),
+        Binding("left,h", "focus_phases", "Phases", show=False),
+        Binding("right,l", "focus_steps", "Steps", show=False),
+    ]
+
+    def __init__(self):
+        super().__init__()
+        self.phase: Phase = Phase.A
+        self.running: set[str] = set()
+
+    def compose(self) -> ComposeResult:
+        yield TopBar(id="topbar")
+        with Horizontal(id="runbook-body"):
+            yield PhaseList(id="phases")
+            with Vertical(id="phase-pane"):
+                table = DataTable(id="steps", cursor_type="row", zebra_stripes=True)
+                yield table
+                detail = Static(id="step-detail", markup=False)
+                detail.border_title = "Step"
+                yield detail
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#steps", DataTable)
+        for key, label in STEP_COLUMNS:
+            table.add_column(label, key=key)
+        self.app.backend.bind_topbar(self.query_one(TopBar))
+        self.on_resize()
+        self.refresh_all()
+        table.focus()
+
+    def on_resize(self, event=None) -> None:
+        narrow = self.size.width < NARROW
+        self.query_one(PhaseList).set_folded(narrow)
+        self.set_class(narrow, "narrow")
+        self.refresh_sidebar()
+
+    # ---- rendering ------------------------------------------------------------------------------------------
+    def refresh_all(self) -> None:
+        if not self.app.backend.ready:
+            self.query_one("#step-detail", Static).update(self.app.backend.status_text)
+            return
+        self.refresh_sidebar()
+        self.show_phase(self.phase)
+
+    def refresh_sidebar(self) -> None:
+        if not self.app.backend.ready:
+            return
+        states = self.app.backend.states()
+        by_phase: dict[Phase, list[StepState]] = {}
+        for s in states:
+            by_phase.setdefault(s.step.phase, []).append(s)
+        sidebar = self.query_one(PhaseList)
+        sidebar.show(by_phase)
+        sidebar.highlighted = list(Phase).index(self.phase)
+
+    def show_phase(self, phase: Phase) -> None:
+        self.phase = phase
+        table = self.query_one("#steps", DataTable)
+        table.border_title = f"{phase.letter} · {phase.title}"
+        states = [s for s in self.app.backend.states() if s.step.phase is phase]
+        keep = {s.step.id for s in states}
+        for key in [k.value for k in table.rows if k.value not in keep]:
+            table.remove_row(key)
+        for s in states:
+            self.render_row(s)
+        if table.row_count and table.cursor_row >= table.row_count:
+            table.move_cursor(row=0)
+        self.show_detail()
+
+    def render_row(self, state: StepState) -> None:
+        table = self.query_one("#steps", DataTable)
+        sid = state.step.id
+        title = state.step.title if state.applicable else f"{state.step.title} (not on this path)"
+        indent = "  " if state.step.parent else ""
+        cells = {"st": status_cell(state, running=sid in self.running), "id": sid,
+                 "title": Text(indent + title, style="" if state.applicable else "dim"),
+                 "kind": state.step.kinds, "count": count_label(state), "checked": checked_label(state)}
+        if sid in table.rows:
+            for col, value in cells.items():
+                table.update_cell(sid, col, value, update_width=col != "title")
+        else:
+            table.add_row(*(cells[c] for c, _ in STEP_COLUMNS), key=sid)
+
+    def selected_step_id(self) -> str | None:
+        table = self.query_one("#steps", DataTable)
+        if not table.row_count:
+            return None
+        return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+
+    def show_detail(self) -> None:
+        sid = self.selected_step_id()
+        detail = self.query_one("#step-detail", Static)
+        if sid is None:
+            detail.update("")
+            return
+        state = self.app.backend.state(sid)
+        detail.border_title = f"{sid} · {state.summary}"
+        detail.update(self.app.backend.detail_text(state))
+
+    # ---- events ---------------------------------------------------------------------------------------------
+    @on(OptionList.OptionHighlighted, "#phases")
+    def phase_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        if self.app.backend.ready and event.option.id and event.option.id != self.phase.letter:
+            self.show_phase(Phase[event.option.id])
+
+    @on(OptionList.OptionSelected, "#phases")
+    def phase_selected(self, event: OptionList.OptionSelected) -> None:
+        self.action_focus_steps()
+
+    @on(DataTable.RowHighlighted, "#steps")
+    def step_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self.show_detail()
+
+    @on(DataTable.RowSelected, "#steps")
+    def step_selected(self, event: DataTable.RowSelected) -> None:
+        self.action_open_step()
+
+    def on_screen_resume(self) -> None:
+        self.refresh_all()
+
+    # ---- actions --------------------------------------------------------------------------------------------
+    def action_open_step(self) -> None:
+        sid = self.selected_step_id()
+        if sid is not None:
+            self.app.open_step(sid)
+
+    def action_focus_phases(self) -> None:
+        self.query_one(PhaseList).focus()
+
+    def action_focus_steps(self) -> None:
+        self.query_one("#steps", DataTable).focus()
+
+    def action_next_phase(self) -> None:
+        phases = list(Phase)
+        self.show_phase(phases[(phases.index(self.phase) + 1) % len(phases)])
+        self.refresh_sidebar()
+
+    def go_to(self, step_id: str) -> None:
+        state = self.app.backend.state(step_id)
+        if state.step.phase is not self.phase:
+            self.show_phase(state.step.phase)
+            self.refresh_sidebar()
+        table = self.query_one("#steps", DataTable)
+        table.move_cursor(row=table.get_row_index(state.step.id))
+        table.focus()
+
+    def action_check_phase(self) -> None:
+        if not self.app.backend.ready:
+            self.notify("Still connecting…", timeout=3)
+            return
+        ids = [s.step.id for s in self.app.backend.states()
+               if s.step.phase is self.phase and s.step.check is not None and s.applicable]
+        if not ids:
+            self.notify(f"Phase {self.phase.letter} has no automated checks: its steps are confirmed by a person",
+                        timeout=4)
+            return
+        self.running.update(ids)
+        for sid in ids:
+            self.render_row(self.app.backend.state(sid))
+        self.run_checks(ids)
+
+    @work(group="runbook-checks", exit_on_error=False)
+    async def run_checks(self, ids: list[str]) -> None:
+        """One check at a time per worker; each result re-renders its row as it lands."""
+        failures = 0
+        async for step_id, result_or_error in self.app.backend.check_many(ids):
+            self.running.discard(step_id)
+            if isinstance(result_or_error, Exception):
+                failures += 1
+                self.notify(self.app.describe_error(result_or_error), title=f"{step_id} check failed",
+                            severity="error", timeout=6)
+            self.render_row(self.app.backend.state(step_id))
+            if step_id == self.selected_step_id():
+                self.show_detail()
+        self.refresh_sidebar()
+        if not failures:
+            self.notify(f"Phase {self.phase.letter}: {len(ids)} checks done", timeout=3)

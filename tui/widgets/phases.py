@@ -1,0 +1,61 @@
+"""The sidebar: phases A–I with a status badge; at 80 columns it folds to the phase letters."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import OptionList
+from textual.widgets.option_list import Option
+
+from core.runbook.model import Phase, StepState
+from tui.widgets.status import status_style
+
+_ORDER = ("error", "fail", "needs-action", "not-run", "pass")
+
+
+def phase_badge(states: list[StepState]) -> tuple[str, str, int, int]:
+    """(glyph, style, passed, total) for a phase: the worst status among its applicable steps."""
+    relevant = [s for s in states if s.applicable and s.step.parent is None]
+    total = len(relevant)
+    passed = sum(1 for s in relevant if s.status == "pass")
+    if total and passed == total:
+        return "✓", status_style("pass"), passed, total
+    worst = min((s.status for s in relevant), key=lambda st: _ORDER.index(str(st)), default="not-run")
+    if str(worst) == "not-run" and passed:
+        return "▶", "bold", passed, total
+    glyph = {"error": "⚠", "fail": "✗", "needs-action": "!"}.get(str(worst), "○")
+    return glyph, status_style(str(worst)), passed, total
+
+
+class PhaseList(OptionList):
+    """One option per phase; the option id is the phase letter."""
+
+    DEFAULT_CSS = """
+    PhaseList { width: 26; border: round $primary-darken-1; }
+    PhaseList.folded { width: 9; }
+    """
+
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        self.border_title = "Phases"
+        self.folded = False
+
+    def set_folded(self, folded: bool) -> None:
+        self.folded = folded
+        self.set_class(folded, "folded")
+
+    def show(self, by_phase: dict[Phase, list[StepState]]) -> None:
+        highlighted = self.highlighted
+        self.clear_options()
+        for phase in Phase:
+            glyph, style, passed, total = phase_badge(by_phase.get(phase, []))
+            label = Text()
+            label.append(f"{glyph} ", style=style)
+            label.append(phase.letter, style="bold")
+            if self.folded:
+                label.append(f" {passed}/{total}", style="dim")
+            else:
+                label.append(f"  {phase.label:<11}", style="")
+                label.append(f"{passed}/{total}", style="dim")
+            self.add_option(Option(label, id=phase.letter))
+        if highlighted is not None:
+            self.highlighted = highlighted

@@ -1,0 +1,49 @@
+"""The header every screen shows: where you are (profile, both systems), IS on/off, the connector, read-only.
+
+Operators must always see *where* they are (Dolphie #15): a production profile is shown in the warning colour.
+"""
+
+from __future__ import annotations
+
+import time
+
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widgets import Static
+
+
+class TopBar(Static):
+    DEFAULT_CSS = """
+    TopBar { dock: top; height: 1; background: $primary-background; color: $text; padding: 0 1; }
+    """
+
+    profile_label: reactive[str] = reactive("")
+    production: reactive[bool] = reactive(False)
+    read_only: reactive[bool] = reactive(False)
+    invoice_settlement: reactive[bool | None] = reactive(None)
+    connector: reactive[str] = reactive("")
+    extra: reactive[str] = reactive("")
+
+    def on_mount(self) -> None:
+        self.set_interval(1.0, self.refresh)
+
+    def render(self) -> Text:
+        t = Text(no_wrap=True, overflow="ellipsis")
+        t.append("cutover", style="bold")
+        t.append(" ─ ")
+        t.append(self.profile_label or "no profile", style="bold yellow" if self.production else "bold")
+        if self.production:
+            t.append(" PRODUCTION", style="bold black on yellow")
+        if self.read_only:
+            t.append(" read-only", style="bold cyan")
+        is_text = {None: "?", True: "on", False: "off"}[self.invoice_settlement]
+        t.append(f" ─ IS: {is_text}")
+        if self.connector:
+            t.append(f" ─ connector: {self.connector}")
+        if self.extra:
+            t.append(f" ─ {self.extra}")
+        clock = time.strftime("%H:%M:%S")
+        pad = max(1, self.size.width - len(t.plain) - len(clock) - 2)
+        t.append(" " * pad)
+        t.append(clock, style="dim")
+        return t
