@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from core.errors import CutoverError
-from core.runbook.checks import QueryContext, _where, active_parts
+from core.runbook.checks import QueryContext, active_parts, resolve
 from core.runbook.model import Part, PlanSummary, Step, StepState
 from core.runbook.tickets import instructions
 
@@ -20,7 +20,7 @@ SYSTEM_NAMES = {"zuora": "Zuora", "netsuite": "NetSuite", "journal": "journal"}
 def part_sql(part: Part, ctx: QueryContext) -> str:
     """The count query of one part as it will run (or why it cannot run yet)."""
     try:
-        where = _where(part.where, ctx)
+        where = resolve(part.where, ctx)
     except CutoverError as exc:
         return f"-- cannot build yet: {exc}"
     engine = "Data Query" if part.system == "zuora" else "SuiteQL"
