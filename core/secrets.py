@@ -15,7 +15,7 @@ from typing import TypeVar
 
 import keyring
 import keyring.core
-from keyring.errors import KeyringLocked, PasswordDeleteError
+from keyring.errors import InitError, KeyringLocked, PasswordDeleteError
 from pydantic import BaseModel, ConfigDict, SecretStr
 
 from core.errors import CredentialsError
@@ -108,13 +108,16 @@ def _backend_name(kr) -> str:
     return f"{cls.__module__}.{cls.__name__}"
 
 
-def _keyring_error(exc: Exception, doing: str) -> CredentialsError:
+def _why(exc: Exception) -> str:
     # Our words only: keyring's own NoKeyringError text recommends keyrings.alt, i.e. plaintext files.
-    if isinstance(exc, KeyringLocked):
-        why = "the keyring is locked (the unlock prompt was dismissed or cannot be shown)"
-    else:
-        why = f"the OS keyring is not usable ({type(exc).__name__})"
-    return CredentialsError(f"cannot {doing}: {why}", hint=KEYRING_FIX)
+    if isinstance(exc, (KeyringLocked, InitError)):
+        return (f"the keyring is locked or could not be unlocked ({type(exc).__name__}; on a machine without a "
+                f"desktop, no unlock prompt can be shown)")
+    return f"the OS keyring is not usable ({type(exc).__name__})"
+
+
+def _keyring_error(exc: Exception, doing: str) -> CredentialsError:
+    return CredentialsError(f"cannot {doing}: {_why(exc)}", hint=KEYRING_FIX)
 
 
 def _check_profile(profile: str) -> str:
@@ -140,7 +143,7 @@ class CredentialStore:
         try:
             kr = keyring.get_keyring()
         except Exception as exc:  # a broken keyringrc or backend import
-            return BackendStatus(False, "unknown", str(_keyring_error(exc, "open the keyring")))
+            return BackendStatus(False, "unknown", f"{_why(exc)}; to fix it, {KEYRING_FIX}")
         name = _backend_name(kr)
         chained = list(getattr(kr, "backends", None) or [kr])
         weak = [b for b in chained if not keyring.core.recommended(b)]
@@ -151,7 +154,7 @@ class CredentialStore:
         try:
             kr.get_password(self.service, "__probe__")
         except Exception as exc:
-            return BackendStatus(False, name, str(_keyring_error(exc, "read the keyring")))
+            return BackendStatus(False, name, f"{_why(exc)}; to fix it, {KEYRING_FIX}")
         return BackendStatus(True, name)
 
     def _require_backend(self, doing: str):

@@ -10,6 +10,9 @@ from keyring.errors import PasswordDeleteError
 
 class MemoryKeyring(KeyringBackend):
     priority = 1  # type: ignore[assignment]  # "recommended", like a real OS keyring
+    # Never auto-discovered: importing this module must not change which backend keyring picks on its own
+    # (it would chain itself behind the Secret Service in the keyring_real test). Selected by name or set_keyring.
+    viable = False
 
     def __init__(self):
         super().__init__()
