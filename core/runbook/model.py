@@ -99,7 +99,7 @@ class Part:
     system: System
     source: str  # FROM clause, e.g. "invoice i JOIN account a ON a.id = i.accountid"
     where: Where
-    columns: str  # the sample's columns: ids, numbers, amounts, statuses
+    columns: Where  # the sample's columns: ids, numbers, amounts, statuses
     order: str = "1"
     role: Literal["problem", "info"] = "problem"
     invoice_settlement: bool | None = None
@@ -107,7 +107,8 @@ class Part:
     ids_from: Where | None = None
 
 
-Rule = Callable[[Mapping[str, int], "QueryContext"], tuple["Status", str] | None]
+# A pass rule: (status, summary), or (status, summary, count) to set the step's count; None keeps the default.
+Rule = Callable[[Mapping[str, int], "QueryContext"], tuple["Status", str] | tuple["Status", str, int] | None]
 
 
 @dataclass(frozen=True)
@@ -123,6 +124,7 @@ class Check:
     rule: Rule | None = None
     probe: str | None = None  # name of a probe in core.runbook.probes
     headline: str | None = None  # the part whose count is the step's count (default: sum of problem parts)
+    records: str | None = None  # a run variable set to the time this check first passes (D1: is_enabled_ts)
 
 
 # ---- steps ----------------------------------------------------------------------------------------------------

@@ -89,7 +89,7 @@ class RunVariables(BaseModel):
         return info.description or ""
 
     def get(self, name: str) -> Any:
-        head, _, sub = self._known(name).partition(".")
+        head, _, sub = self.canonical(name).partition(".")
         value = getattr(self, head)
         return getattr(value, sub) if sub else value
 
@@ -99,7 +99,7 @@ class RunVariables(BaseModel):
     # ---- setting ----------------------------------------------------------------------------------------------
     def set(self, name: str, text: str | None) -> RunVariables:
         """A copy with `name` parsed from `text` (empty or None clears it)."""
-        name = self._known(name)
+        name = self.canonical(name)
         head, _, sub = name.partition(".")
         owner: type[BaseModel] = CutoverDates if sub else RunVariables
         info = owner.model_fields[sub or head]
@@ -109,7 +109,7 @@ class RunVariables(BaseModel):
         return self.model_copy(update={head: value})
 
     @classmethod
-    def _known(cls, name: str) -> str:
+    def canonical(cls, name: str) -> str:
         name = name.strip().lower().replace("-", "_")
         if name in cls.names():
             return name

@@ -1,0 +1,331 @@
+"""The run's memory: one SQLite database per profile (`<data_dir>/journal.db`).
+
+It keeps the run variables (with their history), every check result ever taken, the people's confirmations,
+ticket numbers, every plan with each planned item and its outcome, and an audit row for every write the tool
+made (request id, record, old value, new value). WAL with synchronous=NORMAL: a committed row survives the
+process being killed, which is what resuming an apply relies on.
+
+`apply_lock(...)` is the OS file lock that keeps two applies off the same profile; the OS drops it when the
+holder dies, however it dies.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import getpass
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from core.errors import CutoverError
+from core.runbook.model import CheckResult, Confirmation, PlanSummary, Status, TicketRecord, utc_now
+from core.runbook.variables import RunVariables
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS variable (name TEXT PRIMARY KEY, value TEXT, set_at TEXT, set_by TEXT);
+CREATE TABLE IF NOT EXISTS variable_history (id INTEGER PRIMARY KEY, name TEXT, value TEXT, set_at TEXT,
+    set_by TEXT);
+CREATE TABLE IF NOT EXISTS check_result (id INTEGER PRIMARY KEY, step_id TEXT, status TEXT, count INTEGER,
+    summary TEXT, details TEXT, sample TEXT, query TEXT, checked_at TEXT, error TEXT);
+CREATE INDEX IF NOT EXISTS check_result_step ON check_result(step_id, id);
+CREATE TABLE IF NOT EXISTS confirmation (id INTEGER PRIMARY KEY, step_id TEXT, who TEXT, at TEXT, note TEXT);
+CREATE TABLE IF NOT EXISTS ticket (id INTEGER PRIMARY KEY, step_id TEXT, number TEXT, who TEXT, at TEXT);
+CREATE TABLE IF NOT EXISTS plan (id INTEGER PRIMARY KEY, step_id TEXT, system TEXT, object TEXT, field TEXT,
+    new_value TEXT, total INTEGER DEFAULT 0, calls INTEGER DEFAULT 0, estimate_s REAL DEFAULT 0,
+    concurrency INTEGER DEFAULT 1, created_at TEXT, created_by TEXT, status TEXT);
+CREATE TABLE IF NOT EXISTS plan_item (plan_id INTEGER, seq INTEGER, record_id TEXT, number TEXT, current TEXT,
+    new TEXT, status TEXT DEFAULT 'pending', outcome TEXT, error TEXT, request_id TEXT, at TEXT,
+    PRIMARY KEY (plan_id, seq));
+CREATE INDEX IF NOT EXISTS plan_item_status ON plan_item(plan_id, status, seq);
+CREATE TABLE IF NOT EXISTS audit (id INTEGER PRIMARY KEY, at TEXT, who TEXT, step_id TEXT, plan_id INTEGER,
+    system TEXT, object TEXT, record_id TEXT, field TEXT, old TEXT, new TEXT, request_id TEXT);
+CREATE TABLE IF NOT EXISTS apply_run (id INTEGER PRIMARY KEY, plan_id INTEGER, pid INTEGER, started_at TEXT,
+    ended_at TEXT, outcome TEXT, written INTEGER DEFAULT 0, failed INTEGER DEFAULT 0, write_calls INTEGER DEFAULT 0);
+"""
+ITEM_STATES = ("pending", "sent", "done", "failed")
+
+
+def current_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry (containers)
+        return f"uid {os.getuid()}"
+
+
+class ApplyBusy(CutoverError):
+    """Another apply holds this profile's lock."""
+
+
+class Journal:
+    def __init__(self, path: Path | str):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None, timeout=30)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+
+    @classmethod
+    def for_profile(cls, profile) -> Journal:
+        return cls(Path(profile.data_dir) / "journal.db")
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def _rows(self, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._db.execute(sql, params).fetchall()
+
+    # ---- run variables ----------------------------------------------------------------------------------------
+    def variables(self) -> RunVariables:
+        return RunVariables.load({r["name"]: r["value"] for r in self._rows("SELECT name, value FROM variable")})
+
+    def set_variable(self, name: str, text: str | None, who: str | None = None) -> RunVariables:
+        """Parse and store one variable (ConfigError naming the expected form when it does not parse)."""
+        updated = self.variables().set(name, text)
+        name = RunVariables.canonical(name)
+        value, at, who = updated.dump()[name], utc_now(), who or current_user()
+        with self._tx() as db:
+            db.execute("INSERT INTO variable(name, value, set_at, set_by) VALUES (?,?,?,?) ON CONFLICT(name) DO "
+                       "UPDATE SET value = excluded.value, set_at = excluded.set_at, set_by = excluded.set_by",
+                       (name, value, at, who))
+            db.execute("INSERT INTO variable_history(name, value, set_at, set_by) VALUES (?,?,?,?)",
+                       (name, value, at, who))
+        return updated
+
+    def variable_history(self, name: str) -> list[dict[str, Any]]:
+        return [dict(r) for r in self._rows(
+            "SELECT name, value, set_at, set_by FROM variable_history WHERE name = ? ORDER BY id", (name,))]
+
+    # ---- check results ----------------------------------------------------------------------------------------
+    def record_result(self, result: CheckResult) -> None:
+        with self._tx() as db:
+            db.execute("INSERT INTO check_result(step_id, status, count, summary, details, sample, query, "
+                       "checked_at, error) VALUES (?,?,?,?,?,?,?,?,?)",
+                       (result.step_id, str(result.status), result.count, result.summary,
+                        json.dumps(result.details), json.dumps(list(result.sample), default=str), result.query,
+                        result.checked_at, result.error))
+
+    @staticmethod
+    def _result(row: sqlite3.Row) -> CheckResult:
+        return CheckResult(step_id=row["step_id"], status=Status(row["status"]), count=row["count"],
+                           summary=row["summary"], sample=tuple(json.loads(row["sample"] or "[]")),
+                           query=row["query"] or "", checked_at=row["checked_at"], error=row["error"],
+                           details=json.loads(row["details"] or "{}"))
+
+    def latest_results(self) -> dict[str, CheckResult]:
+        rows = self._rows("SELECT * FROM check_result WHERE id IN (SELECT max(id) FROM check_result GROUP BY "
+                          "step_id)")
+        return {r["step_id"]: self._result(r) for r in rows}
+
+    def latest_result(self, step_id: str) -> CheckResult | None:
+        rows = self._rows("SELECT * FROM check_result WHERE step_id = ? ORDER BY id DESC LIMIT 1", (step_id,))
+        return self._result(rows[0]) if rows else None
+
+    def result_history(self, step_id: str, limit: int = 100) -> list[CheckResult]:
+        """Newest first."""
+        rows = self._rows("SELECT * FROM check_result WHERE step_id = ? ORDER BY id DESC LIMIT ?", (step_id, limit))
+        return [self._result(r) for r in rows]
+
+    # ---- confirmations and tickets ------------------------------------------------------------------------------
+    def confirm(self, step_id: str, note: str, who: str | None = None) -> Confirmation:
+        done = Confirmation(step_id, who or current_user(), utc_now(), note)
+        with self._tx() as db:
+            db.execute("INSERT INTO confirmation(step_id, who, at, note) VALUES (?,?,?,?)",
+                       (done.step_id, done.who, done.at, done.note))
+        return done
+
+    def confirmations(self) -> dict[str, Confirmation]:
+        """The latest confirmation of each step."""
+        rows = self._rows("SELECT * FROM confirmation WHERE id IN (SELECT max(id) FROM confirmation GROUP BY "
+                          "step_id)")
+        return {r["step_id"]: Confirmation(r["step_id"], r["who"], r["at"], r["note"]) for r in rows}
+
+    def confirmation_history(self, step_id: str) -> list[Confirmation]:
+        rows = self._rows("SELECT * FROM confirmation WHERE step_id = ? ORDER BY id", (step_id,))
+        return [Confirmation(r["step_id"], r["who"], r["at"], r["note"]) for r in rows]
+
+    def record_ticket(self, step_id: str, number: str, who: str | None = None) -> TicketRecord:
+        record = TicketRecord(step_id, number.strip(), who or current_user(), utc_now())
+        with self._tx() as db:
+            db.execute("INSERT INTO ticket(step_id, number, who, at) VALUES (?,?,?,?)",
+                       (record.step_id, record.number, record.who, record.at))
+        return record
+
+    def tickets(self) -> dict[str, TicketRecord]:
+        rows = self._rows("SELECT * FROM ticket WHERE id IN (SELECT max(id) FROM ticket GROUP BY step_id)")
+        return {r["step_id"]: TicketRecord(r["step_id"], r["number"], r["who"], r["at"]) for r in rows}
+
+    # ---- plans --------------------------------------------------------------------------------------------------
+    def create_plan(self, step_id: str, *, system: str, object: str, field: str, new_value: str,
+                    concurrency: int) -> int:
+        """A new plan in state `planning`; earlier unfinished plans of the step are superseded."""
+        with self._tx() as db:
+            db.execute("UPDATE plan SET status = 'superseded' WHERE step_id = ? AND status IN ('planning', "
+                       "'planned', 'cancelled', 'failed')", (step_id,))
+            cur = db.execute("INSERT INTO plan(step_id, system, object, field, new_value, concurrency, created_at, "
+                             "created_by, status) VALUES (?,?,?,?,?,?,?,?, 'planning')",
+                             (step_id, system, object, field, new_value, concurrency, utc_now(), current_user()))
+            return int(cur.lastrowid)
+
+    def add_plan_items(self, plan_id: int, items: Iterable[tuple[str, str | None, str | None, str]]) -> int:
+        """Append (record_id, number, current value, new value) rows; one transaction per call."""
+        with self._tx() as db:
+            start = db.execute("SELECT coalesce(max(seq), 0) FROM plan_item WHERE plan_id = ?", (plan_id,)).fetchone()[0]
+            rows = [(plan_id, start + i, rid, num, cur, new) for i, (rid, num, cur, new) in enumerate(items, 1)]
+            db.executemany("INSERT INTO plan_item(plan_id, seq, record_id, number, current, new) "
+                           "VALUES (?,?,?,?,?,?)", rows)
+            return len(rows)
+
+    def finish_plan(self, plan_id: int, *, calls: int, estimate_s: float) -> PlanSummary:
+        with self._tx() as db:
+            db.execute("UPDATE plan SET status = 'planned', calls = ?, estimate_s = ?, total = (SELECT count(*) "
+                       "FROM plan_item WHERE plan_id = ?) WHERE id = ?", (calls, estimate_s, plan_id, plan_id))
+        return self.plan(plan_id)
+
+    def set_plan_status(self, plan_id: int, status: str) -> None:
+        with self._tx() as db:
+            db.execute("UPDATE plan SET status = ? WHERE id = ?", (status, plan_id))
+
+    def plan(self, plan_id: int) -> PlanSummary:
+        rows = self._rows("SELECT * FROM plan WHERE id = ?", (plan_id,))
+        if not rows:
+            raise CutoverError(f"no plan {plan_id} in the journal", hint="make one with `cutover plan STEP`")
+        r = rows[0]
+        counts = {s["status"]: s["n"] for s in self._rows(
+            "SELECT status, count(*) AS n FROM plan_item WHERE plan_id = ? GROUP BY status", (plan_id,))}
+        return PlanSummary(plan_id=r["id"], step_id=r["step_id"], system=r["system"], object=r["object"],
+                           field=r["field"], new_value=r["new_value"], total=r["total"], calls=r["calls"],
+                           estimate_s=r["estimate_s"], limit=r["concurrency"], created_at=r["created_at"],
+                           status=r["status"], counts={s: counts.get(s, 0) for s in ITEM_STATES})
+
+    def latest_plan(self, step_id: str) -> PlanSummary | None:
+        rows = self._rows("SELECT id FROM plan WHERE step_id = ? AND status <> 'superseded' ORDER BY id DESC "
+                          "LIMIT 1", (step_id,))
+        return self.plan(rows[0]["id"]) if rows else None
+
+    def iter_plan_items(self, plan_id: int, statuses: tuple[str, ...] = ITEM_STATES,
+                        chunk: int = 500) -> Iterator[dict[str, Any]]:
+        """Stream items in seq order, a chunk at a time (keyset on seq: no cursor held between chunks)."""
+        marks = ",".join("?" * len(statuses))
+        last = 0
+        while True:
+            rows = self._rows(f"SELECT * FROM plan_item WHERE plan_id = ? AND seq > ? AND status IN ({marks}) "
+                              f"ORDER BY seq LIMIT ?", (plan_id, last, *statuses, chunk))
+            if not rows:
+                return
+            for r in rows:
+                yield dict(r)
+            last = rows[-1]["seq"]
+
+    def claim_items(self, plan_id: int, after_seq: int, n: int) -> list[dict[str, Any]]:
+        """The next n pending or failed items after `after_seq`, marked `sent` before they leave."""
+        with self._tx() as db:
+            rows = [dict(r) for r in db.execute(
+                "SELECT * FROM plan_item WHERE plan_id = ? AND seq > ? AND status IN ('pending', 'failed') "
+                "ORDER BY seq LIMIT ?", (plan_id, after_seq, n))]
+            db.executemany("UPDATE plan_item SET status = 'sent', at = ? WHERE plan_id = ? AND seq = ?",
+                           [(utc_now(), plan_id, r["seq"]) for r in rows])
+        return rows
+
+    def reset_items(self, plan_id: int, seqs: Iterable[int]) -> None:
+        """`sent` items of a dead run whose write did not happen: pending again."""
+        with self._tx() as db:
+            db.executemany("UPDATE plan_item SET status = 'pending' WHERE plan_id = ? AND seq = ?",
+                           [(plan_id, s) for s in seqs])
+
+    def record_outcome(self, plan: PlanSummary, item: dict[str, Any], *, success: bool, outcome: str,
+                       error: str | None = None, request_id: str | None = None) -> None:
+        """One item's outcome, and for a write that happened its audit row, in one transaction."""
+        at = utc_now()
+        with self._tx() as db:
+            db.execute("UPDATE plan_item SET status = ?, outcome = ?, error = ?, request_id = ?, at = ? "
+                       "WHERE plan_id = ? AND seq = ?",
+                       ("done" if success else "failed", outcome, error, request_id, at, plan.plan_id, item["seq"]))
+            if success and outcome == "written":
+                db.execute("INSERT INTO audit(at, who, step_id, plan_id, system, object, record_id, field, old, "
+                           "new, request_id) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                           (at, current_user(), plan.step_id, plan.plan_id, plan.system, plan.object,
+                            item["record_id"], plan.field, item["current"], item["new"], request_id))
+
+    def audit_log(self, step_id: str | None = None) -> Iterator[dict[str, Any]]:
+        last = 0
+        while True:
+            rows = self._rows("SELECT * FROM audit WHERE id > ? AND (? IS NULL OR step_id = ?) ORDER BY id "
+                              "LIMIT 500", (last, step_id, step_id))
+            if not rows:
+                return
+            yield from (dict(r) for r in rows)
+            last = rows[-1]["id"]
+
+    # ---- apply runs ---------------------------------------------------------------------------------------------
+    def start_apply_run(self, plan_id: int) -> int:
+        with self._tx() as db:
+            db.execute("UPDATE plan SET status = 'applying' WHERE id = ?", (plan_id,))
+            cur = db.execute("INSERT INTO apply_run(plan_id, pid, started_at) VALUES (?,?,?)",
+                             (plan_id, os.getpid(), utc_now()))
+            return int(cur.lastrowid)
+
+    def end_apply_run(self, run_id: int, *, outcome: str, written: int, failed: int, write_calls: int) -> None:
+        with self._tx() as db:
+            db.execute("UPDATE apply_run SET ended_at = ?, outcome = ?, written = ?, failed = ?, write_calls = ? "
+                       "WHERE id = ?", (utc_now(), outcome, written, failed, write_calls, run_id))
+            db.execute("UPDATE plan SET status = ? WHERE id = (SELECT plan_id FROM apply_run WHERE id = ?)",
+                       (outcome, run_id))
+
+    def apply_runs(self, plan_id: int) -> list[dict[str, Any]]:
+        return [dict(r) for r in self._rows("SELECT * FROM apply_run WHERE plan_id = ? ORDER BY id", (plan_id,))]
+
+
+@contextmanager
+def apply_lock(data_dir: Path | str, profile_name: str, step_id: str) -> Iterator[None]:
+    """Hold `<data_dir>/apply.lock` (fcntl.flock) for one apply. ApplyBusy names the holder's pid and step."""
+    path = Path(data_dir) / "apply.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = _read_holder(fd)
+            raise ApplyBusy(
+                f"another apply is running on profile {profile_name} (pid {holder.get('pid', '?')}, step "
+                f"{holder.get('step', '?')}, since {holder.get('since', '?')})",
+                hint="wait for it to finish, or stop that process; a killed apply resumes where it stopped") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps({"pid": os.getpid(), "step": step_id, "since": utc_now()}).encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # closing drops the flock; the OS drops it too if we die first
+
+
+def _read_holder(fd: int) -> dict[str, Any]:
+    try:
+        return json.loads(os.pread(fd, 4096, 0) or b"{}")
+    except (OSError, ValueError):
+        return {}

@@ -1,0 +1,176 @@
+"""The runbook engine: run checks, record them, fold step states, take confirmations and tickets.
+
+`Runbook(profile, journal, clients)` is what the CLI and the TUI drive. `clients` is anything with `.zuora` and
+`.netsuite` (a core.session.Session builds them on first use, so a Zuora-only check never needs NetSuite
+secrets); None is fine for commands that only read and write the journal. Errors are values here: a check that
+fails to run comes back as an `error` result with a message, never as an exception.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from pydantic import SecretStr
+
+from core.errors import ConfigError, CutoverError
+from core.journal import Journal
+from core.runbook.checks import MissingInput, QueryContext, active_parts, run_parts
+from core.runbook.model import CheckResult, Confirmation, Status, Step, StepState, TicketRecord, utc_now
+from core.runbook.phases import RUNBOOK, find_step, select_steps
+from core.runbook.probes import PROBES
+from core.runbook.state import fold_all
+from core.runbook.tickets import DraftTicket, draft_ticket
+from core.runbook.variables import RunVariables
+
+log = logging.getLogger(__name__)
+CHECK_CONCURRENCY = 3  # steps checked at once: Data Query allows 5 jobs per tenant, leave room for others
+_BY_ID = {s.id: s for s in RUNBOOK}
+
+
+class Runbook:
+    def __init__(self, profile, journal: Journal, clients: Any = None, *,
+                 secrets: Mapping[str, SecretStr] | None = None):
+        self.profile = profile
+        self.journal = journal
+        self.clients = clients
+        self.secrets = dict(secrets or {})
+        self._invoice_settlement: bool | None = None
+
+    # ---- context ----------------------------------------------------------------------------------------------
+    def context(self, results: Mapping[str, CheckResult] | None = None) -> QueryContext:
+        fields = self.profile.netsuite_fields
+        return QueryContext(
+            variables=self.journal.variables(), fields=fields.script_ids(), sync_updates_yes=fields.sync_updates_yes,
+            profile_name=self.profile.name,
+            results=self.journal.latest_results() if results is None else results,
+            invoice_settlement=self._invoice_settlement, zuora_base_url=self.profile.zuora_url(),
+            secrets=self.secrets, step_states=lambda: list(self.states().values()))
+
+    async def invoice_settlement(self) -> bool:
+        """Whether IS is on, probed once per engine (the CreditMemo tables exist only then)."""
+        if self._invoice_settlement is None:
+            self._invoice_settlement = await self.clients.zuora.invoice_settlement_enabled()
+        return self._invoice_settlement
+
+    # ---- checks -----------------------------------------------------------------------------------------------
+    async def check(self, selectors: Iterable[str] = ()) -> list[StepState]:
+        """Run the checks of the selected phases/steps (all when none), record them; the steps' new states."""
+        steps = select_steps(selectors)
+        checked = [s for s in steps if s.check is not None]
+        if any(p.invoice_settlement is not None for s in checked for p in s.check.parts):
+            try:
+                await self.invoice_settlement()
+            except CutoverError as exc:
+                log.debug("IS probe failed: %s", exc)  # each IS-dependent check reports the error itself
+        results = self.journal.latest_results()
+        gate = asyncio.Semaphore(CHECK_CONCURRENCY)
+
+        async def one(step: Step) -> None:
+            async with gate:
+                await self.check_step(step, results)
+
+        await asyncio.gather(*(one(s) for s in checked))
+        states = self.states()
+        return [states[s.id] for s in steps]
+
+    async def check_step(self, step: Step | str, results: Mapping[str, CheckResult] | None = None) -> CheckResult:
+        """Run one step's check and record it (unless it does not apply now and an earlier result stands)."""
+        step = find_step(step) if isinstance(step, str) else step
+        if step.check is None:
+            raise ConfigError(f"{step.id} has no check: it is {step.kinds}",
+                              hint=f"confirm it with `cutover confirm {step.id} --note ...`" if step.confirm else "")
+        ctx = self.context(results)
+        result = await self._evaluate(step, ctx)
+        if result is None:  # not applicable in this IS state: the earlier result stands
+            return ctx.results[step.id]
+        self.journal.record_result(result)
+        if result.status is Status.PASS and step.check.records and ctx.variables.get(step.check.records) is None:
+            self.journal.set_variable(step.check.records, utc_now())
+        return result
+
+    async def _evaluate(self, step: Step, ctx: QueryContext) -> CheckResult | None:
+        check = step.check
+        assert check is not None
+        try:
+            parts = active_parts(check, ctx.invoice_settlement)
+            if check.parts and not parts:
+                if ctx.invoice_settlement is None:
+                    await self.invoice_settlement()
+                    return await self._evaluate(step, self.context(ctx.results))
+                if step.id in ctx.results:
+                    return None
+                when = "once Invoice Settlement is on (after D1)" if not ctx.invoice_settlement else \
+                    "only before the IS migration"
+                return CheckResult(step.id, Status.NOT_RUN, None, f"This check runs {when}")
+            counted = await run_parts(step, parts, ctx, self.clients) if parts else None
+            if check.probe:
+                return await PROBES[check.probe](step, ctx, self.clients, counted)
+            assert counted is not None
+            return counted
+        except MissingInput as exc:
+            return CheckResult(step.id, Status.NEEDS_ACTION, None, str(exc))
+        except CutoverError as exc:
+            return CheckResult(step.id, Status.ERROR, None, f"The check could not run: {exc}", error=str(exc))
+        except Exception as exc:  # an unexpected failure is still a value: the screen shows it, no traceback
+            log.debug("check %s failed", step.id, exc_info=True)
+            text = f"{type(exc).__name__}: {exc}"
+            return CheckResult(step.id, Status.ERROR, None, f"The check could not run: {text}", error=text)
+
+    # ---- states -----------------------------------------------------------------------------------------------
+    def states(self, steps: Iterable[Step] = RUNBOOK) -> dict[str, StepState]:
+        return fold_all(list(steps), self.journal.variables(), self.journal.latest_results(),
+                        self.journal.confirmations(), self.journal.tickets(), _BY_ID)
+
+    def state(self, step_id: str) -> StepState:
+        step = find_step(step_id)
+        return self.states([step])[step.id]
+
+    # ---- people's part ----------------------------------------------------------------------------------------
+    def confirm(self, step_id: str, note: str) -> Confirmation:
+        """Record that a person did the HUMAN part. Refused while gates fail or needed variables are missing."""
+        state = self.state(step_id)
+        step = state.step
+        if not step.confirm:
+            how = f"cutover check {step.id}" if step.check else f"cutover ticket {step.id} --number N"
+            raise ConfigError(f"{step.id} is not confirmed by hand: it passes by its {step.kinds.lower()} part",
+                              hint=how)
+        if not state.applicable:
+            raise ConfigError(f"{step.id} does not apply: {state.summary}")
+        if state.missing:
+            raise ConfigError(f"{step.id} needs {', '.join(state.missing)} recorded first",
+                              hint=f"cutover set {state.missing[0]} VALUE")
+        self._require_gates(state)
+        return self.journal.confirm(step.id, note)
+
+    def _require_gates(self, state: StepState) -> None:
+        if state.blocked_by:
+            blockers = self.states([_BY_ID[g] for g in state.blocked_by])
+            why = "; ".join(f"{g} is {blockers[g].status}: {blockers[g].summary}" for g in state.blocked_by)
+            raise CutoverError(f"{state.step.id} must wait: {why}",
+                               hint=f"make {', '.join(state.blocked_by)} pass first")
+
+    def require_gates(self, step_id: str) -> None:
+        self._require_gates(self.state(step_id))
+
+    def ticket(self, step_id: str) -> DraftTicket:
+        step = find_step(step_id)
+        if step.ticket is None:
+            raise ConfigError(f"{step.id} has no Support ticket",
+                              hint="tickets: " + ", ".join(s.id for s in RUNBOOK if s.ticket))
+        return draft_ticket(step, self.journal.variables(), self.journal.latest_results(), self.profile.name)
+
+    def record_ticket(self, step_id: str, number: str) -> TicketRecord:
+        step = find_step(step_id)
+        if step.ticket is None or not number.strip():
+            raise ConfigError(f"nothing to record: {step.id} has no ticket" if step.ticket is None
+                              else "give the ticket number, e.g. --number 00123456")
+        record = self.journal.record_ticket(step.id, number)
+        if step.ticket.variable:
+            self.journal.set_variable(step.ticket.variable, record.number, who=record.who)
+        return record
+
+    def set_variable(self, name: str, text: str | None) -> RunVariables:
+        return self.journal.set_variable(name, text)

@@ -1,0 +1,207 @@
+"""Phase B: the IS readiness checklist in Zuora Billing (runbook.md B1-B6, with the B2 rows V1-V9)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime, time, timedelta
+
+from core.runbook import sources as src
+from core.runbook.checks import QueryContext, zuora_date, zuora_timestamp
+from core.runbook.model import Check, Kind, Part, Phase, Status, Step, TicketTemplate
+
+_ACCOUNT_COLS = "id, accountnumber, name, status, creditbalance, currency"
+_NEG_INVOICE_SRC = "invoice i JOIN account a ON a.id = i.accountid"
+_NEG_INVOICE_COLS = "i.id, i.invoicenumber, a.accountnumber, a.status AS accountstatus, i.balance, i.currency"
+_FIX_ACCOUNTS = ("Delete the listed accounts, or activate them (Customers > the account > Activate).",
+                 "Re-run the check until it counts 0.")
+
+
+def _row(n: int, title: str, why: str, part: Part, instructions: tuple[str, ...], ok: str) -> Step:
+    """A B2 row V1-V6: a Data Query filter that must count 0 before the migration."""
+    return Step(f"B2/V{n}", Phase.B, title, Kind.VERIFY, why=why, doc_url=src.C_VALID, also=Kind.HUMAN,
+                check=Check(ok=ok, parts=(part,), fail_status=Status.NEEDS_ACTION),
+                instructions=instructions, parent="B2", aliases=(f"V{n}",))
+
+
+def _charge_missing(ctx: QueryContext) -> str:
+    """No valid `Special one time charge for migration - <currency>` for this needed currency (C-PRPC spec)."""
+    target = ctx.variables.target_migration_date
+    year = (target or date.today()).year
+    recent = ""
+    if target is not None:  # created or updated no more than two days before the migration
+        recent = f" AND c.updateddate >= {zuora_timestamp(datetime.combine(target - timedelta(days=2), time.min))}"
+    return (
+        "NOT EXISTS (SELECT 1 FROM productrateplancharge c WHERE c.name = concat('Special one time charge for "
+        "migration - ', n.currency) AND c.chargetype = 'OneTime' AND c.chargemodel = 'Flat Fee Pricing' "
+        "AND c.amount < 0 AND coalesce(c.taxable, false) = false "
+        f"AND c.effectivestartdate <= {zuora_date(date(year, 1, 1))} "
+        f"AND c.effectiveenddate >= {zuora_date(date(year, 12, 31))}{recent})"
+    )
+
+
+def _v7_rule(counts: Mapping[str, int], ctx: QueryContext) -> tuple[Status, str]:
+    n = counts["error payments"]
+    return Status.PASS, (f"{n:,} error payments: not migrated; their invoice links stay readable (listed for "
+                         "the record)" if n else "No error payments")
+
+
+_B1_TICKET = TicketTemplate(
+    subject="Invoice Settlement: compatibility review and migration scheduling for {profile}",
+    body="""Hello Zuora Global Support,
+
+We plan to enable Invoice Settlement on this tenant, which runs the Zuora Connector for NetSuite
+(instance {old_instance_id}, account {old_account_id}). Please assess feature compatibility in Production
+and schedule the IS data migration. Target migration date: {target_migration_date} (at least 7 days from now).
+
+Validate-transactions checklist (B2), as checked today:
+- {r[B2/V1].line}
+- {r[B2/V2].line}
+- {r[B2/V3].line}
+- {r[B2/V4].line}
+- {r[B2/V5].line}
+- {r[B2/V6].line}
+- {r[B2/V7].line}
+- {r[B2/V9].line}
+One-time migration charge (B3): {r[B3].line}
+
+If Zuora Finance is on: please use our On-Account accounting code for the migration credit memos (V9).
+Which connector re-provisioning path applies to us: edit the existing instance, a new instance with new
+Account/Environment IDs, or re-used IDs on a new tenant? (Our current choice: {provisioning_path}.)
+
+Thank you.""",
+    variable="b1_ticket",
+)
+
+STEPS = (
+    Step(
+        "B1", Phase.B, "Compatibility review and enablement request", Kind.TICKET, also=Kind.HUMAN,
+        why="Support assesses compatibility (Prepaid Drawdown and the No Rounding features must be off; the "
+            "connector is supported with limitations) and schedules the migration; IS cannot be rolled back.",
+        doc_url=src.C_ENABLE,
+        instructions=("Review the known limitations (IS-COMPAT) and the connector's (Prepaid Drawdown, ARM).",
+                      "Agree a date at least 7 days out: cutover set target_migration_date YYYY-MM-DD.",
+                      "Send the drafted ticket, then record its number: cutover ticket B1 --number N."),
+        ticket=_B1_TICKET, needs=("target_migration_date",),
+    ),
+    Step(
+        "B2", Phase.B, "Validate transactions", Kind.VERIFY,
+        why="The IS migration fails or mis-migrates these records; each row must count 0 or be handled first.",
+        doc_url=src.C_VALID, children=tuple(f"B2/V{n}" for n in range(1, 10)),
+    ),
+    _row(1, "Draft accounts with credit balance",
+         "The migration turns credit balances into credit memos; draft accounts cannot take them.",
+         Part("draft accounts with credit balance", "zuora", "account", "status = 'Draft' AND creditbalance > 0",
+              _ACCOUNT_COLS, order="accountnumber"), _FIX_ACCOUNTS, "No draft account has a credit balance"),
+    _row(2, "Canceled accounts with credit balance",
+         "The migration turns credit balances into credit memos; canceled accounts cannot take them.",
+         Part("canceled accounts with credit balance", "zuora", "account",
+              "status = 'Canceled' AND creditbalance > 0", _ACCOUNT_COLS, order="accountnumber"),
+         _FIX_ACCOUNTS, "No canceled account has a credit balance"),
+    _row(3, "Draft accounts with posted negative invoices",
+         "Each negative invoice becomes a credit memo on its account; a draft account cannot take it.",
+         Part("posted negative invoices on draft accounts", "zuora", _NEG_INVOICE_SRC,
+              "a.status = 'Draft' AND i.balance < 0 AND i.status = 'Posted'", _NEG_INVOICE_COLS,
+              order="i.invoicenumber"), _FIX_ACCOUNTS, "No draft account has a posted negative invoice"),
+    _row(4, "Canceled accounts with posted negative invoices",
+         "Each negative invoice becomes a credit memo on its account; a canceled account cannot take it.",
+         Part("posted negative invoices on canceled accounts", "zuora", _NEG_INVOICE_SRC,
+              "a.status = 'Canceled' AND i.balance < 0 AND i.status = 'Posted'", _NEG_INVOICE_COLS,
+              order="i.invoicenumber"), _FIX_ACCOUNTS, "No canceled account has a posted negative invoice"),
+    _row(5, "Draft invoices with a negative balance",
+         "Draft negative invoices cannot be migrated to credit memos.",
+         Part("draft invoices with a negative balance", "zuora", "invoice", "status = 'Draft' AND balance < 0",
+              "id, invoicenumber, accountid, balance, invoicedate", order="invoicenumber"),
+         ("Cancel or post each listed draft invoice.", "Re-run the check until it counts 0."),
+         "No draft invoice has a negative balance"),
+    _row(6, "Draft payments",
+         "Draft payments are not migrated into payment parts.",
+         Part("draft payments", "zuora", "payment", "status = 'Draft'",
+              "id, paymentnumber, accountid, amount, effectivedate", order="paymentnumber"),
+         ("Cancel or process each listed draft payment.", "Re-run the check until it counts 0."),
+         "No draft payments"),
+    Step(
+        "B2/V7", Phase.B, "Error payments (for the record)", Kind.AUTO,
+        why="Error and canceled payments are not migrated; their invoice links stay in the Invoice Payment data "
+            "source. The list is kept for the record; nothing needs doing.",
+        doc_url=src.C_VALID, parent="B2", aliases=("V7",),
+        check=Check(ok="No error payments", rule=_v7_rule, parts=(
+            Part("error payments", "zuora", "payment", "status = 'Error'",
+                 "id, paymentnumber, accountid, amount, effectivedate", order="paymentnumber", role="info"),)),
+    ),
+    Step(
+        "B2/V8", Phase.B, "Payment runs that apply credit balance", Kind.HUMAN,
+        why="Scheduled payment runs with \"Apply Credit Balance to the invoice before attempting payment\" stop "
+            "working once credit balance becomes credit memos.",
+        doc_url=src.C_VALID, parent="B2", aliases=("V8",), confirm=True,
+        instructions=("Billing > Payment Runs: find scheduled runs with \"Apply Credit Balance to the invoice "
+                      "before attempting payment\".",
+                      "Cancel that run and every later one.",
+                      "After IS, create new runs; to use old credit balance tick \"Auto-apply unapplied credit "
+                      "memos during payment runs\" (it may also apply other credit memos).",
+                      "Confirm here with a note of the runs you cancelled."),
+    ),
+    Step(
+        "B2/V9", Phase.B, "Zuora Finance: accounting code for migration memos", Kind.HUMAN,
+        why="With Zuora Finance, the migration credit memos need an On-Account accounting code; the default is "
+            "Accounts Receivable.",
+        doc_url=src.C_VALID, parent="B2", aliases=("V9",), confirm=True,
+        check=Check(ok="Nothing for the migration to convert", parts=(
+            Part("posted negative invoices", "zuora", "invoice", "status = 'Posted' AND balance < 0",
+                 "id, invoicenumber, accountid, balance, currency", order="invoicenumber", role="info"),
+            Part("accounts with credit balance", "zuora", "account", "creditbalance > 0", _ACCOUNT_COLS,
+                 order="accountnumber", role="info"),
+        )),
+        instructions=("If Zuora Finance is off, confirm with the note \"Finance off\".",
+                      "Otherwise choose the On-Account accounting code and put it in the B1 ticket.",
+                      "Confirm here with the code in the note."),
+    ),
+    Step(
+        "B3", Phase.B, "One-time migration charge per currency", Kind.VERIFY, also=Kind.HUMAN,
+        why="The migration makes the credit-balance memos (and, per P-PREP, the negative-invoice memos) from a "
+            "one-time charge named for each currency; it must be created or updated within two days before the "
+            "migration.",
+        doc_url=src.C_PRPC,
+        check=Check(ok="A valid migration charge exists for every currency that needs one", parts=(
+            Part("currencies without a valid migration charge", "zuora",
+                 "(SELECT currency FROM account WHERE creditbalance > 0 UNION SELECT currency FROM invoice "
+                 "WHERE status = 'Posted' AND balance < 0) n", _charge_missing, "n.currency", order="n.currency"),
+            Part("migration charges", "zuora", "productrateplancharge",
+                 "name LIKE 'Special one time charge for migration - %'",
+                 "id, name, currency, chargemodel, amount, taxable, updateddate", role="info"),
+        )),
+        instructions=("Product Catalog: create (or update) a product and rate plan effective for the current year.",
+                      "Add a one-time Flat Fee charge named exactly \"Special one time charge for migration - "
+                      "<CURRENCY>\" with a negative amount (e.g. -10), not taxable, any valid accounting code.",
+                      "One per listed currency, within two days before {target_migration_date}."),
+    ),
+    Step(
+        "B4", Phase.B, "Finance timing (Zuora Finance only)", Kind.VERIFY, also=Kind.HUMAN,
+        why="The migration fails if the accounting period it posts into is closed. Best practice: enable IS "
+            "right after a period closes and before a journal run in the open period.",
+        doc_url=src.C_GUIDE, confirm=True,
+        instructions=("If Zuora Finance is off, confirm with the note \"Finance off\".",
+                      "Finance > Accounting Periods: the period containing {target_migration_date} is Open.",
+                      "Schedule month-end close before or after the migration, never during it."),
+    ),
+    Step(
+        "B5", Phase.B, "API and integration review", Kind.HUMAN,
+        why="After IS, IIA, Invoice Adjustment and Credit Balance Adjustment calls are deprecated; any script or "
+            "workflow that makes them, or negative invoices, breaks or must change.",
+        doc_url=src.C_API, confirm=True,
+        instructions=("List every integration, workflow and script that creates IIAs, invoice adjustments, "
+                      "credit balance adjustments or negative invoices.",
+                      "Plan their move to credit/debit memos and unapplied payments.",
+                      "Confirm with the list in the note."),
+    ),
+    Step(
+        "B6", Phase.B, "Billing configuration review", Kind.HUMAN,
+        why="IS brings memo settings that default differently: generation rule, mirroring, validation, "
+            "application rule, numbering, templates, reason codes and accounting codes.",
+        doc_url=src.C_BILLCFG, confirm=True,
+        instructions=("Review: invoice/credit memo generation rule, \"Create credit memos mirroring invoice "
+                      "items\", \"Available to credit\" validation, default application rule.",
+                      "Review memo prefix and numbering, templates, custom fields, callouts and notifications.",
+                      "Review role permissions, memo reason codes and accounting codes.",
+                      "Confirm with what you changed in the note."),
+    ),
+)

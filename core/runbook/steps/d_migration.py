@@ -1,0 +1,90 @@
+"""Phase D: the IS data migration, run by Zuora (runbook.md D1-D2)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from core.runbook import sources as src
+from core.runbook.checks import AR_MIG, QueryContext
+from core.runbook.model import Check, Kind, Part, Phase, Status, Step, TicketTemplate
+from core.runbook.steps.c_freeze import CREDIT_BALANCE_BASELINE, NEGATIVE_BASELINE
+from core.runbook.steps.e_data_fixes import credit_balance_memos
+
+AR_MIG_MEMOS = "AR Mig memos"
+BALANCE_MEMOS = "credit-balance memos"
+
+
+def _migration_rule(counts: Mapping[str, int], ctx: QueryContext) -> tuple[Status, str] | None:
+    """One AR Mig memo per negative invoice of the C2 baseline; one credit-balance memo per account."""
+    negatives = ctx.baseline("C2", NEGATIVE_BASELINE)
+    balances = ctx.baseline("C2", CREDIT_BALANCE_BASELINE)
+    if negatives is None or balances is None:
+        return Status.NEEDS_ACTION, ("No C2 baseline in the journal: run `cutover check C2` before the migration "
+                                     "(afterwards only the memo counts can be read)")
+    problems = [f"{counts[AR_MIG_MEMOS]:,} AR Mig memos, expected {negatives:,} (C2 baseline)"
+                if counts[AR_MIG_MEMOS] != negatives else "",
+                f"{counts[BALANCE_MEMOS]:,} credit-balance memos, expected {balances:,} (C2 baseline)"
+                if counts[BALANCE_MEMOS] != balances else ""]
+    problems += [f"{counts[label]:,} {label}" for label in ("negative invoices not written off",
+                                                             "accounts still holding credit balance")
+                 if counts[label]]
+    problems = [p for p in problems if p]
+    if problems:
+        return Status.FAIL, "; ".join(problems) + " — raise it with Support"
+    return Status.PASS, (f"{negatives:,} AR Mig memos and {balances:,} credit-balance memos, as the C2 baseline "
+                         "expects")
+
+
+STEPS = (
+    Step(
+        "D1", Phase.D, "Support enables IS and runs the migration", Kind.TICKET,
+        why="Only Zuora Global Support turns IS on and runs the data migration. New payments, refunds, credit "
+            "balance adjustments or negative invoices during it force a re-run, so pick a quiet time.",
+        doc_url=src.C_ENABLE,
+        check=Check(ok="Invoice Settlement is on", probe="invoice_settlement_on", records="is_enabled_ts"),
+        ticket=TicketTemplate(
+            subject="Invoice Settlement: please enable IS and run the data migration for {profile}",
+            body="""Hello Zuora Global Support,
+
+Following ticket {b1_ticket}, please enable Invoice Settlement and run the IS data migration on
+{target_migration_date}.
+
+Our NetSuite connector (instance {old_instance_id}) was stopped at {freeze_ts} (UTC); no IIAs or negative
+invoices have been created since ({r[C6].line}).
+Expected output, from our baseline ({r[C2].line}):
+- one credit memo with reason code "AR Mig - negative invoice" per posted negative invoice;
+- one credit memo per account with a credit balance.
+The one-time migration charge is in place: {r[B3].line}
+
+Please tell us when the migration has finished, and its date.
+
+Thank you.""",
+            variable="d1_ticket",
+        ),
+        instructions=("Send the drafted ticket and record its number: cutover ticket D1 --number N.",
+                      "When Support reports the migration done: cutover set migration_date YYYY-MM-DD.",
+                      "Re-run this check; it records is_enabled_ts when it first sees IS on."),
+        needs=("migration_date",), gates=("C7",),
+    ),
+    Step(
+        "D2", Phase.D, "Verify the migration output", Kind.AUTO,
+        why="Each negative invoice must have become one AR Mig credit memo, each credit balance one credit memo, "
+            "and the memos must carry the connector's fields; otherwise Support must look before anything syncs.",
+        doc_url=src.C_GUIDE,
+        check=Check(ok="The migration output matches the baseline", rule=_migration_rule, probe="memo_fields",
+                    parts=(
+                        Part(AR_MIG_MEMOS, "zuora", "creditmemo", f"reasoncode = {AR_MIG}",
+                             "id, memonumber, accountid, totalamount, memodate", order="memonumber", role="info",
+                             invoice_settlement=True),
+                        Part(BALANCE_MEMOS, "zuora", "creditmemo", credit_balance_memos,
+                             "id, memonumber, accountid, totalamount, memodate", order="memonumber", role="info",
+                             invoice_settlement=True),
+                        Part("negative invoices not written off", "zuora", "invoice",
+                             "status = 'Posted' AND balance < 0", "id, invoicenumber, accountid, balance",
+                             order="invoicenumber", invoice_settlement=True),
+                        Part("accounts still holding credit balance", "zuora", "account", "creditbalance > 0",
+                             "id, accountnumber, creditbalance, currency", order="accountnumber",
+                             invoice_settlement=True),
+                    )),
+    ),
+)

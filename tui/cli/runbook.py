@@ -1,0 +1,246 @@
+"""`cutover check|plan|apply|confirm|ticket|set|vars`: the runbook without the TUI (core only).
+
+Every command works on a saved profile (`--profile P`, secrets from the keyring or CUTOVER_* variables) or on a
+fresh simulated tenant (`--demo`). Exit codes: 0 everything passes / done, 1 something fails or needs action,
+2 an error (one clear line on stderr, never a traceback).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import json
+import signal
+import sys
+import threading
+from contextlib import ExitStack, asynccontextmanager
+from pathlib import Path
+
+from core.errors import ConfigError
+
+EXIT_OK, EXIT_ATTENTION, EXIT_ERROR = 0, 1, 2
+
+
+def register(subparsers) -> None:
+    def command(name: str, help: str, func, *, clients: bool = True):
+        p = subparsers.add_parser(name, help=help, description=help)
+        target = p.add_mutually_exclusive_group(required=True)
+        target.add_argument("--profile", metavar="P", help="a profile from `cutover profile list`")
+        target.add_argument("--demo", action="store_true", help="a fresh simulated tenant on loopback")
+        p.set_defaults(func=lambda args: asyncio.run(func(args)), needs_clients=clients)
+        return p
+
+    p = command("check", "run the checks of runbook phases or steps and show each step's state", _check)
+    p.add_argument("steps", nargs="*", metavar="PHASE|STEP", help="e.g. C, E1, V3 (default: the whole runbook)")
+    p.add_argument("--json", action="store_true", help="one JSON array of step objects")
+    p.add_argument("--oauth-secret", action="store_true", help="F1: type the new OAuth client's secret (no echo)")
+    p = command("plan", "plan a fix (E1, E2, G2): the exact records, their current and new values", _plan)
+    p.add_argument("step", metavar="STEP")
+    p.add_argument("--export", metavar="FILE", help="write the plan's records to FILE (.csv or .json)")
+    p = command("apply", "apply a fix's plan: asks first, records every outcome, resumes after a crash", _apply)
+    p.add_argument("step", metavar="STEP")
+    p.add_argument("--yes", action="store_true", help="do not ask (for scripts); production still needs it")
+    p = command("confirm", "record that a person did a HUMAN step", _confirm, clients=False)
+    p.add_argument("step", metavar="STEP")
+    p.add_argument("--note", required=True, help="what was done (kept in the journal)")
+    p = command("ticket", "draft a TICKET step's Support ticket, or record its number", _ticket, clients=False)
+    p.add_argument("step", metavar="STEP")
+    p.add_argument("--number", help="the ticket number Support gave")
+    p.add_argument("--save", metavar="FILE", help="also write the draft to FILE")
+    p = command("set", "record a run variable (an empty VALUE clears it)", _set, clients=False)
+    p.add_argument("name", metavar="VAR")
+    p.add_argument("value", metavar="VALUE")
+    p = command("vars", "show the run variables", _vars, clients=False)
+    p.add_argument("--json", action="store_true")
+
+
+# ---- the runbook for a profile --------------------------------------------------------------------------------
+@asynccontextmanager
+async def _runbook(args, *, secrets=None):
+    """A Runbook on the profile's journal, with clients for the commands that talk to the systems."""
+    from core.journal import Journal
+    from core.runbook.engine import Runbook
+    from core.session import Session
+
+    with ExitStack() as stack:
+        if args.demo:
+            from core.demo import DemoTenant
+
+            demo = stack.enter_context(DemoTenant())
+            profile, credentials = demo.profile, demo.credentials
+        else:
+            from core.config import get_profile
+
+            profile = get_profile(args.profile)
+            credentials = None
+            if args.needs_clients:
+                from core.secrets import CredentialStore
+
+                credentials = CredentialStore().load(profile.name)
+        journal = stack.enter_context(Journal.for_profile(profile))
+        if credentials is None:
+            yield Runbook(profile, journal, None)
+            return
+        async with Session(profile, credentials) as session:
+            yield Runbook(profile, journal, session, secrets=secrets)
+
+
+def _say(*lines: str) -> None:
+    print("\n".join(lines), flush=True)
+
+
+# ---- check ----------------------------------------------------------------------------------------------------
+async def _check(args) -> int:
+    from core.runbook.model import Status
+    from core.runbook.phases import select_steps
+
+    select_steps(args.steps)  # unknown ids fail before anything connects
+    secrets = {}
+    if args.oauth_secret:
+        from pydantic import SecretStr
+
+        secrets["new_oauth_client_secret"] = SecretStr(getpass.getpass("New OAuth client secret: "))
+    async with _runbook(args, secrets=secrets) as runbook:
+        states = await runbook.check(args.steps)
+    if args.json:
+        print(json.dumps([s.to_dict() for s in states], ensure_ascii=False, default=str, indent=1))
+    else:
+        _say(*_table(states))
+    statuses = {s.status for s in states}
+    if Status.ERROR in statuses:
+        return EXIT_ERROR
+    return EXIT_OK if statuses <= {Status.PASS} else EXIT_ATTENTION
+
+
+def _table(states) -> list[str]:
+    lines = [f"{'St':<3}{'Id':<7}{'Kind':<15}{'Count':>7}  {'Checked':<21}Summary"]
+    for s in states:
+        count = "–" if s.result is None or s.result.count is None else f"{s.result.count:,}"
+        checked = s.result.checked_at if s.result else "–"
+        lines.append(f"{s.status.glyph:<3}{s.step.id:<7}{s.step.kinds:<15}{count:>7}  {checked:<21}{s.summary}")
+    return lines
+
+
+# ---- plan and apply ---------------------------------------------------------------------------------------------
+def _plan_lines(runbook, plan) -> list[str]:
+    from core.runbook.actions import iter_preview
+
+    head = (f"Plan {plan.plan_id} for {plan.step_id}: {plan.total:,} {plan.system} {plan.object} records, "
+            f"{plan.field} -> {plan.new_value}; {plan.calls:,} write calls, est. {plan.estimate_s:,.0f} s at the "
+            f"tenant's limit of {plan.limit}")
+    if plan.remaining != plan.total:
+        head += f" ({plan.remaining:,} still to do, {plan.counts.get('done', 0):,} done)"
+    rows = [f"  {i['number'] or i['record_id']}  {i['current'] or '(empty)'} -> {i['new']}"
+            for i in iter_preview(runbook.journal, plan.plan_id, 10)]
+    return [head, *rows, *(["  …"] if plan.total > len(rows) else [])]
+
+
+async def _plan(args) -> int:
+    from core.runbook.actions import export_plan, make_plan
+
+    async with _runbook(args) as runbook:
+        plan = await make_plan(runbook, args.step)
+        _say(*_plan_lines(runbook, plan))
+        if args.export:
+            n = export_plan(runbook.journal, plan.plan_id, args.export)
+            _say(f"exported {n:,} records to {args.export}")
+    return EXIT_OK
+
+
+async def _apply(args) -> int:
+    from core.runbook.actions import apply, prepare
+
+    async with _runbook(args) as runbook:
+        profile = runbook.profile
+        if profile.read_only:
+            raise ConfigError(f"profile {profile.name} is read-only: apply is refused (plans still work)",
+                              hint="use a profile with write access")
+        plan = await prepare(runbook, args.step)
+        _say(*_plan_lines(runbook, plan))
+        if not plan.remaining:
+            _say("Nothing to write.")
+        elif not _agreed(args, profile, plan):
+            _say("Not applied.")
+            return EXIT_ATTENTION
+        cancel = threading.Event()
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGINT, cancel.set)  # first Ctrl+C: finish what is in flight, then stop
+        try:
+            outcome = await apply(runbook, args.step, plan_id=plan.plan_id, on_progress=_Progress(), cancel=cancel)
+        finally:
+            loop.remove_signal_handler(signal.SIGINT)
+    print(file=sys.stderr)
+    _say(f"{outcome.written:,} written, {outcome.already_set:,} found written by an earlier run, "
+         f"{outcome.failed:,} failed, in {outcome.write_calls:,} write calls"
+         + (" (cancelled: run the same command to finish)" if outcome.cancelled else ""),
+         f"Re-check {outcome.recheck.step_id}: {outcome.recheck.status}: {outcome.recheck.summary}")
+    done = outcome.plan.status == "done" and outcome.recheck.status == "pass"
+    return EXIT_OK if done else EXIT_ATTENTION
+
+
+def _agreed(args, profile, plan) -> bool:
+    """--yes, or a y on a terminal; a production profile asks for its name typed out."""
+    if args.yes:
+        return True
+    if not sys.stdin.isatty():
+        raise ConfigError("not on a terminal, so nobody can confirm the plan", hint="pass --yes to apply as shown")
+    what = f"{plan.remaining:,} {plan.object} records in {plan.system} ({plan.field} -> {plan.new_value})"
+    if profile.is_production:
+        return input(f"Production! Type the profile name ({profile.name}) to write {what}: ").strip() == profile.name
+    return input(f"Write {what}? [y/N] ").strip().lower() in ("y", "yes")
+
+
+class _Progress:
+    """One status line on stderr: done/total, rate, ETA, failures."""
+
+    def __call__(self, p) -> None:
+        eta = "–" if p.eta_s is None else f"{p.eta_s:,.0f} s"
+        end = "\r" if sys.stderr.isatty() else "\n"
+        if sys.stderr.isatty() or p.done == p.total or p.eta_s == 0:
+            print(f"{p.done:,}/{p.total:,}  {p.rate_per_s:,.1f}/s  ETA {eta}  failed {p.failed:,}", end=end,
+                  file=sys.stderr, flush=True)
+
+
+# ---- the person's part ------------------------------------------------------------------------------------------
+async def _confirm(args) -> int:
+    async with _runbook(args) as runbook:
+        done = runbook.confirm(args.step, args.note)
+        _say(f"{done.step_id} confirmed by {done.who} at {done.at}", f"Now: {runbook.state(done.step_id).summary}")
+    return EXIT_OK
+
+
+async def _ticket(args) -> int:
+    async with _runbook(args) as runbook:
+        if args.number:
+            record = runbook.record_ticket(args.step, args.number)
+            _say(f"{record.step_id}: ticket {record.number} recorded by {record.who} at {record.at}")
+            return EXIT_OK
+        draft = runbook.ticket(args.step)
+        _say(draft.text)
+        if args.save:
+            Path(args.save).write_text(draft.text, encoding="utf-8")
+            _say(f"saved to {args.save}")
+    return EXIT_OK
+
+
+async def _set(args) -> int:
+    async with _runbook(args) as runbook:
+        values = runbook.set_variable(args.name, args.value).dump()
+    from core.runbook.variables import RunVariables
+
+    name = RunVariables.canonical(args.name)
+    _say(f"{name} = {values[name] or '(cleared)'}")
+    return EXIT_OK
+
+
+async def _vars(args) -> int:
+    from core.runbook.variables import RunVariables
+
+    async with _runbook(args) as runbook:
+        values = runbook.journal.variables().dump()
+    if args.json:
+        print(json.dumps(values, indent=1))
+        return EXIT_OK
+    width = max(len(n) for n in values)
+    _say(*(f"{n:<{width}}  {v or '–':<22}  {RunVariables.describe(n)}" for n, v in values.items()))
+    return EXIT_OK
