@@ -18,6 +18,7 @@ from core.errors import CredentialsError
 from core.secrets import SECRET_LABELS, SECRET_NAMES, SYSTEM_SECRETS, Credentials, CredentialStore, \
     credentials_from_env, env_var
 from core.session import test_connection
+from tui.cli.profile import subcommand
 
 
 def _wanted(only: str | None) -> tuple[str, ...]:
@@ -91,22 +92,15 @@ def register(sub) -> None:
     p = sub.add_parser("credentials", help="store, test and delete a profile's API secrets (OS keyring)")
     ps = p.add_subparsers(dest="credentials_command", metavar="ACTION", required=True)
 
-    s = ps.add_parser("set", help="store the secrets: prompted without echo, or --from-env")
-    s.add_argument("name", help="profile name")
+    s = subcommand(ps, "set", cmd_set, "store the secrets: prompted without echo, or --from-env")
     s.add_argument("--from-env", action="store_true",
                    help="take them from " + ", ".join(env_var(n) for n in SECRET_NAMES))
     s.add_argument("--only", choices=("zuora", "netsuite"), help="set one system's secrets only")
-    s.set_defaults(func=cmd_set)
 
-    t = ps.add_parser("test", help="connect to both systems; exit 0 only when both work")
-    t.add_argument("name", help="profile name")
+    t = subcommand(ps, "test", cmd_test, "connect to both systems; exit 0 only when both work")
     t.add_argument("--timeout", type=float, default=20.0, metavar="S", help="seconds per request (default 20)")
     t.add_argument("--json", action="store_true", help="one JSON list of the checks")
-    t.set_defaults(func=cmd_test)
 
-    d = ps.add_parser("delete", help="remove the profile's secrets from the keyring")
-    d.add_argument("name", help="profile name")
-    d.set_defaults(func=cmd_delete)
-
-    st = ps.add_parser("status", help="which keyring backend is in use, and whether it is safe to use")
-    st.set_defaults(func=cmd_status)
+    subcommand(ps, "delete", cmd_delete, "remove the profile's secrets from the keyring")
+    subcommand(ps, "status", cmd_status, "which keyring backend is in use, and whether it is safe to use",
+               profile=False)

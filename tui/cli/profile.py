@@ -173,12 +173,20 @@ def cmd_fields(args: argparse.Namespace) -> int:
     return 0
 
 
+def subcommand(actions, name: str, func, help: str, *, profile: bool = True) -> argparse.ArgumentParser:
+    """One ACTION under `cutover profile|credentials`, taking the profile name unless told otherwise."""
+    parser = actions.add_parser(name, help=help)
+    if profile:
+        parser.add_argument("name", help="profile name")
+    parser.set_defaults(func=func)
+    return parser
+
+
 def register(sub) -> None:
     p = sub.add_parser("profile", help="add, list, show and remove profiles; map the account's NetSuite fields")
     ps = p.add_subparsers(dest="profile_command", metavar="ACTION", required=True)
 
-    add = ps.add_parser("add", help="add a profile (no secrets: see `cutover credentials set`)")
-    add.add_argument("name", help="profile name: lower-case letters, digits, '-' and '_'")
+    add = subcommand(ps, "add", cmd_add, "add a profile (no secrets: see `cutover credentials set`)")
     where = add.add_mutually_exclusive_group(required=True)
     where.add_argument("--zuora-env", metavar="ENV", help="one of: " + ", ".join(ENVIRONMENT_NAMES))
     where.add_argument("--zuora-base-url", metavar="URL", help="explicit Zuora REST base URL (https)")
@@ -190,22 +198,10 @@ def register(sub) -> None:
     add.add_argument("--field", action="append", default=[], metavar="KEY=SCRIPTID",
                      help="NetSuite script id for a field key, e.g. zuora_sync_updates=custbody_zuora_sync_updates")
     add.add_argument("--replace", action="store_true", help="overwrite an existing profile (its field map stays)")
-    add.set_defaults(func=cmd_add)
 
-    ls = ps.add_parser("list", help="list the profiles")
-    ls.add_argument("--json", action="store_true")
-    ls.set_defaults(func=cmd_list)
-
-    show = ps.add_parser("show", help="show one profile and where its secrets come from")
-    show.add_argument("name")
-    show.add_argument("--json", action="store_true", help="the profile's settings as JSON (never secrets)")
-    show.set_defaults(func=cmd_show)
-
-    rm = ps.add_parser("remove", help="remove a profile from the config file")
-    rm.add_argument("name")
-    rm.set_defaults(func=cmd_remove)
-
-    fields = ps.add_parser("fields", help="find the connector's custom fields in the NetSuite account")
-    fields.add_argument("name")
-    fields.add_argument("--apply", action="store_true", help="save the proposed mapping in the profile")
-    fields.set_defaults(func=cmd_fields)
+    subcommand(ps, "list", cmd_list, "list the profiles", profile=False).add_argument("--json", action="store_true")
+    subcommand(ps, "show", cmd_show, "show one profile and where its secrets come from").add_argument(
+        "--json", action="store_true", help="the profile's settings as JSON (never secrets)")
+    subcommand(ps, "remove", cmd_remove, "remove a profile from the config file")
+    subcommand(ps, "fields", cmd_fields, "find the connector's custom fields in the NetSuite account").add_argument(
+        "--apply", action="store_true", help="save the proposed mapping in the profile")
