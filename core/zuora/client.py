@@ -29,6 +29,7 @@ from core.zuora.environments import resolve_zuora_base_url
 from core.zuora.errors import SYSTEM, Failure, Unanswered, read_failure, to_error
 from core.zuora.memos import BulkItemResult, BulkSummary
 from core.zuora.retry import TokenRejected, with_retries
+from core.zuora.transport import ShardedTransport
 
 DEFAULT_ZUORA_VERSION = "2025-08-12"  # errors carry their real HTTP status from 2024-05-20 on
 _TRACK_FORBIDDEN = re.compile(r"[:;\"'\s]|[^\x21-\x7e]")
@@ -100,9 +101,10 @@ class ZuoraClient:
         # on a TCP/TLS handshake once the run is warm.
         pool = max_concurrency + object_query_concurrency + data_query_concurrency
         self._http = httpx.AsyncClient(
-            base_url=self.base_url, timeout=timeout, verify=verify, follow_redirects=False,
-            limits=httpx.Limits(max_connections=pool, max_keepalive_connections=pool), transport=transport,
+            base_url=self.base_url, timeout=timeout, follow_redirects=False,
+            transport=transport or ShardedTransport(pool, verify=verify),
             headers={"Accept": "application/json", "User-Agent": "cutover"})
+        self._urls: dict[str, httpx.URL] = {}
         self.request_count = 0
         self.http_429_count = 0
 
@@ -119,6 +121,15 @@ class ZuoraClient:
     def track_id(self) -> str:
         """A fresh Zuora-Track-Id: the run's id and a call counter (at most 64 characters)."""
         return f"{self._run_id}-{next(self._calls)}"
+
+    def _url(self, path: str) -> httpx.URL:
+        """The absolute URL of an API path, parsed once: httpx's per-request URL merge is a hot spot in bulk runs."""
+        url = self._urls.get(path)
+        if url is None:
+            url = httpx.URL(self.base_url + path)
+            if len(self._urls) < 1024:  # the bulk and paging paths repeat; one-off memo keys need not stay
+                self._urls[path] = url
+        return url
 
     # ---- lifecycle ------------------------------------------------------------------------------------------
     async def __aenter__(self) -> ZuoraClient:
@@ -177,7 +188,7 @@ class ZuoraClient:
         headers = {"Authorization": f"Bearer {token}", "Zuora-Track-Id": self.track_id()}
         if self.zuora_version and path.startswith(("/v1/", "/object-query/")):
             headers["Zuora-Version"] = self.zuora_version
-        request = self._http.build_request(method, path, params=params, json=body, headers=headers)
+        request = self._http.build_request(method, self._url(path), params=params, json=body, headers=headers)
         limiter = self.object_query_limiter if path.startswith("/object-query/") else self.limiter
         async with limiter:
             response = await self._send(request)

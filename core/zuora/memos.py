@@ -134,27 +134,41 @@ async def bulk_update_credit_memos(
     started = time.monotonic()
     # Enough batches queued that a free slot never waits on this loop, few enough that memory stays flat.
     window = client.max_concurrency + 4
-    running: set[asyncio.Task[list[BulkItemResult]]] = set()
+    finished: asyncio.Queue[list[BulkItemResult] | BaseException] = asyncio.Queue()
+    running: set[asyncio.Task[None]] = set()
 
-    async def report_finished() -> None:
-        nonlocal running
-        done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
-        for task in done:
-            for result in task.result():
-                summary.add(result)
-                if on_result is not None:
-                    reported = on_result(result)
-                    if inspect.isawaitable(reported):
-                        await reported
+    async def run(batch: list[dict]) -> None:
+        try:
+            finished.put_nowait(await _update_batch(client, batch))
+        except BaseException as exc:  # a bug, or cancellation: the loop below re-raises it
+            finished.put_nowait(exc)
+            raise
+
+    reported = 0  # batches whose results went to the caller
+
+    async def report_next() -> None:
+        nonlocal reported
+        outcome = await finished.get()
+        reported += 1
+        if isinstance(outcome, BaseException):
+            raise outcome
+        for result in outcome:
+            summary.add(result)
+            if on_result is not None:
+                pending = on_result(result)
+                if inspect.isawaitable(pending):
+                    await pending
 
     try:
         async for batch in _batches(updates):
-            while len(running) >= window:
-                await report_finished()
-            running.add(asyncio.create_task(_update_batch(client, batch)))
+            while summary.requests - reported >= window or not finished.empty():
+                await report_next()
+            task = asyncio.create_task(run(batch))
+            running.add(task)
+            task.add_done_callback(running.discard)
             summary.requests += 1
-        while running:
-            await report_finished()
+        while summary.requests > reported:
+            await report_next()
     finally:
         for task in running:  # only when the caller's callback or input failed: stop what is still going
             task.cancel()
