@@ -89,6 +89,8 @@ class Backend:
     def profile_label(self) -> str:
         if self.profile is None:
             return self.profile_name
+        if self.demo is not None:  # the simulator's port changes every run: name it, not its URL
+            return f"demo (simulated Zuora · NetSuite {self.profile.netsuite_account_id})"
         return self.profile.title
 
     @property

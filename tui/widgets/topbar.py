@@ -12,6 +12,10 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 
+def wall_clock() -> str:
+    return time.strftime("%H:%M:%S")
+
+
 class TopBar(Static):
     DEFAULT_CSS = """
     TopBar { dock: top; height: 1; background: $primary-background; color: $text; padding: 0 1; }
@@ -23,6 +27,7 @@ class TopBar(Static):
     invoice_settlement: reactive[bool | None] = reactive(None)
     connector: reactive[str] = reactive("")
     extra: reactive[str] = reactive("")
+    clock = staticmethod(wall_clock)  # snapshot tests freeze it
 
     def on_mount(self) -> None:
         self.set_interval(1.0, self.refresh)
@@ -42,7 +47,7 @@ class TopBar(Static):
             t.append(f" ─ connector: {self.connector}")
         if self.extra:
             t.append(f" ─ {self.extra}")
-        clock = time.strftime("%H:%M:%S")
+        clock = self.clock()
         pad = max(1, self.size.width - len(t.plain) - len(clock) - 2)
         t.append(" " * pad)
         t.append(clock, style="dim")
