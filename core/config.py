@@ -57,8 +57,9 @@ def _refuse_secrets(mapping: Any, where: str) -> None:
         return
     for key, value in mapping.items():
         if _SECRET_KEY.search(str(key)):
-            raise ValueError(f"{where}{key!r} looks like a secret, and secrets never go in the config file: remove "
-                             f"it and store it with `cutover credentials set PROFILE` (or a CUTOVER_* variable)")
+            raise ValueError(f"{where + str(key)!r} looks like a secret, and secrets never go in the config file: "
+                             f"remove it and store it in the OS keyring with `cutover credentials set PROFILE` "
+                             f"(or use a CUTOVER_* variable)")
         _refuse_secrets(value, f"{where}{key}.")
 
 
