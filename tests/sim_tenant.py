@@ -7,7 +7,8 @@ exactly the data it relies on.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -96,6 +97,15 @@ async def bearer(http: httpx.AsyncClient, sim: Simulator) -> dict[str, str]:
                                               "grant_type": "client_credentials"})
     r.raise_for_status()
     return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+@asynccontextmanager
+async def signed_in(sim: Simulator, base_url: str | None = None) -> AsyncIterator[httpx.AsyncClient]:
+    """A client holding a bearer token: in process, or over loopback when `base_url` is given."""
+    http = httpx.AsyncClient(base_url=base_url) if base_url else client(sim)
+    async with http as c:
+        c.headers.update(await bearer(c, sim))
+        yield c
 
 
 DATA_QUERY = {"outputFormat": "JSON", "compression": "NONE", "output": {"target": "S3"}}

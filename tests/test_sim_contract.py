@@ -24,7 +24,7 @@ from core.sim import sql as sql_module
 from core.sim.catalog import CREDIT_MEMO
 from core.sim.config import Faults
 from sim_tenant import (DATA_QUERY, add_accounts, add_credit_memos, add_debit_memos, add_invoices, add_payments,
-                        bearer, client, empty_tenant, finished_job, zuora_id)
+                        client, empty_tenant, finished_job, signed_in, zuora_id)
 
 CONTRACT = Path("/work/shared/contracts/zuora-openapi-subset.yaml")
 if not CONTRACT.exists():
@@ -66,6 +66,13 @@ def not_in_contract(openapi: OpenAPI, response: httpx.Response) -> httpx.Respons
 
 
 @pytest.fixture
+async def http(tenant):
+    """Signed in, in process."""
+    async with signed_in(tenant) as c:
+        yield c
+
+
+@pytest.fixture
 def tenant(tmp_path):
     sim = empty_tenant(tmp_path)
     sim.store.set_setting("invoice_settlement", True)
@@ -77,13 +84,6 @@ def tenant(tmp_path):
     add_payments(sim, 2, account=account)
     yield sim
     sim.close()
-
-
-@pytest.fixture
-async def http(tenant):
-    async with client(tenant) as c:
-        c.headers.update(await bearer(c, tenant))
-        yield c
 
 
 async def test_oauth_token(openapi, tenant):
@@ -108,7 +108,8 @@ async def test_actions_query(openapi, http, tenant):
 
 
 async def test_data_query(openapi, http, monkeypatch):
-    submitted = check(openapi, await http.post("/query/jobs", json={"query": "SELECT id FROM creditmemo", **DATA_QUERY}))
+    body = {"query": "SELECT id FROM creditmemo", **DATA_QUERY}
+    submitted = check(openapi, await http.post("/query/jobs", json=body))
     await finished_job(http, {}, submitted.json()["data"]["id"])
     check(openapi, await http.get(f"/query/jobs/{submitted.json()['data']['id']}"))
     failing = await http.post("/query/jobs", json={"query": "SELECT id FROM nothing", **DATA_QUERY})
@@ -188,8 +189,7 @@ async def test_payments_invoices_and_describe(openapi, http, tenant):
 async def test_server_errors(openapi, tmp_path):
     sim = empty_tenant(tmp_path, faults=Faults(http_5xx=1.0, seed=7))
     try:
-        async with client(sim) as c:
-            c.headers.update(await bearer(c, sim))
+        async with signed_in(sim) as c:
             answers: list[httpx.Response] = []
             while {a.status_code for a in answers} != {500, 502, 503} and len(answers) < 100:
                 answers.append(await c.get("/v1/payments/x"))

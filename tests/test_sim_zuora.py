@@ -12,12 +12,12 @@ import pytest
 import core.sim.data_query as data_query_module
 import core.sim.zoql as zoql_module
 from core.sim import sql as sql_module
+from core.sim.catalog import ACCOUNT, CREDIT_MEMO
 from core.sim.config import Faults
 from core.sim.server import SimServer
 from core.sim.zuora_http import ConnectionReset
 from sim_tenant import (DATA_QUERY, add_accounts, add_credit_memos, add_debit_memos, add_invoices, add_payments,
-                        bearer, client, empty_tenant, finished_job, zuora_id)
-from core.sim.catalog import ACCOUNT, CREDIT_MEMO
+                        bearer, client, empty_tenant, finished_job, signed_in, zuora_id)
 
 
 @pytest.fixture
@@ -29,8 +29,8 @@ def tenant(tmp_path):
 
 @pytest.fixture
 async def http(tenant):
-    async with client(tenant) as c:
-        c.headers.update(await bearer(c, tenant))
+    """Signed in, in process."""
+    async with signed_in(tenant) as c:
         yield c
 
 
@@ -218,8 +218,7 @@ async def test_data_query_csv_gzip_and_row_cap(tenant, http, tmp_path, monkeypat
     capped_sim = empty_tenant(tmp_path / "capped")
     try:
         add_accounts(capped_sim, 12)
-        async with client(capped_sim) as c:
-            c.headers.update(await bearer(c, capped_sim))
+        async with signed_in(capped_sim) as c:
             over = await _run_query(c, "SELECT id FROM account")
         assert over["queryStatus"] == "failed" and "500,000" not in over["errorMessage"]
         assert "10 rows" in over["errorMessage"]
@@ -251,8 +250,7 @@ async def test_data_query_concurrency_list_and_cancel(tmp_path, monkeypatch):
     sim = empty_tenant(tmp_path, data_query_concurrency=1)
     try:
         add_accounts(sim, 2)
-        async with client(sim) as c:
-            c.headers.update(await bearer(c, sim))
+        async with signed_in(sim) as c:
             ids = [(await c.post("/query/jobs", json={"query": "SELECT id FROM account", **DATA_QUERY})).json()
                    ["data"]["id"] for _ in range(3)]
             for _ in range(200):  # wait until the one slot is taken
@@ -446,8 +444,7 @@ async def test_gate_answers_429_with_retry_after(tmp_path):
     sim = empty_tenant(tmp_path, zuora_concurrency=2, latency_ms=150)
     try:
         add_accounts(sim, 1)
-        async with client(sim) as c:
-            c.headers.update(await bearer(c, sim))
+        async with signed_in(sim) as c:
             answers = await asyncio.gather(*(c.post("/v1/action/query", json={"queryString": "select Id from Account"})
                                              for _ in range(6)))
         codes = sorted(a.status_code for a in answers)
@@ -464,8 +461,7 @@ async def test_gate_answers_429_with_retry_after(tmp_path):
 async def test_version_decides_the_status_of_v1_errors(tmp_path):
     sim = empty_tenant(tmp_path, default_zuora_version="196.0")
     try:
-        async with client(sim) as c:
-            c.headers.update(await bearer(c, sim))
+        async with signed_in(sim) as c:
             assert (await c.get("/v1/invoices/nope")).status_code == 200  # tenant default: legacy
             assert (await c.get("/v1/invoices/nope", headers={"Zuora-Version": "2024-05-20"})).status_code == 404
             assert (await c.get("/v1/invoices/nope", headers={"Zuora-Version": "2023-01-01"})).status_code == 200
@@ -478,8 +474,7 @@ async def test_each_fault_kind(tmp_path, kind):
     sim = empty_tenant(tmp_path, faults=Faults(**{kind: 1.0, "timeout_hold_s": 0.05}))
     try:
         add_accounts(sim, 1)
-        async with client(sim) as c:
-            c.headers.update(await bearer(c, sim))
+        async with signed_in(sim) as c:
             if kind == "reset":
                 with pytest.raises(ConnectionReset):
                     await c.get("/v1/invoices/x")
@@ -505,8 +500,7 @@ async def test_bad_track_id_is_refused(http):
 # ---- over real loopback -----------------------------------------------------------------------------------------
 async def test_over_loopback_token_zoql_and_data_query(sim, sim_server):
     add_accounts(sim, 5)
-    async with httpx.AsyncClient(base_url=sim_server.base_url) as c:
-        c.headers.update(await bearer(c, sim))
+    async with signed_in(sim, sim_server.base_url) as c:
         r = await c.post("/v1/action/query", json={"queryString": "select Id from Account", "conf": {"batchSize": 2}})
         assert r.status_code == 200 and r.json()["queryLocator"]
         submitted = await c.post("/query/jobs", json={"query": "SELECT id FROM account", **DATA_QUERY})
@@ -520,8 +514,7 @@ async def test_reset_fault_breaks_the_connection_over_loopback(tmp_path):
     sim = empty_tenant(tmp_path, faults=Faults(reset=1.0))
     try:
         with SimServer(sim) as srv:
-            async with httpx.AsyncClient(base_url=srv.base_url) as c:
-                c.headers.update(await bearer(c, sim))
+            async with signed_in(sim, srv.base_url) as c:
                 with pytest.raises(httpx.RemoteProtocolError):
                     await c.get("/v1/invoices/x")
     finally:

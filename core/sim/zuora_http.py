@@ -150,7 +150,7 @@ class ResetResponse(Response):
         raise ConnectionReset("injected fault: the simulator dropped the connection mid-response")
 
 
-def unauthorized(call: ZuoraCall) -> Response:
+def unauthorized() -> Response:
     return JSONResponse({"message": "Authentication error"}, status_code=401,
                         headers={"WWW-Authenticate": WWW_AUTHENTICATE})
 
@@ -175,15 +175,9 @@ def check_track_id(request: Request) -> None:
 
 
 async def _serve(call: ZuoraCall, handler: Callable[[ZuoraCall], Response]) -> Response:
-    sim = call.sim
+    sim, dice = call.sim, call.sim.dice
     if sim.config.latency_ms:
         await asyncio.sleep(sim.config.latency_ms / 1000)
-    if not await run_in_threadpool(sim.bearer_ok, call.request):
-        return unauthorized(call)
-    dice = sim.dice
-    if dice.roll("token_expiry"):
-        _revoke(sim, call.request)  # an expired token stays expired, as on a real tenant
-        return unauthorized(call)
     try:
         if dice.roll("timeout"):
             await asyncio.sleep(sim.config.faults.timeout_hold_s)
@@ -194,11 +188,21 @@ async def _serve(call: ZuoraCall, handler: Callable[[ZuoraCall], Response]) -> R
                         status=status, headers={"Retry-After": "1"} if status == 503 else None)
         if dice.roll("reset"):
             return ResetResponse()
-        check_track_id(call.request)
         call.body = await call.request.body()
-        return await run_in_threadpool(handler, call)
+        return await run_in_threadpool(_authorised, call, handler)
     except Fault as fault:
         return call.fault_response(fault)
+
+
+def _authorised(call: ZuoraCall, handler: Callable[[ZuoraCall], Response]) -> Response:
+    """The token check and the handler in one trip to a worker thread (both read the store)."""
+    if not call.sim.bearer_ok(call.request):
+        return unauthorized()
+    if call.sim.dice.roll("token_expiry"):
+        _revoke(call.sim, call.request)  # an expired token stays expired, as on a real tenant
+        return unauthorized()
+    check_track_id(call.request)
+    return handler(call)
 
 
 def zuora_endpoint(sim, handler: Callable[[ZuoraCall], Response], *, family: Family = Family.V1,
