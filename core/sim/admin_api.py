@@ -1,7 +1,171 @@
-"""Stand-ins for Zuora Support and UI actions, under /_sim/ (filled in by the connector work)."""
+"""Stand-ins for Zuora Support and the vendors' UIs, under /_sim/, apart from the vendor routes.
+
+The rehearsal calls them where a person or a support ticket would act: run the IS migration, Run Now, stop the
+old connector, create an instance or an OAuth client, set a NetSuite field default, type payments into NetSuite.
+They accept the simulator's Zuora bearer token. Errors are JSON `{"success": false, "message": ...}` that say
+what to do.
+"""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount, Route
+
+from core.errors import CutoverError, NotFound
+from core.sim import support
+from core.sim.migration import MigrationRefused, migrate_invoice_settlement
+from core.sim.netsuite_user import enter_payments, set_field_default
+
+WRITE_LOG_PAGE = 500
+WRITE_LOG_MAX = 5000
+
+
+class BadRequest(ValueError):
+    pass
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"success": False, "message": message}, status_code=status)
+
+
+async def _body(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    if not raw.strip():
+        return {}
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        raise BadRequest("the body is not valid JSON: send a JSON object") from None
+    if not isinstance(body, dict):
+        raise BadRequest("the body must be a JSON object")
+    return body
+
+
+def _int(value: str | None, name: str, default: int, low: int, high: int) -> int:
+    if value is None:
+        return default
+    try:
+        n = int(value)
+    except ValueError:
+        raise BadRequest(f"{name} must be a whole number, not {value!r}") from None
+    if not low <= n <= high:
+        raise BadRequest(f"{name} must be between {low} and {high}")
+    return n
+
+
+def _endpoint(sim, action: Callable[[Request, dict], Any], status: int = 200):
+    """Bearer check, JSON body, the action in a worker thread (store work blocks), errors as JSON."""
+
+    async def endpoint(request: Request) -> Response:
+        if not sim.bearer_ok(request):
+            return _error(401, "Authentication error: send `Authorization: Bearer <token>` with a token from "
+                               "POST /oauth/token (the client id and secret are in the first line that "
+                               "`cutover sim serve` prints)")
+        try:
+            body = await _body(request)
+            result = await run_in_threadpool(action, request, body)
+        except NotFound as exc:
+            return _error(404, str(exc))
+        except MigrationRefused as exc:
+            return _error(409, str(exc))
+        except (ValueError, CutoverError) as exc:
+            return _error(400, str(exc))
+        if result is None:
+            return Response(status_code=204)
+        return JSONResponse(result, status_code=status)
+
+    return endpoint
+
 
 def routes(sim) -> list:
-    return []
+    store, connector = sim.store, sim.connector
+
+    def migrate(request, body):
+        return migrate_invoice_settlement(store)
+
+    def create_client(request, body):
+        return support.create_oauth_client(store, body.get("name"))
+
+    def delete_client(request, body):
+        support.delete_oauth_client(store, request.path_params["client_id"])
+
+    def expire_tokens(request, body):
+        sim.expire_tokens()
+        return {"expired": len(sim.tokens)}
+
+    def run_now(request, body):
+        return connector.run(trigger="run-now")
+
+    def create_instance(request, body):
+        return support.create_instance(store, environment=body.get("environment", "production"),
+                                       oauth_client_id=body.get("oauth_client_id"),
+                                       make_current=body.get("current", True) is not False)
+
+    def update_instance(request, body):
+        return support.update_instance(store, request.path_params["instance_id"], body)
+
+    def field_default(request, body):
+        if "field" not in body or "value" not in body:
+            raise BadRequest('send {"field": "zuora_sync_updates", "value": "Yes"}')
+        return set_field_default(store, body["field"], body["value"])
+
+    def netsuite_payments(request, body):
+        count = body.get("count", 1)
+        if not isinstance(count, int) or isinstance(count, bool):
+            raise BadRequest("count must be a whole number of payments, e.g. {\"count\": 3}")
+        made = enter_payments(store, count, method=body.get("payment_method", "Check"))
+        return {"payments": made, "requested": count, "entered": len(made)}
+
+    def scenario(request, body):
+        summary = store.setting("scenario.summary") or {}
+        return {"as_of": store.setting("scenario.as_of"), "freeze_date": store.setting("scenario.freeze_date"),
+                "seed": summary.get("seed"), "invoices": summary.get("invoices"),
+                "counts": summary.get("rows", {}), "cases": summary.get("cases", {}),
+                "invoice_settlement": store.invoice_settlement, "is_enabled_ts": store.setting("is_enabled_ts")}
+
+    def write_log(request, body):
+        q = request.query_params
+        since = _int(q.get("since"), "since", 0, 0, 2**62)
+        limit = _int(q.get("limit"), "limit", WRITE_LOG_PAGE, 1, WRITE_LOG_MAX)
+        conds, params = ["seq > ?"], [since]
+        for name in ("object", "source", "system", "record_id"):
+            if q.get(name):
+                conds.append(f"{name} = ?")
+                params.append(q[name])
+        rows = store.query(f"SELECT * FROM sim_write_log WHERE {' AND '.join(conds)} ORDER BY seq LIMIT ?",
+                           [*params, limit + 1])
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return {"entries": rows, "next_since": rows[-1]["seq"] if rows else since, "more": more}
+
+    def ep(action, status=200):
+        return _endpoint(sim, action, status)
+
+    return [Mount("/_sim", routes=[
+        Route("/zuora/migrate-invoice-settlement", ep(migrate), methods=["POST"]),
+        Route("/zuora/oauth-clients", ep(create_client, 201), methods=["POST"]),
+        Route("/zuora/oauth-clients/{client_id}", ep(delete_client), methods=["DELETE"]),
+        Route("/zuora/expire-tokens", ep(expire_tokens), methods=["POST"]),
+        Route("/connector/run", ep(run_now), methods=["POST"]),
+        Route("/connector/stop", ep(lambda r, b: connector.stop()), methods=["POST"]),
+        Route("/connector/start", ep(lambda r, b: connector.start()), methods=["POST"]),
+        Route("/connector/status", ep(lambda r, b: connector.status()), methods=["GET"]),
+        Route("/connector/instances", ep(lambda r, b: {"instances": support.list_instances(store)}),
+              methods=["GET"]),
+        Route("/connector/instances", ep(create_instance, 201), methods=["POST"]),
+        Route("/connector/instances/{instance_id}", ep(update_instance), methods=["PUT"]),
+        Route("/connector/cutover-dates", ep(lambda r, b: {"cutover_dates": support.cutover_dates(store)}),
+              methods=["GET"]),
+        Route("/connector/cutover-dates",
+              ep(lambda r, b: {"cutover_dates": support.set_cutover_dates(store, b)}), methods=["PUT"]),
+        Route("/netsuite/field-default", ep(field_default), methods=["PUT"]),
+        Route("/netsuite/payments", ep(netsuite_payments, 201), methods=["POST"]),
+        Route("/scenario", ep(scenario), methods=["GET"]),
+        Route("/write-log", ep(write_log), methods=["GET"]),
+    ])]
