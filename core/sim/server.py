@@ -22,11 +22,16 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def bind_socket(host: str, port: int, *, allow_remote: bool = False) -> socket.socket:
+def check_host(host: str, *, allow_remote: bool = False) -> None:
+    """Refuse a non-loopback address unless asked for it (callers check early, before slow setup)."""
     if not allow_remote and not is_loopback(host):
         raise ConfigError(
             f"refusing to serve the simulator on {host}: it binds to loopback only",
             hint="use --host 127.0.0.1, or pass --allow-remote if you really mean to expose it")
+
+
+def bind_socket(host: str, port: int, *, allow_remote: bool = False) -> socket.socket:
+    check_host(host, allow_remote=allow_remote)
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
