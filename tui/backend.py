@@ -20,7 +20,7 @@ from core.journal import Journal
 from core.monitor import Sampler
 from core.monitor.model import SyncError
 from core.monitor.records import RecordView, record_in_both_systems
-from core.runbook import render
+from core.runbook import actions, render
 from core.runbook.engine import Runbook
 from core.runbook.model import ApplyOutcome, ApplyProgress, CheckResult, PlanSummary, StepState
 from core.secrets import CredentialStore, Credentials
@@ -149,14 +149,15 @@ class Backend:
                 yield sid, exc
 
     async def plan(self, step_id: str) -> PlanSummary:
-        return await self.runbook.plan(step_id)
+        return await actions.make_plan(self.runbook, step_id)
 
     async def latest_plan(self, step_id: str) -> PlanSummary | None:
         return await asyncio.to_thread(self.journal.latest_plan, step_id)
 
     async def apply(self, plan: PlanSummary, progress: Callable[[ApplyProgress], None],
                     cancel: asyncio.Event) -> ApplyOutcome:
-        return await self.runbook.apply(plan.step_id, plan_id=plan.plan_id, progress=progress, cancel=cancel)
+        return await actions.apply(self.runbook, plan.step_id, plan_id=plan.plan_id, on_progress=progress,
+                                   cancel=cancel)
 
     async def confirm(self, step_id: str, note: str) -> None:
         await asyncio.to_thread(self.runbook.confirm, step_id, note)
@@ -173,11 +174,8 @@ class Backend:
         return path
 
     def export_plan(self, plan: PlanSummary) -> Path:
-        path = self.exports_dir() / f"plan-{plan.step_id.replace('/', '-')}-{plan.plan_id}.json"
-        with path.open("w", encoding="utf-8") as out:
-            out.write(json.dumps({"plan": plan.__dict__}, default=str) + "\n")
-            for item in self.journal.iter_plan_items(plan.plan_id):
-                out.write(json.dumps(item, default=str) + "\n")
+        path = self.exports_dir() / f"plan-{plan.step_id.replace('/', '-')}-{plan.plan_id}.csv"
+        actions.export_plan(self.journal, plan.plan_id, path)
         return path
 
     def exports_dir(self) -> Path:

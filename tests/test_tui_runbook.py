@@ -1,0 +1,84 @@
+"""Pilot tests: a consultant's path through the checklist on the demo tenant, keys only."""
+
+from __future__ import annotations
+
+import asyncio
+
+from textual.widgets import DataTable, Input
+
+from core.runbook.model import Phase
+from core.sim.migration import migrate_invoice_settlement
+from tests.tui_helpers import demo_app, wait_ready, wait_until
+from tui.screens.confirm import ConfirmWrite
+from tui.screens.runbook import RunbookScreen
+from tui.screens.step import StepScreen
+
+
+async def go_to_step(pilot, step_id: str) -> StepScreen:
+    """Through the command palette, as a person would: Ctrl+P, "Go to step …", Enter."""
+    await pilot.press("ctrl+p")
+    await pilot.pause(0.2)
+    await pilot.press(*f"go to step {step_id}:")
+    await pilot.pause(0.5)
+    await pilot.press("enter")
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, StepScreen))
+    assert pilot.app.screen.step_id == step_id
+    return pilot.app.screen
+
+
+async def test_check_a_phase_then_confirm_a_human_step():
+    app = demo_app(scale=300)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_ready(pilot)
+        home = app.screen
+        assert isinstance(home, RunbookScreen)
+        await pilot.press("c")  # check phase A in workers; rows update as results land
+        await wait_until(pilot, lambda: not home.running and app.backend.state("A1").result is not None)
+        table = home.query_one("#steps", DataTable)
+        assert str(table.get_cell("A1", "st")) == "✓"
+        assert app.backend.state("A1").status == "pass"
+
+        screen = await go_to_step(pilot, "B5")
+        await pilot.press("n")  # focus the note
+        assert isinstance(app.focused, Input)
+        await pilot.press(*"reviewed integrations with the client team")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.backend.state("B5").confirmation is not None)
+        confirmation = app.backend.state("B5").confirmation
+        assert confirmation.note == "reviewed integrations with the client team"
+        assert app.backend.state("B5").status == "pass"
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen is home)
+        assert home.phase is Phase.B  # the palette moved the checklist to the step's phase
+        assert str(home.query_one("#steps", DataTable).get_cell("B5", "st")) == "◌"
+
+
+async def test_plan_and_apply_e1_from_the_step_screen():
+    app = demo_app(scale=300)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_ready(pilot)
+        store = app.backend.demo.sim.store
+        # Zuora Support's part (D1), done by the simulator's stand-in.
+        await asyncio.to_thread(migrate_invoice_settlement, store)
+        app.backend.runbook._invoice_settlement = None  # the tool re-probes: IS is on now
+        targets = store.scalar("SELECT count(*) FROM creditmemo WHERE reasoncode = 'AR Mig - negative invoice' "
+                               "AND coalesce(transferredtoaccounting, 'No') <> 'Yes'")
+        assert targets > 0
+
+        screen = await go_to_step(pilot, "E1")
+        await pilot.press("r")
+        await wait_until(pilot, lambda: app.backend.state("E1").result is not None)
+        assert app.backend.state("E1").result.count == targets
+
+        await pilot.press("p")
+        await wait_until(pilot, lambda: screen.plan is not None)
+        assert screen.plan.total == targets
+        await pilot.press("a")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmWrite))
+        await pilot.click("#apply")
+        await wait_until(pilot, lambda: app.screen is screen and not screen.applying
+                         and app.backend.state("E1").status == "pass", timeout=30)
+        left = store.scalar("SELECT count(*) FROM creditmemo WHERE reasoncode = 'AR Mig - negative invoice' "
+                            "AND coalesce(transferredtoaccounting, 'No') <> 'Yes'")
+        assert left == 0
+        assert "Apply done" in str(screen.query_one("#apply-status").render())
