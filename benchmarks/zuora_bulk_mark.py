@@ -1,0 +1,154 @@
+"""Benchmark: mark N `AR Mig - negative invoice` memos TTA = Yes through the bulk update, against the API floor.
+
+    python benchmarks/zuora_bulk_mark.py --memos 100000 --latency-ms 200 --zuora-concurrency 40 [--json]
+
+The floor is what Zuora's limits allow at best: ceil(memos / 50) bulk calls, `concurrency` at a time, each taking
+the simulated latency. `ratio` = elapsed / floor; 1.0 is perfect, the target is <= 1.2.
+
+The simulated tenant runs in a child process, served over loopback by SimServer, so the client under test does
+not share an interpreter lock with the server (as with a real Zuora).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import json
+import math
+import multiprocessing as mp
+import resource
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from a checkout
+
+from core.sim.app import Simulator  # noqa: E402
+from core.sim.catalog import CREDIT_MEMO  # noqa: E402
+from core.sim.config import SimConfig  # noqa: E402
+from core.sim.server import SimServer  # noqa: E402
+from core.sim.store import Store, now_ts  # noqa: E402
+from core.zuora import BulkItemResult, ZuoraClient  # noqa: E402
+
+AR_MIG_REASON = "AR Mig - negative invoice"
+INSERT_CHUNK = 5_000
+
+
+def memo_id(n: int) -> str:
+    return f"{n:032x}"
+
+
+def insert_memos(store: Store, count: int, *, reason: str = AR_MIG_REASON, tta: str | None = "No",
+                 start: int = 1) -> None:
+    """Insert `count` posted memos straight into the store, streamed in chunks (memory stays flat)."""
+    columns = CREDIT_MEMO.columns()
+    now = now_ts()
+
+    def row(n: int) -> tuple:
+        values = {"id": memo_id(n), "memonumber": f"CM{n:08d}", "accountid": memo_id(10**9 + n % 97),
+                  "totalamount": 10.0 + n % 50, "balance": 10.0 + n % 50, "status": "Posted",
+                  "reasoncode": reason, "memodate": now[:10], "source": "AdhocFromPrpc", "sourcetype": "Standalone",
+                  "excludefromautoapplyrules": 0, "transferredtoaccounting": tta, "currency": "USD",
+                  "createddate": now, "updateddate": now}
+        return tuple(values.get(c) for c in columns)
+
+    sql = f"INSERT INTO creditmemo ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+    numbers = iter(range(start, start + count))
+    while chunk := [row(n) for n in itertools.islice(numbers, INSERT_CHUNK)]:
+        with store.transaction() as conn:
+            conn.executemany(sql, chunk)
+
+
+def ar_mig_tenant(config: SimConfig, memos: int, data_dir: Path | None = None) -> Simulator:
+    """An empty tenant with Invoice Settlement on and `memos` AR Mig memos at TTA No."""
+    sim = Simulator(config, data_dir=data_dir, seed_data=False)
+    sim.store.set_setting("invoice_settlement", True)
+    insert_memos(sim.store, memos)
+    return sim
+
+
+def _serve(config: SimConfig, memos: int, conn) -> None:
+    """The child process: build the tenant, serve it, report where, and wait to be told to stop."""
+    sim = ar_mig_tenant(config, memos)
+    with SimServer(sim) as server:
+        c = sim.credentials
+        conn.send((server.base_url, c.zuora_client_id, c.zuora_client_secret))
+        conn.recv()
+        conn.send(sim.zuora_gate.peak)
+    sim.close()
+
+
+async def mark(base_url: str, client_id: str, client_secret: str, memos: int, concurrency: int) -> dict:
+    results = {"ok": 0, "failed": 0}
+
+    def journal(result: BulkItemResult) -> None:
+        results["ok" if result.success else "failed"] += 1
+
+    updates: Iterator[dict] = ({"id": memo_id(n), "transferredToAccounting": "Yes"} for n in range(1, memos + 1))
+    async with ZuoraClient(base_url, client_id, client_secret, max_concurrency=concurrency) as zuora:
+        await zuora.token()  # the token is not part of the work being measured
+        started = time.perf_counter()
+        summary = await zuora.bulk_update_credit_memos(updates, on_result=journal)
+        elapsed = time.perf_counter() - started
+        return {"elapsed_s": elapsed, "requests": zuora.request_count - 1, "http_429": zuora.http_429_count,
+                "succeeded": summary.succeeded, "failed": summary.failed}
+
+
+def _cpu_seconds(process: psutil.Process | None = None) -> float:
+    if process is None:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return usage.ru_utime + usage.ru_stime
+    times = process.cpu_times()
+    return times.user + times.system
+
+
+def run(memos: int, latency_ms: float, concurrency: int) -> dict:
+    config = SimConfig(latency_ms=latency_ms, zuora_concurrency=concurrency)
+    parent, child = mp.get_context("spawn").Pipe()
+    server = mp.get_context("spawn").Process(target=_serve, args=(config, memos, child), daemon=True)
+    server.start()
+    try:
+        base_url, client_id, client_secret = parent.recv()
+        server_cpu, client_cpu = _cpu_seconds(psutil.Process(server.pid)), _cpu_seconds()
+        measured = asyncio.run(mark(base_url, client_id, client_secret, memos, concurrency))
+        server_cpu, client_cpu = _cpu_seconds(psutil.Process(server.pid)) - server_cpu, _cpu_seconds() - client_cpu
+        parent.send("stop")
+        peak = parent.recv()
+    finally:
+        server.join(timeout=30)
+        if server.is_alive():
+            server.terminate()
+    floor = math.ceil(memos / 50) / concurrency * latency_ms / 1000
+    elapsed = measured["elapsed_s"]
+    return {"memos": memos, "requests": measured["requests"], "elapsed_s": round(elapsed, 3),
+            "floor_s": round(floor, 3), "ratio": round(elapsed / floor, 3) if floor else None,
+            "http_429": measured["http_429"], "succeeded": measured["succeeded"], "failed": measured["failed"],
+            "server_peak_in_flight": peak,
+            # Where the time went: the simulator does its writes one at a time, so its CPU bounds elapsed too.
+            "client_cpu_s": round(client_cpu, 2), "server_cpu_s": round(server_cpu, 2)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--memos", type=int, default=100_000)
+    parser.add_argument("--latency-ms", type=float, default=200.0)
+    parser.add_argument("--zuora-concurrency", type=int, default=40)
+    parser.add_argument("--json", action="store_true", help="print only the JSON object")
+    args = parser.parse_args(argv)
+    if args.memos < 1 or args.zuora_concurrency < 1 or args.latency_ms < 0:
+        parser.error("--memos and --zuora-concurrency must be at least 1, --latency-ms at least 0")
+    result = run(args.memos, args.latency_ms, args.zuora_concurrency)
+    if not args.json:
+        print(f"{result['memos']} memos in {result['elapsed_s']} s; floor {result['floor_s']} s; "
+              f"ratio {result['ratio']}; {result['requests']} requests, {result['http_429']} answered 429",
+              file=sys.stderr)
+    print(json.dumps(result))
+    return 0 if result["failed"] == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
