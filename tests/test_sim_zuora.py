@@ -278,6 +278,21 @@ async def test_data_query_concurrency_list_and_cancel(tmp_path, monkeypatch):
         sim.close()
 
 
+async def test_jobs_left_open_fail_after_a_restart(tmp_path):
+    first = empty_tenant(tmp_path)
+    first.store.execute("INSERT INTO sim_query_job(id, query, status, created, updated, output_rows, file_path) "
+                        "VALUES ('3a3e85c4-0000-0000-0000-000000000001', 'SELECT 1', 'in_progress', "
+                        "'2024-01-01 00:00:00', '2024-01-01 00:00:00', 0, 'x')")
+    first.close()
+    again = empty_tenant(tmp_path)
+    try:
+        async with signed_in(again) as c:
+            job = (await c.get("/query/jobs/3a3e85c4-0000-0000-0000-000000000001")).json()["data"]
+        assert job["queryStatus"] == "failed" and "restarted" in job["errorMessage"]
+    finally:
+        again.close()
+
+
 # ---- Object Query -----------------------------------------------------------------------------------------------
 async def test_object_query_filters_fields_and_cursor(tenant, http):
     add_accounts(tenant, 23)

@@ -78,6 +78,10 @@ class DataQueryJobs:
         self._timing: dict[str, int] = {}
         self._separators: dict[str, str] = {}
         self.created_by = str(uuid.uuid5(uuid.NAMESPACE_URL, sim.credentials.zuora_client_id))
+        # Jobs left open by an earlier run of this data dir have no worker any more.
+        self.store.execute("UPDATE sim_query_job SET status = 'failed', error = ?, updated = ? "
+                           "WHERE status IN (?, ?)", ("The simulator restarted while the job was open", now_ts(),
+                                                      *_OPEN))
 
     # ---- routes ---------------------------------------------------------------------------------------------
     def submit(self, call: ZuoraCall) -> Response:
