@@ -59,6 +59,7 @@ class RunbookScreen(Screen):
         super().__init__()
         self.phase: Phase = Phase.A
         self.running: set[str] = set()
+        self.title_width = 60
 
     def compose(self) -> ComposeResult:
         yield TopBar(id="topbar")
@@ -85,7 +86,12 @@ class RunbookScreen(Screen):
         narrow = self.size.width < NARROW
         self.query_one(PhaseList).set_folded(narrow)
         self.set_class(narrow, "narrow")
+        # The title column takes what the fixed columns and the sidebar leave, so no sideways scrolling.
+        sidebar = 13 if narrow else 26
+        self.title_width = max(16, self.size.width - sidebar - 48)
         self.refresh_sidebar()
+        if self.app.backend.ready:
+            self.show_phase(self.phase)
 
     # ---- rendering ------------------------------------------------------------------------------------------
     def refresh_all(self) -> None:
@@ -125,12 +131,15 @@ class RunbookScreen(Screen):
         sid = state.step.id
         title = state.step.title if state.applicable else f"{state.step.title} (not on this path)"
         indent = "  " if state.step.parent else ""
+        room = self.title_width - len(indent)
+        if len(title) > room:
+            title = title[: room - 1] + "…"
         cells = {"st": status_cell(state, running=sid in self.running), "id": sid,
                  "title": Text(indent + title, style="" if state.applicable else "dim"),
                  "kind": state.step.kinds, "count": count_label(state), "checked": checked_label(state)}
         if sid in table.rows:
             for col, value in cells.items():
-                table.update_cell(sid, col, value, update_width=col != "title")
+                table.update_cell(sid, col, value, update_width=True)
         else:
             table.add_row(*(cells[c] for c, _ in STEP_COLUMNS), key=sid)
 

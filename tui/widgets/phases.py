@@ -31,7 +31,7 @@ class PhaseList(OptionList):
 
     DEFAULT_CSS = """
     PhaseList { width: 26; border: round $primary-darken-1; }
-    PhaseList.folded { width: 9; }
+    PhaseList.folded { width: 13; }
     """
 
     def __init__(self, **kw):
