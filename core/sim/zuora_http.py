@@ -160,17 +160,22 @@ def _revoke(sim, request: Request) -> None:
     sim.tokens.pop(token, None)
 
 
+def _valid_track_id(track: str) -> bool:
+    return bool(_TRACK_ID.match(track)) and not set(track) & set(":;\"'")
+
+
 def track_headers(request: Request, request_id: str) -> dict[str, str]:
+    """Zuora's request id, and the caller's track id echoed back when it is a valid one."""
     headers = {"Zuora-Request-Id": request_id}
     track = request.headers.get("zuora-track-id")
-    if track and _TRACK_ID.match(track) and not set(track) & set(":;\"'"):
+    if track and _valid_track_id(track):
         headers["Zuora-Track-Id"] = track
     return headers
 
 
 def check_track_id(request: Request) -> None:
     track = request.headers.get("zuora-track-id")
-    if track is not None and (not _TRACK_ID.match(track) or set(track) & set(":;\"'")):
+    if track is not None and not _valid_track_id(track):
         raise Fault(90, "Zuora-Track-Id must be 1 to 64 US-ASCII characters without : ; \" or '.")
 
 
