@@ -151,11 +151,11 @@ class ZuoraClient:
         try:
             return await self._http.send(request, stream=stream)
         except httpx.TimeoutException:
-            raise Unanswered(f"Zuora did not answer {request.method} {request.url.path} within {self.timeout:g} s",
+            raise Unanswered(f"{request.method} {request.url.path} got no answer within {self.timeout:g} s",
                              timed_out=True) from None
         except httpx.TransportError as exc:
-            raise Unanswered(f"no answer from Zuora for {request.method} {request.url.path} "
-                             f"({type(exc).__name__})", timed_out=False) from None
+            raise Unanswered(f"{request.method} {request.url.path} got no answer ({type(exc).__name__})",
+                             timed_out=False) from None
 
     async def _fetch_token(self) -> dict[str, Any]:
         async def attempt() -> dict[str, Any]:
@@ -172,7 +172,7 @@ class ZuoraClient:
             failure = read_failure(response.status_code, body, response.headers.get("Zuora-Request-Id"))
             failure = failure or Failure(None, f"HTTP {response.status_code}", None)
             if response.status_code in (400, 401, 403):
-                raise AuthError(failure.code, f"Zuora refused the OAuth client credentials ({failure.message})",
+                raise AuthError(failure.code, f"the OAuth client credentials were refused ({failure.message})",
                                 failure.request_id, status=response.status_code, system=SYSTEM)
             raise to_error(response.status_code, failure, retry_after=_retry_after(response.headers))
 
@@ -183,9 +183,12 @@ class ZuoraClient:
         """The current bearer token, fetched or renewed as needed. AuthError when the credentials are refused."""
         return await self._tokens.get()
 
-    async def _attempt(self, method: str, path: str, params: Any, body: Any) -> tuple[Any, str | None]:
+    async def _attempt(self, method: str, path: str, params: Any, body: Any,
+                       idempotency_key: str | None) -> tuple[Any, str | None]:
         token = await self._tokens.get()
         headers = {"Authorization": f"Bearer {token}", "Zuora-Track-Id": self.track_id()}
+        if idempotency_key:
+            headers["Idempotency-Key"] = idempotency_key
         if self.zuora_version and path.startswith(("/v1/", "/object-query/")):
             headers["Zuora-Version"] = self.zuora_version
         request = self._http.build_request(method, self._url(path), params=params, json=body, headers=headers)
@@ -205,7 +208,7 @@ class ZuoraClient:
         if failure is not None:
             if status == 401 or failure.category == 11:
                 self._tokens.invalidate(token)
-                raise TokenRejected(failure.code, f"Zuora refused the access token ({failure.message})",
+                raise TokenRejected(failure.code, f"the access token was refused ({failure.message})",
                                     failure.request_id, status=status, system=SYSTEM)
             raise to_error(status, failure, retry_after=_retry_after(response.headers))
         return answer, request_id
@@ -213,7 +216,9 @@ class ZuoraClient:
     async def call_with_request_id(self, method: str, path: str, *, params: Any = None,
                                    json: Any = None) -> tuple[Any, str | None]:
         """One Zuora API call, retried as Zuora advises: the parsed body and Zuora's request id."""
-        return await with_retries(lambda: self._attempt(method, path, params, json),
+        # A retried POST must not run twice: every attempt of one call carries the same key (apis.md A3).
+        key = uuid.uuid4().hex if method == "POST" else None
+        return await with_retries(lambda: self._attempt(method, path, params, json, key),
                                   attempts=self.retry_attempts, base=self.backoff_base, cap=self.backoff_cap)
 
     async def call(self, method: str, path: str, *, params: Any = None, json: Any = None) -> Any:

@@ -119,4 +119,4 @@ def expect_object(body: Any, what: str) -> dict:
     if isinstance(body, dict):
         return body
     shown = body[:120] if isinstance(body, str) else type(body).__name__
-    raise ApiError(None, f"{what}: Zuora answered something that is not a JSON object ({shown!r})", system=SYSTEM)
+    raise ApiError(None, f"{what}: the answer is not a JSON object ({shown!r})", system=SYSTEM)
