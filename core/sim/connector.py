@@ -34,8 +34,10 @@ class Connector:
         self.store = sim.store
         self._run_lock = threading.Lock()
         self._wake = threading.Event()  # cuts a pace pause short on stop
-        self._progress: dict[str, Any] | None = None
+        self._progress: dict[str, Any] | None = None  # a snapshot, replaced (never changed) as a run goes
+        self._trigger: str | None = None
         self._schedule: threading.Thread | None = None
+        self._interval_s: float | None = None
         self._schedule_stop = threading.Event()
 
     # ---- state ----------------------------------------------------------------------------------------------
@@ -70,9 +72,9 @@ class Connector:
             "instance_id": instance["id"] if instance else None,
             "invoice_settlement": self.store.invoice_settlement,
             "running_now": progress is not None,
-            "progress": json.loads(json.dumps(progress)) if progress else None,
+            "progress": progress,
             "last_run": json.loads(last) if last else None,
-            "schedule_interval_s": getattr(self._schedule, "interval_s", None),
+            "schedule_interval_s": self._interval_s,
         }
 
     # ---- a run ----------------------------------------------------------------------------------------------
@@ -84,10 +86,11 @@ class Connector:
         if not self._run_lock.acquire(blocking=False):
             return {"status": "skipped", "trigger": trigger,
                     "message": "a run is already in progress; wait for it to end (GET /_sim/connector/status)"}
+        self._trigger = trigger
         try:
             return self._run(trigger)
         finally:
-            self._progress = None
+            self._progress = self._trigger = None
             self._run_lock.release()
 
     def _refusal(self) -> str | None:
@@ -119,7 +122,7 @@ class Connector:
             "status": "running", "step": None, "steps": {}, "synced": 0, "errors": 0, "error_samples": [],
         }
         self._wake.clear()
-        self._progress = summary
+        self._publish(summary)
         try:
             for step in [*zuora_to_netsuite_steps(ctx.invoice_settlement),
                          *netsuite_to_zuora_steps(ctx.invoice_settlement)]:
@@ -127,6 +130,7 @@ class Connector:
                     break
                 summary["step"] = step.name
                 self._run_step(step, ctx, summary)
+                self._publish(summary)
             summary["status"] = "stopped" if self._halted() else "completed"
         except Exception as exc:  # a simulator bug must still close the run record
             log.exception("connector run %s failed", run_id)
@@ -137,8 +141,12 @@ class Connector:
                          (summary["ended"], json.dumps(summary), run_id))
         return summary
 
+    def _publish(self, summary: dict) -> None:
+        """Readers (status, the monitor) get a copy: the run keeps changing its own summary."""
+        self._progress = json.loads(json.dumps(summary))
+
     def _halted(self) -> bool:
-        scheduled = self._progress is not None and self._progress["trigger"] == "schedule"
+        scheduled = self._trigger == "schedule"
         return self.state != RUNNING or (scheduled and self._schedule_stop.is_set())
 
     def _run_step(self, step, ctx: SyncContext, summary: dict) -> None:
@@ -162,6 +170,7 @@ class Connector:
                 self._wake.wait(pace)
             for row, was in picked:
                 self._sync_one(step, ctx, row, was, counts, summary)
+            self._publish(summary)
 
     def _sync_one(self, step, ctx, row, was, counts, summary) -> None:
         try:
@@ -187,8 +196,7 @@ class Connector:
         self._schedule_stop.clear()
         thread = threading.Thread(target=self._tick, args=(interval_s,), name="sim-connector-schedule",
                                   daemon=True)
-        thread.interval_s = interval_s  # type: ignore[attr-defined]
-        self._schedule = thread
+        self._schedule, self._interval_s = thread, interval_s
         thread.start()
 
     def _tick(self, interval_s: float) -> None:
@@ -197,7 +205,7 @@ class Connector:
                 self.run(trigger="schedule")
 
     def stop_schedule(self) -> None:
-        thread, self._schedule = self._schedule, None
+        thread, self._schedule, self._interval_s = self._schedule, None, None
         if thread is None:
             return
         self._schedule_stop.set()

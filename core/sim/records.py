@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 import uuid
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -57,19 +58,43 @@ class RecordWriter:
         self.store.log_write(self.conn, source=self.source, system=system, object=obj, record_id=record_id,
                              field=field, old=old, new=new, request_id=self.request_id)
 
+    def _insert(self, system: str, target: str, obj_name: str, row: dict[str, Any], cols: list[str],
+                field_name: Callable[[str], str]) -> None:
+        self.conn.execute(f"INSERT INTO {target} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+                          [row[c] for c in cols])
+        for c in cols:
+            if c != "id":
+                self._log(system, obj_name, row["id"], field_name(c), None, row[c])
+
+    def _update(self, system: str, target: str, obj_name: str, key: str, current: dict[str, Any],
+                changes: dict[str, Any], stamp: str | None, field_name: Callable[[str], str]) -> list[str]:
+        changed = {c: v for c, v in changes.items() if current.get(c) != v}
+        if not changed:
+            return []
+        sets = {**changed, stamp: now_ts()} if stamp else changed
+        self.conn.execute(f"UPDATE {target} SET {', '.join(f'{c} = ?' for c in sets)} WHERE {key} = ?",
+                          [*sets.values(), current[key]])
+        for c, v in changed.items():
+            self._log(system, obj_name, current[key], field_name(c), current.get(c), v)
+        current.update(sets)
+        return [field_name(c) for c in changed]
+
     # ---- Zuora ----------------------------------------------------------------------------------------------
     def next_number(self, obj: ZuoraObject) -> str:
         """The next free record number; the maximum is read once per writer, then counted on."""
         n = self._next_number.get(obj.name)
         if n is None:
-            prefix = NUMBER_PREFIX[obj.name]
-            top = self.conn.execute(
-                f"SELECT max({obj.number_field.lower()}) FROM main.{obj.table} WHERE {obj.number_field.lower()} "
-                f"LIKE ?", (prefix + "%",)).fetchone()[0]
+            prefix, col = NUMBER_PREFIX[obj.name], obj.number_field.lower()
+            top = self.conn.execute(f"SELECT max({col}) FROM main.{obj.table} WHERE {col} LIKE ?",
+                                    (prefix + "%",)).fetchone()[0]
             n = int(top[len(prefix):]) if top else 0
         n += 1
         self._next_number[obj.name] = n
         return zuora_number(obj.name, n)
+
+    @staticmethod
+    def _zuora_field(obj: ZuoraObject) -> Callable[[str], str]:
+        return lambda column: obj.field_by_name(column).name
 
     def insert_zuora(self, obj: ZuoraObject, values: dict[str, Any]) -> dict[str, Any]:
         """Insert a record (keys are Data Query column names); fills Id, number and audit dates if missing."""
@@ -77,29 +102,16 @@ class RecordWriter:
         row.setdefault("id", new_zuora_id())
         if obj.number_field and not row.get(obj.number_field.lower()):
             row[obj.number_field.lower()] = self.next_number(obj)
-        stamp = now_ts()
-        row.setdefault("createddate", stamp)
-        row.setdefault("updateddate", stamp)
+        row.setdefault("createddate", now_ts())
+        row.setdefault("updateddate", row["createddate"])
         cols = [c for c in obj.columns() if row.get(c) is not None]
-        self.conn.execute(f"INSERT INTO main.{obj.table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
-                          [row[c] for c in cols])
-        for c in cols:
-            self._log("zuora", obj.name, row["id"], obj.field_by_name(c).name, None, row[c])
+        self._insert("zuora", f"main.{obj.table}", obj.name, row, cols, self._zuora_field(obj))
         return row
 
     def update_zuora(self, obj: ZuoraObject, current: dict[str, Any], changes: dict[str, Any]) -> list[str]:
         """Set the changed fields (column names) of `current`; returns the fields that really changed."""
-        changed = {c: v for c, v in changes.items() if current.get(c) != v}
-        if not changed:
-            return []
-        changed["updateddate"] = now_ts()
-        sets = ", ".join(f"{c} = ?" for c in changed)
-        self.conn.execute(f"UPDATE main.{obj.table} SET {sets} WHERE id = ?", [*changed.values(), current["id"]])
-        for c, v in changed.items():
-            if c != "updateddate":
-                self._log("zuora", obj.name, current["id"], obj.field_by_name(c).name, current.get(c), v)
-            current[c] = v
-        return [obj.field_by_name(c).name for c in changed if c != "updateddate"]
+        return self._update("zuora", f"main.{obj.table}", obj.name, "id", current, changes, "updateddate",
+                            self._zuora_field(obj))
 
     # ---- NetSuite -------------------------------------------------------------------------------------------
     def insert_ns(self, table: str, values: dict[str, Any]) -> int:
@@ -109,31 +121,16 @@ class RecordWriter:
             row["id"] = self.conn.execute(f'SELECT coalesce(max(id), 0) + 1 FROM ns."{table}"').fetchone()[0]
         if table == "transaction":
             row.setdefault("tranid", ns_tranid(row.get("type", ""), row["id"]))
-            stamp = now_ts()
-            row.setdefault("createddate", stamp)
-            row.setdefault("lastmodifieddate", stamp)
+            row.setdefault("createddate", now_ts())
+            row.setdefault("lastmodifieddate", row["createddate"])
         known = {c for c, _ in NS_TABLES[table]}
-        cols = [c for c in row if c in known]
-        self.conn.execute(f'INSERT INTO ns."{table}" ({", ".join(cols)}) VALUES ({", ".join("?" * len(cols))})',
-                          [row[c] for c in cols])
-        for c in cols:
-            if c != "id":
-                self._log("netsuite", table, row["id"], c, None, row[c])
+        self._insert("netsuite", f'ns."{table}"', table, row, [c for c in row if c in known], str)
         return row["id"]
 
     def update_ns(self, table: str, current: dict[str, Any], changes: dict[str, Any]) -> list[str]:
-        changed = {c: v for c, v in changes.items() if current.get(c) != v}
-        if not changed:
-            return []
-        if table == "transaction":
-            changed["lastmodifieddate"] = now_ts()
         key = "scriptid" if table == "customfield" else "id"
-        sets = ", ".join(f"{c} = ?" for c in changed)
-        self.conn.execute(f'UPDATE ns."{table}" SET {sets} WHERE {key} = ?', [*changed.values(), current[key]])
-        for c, v in changed.items():
-            self._log("netsuite", table, current[key], c, current.get(c), v)
-            current[c] = v
-        return [c for c in changed if c != "lastmodifieddate"]
+        stamp = "lastmodifieddate" if table == "transaction" else None
+        return self._update("netsuite", f'ns."{table}"', table, key, current, changes, stamp, str)
 
 
 def parse_date(value: Any, what: str) -> str | None:
