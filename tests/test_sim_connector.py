@@ -54,6 +54,8 @@ def test_is_off_run_syncs_unsynced_iia_and_negative_invoice(sim):
                           "ORDER BY i.id LIMIT 1")
     summary = sim.connector.run()
     assert summary["status"] == "completed" and summary["steps"]["invoice item adjustments"]["synced"] >= 1
+    assert list(summary["steps"]) == ["customers", "invoices", "payments", "refunds", "invoice item adjustments",
+                                      "netsuite payments", "netsuite credit memos"]  # runbook R4.3, IS off
 
     copies = {r["zid"]: r for r in ns_copies(store, [iia["id"], neg["id"]])}
     assert (copies[iia["id"]]["type"], copies[iia["id"]]["ztype"]) == ("CustCred", "INVOICE_ITEM_ADJUSTMENT")
@@ -183,7 +185,9 @@ def test_skipping_e1_makes_one_duplicate_credit_memo_per_negative_invoice_in_net
                    == "Sync Complete"}
     assert in_netsuite
     summary = sim.connector.run()
-    assert summary["invoice_settlement"] and "invoice item adjustments" not in summary["steps"]
+    assert summary["invoice_settlement"]
+    assert list(summary["steps"]) == ["customers", "invoices", "debit memos", "credit memos", "payments",
+                                      "refunds", "netsuite payments"]  # R4.3 with IS: no IIAs, no NS credit memos
     duplicates = ns_copies(store, [m["id"] for m in memos])
     assert sorted(d["zid"] for d in duplicates) == sorted(in_netsuite)  # exactly one each
     assert all((d["type"], d["ztype"]) == ("CustCred", "CREDIT_MEMO") for d in duplicates)
