@@ -229,19 +229,22 @@ class Journal:
                           "LIMIT 1", (step_id,))
         return self.plan(rows[0]["id"]) if rows else None
 
-    def iter_plan_items(self, plan_id: int, statuses: tuple[str, ...] = ITEM_STATES,
-                        chunk: int = 500) -> Iterator[dict[str, Any]]:
+    def iter_plan_items(self, plan_id: int, statuses: tuple[str, ...] = ITEM_STATES, chunk: int = 500,
+                        limit: int | None = None) -> Iterator[dict[str, Any]]:
         """Stream items in seq order, a chunk at a time (keyset on seq: no cursor held between chunks)."""
         marks = ",".join("?" * len(statuses))
         last = 0
-        while True:
+        if limit is not None:
+            chunk = min(chunk, limit)
+        while limit is None or limit > 0:
             rows = self._rows(f"SELECT * FROM plan_item WHERE plan_id = ? AND seq > ? AND status IN ({marks}) "
                               f"ORDER BY seq LIMIT ?", (plan_id, last, *statuses, chunk))
             if not rows:
                 return
-            for r in rows:
+            for r in rows[:limit]:
                 yield dict(r)
             last = rows[-1]["seq"]
+            limit = None if limit is None else limit - len(rows)
 
     def claim_items(self, plan_id: int, after_seq: int, n: int) -> list[dict[str, Any]]:
         """The next n pending or failed items after `after_seq`, marked `sent` before they leave."""
@@ -267,7 +270,7 @@ class Journal:
             db.execute("UPDATE plan_item SET status = ?, outcome = ?, error = ?, request_id = ?, at = ? "
                        "WHERE plan_id = ? AND seq = ?",
                        ("done" if success else "failed", outcome, error, request_id, at, plan.plan_id, item["seq"]))
-            if success and outcome == "written":
+            if success and outcome in ("written", "found-written"):  # ours, even if its answer was lost
                 db.execute("INSERT INTO audit(at, who, step_id, plan_id, system, object, record_id, field, old, "
                            "new, request_id) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                            (at, current_user(), plan.step_id, plan.plan_id, plan.system, plan.object,

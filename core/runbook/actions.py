@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -373,11 +373,3 @@ def export_plan(journal, plan_id: int, path, fmt: str | None = None) -> int:
             n += 1
         out.write("]}\n")
     return n
-
-
-def iter_preview(journal, plan_id: int, limit: int = 20) -> Iterable[dict]:
-    """The first records of a plan, for the dry-run screen."""
-    for n, item in enumerate(journal.iter_plan_items(plan_id, chunk=limit)):
-        if n >= limit:
-            return
-        yield item

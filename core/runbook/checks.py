@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import SecretStr
 
-from core.errors import ConfigError, CutoverError
+from core.errors import ConfigError
 from core.runbook.model import Check, CheckResult, Part, Status, Step, StepState, Where
 from core.runbook.variables import RunVariables
 
@@ -37,7 +37,7 @@ def not_transferred(alias: str = "") -> str:
     return f"coalesce({alias}transferredtoaccounting, 'No') NOT IN ('Yes', 'Ignore')"
 
 
-class MissingInput(CutoverError):
+class MissingInput(ConfigError):
     """A run variable or a NetSuite field mapping the check needs is not recorded yet."""
 
 

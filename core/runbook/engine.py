@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from pydantic import SecretStr
@@ -18,7 +18,18 @@ from pydantic import SecretStr
 from core.errors import ConfigError, CutoverError
 from core.journal import Journal
 from core.runbook.checks import MissingInput, QueryContext, active_parts, run_parts
-from core.runbook.model import CheckResult, Confirmation, Status, Step, StepState, TicketRecord, utc_now
+from core.runbook.model import (
+    ApplyOutcome,
+    ApplyProgress,
+    CheckResult,
+    Confirmation,
+    PlanSummary,
+    Status,
+    Step,
+    StepState,
+    TicketRecord,
+    utc_now,
+)
 from core.runbook.phases import RUNBOOK, find_step, select_steps
 from core.runbook.probes import PROBES
 from core.runbook.state import fold_all
@@ -174,3 +185,28 @@ class Runbook:
 
     def set_variable(self, name: str, text: str | None) -> RunVariables:
         return self.journal.set_variable(name, text)
+
+    # ---- fixes (core.runbook.actions) ---------------------------------------------------------------------------
+    @property
+    def invoice_settlement_known(self) -> bool | None:
+        """The last IS probe's answer (None before the first probe)."""
+        return self._invoice_settlement
+
+    async def plan(self, step_id: str) -> PlanSummary:
+        """A fresh plan for the step's fix: the exact records with current and new values, in the journal."""
+        from core.runbook import actions
+
+        return await actions.make_plan(self, step_id)
+
+    async def prepare(self, step_id: str) -> PlanSummary:
+        """The plan an apply would run now: the unfinished one (resume), else a fresh one."""
+        from core.runbook import actions
+
+        return await actions.prepare(self, step_id)
+
+    async def apply(self, step_id: str, *, plan_id: int | None = None,
+                    progress: Callable[[ApplyProgress], None] | None = None, cancel: Any = None) -> ApplyOutcome:
+        """Apply the plan (see core.runbook.actions.apply): journaled per item, resumable, then re-checked."""
+        from core.runbook import actions
+
+        return await actions.apply(self, step_id, plan_id=plan_id, on_progress=progress, cancel=cancel)

@@ -65,7 +65,8 @@ def detail_text(state: StepState, ctx: QueryContext) -> str:
         lines.append(f"Waits for: {', '.join(state.blocked_by)}")
     r = state.result
     if r is not None and r.sample:
-        cols = [c for c in r.sample[0] if c != "links"][:6]
+        one_part = len({row.get("part") for row in r.sample}) == 1
+        cols = [c for c in r.sample[0] if c != "links" and not (one_part and c == "part")][:6]
         lines.append("  ".join(f"{c:<14.14}" for c in cols))
         for row in r.sample[:5]:
             lines.append("  ".join(f"{'' if row.get(c) is None else str(row.get(c)):<14.14}" for c in cols))

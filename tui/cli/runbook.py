@@ -123,15 +123,13 @@ def _table(states) -> list[str]:
 
 # ---- plan and apply ---------------------------------------------------------------------------------------------
 def _plan_lines(runbook, plan) -> list[str]:
-    from core.runbook.actions import iter_preview
-
     head = (f"Plan {plan.plan_id} for {plan.step_id}: {plan.total:,} {plan.system} {plan.object} records, "
             f"{plan.field} -> {plan.new_value}; {plan.calls:,} write calls, est. {plan.estimate_s:,.0f} s at the "
             f"tenant's limit of {plan.limit}")
     if plan.remaining != plan.total:
         head += f" ({plan.remaining:,} still to do, {plan.counts.get('done', 0):,} done)"
     rows = [f"  {i['number'] or i['record_id']}  {i['current'] or '(empty)'} -> {i['new']}"
-            for i in iter_preview(runbook.journal, plan.plan_id, 10)]
+            for i in runbook.journal.iter_plan_items(plan.plan_id, limit=10)]
     return [head, *rows, *(["  …"] if plan.total > len(rows) else [])]
 
 

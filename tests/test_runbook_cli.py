@@ -1,0 +1,112 @@
+"""`cutover check|plan|apply|confirm|ticket|set|vars`, in process, against the simulator over loopback."""
+
+from __future__ import annotations
+
+import builtins
+import json
+
+import pytest
+from cli_support import run, simulated_profile
+
+from core.config import NetSuiteFields, get_profile, save_profile
+from core.sim.catalog import NS_FIELD_IDS
+
+pytestmark = pytest.mark.timeout(120)
+
+
+@pytest.fixture
+def sim_profile(capsys, monkeypatch):
+    """Profile `sim` on a live simulator, with the simulated account's script ids mapped."""
+    with simulated_profile(capsys, monkeypatch) as demo:
+        save_profile(get_profile("sim").model_copy(update={"netsuite_fields": NetSuiteFields(**NS_FIELD_IDS)}))
+        run(capsys, "set", "freeze_ts", demo.sim.store.setting("scenario.freeze_date"), "--profile", "sim")
+        yield demo
+
+
+def test_check_json_has_every_field_and_the_exit_code_says_attention(capsys):
+    code, out, err = run(capsys, "check", "C2", "V1", "A1", "--demo", "--json")
+    assert code == 1, err
+    steps = {s["id"]: s for s in json.loads(out)}
+    assert list(steps) == ["A1", "B2/V1", "C2"]
+    for s in steps.values():
+        assert {"id", "phase", "kind", "status", "count", "summary", "checked_at", "sample", "query"} <= set(s)
+    assert steps["A1"]["status"] == "pass" and steps["C2"]["status"] == "fail" and steps["C2"]["count"] > 0
+    assert steps["C2"]["phase"] == "C" and steps["C2"]["kind"] == "AUTO + HUMAN"
+    assert steps["C2"]["sample"] and "invoicenumber" in steps["C2"]["sample"][0]
+    assert "FROM invoice i JOIN account a" in steps["C2"]["query"]
+
+
+def test_check_table_and_exit_zero_when_all_pass(capsys):
+    code, out, _ = run(capsys, "check", "A1", "--demo")
+    assert code == 0
+    header, row = out.splitlines()
+    assert header.split()[:4] == ["St", "Id", "Kind", "Count"]
+    assert row.startswith("✓  A1") and "Invoice Settlement is off and the connector is installed" in row
+
+
+def test_unknown_steps_and_bad_values_are_one_clear_line(capsys, sim_profile):
+    code, _, err = run(capsys, "check", "Z9", "--demo")
+    assert code == 2 and err.strip().startswith("cutover: no runbook step 'Z9'") and "Traceback" not in err
+    code, _, err = run(capsys, "set", "freeze_ts", "soon", "--profile", "sim")
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert "freeze_ts: expected a UTC date and time like 2026-10-28T18:00Z" in err
+    code, _, err = run(capsys, "vars", "--profile", "nobody")
+    assert code == 2 and "nobody" in err and "Traceback" not in err
+
+
+def test_variables_confirmations_and_tickets(capsys, sim_profile, tmp_path):
+    code, out, _ = run(capsys, "set", "old_cutover_dates.invoice", "2024-01-01", "--profile", "sim")
+    assert code == 0 and out.strip() == "old_cutover_dates.invoice = 2024-01-01"
+    code, out, _ = run(capsys, "vars", "--profile", "sim", "--json")
+    assert json.loads(out)["old_cutover_dates.invoice"] == "2024-01-01"
+
+    code, _, err = run(capsys, "confirm", "A2", "--note", "captured", "--profile", "sim")
+    assert code == 2 and "A2 needs old_instance_id, old_account_id recorded first" in err
+    run(capsys, "set", "old_instance_id", "inst-9", "--profile", "sim")
+    run(capsys, "set", "old_account_id", "acct-9", "--profile", "sim")
+    code, out, _ = run(capsys, "confirm", "A2", "--note", "captured", "--profile", "sim")
+    assert code == 0 and "A2 confirmed by" in out
+
+    draft = tmp_path / "b1.txt"
+    code, out, _ = run(capsys, "ticket", "B1", "--profile", "sim", "--save", str(draft))
+    assert code == 0 and out.startswith("Subject: Invoice Settlement: compatibility review")
+    assert "instance inst-9, account acct-9" in draft.read_text()
+    code, out, _ = run(capsys, "ticket", "B1", "--number", "00777", "--profile", "sim")
+    assert code == 0 and "ticket 00777 recorded" in out
+    code, out, _ = run(capsys, "vars", "--profile", "sim")
+    assert any(line.startswith("b1_ticket") and "00777" in line for line in out.splitlines())
+
+
+def test_plan_and_apply_g2_from_the_command_line(capsys, sim_profile, tmp_path):
+    store = sim_profile.sim.store
+    export = tmp_path / "g2.csv"
+    code, out, err = run(capsys, "plan", "G2", "--profile", "sim", "--export", str(export))
+    assert code == 0, err
+    planned = int(out.split(": ")[1].split()[0])
+    assert planned > 0 and f"exported {planned} records" in out
+    assert "custbody_zuora_sync_updates -> Yes" in out
+
+    code, _, err = run(capsys, "apply", "G2", "--profile", "sim")  # no --yes, and stdin is not a terminal
+    assert code == 2 and "not on a terminal" in err
+    assert store.scalar("SELECT count(*) FROM sim_write_log WHERE source = 'api'") == 0
+
+    code, out, err = run(capsys, "apply", "G2", "--profile", "sim", "--yes")
+    assert code == 0, out + err
+    assert f"{planned} written" in out and "Re-check G2: pass" in out
+    assert store.scalar("SELECT count(*) FROM sim_write_log WHERE source = 'api'") == planned
+    code, out, _ = run(capsys, "apply", "G2", "--profile", "sim", "--yes")
+    assert code == 0 and "Nothing to write." in out and "in 0 write calls" in out
+
+
+def test_production_asks_for_the_profile_name_and_read_only_refuses(capsys, sim_profile, monkeypatch):
+    save_profile(get_profile("sim").model_copy(update={"environment": "production"}))
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    answers = iter(["yes"])
+    monkeypatch.setattr(builtins, "input", lambda prompt: next(answers))
+    code, out, _ = run(capsys, "apply", "G2", "--profile", "sim")
+    assert code == 1 and "Not applied." in out  # "yes" is not the profile's name
+
+    save_profile(get_profile("sim").model_copy(update={"read_only": True}))
+    code, _, err = run(capsys, "apply", "G2", "--profile", "sim", "--yes")
+    assert code == 2 and "profile sim is read-only: apply is refused" in err
+    assert sim_profile.sim.store.scalar("SELECT count(*) FROM sim_write_log WHERE source = 'api'") == 0

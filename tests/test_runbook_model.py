@@ -1,0 +1,177 @@
+"""The runbook as data: every step of runbook.md with its kind and parts, query building from run variables and
+the profile's script ids only, ticket drafts, and how a step's status folds from results, confirmations, tickets,
+variables and gates. No network: the engine runs here on the journal alone."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pytest
+
+from core.config import NetSuiteFields, Profile
+from core.errors import ConfigError, CutoverError
+from core.journal import Journal
+from core.runbook.actions import FIXES
+from core.runbook.checks import MissingInput, QueryContext, resolve
+from core.runbook.engine import Runbook
+from core.runbook.model import CheckResult, Kind, Phase, Status
+from core.runbook.phases import RUNBOOK, find_step, select_steps
+from core.runbook.variables import RunVariables
+
+RUNBOOK_IDS = ["A1", "A2", "A3", "B1", "B2", *(f"B2/V{n}" for n in range(1, 10)), "B3", "B4", "B5", "B6",
+               *(f"C{n}" for n in range(1, 8)), "D1", "D2", "E1", "E2", "E3", "F1", "F2", "F3a", "F3b", "F3c",
+               "F4", "F5", "F6", "F7", "G1", "G2", "G3", "H1", "H2", "H3", "H4", "I1", "I2"]
+KINDS = {"A1": "AUTO", "A2": "HUMAN", "A3": "HUMAN", "B1": "TICKET + HUMAN", "B2": "VERIFY", "B2/V7": "AUTO",
+         "B2/V8": "HUMAN", "B2/V9": "HUMAN", "C1": "AUTO + HUMAN", "C2": "AUTO + HUMAN", "C5": "AUTO + HUMAN",
+         "C7": "HUMAN + VERIFY", "D1": "TICKET", "D2": "AUTO", "E1": "AUTO", "E2": "AUTO + HUMAN", "E3": "HUMAN",
+         "F1": "HUMAN + AUTO", "F4": "TICKET", "G1": "HUMAN + VERIFY", "G2": "AUTO", "G3": "AUTO", "H1": "HUMAN",
+         "H2": "AUTO", "H3": "AUTO", "H4": "HUMAN", "I1": "HUMAN", "I2": "AUTO"}
+ODD_FIELDS = {"zuora_id": "custbody_acme_zid", "zuora_integration_status": "custbody_acme_zstatus",
+              "zuora_type": "custbody_acme_ztype", "zuora_origin": "custbody_acme_zorigin",
+              "zuora_customer_id_payment": "custbody_acme_zcust", "zuora_sync_updates": "custbody_acme_zsync"}
+
+
+def _ctx(**variables) -> QueryContext:
+    v = RunVariables()
+    for name, text in variables.items():
+        v = v.set(name.replace("__", "."), text)
+    return QueryContext(variables=v, fields=ODD_FIELDS, sync_updates_yes="1", profile_name="acme",
+                        invoice_settlement=True)
+
+
+def test_every_runbook_step_is_there_in_order_with_its_kind():
+    assert [s.id for s in RUNBOOK] == RUNBOOK_IDS
+    assert [p for p in Phase] == sorted({s.phase for s in RUNBOOK}, key=lambda p: "ABCDEFGHI".index(p.letter))
+    for step in RUNBOOK:
+        assert step.why and step.title, step.id
+        assert step.doc_url.startswith("https://docs.zuora.com/en/"), step.id
+        assert step.id[0] == step.phase.letter
+        if step.id in KINDS:
+            assert step.kinds == KINDS[step.id], step.id
+        if Kind.HUMAN in (step.kind, step.also) and step.id != "B2":
+            assert step.instructions, f"{step.id} is HUMAN but has no instructions"
+        if Kind.TICKET in (step.kind, step.also):
+            assert step.ticket is not None, step.id
+        if step.action:
+            assert step.action in FIXES, step.id
+    assert {s.action for s in RUNBOOK if s.action} == {"E1", "E2", "G2"}
+    assert find_step("B2").children == tuple(f"B2/V{n}" for n in range(1, 10))
+
+
+def test_ids_aliases_and_selection():
+    assert find_step("v3").id == "B2/V3"
+    assert find_step("f3A").id == "F3a"
+    with pytest.raises(ConfigError, match="no runbook step 'E9'.*E1, E2, E3"):
+        find_step("E9")
+    assert [s.id for s in select_steps(["E"])] == ["E1", "E2", "E3"]
+    assert [s.id for s in select_steps(["H2", "A1", "V2"])] == ["A1", "B2/V2", "H2"]  # runbook order, once
+    assert len(select_steps([])) == len(RUNBOOK)
+
+
+def test_queries_take_script_ids_from_the_profile_only():
+    ctx = _ctx(freeze_ts="2026-10-28 18:00", old_cutover_dates__iia="2024-05-01", new_memo_cutover="2026-11-01")
+    built = []
+    for step in RUNBOOK:
+        for part in step.check.parts if step.check else ():
+            for piece in (part.where, part.columns, part.ids_from):
+                if piece is not None:
+                    built.append(resolve(piece, ctx))
+    text = "\n".join(built)
+    assert "custbody_acme_zsync" in text and "custbody_acme_zid" in text
+    assert "custbodyzuora" not in text.lower()  # no documented-pattern id is ever hard-coded
+    assert "TO_DATE('2026-10-28', 'YYYY-MM-DD')" in text
+    assert "adjustmentdate >= DATE '2024-05-01'" in text
+    assert "memodate >= DATE '2026-11-01'" in text
+
+
+def test_missing_inputs_and_bad_script_ids_are_named():
+    g2 = find_step("G2").check.parts[0]
+    with pytest.raises(MissingInput, match="run variable freeze_ts is not recorded"):
+        resolve(g2.where, _ctx())
+    ctx = _ctx(freeze_ts="2026-10-28")
+    ctx.fields = {**ODD_FIELDS, "zuora_sync_updates": None}
+    with pytest.raises(MissingInput, match="NetSuite field zuora_sync_updates is not mapped in profile acme"):
+        resolve(g2.where, ctx)
+    ctx.fields = {**ODD_FIELDS, "zuora_sync_updates": "x; DROP TABLE transaction"}
+    with pytest.raises(ConfigError, match="bad script id"):
+        resolve(g2.where, ctx)
+
+
+def test_run_variables_parse_and_round_trip():
+    v = RunVariables().set("freeze_ts", "2026-10-28T20:00+02:00").set("migration_date", "2026-11-02")
+    assert v.freeze_ts == datetime.fromisoformat("2026-10-28T18:00:00+00:00")
+    assert v.migration_date == date(2026, 11, 2)
+    assert RunVariables.load(v.dump()) == v
+    with pytest.raises(ConfigError, match="e2_decision: expected one of sync, mark-yes, ignore"):
+        v.set("e2_decision", "maybe")
+    with pytest.raises(ConfigError, match="zuora_base_url: expected an https URL"):
+        v.set("zuora_base_url", "http://rest.zuora.com")
+
+
+@pytest.fixture
+def runbook(tmp_path):
+    profile = Profile(name="acme", zuora_env="us-cloud1-api-sandbox", netsuite_account_id="1234567_SB1",
+                      data_dir=tmp_path / "acme", netsuite_fields=NetSuiteFields(**ODD_FIELDS))
+    with Journal.for_profile(profile) as journal:
+        yield Runbook(profile, journal)
+
+
+def test_human_steps_need_their_variables_then_a_confirmation(runbook):
+    assert runbook.state("A2").status is Status.NOT_RUN
+    with pytest.raises(ConfigError, match="A2 needs old_instance_id, old_account_id recorded first"):
+        runbook.confirm("A2", "captured")
+    runbook.set_variable("old_instance_id", "inst-1")
+    runbook.set_variable("old_account_id", "acct-1")
+    runbook.confirm("A2", "captured from the Logs tab")
+    state = runbook.state("A2")
+    assert state.status is Status.PASS and "captured from the Logs tab" in state.summary
+    with pytest.raises(ConfigError, match="E1 is not confirmed by hand"):
+        runbook.confirm("E1", "done")
+
+
+def test_gates_block_h1_until_e1_passes(runbook):
+    runbook.set_variable("e2_decision", "sync")
+    with pytest.raises(CutoverError, match="H1 must wait: E1 is not-run"):
+        runbook.confirm("H1", "ran it")
+    assert runbook.state("H1").blocked_by == ("E1", "E2")
+    runbook.journal.record_result(CheckResult("E1", Status.PASS, 0, "Every AR Mig memo is marked transferred"))
+    runbook.journal.record_result(CheckResult("E2", Status.PASS, 0, "decision: sync"))
+    runbook.confirm("H1", "first run at 10:00")
+    assert runbook.state("H1").status is Status.PASS
+
+
+def test_the_provisioning_path_decides_phase_f(runbook):
+    runbook.set_variable("provisioning_path", "edit-instance")
+    assert runbook.state("F3b").applicable is False and runbook.state("F3b").status is Status.PASS
+    with pytest.raises(ConfigError, match="F3b does not apply"):
+        runbook.confirm("F3b", "x")
+    runbook.record_ticket("F4", "00042")
+    assert runbook.state("F4").status is Status.PASS  # the new ids are needed on the new-instance path only
+    runbook.set_variable("provisioning_path", "new-instance")
+    assert runbook.state("F4").missing == ("new_account_id", "new_environment_id")
+    assert runbook.state("F4").status is Status.NEEDS_ACTION
+
+
+def test_a_parent_shows_its_worst_row(runbook):
+    for n in range(1, 8):
+        runbook.journal.record_result(CheckResult(f"B2/V{n}", Status.PASS, 0, "ok"))
+    runbook.journal.record_result(CheckResult("B2/V3", Status.NEEDS_ACTION, 2, "2 posted negative invoices"))
+    b2 = runbook.state("B2")
+    assert b2.status is Status.NEEDS_ACTION and "B2/V3: 2 posted negative invoices" in b2.summary
+
+
+def test_tickets_are_drafted_with_ids_dates_and_counts(runbook):
+    runbook.set_variable("old_instance_id", "inst-old-7")
+    runbook.set_variable("target_migration_date", "2026-11-20")
+    runbook.journal.record_result(CheckResult("B2/V1", Status.NEEDS_ACTION, 2, "2 draft accounts with credit "
+                                                                                 "balance"))
+    draft = runbook.ticket("B1")
+    assert "inst-old-7" in draft.body and "2026-11-20" in draft.body
+    assert "B2/V1 needs-action: 2 draft accounts with credit balance" in draft.body
+    assert "B3 not checked yet" in draft.body and "<old_account_id not recorded>" in draft.body
+    assert draft.subject.endswith("for acme")
+    runbook.record_ticket("B1", "00123")
+    assert runbook.journal.variables().b1_ticket == "00123"  # mirrored into the run variable
+    assert "00123" in runbook.ticket("D1").body
+    with pytest.raises(ConfigError, match="E1 has no Support ticket"):
+        runbook.ticket("E1")
