@@ -173,9 +173,13 @@ class MonitorScreen(Screen):
         keys = [f"{e.side}|{e.record_id}" for e in errors]
         for key in [k.value for k in table.rows if k.value not in set(keys)]:
             table.remove_row(key)
+        added = False
         for key, e in zip(keys, errors):
             if key not in table.rows:
                 table.add_row(e.sync_date or "–", e.number or e.record_id, e.side, e.status, e.object, key=key)
+                added = True
+        if added:  # newest first, whichever sample brought them
+            table.sort("sync_date", reverse=True)
 
     def refresh_header(self) -> None:
         backend = self.app.backend
@@ -249,13 +253,19 @@ class MonitorScreen(Screen):
         if self.last_sample is None or not self.last_sample.errors:
             self.notify("No errors to drill into", timeout=3)
             return
-        index = errors.cursor_row if errors.row_count else 0
-        self.open_error(self.last_sample.errors[min(max(index, 0), len(self.last_sample.errors) - 1)])
+        key = errors.coordinate_to_cell_key(errors.cursor_coordinate).row_key.value if errors.row_count else None
+        error = next((e for e in self.last_sample.errors if f"{e.side}|{e.record_id}" == key),
+                     self.last_sample.errors[0])
+        self.open_error(error)
 
     @on(DataTable.RowSelected, "#error-table")
     def error_selected(self, event: DataTable.RowSelected) -> None:
-        if self.last_sample is not None and event.cursor_row < len(self.last_sample.errors):
-            self.open_error(self.last_sample.errors[event.cursor_row])
+        if self.last_sample is None:
+            return
+        key = event.row_key.value
+        error = next((e for e in self.last_sample.errors if f"{e.side}|{e.record_id}" == key), None)
+        if error is not None:
+            self.open_error(error)
 
     def open_error(self, error: SyncError) -> None:
         from tui.screens.record import RecordScreen
