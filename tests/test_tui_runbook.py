@@ -38,7 +38,7 @@ async def test_check_a_phase_then_confirm_a_human_step():
         assert str(table.get_cell("A1", "st")) == "✓"
         assert app.backend.state("A1").status == "pass"
 
-        screen = await go_to_step(pilot, "B5")
+        await go_to_step(pilot, "B5")
         await pilot.press("n")  # focus the note
         assert isinstance(app.focused, Input)
         await pilot.press(*"reviewed integrations with the client team")

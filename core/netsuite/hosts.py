@@ -6,7 +6,8 @@ form in upper case (`1234567_SB1`). Mixing the two up is the usual cause of a sa
 
 from __future__ import annotations
 
-import ipaddress
+from core.loopback import is_loopback_url  # noqa: F401  (re-exported: callers import it from here)
+
 import re
 from urllib.parse import urlsplit
 
@@ -34,16 +35,6 @@ def netsuite_host(account_id: str) -> str:
     """`1234567_SB1` -> `1234567-sb1.suitetalk.api.netsuite.com`."""
     slug = check_account_id(account_id).lower().replace("_", "-")
     return f"{slug}.suitetalk.api.netsuite.com"
-
-
-def is_loopback_url(url: str) -> bool:
-    host = urlsplit(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def netsuite_base_url(account_id: str, base_url: str | None = None) -> str:

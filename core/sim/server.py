@@ -3,28 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import socket
 import threading
 
 import uvicorn
 
 from core.errors import ConfigError
+from core.loopback import is_loopback_host
 from core.sim.app import Simulator
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def check_host(host: str, *, allow_remote: bool = False) -> None:
     """Refuse a non-loopback address unless asked for it (callers check early, before slow setup)."""
-    if not allow_remote and not is_loopback(host):
+    if not allow_remote and not is_loopback_host(host):
         raise ConfigError(
             f"refusing to serve the simulator on {host}: it binds to loopback only",
             hint="use --host 127.0.0.1, or pass --allow-remote if you really mean to expose it")

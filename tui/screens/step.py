@@ -16,7 +16,7 @@ from textual.widgets import Button, DataTable, Footer, Input, Label, ProgressBar
 
 from core.runbook.model import ApplyProgress, Kind, PlanSummary, StepState
 from tui.screens.confirm import ConfirmWrite
-from tui.widgets.status import GLYPHS, STYLES, state_key
+from tui.widgets.status import GLYPHS, state_key
 from tui.widgets.topbar import TopBar
 
 SAMPLE_LIMIT = 20
