@@ -17,3 +17,11 @@ def test_import_contracts_hold():
 def test_core_imports_without_textual():
     code = "import sys, core.sim.app, core.errors; assert 'textual' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
+
+
+def test_no_undefined_names_or_unused_imports():
+    """pyflakes-class errors only (F, E9): real mistakes, not style."""
+    ruff = Path(sys.executable).with_name("ruff")
+    result = subprocess.run([str(ruff), "check", "--select", "F,E9", "--no-cache", "core", "tui", "tests",
+                             "scripts", "benchmarks"], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
