@@ -4,6 +4,7 @@ it reports equals a direct query on the simulator's store."""
 from __future__ import annotations
 
 import pytest
+from pydantic import SecretStr
 
 from core.demo import DemoTenant
 from core.journal import Journal
@@ -105,6 +106,21 @@ async def test_after_the_migration_e1_d2_and_h2_see_the_memos_and_the_duplicates
     assert f"{duplicates} duplicate credit memos in NetSuite" in h2.summary
     shown = {r["zuoraid"] for r in h2.sample if r["part"] == "duplicate credit memos in NetSuite"}
     assert shown and shown <= ar_mig
+
+
+async def test_f1_tests_the_new_oauth_client_with_a_secret_held_in_memory(rb):
+    assert (await rb.check(["F1"]))[0].summary.startswith("run variable new_oauth_client_id is not recorded")
+    rb.demo.sim.store.execute("INSERT INTO sim_oauth_client(client_id, client_secret, name, active, created) "
+                              "VALUES ('connector-is', 'right-secret', 'connector', 1, '2026-11-02 10:00:00')")
+    rb.set_variable("new_oauth_client_id", "connector-is")
+    assert (await rb.check(["F1"]))[0].status is Status.NEEDS_ACTION  # nobody typed the secret
+    rb.secrets["new_oauth_client_secret"] = SecretStr("wrong-secret")
+    refused = (await rb.check(["F1"]))[0]
+    assert refused.status is Status.FAIL and "refused" in refused.summary and "wrong-secret" not in refused.summary
+    rb.secrets["new_oauth_client_secret"] = SecretStr("right-secret")
+    state = (await rb.check(["F1"]))[0]
+    assert state.status is Status.PASS and state.summary == "OAuth client connector-is gets a token"
+    assert "right-secret" not in str(rb.journal.result_history("F1"))
 
 
 async def test_a_check_that_cannot_run_is_an_error_value(rb):

@@ -18,7 +18,7 @@ from typing import Any
 
 from core.errors import ConfigError, CutoverError
 from core.journal import apply_lock
-from core.runbook.checks import AR_MIG, QueryContext, quote, resolve
+from core.runbook.checks import AR_MIG, ID_CHUNK, QueryContext, quote, resolve
 from core.runbook.engine import Runbook
 from core.runbook.model import ApplyOutcome, ApplyProgress, PlanSummary, System, Where
 from core.runbook.phases import find_step
@@ -27,8 +27,12 @@ from core.runbook.steps.g_payments import backfill_targets
 
 PLAN_CHUNK = 500  # plan items written to the journal per transaction
 SLICE_ROWS = 100_000  # Data Query rows per keyset slice (Live allows 500,000 output rows per job)
-ID_CHUNK = 500
+RESUMABLE = ("planned", "applying", "cancelled", "failed")  # plan states an apply picks up where they stand
 ProgressCallback = Callable[[ApplyProgress], None]
+
+
+def _chunked(ids: list[str]) -> list[list[str]]:
+    return [ids[i:i + ID_CHUNK] for i in range(0, len(ids), ID_CHUNK)]
 
 
 @dataclass(frozen=True)
@@ -104,10 +108,9 @@ class CreditMemoTransferred(Fix):
 
     async def current_values(self, ctx: QueryContext, clients: Any, ids: list[str]) -> dict[str, str | None]:
         out: dict[str, str | None] = {}
-        for start in range(0, len(ids), ID_CHUNK):
-            listed = ", ".join(quote(i) for i in ids[start:start + ID_CHUNK])
+        for chunk in _chunked(ids):
             rows = await clients.zuora.data_query_rows(
-                f"SELECT id, transferredtoaccounting FROM creditmemo WHERE id IN ({listed})")
+                f"SELECT id, transferredtoaccounting FROM creditmemo WHERE id IN ({', '.join(map(quote, chunk))})")
             out.update({str(r["id"]): r.get("transferredtoaccounting") for r in rows})
         return out
 
@@ -148,8 +151,8 @@ class PaymentSyncUpdates(Fix):
 
     async def current_values(self, ctx: QueryContext, clients: Any, ids: list[str]) -> dict[str, str | None]:
         out: dict[str, str | None] = {}
-        for start in range(0, len(ids), ID_CHUNK):
-            listed = ", ".join(str(int(i)) for i in ids[start:start + ID_CHUNK])
+        for chunk in _chunked(ids):
+            listed = ", ".join(str(int(i)) for i in chunk)  # NetSuite internal ids are integers
             rows = await clients.netsuite.suiteql_rows(
                 f"SELECT t.id, t.{self.field_name(ctx)} AS current FROM transaction t WHERE t.id IN ({listed})")
             out.update({str(r["id"]): r.get("current") for r in rows})
@@ -236,7 +239,7 @@ async def prepare(runbook: Runbook, step_id: str) -> PlanSummary:
     """The plan an apply would run: an unfinished one (resume), else a fresh one."""
     fix = fix_for(step_id)
     latest = runbook.journal.latest_plan(fix.step_id)
-    if latest is not None and latest.status in ("planned", "applying", "cancelled", "failed"):
+    if latest is not None and latest.status in RESUMABLE:
         return latest
     return await make_plan(runbook, fix.step_id)
 
@@ -256,13 +259,17 @@ async def apply(runbook: Runbook, step_id: str, *, plan_id: int | None = None,
                           hint="use a profile with write access, or set read_only = false if this one has it")
     runbook.require_gates(fix.step_id)
     with apply_lock(profile.data_dir, profile.name, fix.step_id):
-        plan = runbook.journal.plan(plan_id) if plan_id is not None else None
-        if plan is None or plan.status in ("done", "superseded"):
+        if plan_id is not None:  # the plan the person saw: exactly that one
+            plan = runbook.journal.plan(plan_id)
+            if plan.step_id != fix.step_id:
+                raise ConfigError(f"plan {plan.plan_id} belongs to {plan.step_id}, not {fix.step_id}")
+            if plan.status == "superseded":
+                raise ConfigError(f"plan {plan.plan_id} was replaced by a newer plan of {fix.step_id}",
+                                  hint="review the newer plan before applying it")
+        else:
             latest = runbook.journal.latest_plan(fix.step_id)
-            resumable = latest is not None and latest.status in ("planned", "applying", "cancelled", "failed")
+            resumable = latest is not None and latest.status in RESUMABLE
             plan = latest if resumable else await _plan(runbook, fix)
-        if plan.step_id != fix.step_id:
-            raise ConfigError(f"plan {plan.plan_id} belongs to {plan.step_id}, not {fix.step_id}")
         run = _Apply(runbook, fix, plan, on_progress, cancel)
         outcome = await run.go()
     recheck = await runbook.check_step(fix.step_id)

@@ -13,6 +13,7 @@ import json
 import signal
 import sys
 import threading
+import time
 from contextlib import ExitStack, asynccontextmanager
 from pathlib import Path
 
@@ -162,12 +163,17 @@ async def _apply(args) -> int:
             return EXIT_ATTENTION
         cancel = threading.Event()
         loop = asyncio.get_running_loop()
-        loop.add_signal_handler(signal.SIGINT, cancel.set)  # first Ctrl+C: finish what is in flight, then stop
+
+        def stop_softly() -> None:  # first Ctrl+C: finish what is in flight, then stop; a second one interrupts
+            cancel.set()
+            loop.remove_signal_handler(signal.SIGINT)
+            print("\nstopping after the calls in flight (Ctrl+C again to interrupt)", file=sys.stderr)
+
+        loop.add_signal_handler(signal.SIGINT, stop_softly)
         try:
             outcome = await apply(runbook, args.step, plan_id=plan.plan_id, on_progress=_Progress(), cancel=cancel)
         finally:
             loop.remove_signal_handler(signal.SIGINT)
-    print(file=sys.stderr)
     _say(f"{outcome.written:,} written, {outcome.already_set:,} found written by an earlier run, "
          f"{outcome.failed:,} failed, in {outcome.write_calls:,} write calls"
          + (" (cancelled: run the same command to finish)" if outcome.cancelled else ""),
@@ -189,14 +195,22 @@ def _agreed(args, profile, plan) -> bool:
 
 
 class _Progress:
-    """One status line on stderr: done/total, rate, ETA, failures."""
+    """A status line on stderr (done/total, rate, ETA, failures): redrawn a few times a second on a terminal,
+    one line a second otherwise."""
+
+    def __init__(self):
+        self.tty = sys.stderr.isatty()
+        self.last = 0.0
 
     def __call__(self, p) -> None:
+        now = time.monotonic()
+        final = p.eta_s == 0
+        if not final and now - self.last < (0.2 if self.tty else 1.0):
+            return
+        self.last = now
         eta = "–" if p.eta_s is None else f"{p.eta_s:,.0f} s"
-        end = "\r" if sys.stderr.isatty() else "\n"
-        if sys.stderr.isatty() or p.done == p.total or p.eta_s == 0:
-            print(f"{p.done:,}/{p.total:,}  {p.rate_per_s:,.1f}/s  ETA {eta}  failed {p.failed:,}", end=end,
-                  file=sys.stderr, flush=True)
+        print(f"{p.done:,}/{p.total:,}  {p.rate_per_s:,.1f}/s  ETA {eta}  failed {p.failed:,}",
+              end="\r" if self.tty and not final else "\n", file=sys.stderr, flush=True)
 
 
 # ---- the person's part ------------------------------------------------------------------------------------------
