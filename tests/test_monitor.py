@@ -268,3 +268,14 @@ def test_monitor_with_an_unknown_profile_is_one_clear_line(tmp_path):
     assert proc.returncode == 2
     assert out == "" and len(err.strip().splitlines()) == 1 and "nosuch" in err
     assert "Traceback" not in err
+
+
+@pytest.mark.slow
+def test_benchmark_smoke_at_tiny_size():
+    done = subprocess.run([sys.executable, "benchmarks/monitor_sample.py", "--invoices", "200", "--samples", "2",
+                           "--json"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["invoices"] == 200 and result["within_budget"] and result["flat_memory"]
+    assert 4 <= result["api_calls_per_sample"] <= result["budget"] == SAMPLE_CALL_BUDGET
+    assert result["records_per_row"]["Invoices|Zuora→NS"] > 0
