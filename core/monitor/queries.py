@@ -157,12 +157,12 @@ class NetSuiteFieldIds:
         return self.sync_updates
 
 
-def _quote(value: str) -> str:
+def sql_literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
 def _ns_scope(ids: NetSuiteFieldIds, invoice_settlement: bool) -> str:
-    types = ", ".join(_quote(code) for _, code in ns_rows(invoice_settlement))
+    types = ", ".join(sql_literal(code) for _, code in ns_rows(invoice_settlement))
     return f"type IN ({types}) AND COALESCE({ids.origin}, '-') <> 'ZUORA'"
 
 
@@ -171,8 +171,8 @@ def ns_state(ids: NetSuiteFieldIds, invoice_settlement: bool) -> str:
         return _status_state(ids.integration_status)
     # An IS payment syncs only once its Zuora Sync Updates says Yes (runbook R4.2, step G2).
     return _status_state(ids.integration_status, waiting=(
-        f"type = {_quote(NS_CUSTOMER_PAYMENT)} AND "
-        f"COALESCE({ids.require_sync_updates()}, '-') <> {_quote(ids.sync_updates_yes)}"))
+        f"type = {sql_literal(NS_CUSTOMER_PAYMENT)} AND "
+        f"COALESCE({ids.require_sync_updates()}, '-') <> {sql_literal(ids.sync_updates_yes)}"))
 
 
 def ns_counts_sql(ids: NetSuiteFieldIds, invoice_settlement: bool) -> str:

@@ -1,0 +1,45 @@
+"""Drill-down from a sync error to the record in both systems, through the real clients over loopback."""
+
+from __future__ import annotations
+
+from textual.widgets import DataTable
+
+from core.demo import DemoTenant
+from core.monitor import NS_TO_ZUORA, ZUORA_TO_NS, Sampler
+from core.monitor.records import record_in_both_systems
+from core.session import Session
+from tests.tui_helpers import demo_app, wait_ready, wait_until
+from tui.screens.record import RecordScreen
+
+
+async def test_every_sampled_error_opens_its_source_record():
+    async with DemoTenant(scale=300, connector_pace_s=0) as demo:
+        async with Session(demo.profile, demo.credentials) as session:
+            sample = await Sampler(session.zuora, session.netsuite, demo.profile.netsuite_fields).sample()
+            assert {e.side for e in sample.errors} == {ZUORA_TO_NS, NS_TO_ZUORA}
+            for error in sample.errors:
+                view = await record_in_both_systems(session.zuora, session.netsuite,
+                                                    demo.profile.netsuite_fields, error)
+                source = view.zuora if error.side == ZUORA_TO_NS else view.netsuite
+                assert source is not None, error
+                assert str(source["id"]) == error.record_id
+                assert source.get("integrationstatus__ns", source.get("custbodyzuoraintegrationstatus")) \
+                    == error.status
+
+
+async def test_enter_on_an_error_shows_both_systems():
+    app = demo_app(scale=300, interval=0.5)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_ready(pilot)
+        await pilot.press("m")
+        monitor = app.screen
+        await wait_until(pilot, lambda: monitor.samples_taken >= 1)
+        errors = monitor.query_one("#error-table", DataTable)
+        errors.focus()
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, RecordScreen))
+        await wait_until(pilot, lambda: len(app.screen.query(DataTable)) == 2)
+        titles = [t.border_title for t in app.screen.query(DataTable)]
+        assert titles == ["Zuora", "NetSuite"]
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen is monitor)
