@@ -16,7 +16,7 @@ from http import HTTPStatus
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
@@ -89,6 +89,8 @@ class Guard:
                 response = await self._guarded(request, handler, operation_id)
             except NsError as exc:
                 response = exc.response()
+            except ClientDisconnect:  # the client went away mid-request (an app closing): nobody to answer
+                return Response(status_code=499)
             finally:
                 gate.leave()
             response.headers["X-N-OperationId"] = operation_id
