@@ -196,7 +196,8 @@ class Journal:
     def add_plan_items(self, plan_id: int, items: Iterable[tuple[str, str | None, str | None, str]]) -> int:
         """Append (record_id, number, current value, new value) rows; one transaction per call."""
         with self._tx() as db:
-            start = db.execute("SELECT coalesce(max(seq), 0) FROM plan_item WHERE plan_id = ?", (plan_id,)).fetchone()[0]
+            start = db.execute("SELECT coalesce(max(seq), 0) FROM plan_item WHERE plan_id = ?",
+                               (plan_id,)).fetchone()[0]
             rows = [(plan_id, start + i, rid, num, cur, new) for i, (rid, num, cur, new) in enumerate(items, 1)]
             db.executemany("INSERT INTO plan_item(plan_id, seq, record_id, number, current, new) "
                            "VALUES (?,?,?,?,?,?)", rows)

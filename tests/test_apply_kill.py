@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 import pytest
+from sim_tenant import add_accounts, add_credit_memos
 
 from core.config import NetSuiteFields, Profile, save_profile
 from core.secrets import SECRET_NAMES, env_var
@@ -25,7 +26,6 @@ from core.sim.app import Simulator
 from core.sim.catalog import NS_FIELD_IDS
 from core.sim.config import SimConfig
 from core.sim.server import SimServer
-from sim_tenant import add_accounts, add_credit_memos
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(90)]
 MEMOS = 1500  # 30 bulk calls

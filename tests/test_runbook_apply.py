@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import csv
 import json
+import threading
 
 import pytest
+from sim_tenant import add_credit_memos
 
 from core.demo import DemoTenant
 from core.errors import ConfigError
@@ -145,6 +147,43 @@ async def test_e2_applies_the_recorded_decision(rb):
     assert outcome.written == len(memos) and outcome.recheck.status is Status.PASS
     assert rb.store.query("SELECT DISTINCT transferredtoaccounting AS t FROM creditmemo WHERE sourcetype = "
                           "'Standalone' AND reasoncode IS NULL") == [{"t": "Ignore"}]
+
+
+async def test_after_the_fixes_the_first_connector_run_passes_h2_and_h3(rb):
+    await rb.check(["C2"])
+    migrate_invoice_settlement(rb.store)
+    rb._invoice_settlement = None
+    await rb.apply("E1")
+    rb.set_variable("e2_decision", "mark-yes")
+    await rb.apply("E2")
+    await rb.apply("G2")
+    rb.demo.sim.connector.run()  # H1
+    states = {s.step.id: s for s in await rb.check(["D2", "E1", "E2", "G2", "G3", "H2", "H3"])}
+    assert {k: s.status for k, s in states.items()} == dict.fromkeys(states, Status.PASS), {
+        k: s.summary for k, s in states.items()}
+    synced = rb.store.scalar(f'SELECT count(*) FROM ns."transaction" WHERE {SYNC_UPDATES} = \'Yes\' '
+                             f"AND {NS_FIELD_IDS['zuora_integration_status']} = 'Sync Complete'")
+    assert synced == len(api_writes(rb, SYNC_UPDATES))  # every back-filled payment reached Zuora
+
+
+async def test_a_cancelled_apply_stops_cleanly_and_the_next_one_finishes(tmp_path):
+    async with DemoTenant(scale=50, connector_pace_s=0) as demo:
+        store = demo.sim.store
+        add_credit_memos(demo.sim, 1000, account=store.scalar("SELECT id FROM account LIMIT 1"), start=10_000)
+        store.set_setting("invoice_settlement", True)
+        async with Session(demo.profile, demo.credentials, zuora_options={"max_concurrency": 1}) as session:
+            with Journal.for_profile(demo.profile) as journal:
+                runbook = Runbook(demo.profile, journal, session)
+                cancel = threading.Event()
+                first = await runbook.apply("E1", progress=lambda p: cancel.set(), cancel=cancel)
+                assert first.cancelled and first.plan.status == "cancelled"
+                assert 0 < first.written < first.plan.total and first.plan.remaining == first.plan.total - first.written
+                assert first.recheck.status is Status.FAIL
+                second = await runbook.apply("E1")
+                assert second.plan.plan_id == first.plan.plan_id  # resumed, not re-planned
+                assert second.written == first.plan.remaining and second.recheck.status is Status.PASS
+        writes = store.query("SELECT record_id FROM sim_write_log WHERE field = 'TransferredToAccounting'")
+        assert len(writes) == len({w["record_id"] for w in writes}) == first.plan.total
 
 
 async def test_e1_before_the_migration_is_refused_with_the_reason(rb):

@@ -41,10 +41,8 @@ class MissingInput(ConfigError):
     """A run variable or a NetSuite field mapping the check needs is not recorded yet."""
 
 
-@dataclass
-class Systems:
-    zuora: ZuoraClient | None
-    netsuite: NetSuiteClient | None
+# Anything with `.zuora` and `.netsuite` clients: a core.session.Session builds each on first use.
+Clients = Any
 
 
 @dataclass
@@ -127,7 +125,7 @@ def active_parts(check: Check, invoice_settlement: bool | None) -> list[Part]:
     return [p for p in check.parts if p.invoice_settlement is None or p.invoice_settlement == invoice_settlement]
 
 
-async def run_parts(step: Step, parts: list[Part], ctx: QueryContext, systems: Systems) -> CheckResult:
+async def run_parts(step: Step, parts: list[Part], ctx: QueryContext, systems: Clients) -> CheckResult:
     """Count every part, sample the ones that found something, apply the pass rule."""
     assert step.check is not None
     run = _Run()
@@ -153,7 +151,7 @@ def evaluate(step: Step, check: Check, parts: list[Part], counts: dict[str, int]
         status = Status.PASS if problem_total == 0 else check.fail_status
         found = [f"{counts[p.label]:,} {p.label}" for p in parts if p.role == "problem" and counts[p.label]]
         summary = "; ".join(found) if found else check.ok
-        info = [f"{counts[p.label]:,} {p.label}" for p in parts if p.role == "info"]
+        info = [f"{counts[p.label]:,} {p.label}" for p in parts if p.role == "info" and counts[p.label]]
         if info:
             summary += f" ({'; '.join(info)})"
     else:
@@ -163,42 +161,43 @@ def evaluate(step: Step, check: Check, parts: list[Part], counts: dict[str, int]
                        query=query, details=dict(counts))
 
 
-async def _count_zuora(parts: list[Part], ctx: QueryContext, systems: Systems, run: _Run) -> None:
+async def _count_zuora(parts: list[Part], ctx: QueryContext, systems: Clients, run: _Run) -> None:
     plain = [p for p in parts if p.ids_from is None]
     if plain:
         sql = " UNION ALL ".join(
             f"SELECT {i} AS part, count(*) AS n FROM {p.source} WHERE {resolve(p.where, ctx)}"
             for i, p in enumerate(plain))
         run.queries.append(sql)
-        rows = await _zuora(systems).data_query_rows(sql)
+        rows = await need_zuora(systems).data_query_rows(sql)
         by_part = {int(r["part"]): int(r["n"]) for r in rows}
         run.counts.update({p.label: by_part.get(i, 0) for i, p in enumerate(plain)})
 
 
-async def _count_netsuite(part: Part, ctx: QueryContext, systems: Systems, run: _Run) -> int:
+async def _count_netsuite(part: Part, ctx: QueryContext, systems: Clients, run: _Run) -> int:
     if part.ids_from is not None:
         return await _count_linked(part, ctx, systems, run)
     q = f"SELECT COUNT(*) AS n FROM {part.source} WHERE {resolve(part.where, ctx)}"
     run.queries.append(q)
-    rows = await _netsuite(systems).suiteql_rows(q, limit=1)
+    rows = await need_netsuite(systems).suiteql_rows(q, limit=1)
     return int(rows[0]["n"]) if rows else 0
 
 
-async def _count_linked(part: Part, ctx: QueryContext, systems: Systems, run: _Run) -> int:
+async def _count_linked(part: Part, ctx: QueryContext, systems: Clients, run: _Run) -> int:
     """A NetSuite count over ids that come from Zuora (H2: credit memos carrying an AR Mig memo's id)."""
     assert part.ids_from is not None
     ids_sql = resolve(part.ids_from, ctx)
     template = resolve(part.where, ctx)
     run.queries.append(f"{ids_sql};\nSELECT COUNT(*) AS n FROM {part.source} WHERE {template}")
     total = 0
-    async for ids in _chunks(_zuora(systems).data_query(ids_sql), ID_CHUNK):
+    async for ids in _chunks(need_zuora(systems).data_query(ids_sql), ID_CHUNK):
         where = template.replace("{ids}", ", ".join(quote(i) for i in ids))
-        rows = await _netsuite(systems).suiteql_rows(f"SELECT COUNT(*) AS n FROM {part.source} WHERE {where}", limit=1)
+        q = f"SELECT COUNT(*) AS n FROM {part.source} WHERE {where}"
+        rows = await need_netsuite(systems).suiteql_rows(q, limit=1)
         found = int(rows[0]["n"]) if rows else 0
         total += found
         if found and len(run.sample) < SAMPLE_LIMIT:
             q = f"SELECT {resolve(part.columns, ctx)} FROM {part.source} WHERE {where} ORDER BY {part.order}"
-            got = await _netsuite(systems).suiteql_rows(q, limit=SAMPLE_LIMIT - len(run.sample))
+            got = await need_netsuite(systems).suiteql_rows(q, limit=SAMPLE_LIMIT - len(run.sample))
             run.sample.extend(_tagged(r, part.label) for r in got)
     return total
 
@@ -214,7 +213,7 @@ async def _chunks(rows: AsyncIterator[dict], size: int) -> AsyncIterator[list[st
         yield chunk
 
 
-async def _sample(part: Part, ctx: QueryContext, systems: Systems, run: _Run, *, tag: bool) -> None:
+async def _sample(part: Part, ctx: QueryContext, systems: Clients, run: _Run, *, tag: bool) -> None:
     if part.ids_from is not None:
         return  # sampled while counting
     room = SAMPLE_LIMIT - len(run.sample)
@@ -223,10 +222,10 @@ async def _sample(part: Part, ctx: QueryContext, systems: Systems, run: _Run, *,
     if part.system == "zuora":
         sql = f"{base} LIMIT {room}"
         run.queries.append(sql)
-        rows = await _zuora(systems).data_query_rows(sql, limit=room)
+        rows = await need_zuora(systems).data_query_rows(sql, limit=room)
     else:
         run.queries.append(base)
-        rows = await _netsuite(systems).suiteql_rows(base, limit=room)
+        rows = await need_netsuite(systems).suiteql_rows(base, limit=room)
     run.sample.extend(_tagged(r, part.label if tag else None) for r in rows[:room])
 
 
@@ -237,13 +236,13 @@ def _tagged(row: dict, label: str | None) -> dict:
     return out
 
 
-def _zuora(systems: Systems) -> ZuoraClient:
-    if systems.zuora is None:
+def need_zuora(systems: Clients) -> ZuoraClient:
+    if systems is None:
         raise ConfigError("this check needs the Zuora connection", hint="run it with --profile or --demo")
     return systems.zuora
 
 
-def _netsuite(systems: Systems) -> NetSuiteClient:
-    if systems.netsuite is None:
+def need_netsuite(systems: Clients) -> NetSuiteClient:
+    if systems is None:
         raise ConfigError("this check needs the NetSuite connection", hint="run it with --profile or --demo")
     return systems.netsuite

@@ -7,30 +7,31 @@ it has none) and returns the step's CheckResult.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
 from core.errors import AuthError
-from core.runbook.checks import QueryContext, Systems, _zuora
+from core.runbook.checks import Clients, QueryContext, need_zuora
 from core.runbook.model import CheckResult, Status, Step
 
 CONNECTOR_OBJECTS = ("Invoice", "Payment", "InvoiceItemAdjustment")
 MEMO_FIELDS = ("IntegrationId__NS", "IntegrationStatus__NS", "SyncDate__NS", "Origin__NS", "Transaction__NS")
 
-Probe = Callable[[Step, QueryContext, Systems, CheckResult | None], Awaitable[CheckResult]]
+Probe = Callable[[Step, QueryContext, Clients, CheckResult | None], Awaitable[CheckResult]]
 
 
-async def _missing_fields(systems: Systems, objects: tuple[str, ...], wanted: tuple[str, ...]) -> list[dict]:
+async def _missing_fields(systems: Clients, objects: tuple[str, ...], wanted: tuple[str, ...]) -> list[dict]:
     """One row per object: which of the wanted fields `GET /v1/describe/{object}` lacks."""
     rows = []
     for obj in objects:
-        names = {f.name for f in await _zuora(systems).describe(obj)}
+        names = {f.name for f in await need_zuora(systems).describe(obj)}
         rows.append({"object": obj, "missing": ", ".join(f for f in wanted if f not in names)})
     return rows
 
 
-async def invoice_settlement_off(step: Step, ctx: QueryContext, systems: Systems, _: CheckResult | None
+async def invoice_settlement_off(step: Step, ctx: QueryContext, systems: Clients, _: CheckResult | None
                                  ) -> CheckResult:
     """A1: IS is not on yet, and the connector's IntegrationId__NS exists on Invoice, Payment and IIA."""
-    is_on = await _zuora(systems).invoice_settlement_enabled()
+    is_on = await need_zuora(systems).invoice_settlement_enabled()
     ctx.invoice_settlement = is_on
     rows = await _missing_fields(systems, CONNECTOR_OBJECTS, ("IntegrationId__NS",))
     lacking = [r["object"] for r in rows if r["missing"]]
@@ -49,10 +50,10 @@ async def invoice_settlement_off(step: Step, ctx: QueryContext, systems: Systems
                                             "InvoiceItemAdjustment}")
 
 
-async def invoice_settlement_on(step: Step, ctx: QueryContext, systems: Systems, _: CheckResult | None
+async def invoice_settlement_on(step: Step, ctx: QueryContext, systems: Clients, _: CheckResult | None
                                 ) -> CheckResult:
     """D1: poll the IS probe until Support has turned IS on."""
-    is_on = await _zuora(systems).invoice_settlement_enabled()
+    is_on = await need_zuora(systems).invoice_settlement_enabled()
     ctx.invoice_settlement = is_on
     if is_on:
         return CheckResult(step.id, Status.PASS, 0, "Invoice Settlement is on",
@@ -62,19 +63,19 @@ async def invoice_settlement_on(step: Step, ctx: QueryContext, systems: Systems,
                        query="GET /v1/credit-memos?pageSize=1")
 
 
-async def memo_fields(step: Step, ctx: QueryContext, systems: Systems, counted: CheckResult | None) -> CheckResult:
+async def memo_fields(step: Step, ctx: QueryContext, systems: Clients, counted: CheckResult | None) -> CheckResult:
     """D2, after the counts: CreditMemo and DebitMemo carry the connector fields."""
     assert counted is not None
     rows = await _missing_fields(systems, ("CreditMemo", "DebitMemo"), MEMO_FIELDS)
     lacking = [f"{r['object']} lacks {r['missing']}" for r in rows if r["missing"]]
     query = counted.query + ";\nGET /v1/describe/CreditMemo; GET /v1/describe/DebitMemo"
     if not lacking:
-        return _replace(counted, query=query)
-    return _replace(counted, status=Status.FAIL, summary="; ".join([counted.summary, *lacking]), query=query,
+        return replace(counted, query=query)
+    return replace(counted, status=Status.FAIL, summary="; ".join([counted.summary, *lacking]), query=query,
                     sample=tuple(rows) + counted.sample)
 
 
-async def oauth_token(step: Step, ctx: QueryContext, systems: Systems, _: CheckResult | None) -> CheckResult:
+async def oauth_token(step: Step, ctx: QueryContext, systems: Clients, _: CheckResult | None) -> CheckResult:
     """F1: the new OAuth client gets a token from POST /oauth/token. Its secret is typed, held in memory only."""
     from core.zuora import ZuoraClient
 
@@ -95,7 +96,7 @@ async def oauth_token(step: Step, ctx: QueryContext, systems: Systems, _: CheckR
     return CheckResult(step.id, Status.PASS, 0, f"OAuth client {client_id} gets a token", query=query)
 
 
-async def journal_complete(step: Step, ctx: QueryContext, systems: Systems, _: CheckResult | None) -> CheckResult:
+async def journal_complete(step: Step, ctx: QueryContext, systems: Clients, _: CheckResult | None) -> CheckResult:
     """I2: every other applicable step passes, so the report can be signed off."""
     states = ctx.step_states() if ctx.step_states else []
     open_steps = [s for s in states if s.step.id != step.id and s.applicable and s.status is not Status.PASS
@@ -105,12 +106,6 @@ async def journal_complete(step: Step, ctx: QueryContext, systems: Systems, _: C
         return CheckResult(step.id, Status.NEEDS_ACTION, len(open_steps),
                            f"{len(open_steps)} steps do not pass yet", sample=sample, query="journal")
     return CheckResult(step.id, Status.PASS, 0, "Every step passes: the run is ready for sign-off", query="journal")
-
-
-def _replace(result: CheckResult, **changes) -> CheckResult:
-    from dataclasses import replace
-
-    return replace(result, **changes)
 
 
 PROBES: dict[str, Probe] = {

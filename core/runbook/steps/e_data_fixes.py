@@ -9,7 +9,6 @@ from core.runbook.checks import AR_MIG, QueryContext, zuora_date
 from core.runbook.model import Check, Kind, Part, Phase, Status, Step
 
 
-
 def credit_balance_memos(ctx: QueryContext) -> str:
     """The memos the migration made from credit balances. No reason code is documented for them (R11.5): they
     are standalone memos from the one-time charge (Source/Source Type, CM-DS), dated the migration day."""

@@ -83,7 +83,7 @@ STEPS = (
                  _MEMO_COLS, order="memonumber", invoice_settlement=True),
             Part(WINDOW_PENDING, "netsuite", "transaction t", _window_pending,
                  lambda c: f"t.id, t.tranid, t.trandate, t.{c.ns('zuora_integration_status')} AS integrationstatus",
-                 order="t.id"),
+                 order="t.id", invoice_settlement=True),
         )),
     ),
     Step(
