@@ -120,12 +120,12 @@ def test_success_bodies_are_not_failures():
 def test_limiter_follows_zuora_headers():
     limiter = AdaptiveLimiter(40)
     limiter.in_flight = 1
-    limiter.observe({"Concurrency-Limit-Limit": "10", "Concurrency-Limit-Remaining": "9"})
+    limiter.observe({"concurrency-limit-limit": "10", "concurrency-limit-remaining": "9"})
     assert limiter.capacity == 10  # never above what Zuora advertises
-    limiter.observe({"Concurrency-Limit-Limit": "10", "Concurrency-Limit-Remaining": "3"})
+    limiter.observe({"concurrency-limit-limit": "10", "concurrency-limit-remaining": "3"})
     assert limiter.capacity == 4  # six slots busy elsewhere in the tenant: leave them
     for _ in range(10):
-        limiter.observe({"Concurrency-Limit-Limit": "10", "Concurrency-Limit-Remaining": "9"})
+        limiter.observe({"concurrency-limit-limit": "10", "concurrency-limit-remaining": "9"})
     assert limiter.capacity == 10  # grows back one slot per answer
     limiter.in_flight = 10
     limiter.rate_limited()

@@ -12,7 +12,7 @@ import itertools
 import re
 import time
 import uuid
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -36,8 +36,8 @@ _TRACK_FORBIDDEN = re.compile(r"[:;\"'\s]|[^\x21-\x7e]")
 _LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1", "[::1]"}
 
 
-def _retry_after(headers: httpx.Headers) -> float | None:
-    value = headers.get("Retry-After")
+def _retry_after(headers: Mapping[str, str]) -> float | None:
+    value = headers.get("retry-after")
     if not value:
         return None
     try:
@@ -49,10 +49,10 @@ def _retry_after(headers: httpx.Headers) -> float | None:
             return None
 
 
-def _body(response: httpx.Response) -> Any:
+def _body(response: httpx.Response, headers: Mapping[str, str]) -> Any:
     """JSON when it parses, else the text (describe answers XML; proxies answer HTML)."""
     content = response.content
-    if content[:1] in (b"{", b"[") or "json" in response.headers.get("content-type", ""):
+    if content[:1] in (b"{", b"[") or "json" in headers.get("content-type", ""):
         try:
             return response.json()
         except ValueError:
@@ -164,17 +164,18 @@ class ZuoraClient:
             request = self._http.build_request("POST", "/oauth/token", data=form,
                                                headers={"Zuora-Track-Id": self.track_id()})
             response = await self._send(request)
-            body = _body(response)
+            headers = response.headers
+            body = _body(response, headers)
             if response.status_code == 200 and isinstance(body, dict):
                 return body
             if response.status_code == 429:
                 self.http_429_count += 1
-            failure = read_failure(response.status_code, body, response.headers.get("Zuora-Request-Id"))
+            failure = read_failure(response.status_code, body, headers.get("zuora-request-id"))
             failure = failure or Failure(None, f"HTTP {response.status_code}", None)
             if response.status_code in (400, 401, 403):
                 raise AuthError(failure.code, f"the OAuth client credentials were refused ({failure.message})",
                                 failure.request_id, status=response.status_code, system=SYSTEM)
-            raise to_error(response.status_code, failure, retry_after=_retry_after(response.headers))
+            raise to_error(response.status_code, failure, retry_after=_retry_after(headers))
 
         return await with_retries(attempt, attempts=self.retry_attempts, base=self.backoff_base,
                                   cap=self.backoff_cap)
@@ -186,22 +187,23 @@ class ZuoraClient:
     async def _attempt(self, method: str, path: str, params: Any, body: Any,
                        idempotency_key: str | None) -> tuple[Any, str | None]:
         token = await self._tokens.get()
-        headers = {"Authorization": f"Bearer {token}", "Zuora-Track-Id": self.track_id()}
+        sent = {"Authorization": f"Bearer {token}", "Zuora-Track-Id": self.track_id()}
         if idempotency_key:
-            headers["Idempotency-Key"] = idempotency_key
+            sent["Idempotency-Key"] = idempotency_key
         if self.zuora_version and path.startswith(("/v1/", "/object-query/")):
-            headers["Zuora-Version"] = self.zuora_version
-        request = self._http.build_request(method, self._url(path), params=params, json=body, headers=headers)
+            sent["Zuora-Version"] = self.zuora_version
+        request = self._http.build_request(method, self._url(path), params=params, json=body, headers=sent)
         limiter = self.object_query_limiter if path.startswith("/object-query/") else self.limiter
         async with limiter:
             response = await self._send(request)
-            limiter.observe(response.headers)
+            headers = dict(response.headers.items())  # decoded once: httpx decodes every header on each lookup
+            limiter.observe(headers)
             if response.status_code == 429:
                 self.http_429_count += 1
                 limiter.rate_limited()
         status = response.status_code
-        request_id = response.headers.get("Zuora-Request-Id")
-        answer = _body(response)
+        request_id = headers.get("zuora-request-id")
+        answer = _body(response, headers)
         failure = read_failure(status, answer, request_id)
         if failure is None and status >= 300:
             failure = Failure(None, f"unexpected HTTP {status}", None, request_id)
@@ -210,7 +212,7 @@ class ZuoraClient:
                 self._tokens.invalidate(token)
                 raise TokenRejected(failure.code, f"the access token was refused ({failure.message})",
                                     failure.request_id, status=status, system=SYSTEM)
-            raise to_error(status, failure, retry_after=_retry_after(response.headers))
+            raise to_error(status, failure, retry_after=_retry_after(headers))
         return answer, request_id
 
     async def call_with_request_id(self, method: str, path: str, *, params: Any = None,

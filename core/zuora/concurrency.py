@@ -55,13 +55,14 @@ class AdaptiveLimiter:
                 self._waiters.notify(max(1, self.capacity - self.in_flight))
 
     def observe(self, headers: Mapping[str, str]) -> None:
-        """Follow the limit headers of an answer that arrived while this request still held its slot."""
-        limit = _header_int(headers, "Concurrency-Limit-Limit")
+        """Follow the limit headers (lower-case names, as httpx gives them) of an answer that arrived while this
+        request still held its slot."""
+        limit = _header_int(headers, "concurrency-limit-limit")
         if limit is None or limit < 1:
             return
         self.advertised = limit
         target = min(self.ceiling, limit)
-        remaining = _header_int(headers, "Concurrency-Limit-Remaining")
+        remaining = _header_int(headers, "concurrency-limit-remaining")
         if remaining is not None:
             # Slots Zuora counts busy beyond ours belong to other clients of the tenant: leave them be.
             others = limit - remaining - self.in_flight

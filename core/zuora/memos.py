@@ -156,7 +156,7 @@ async def bulk_update_credit_memos(
             summary.add(result)
             if on_result is not None:
                 pending = on_result(result)
-                if inspect.isawaitable(pending):
+                if pending is not None and inspect.isawaitable(pending):
                     await pending
 
     try:
