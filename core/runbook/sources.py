@@ -18,13 +18,9 @@ C_ENABLE = f"{C_GUIDE}/enable-invoice-settlement"
 C_API = f"{C_GUIDE}/api-integration"
 C_BILLCFG = f"{C_GUIDE}/billing-configurations"
 IS_OVERVIEW = f"{_IS}/get-started-with-invoice-settlement/invoice-settlement-overview"
-IS_COMPAT = f"{_IS}/known-limitations-in-invoice-settlement/compatibility-with-other-features"
 IH_OAUTH = (f"{_DOCS}/zuora-platform/integration/integration-hub/get-started-with-integration-hub/"
             "create-an-oauth-tenant-login-in-zuora-connect")
-IH_INSTALL = (f"{_DOCS}/zuora-platform/integration/integration-hub/get-started-with-integration-hub/"
-              "install-an-app-you-purchased-in-zuora")
 
-NSC_ROOT = _NSC
 NSC_CUSTOM_FIELD_SYNC = f"{_SYNC}zuora-netsuite-custom-field-sync"
 NSC_ADVANCED = f"{_NSC}install-netsuite-connector/configure-advanced-settings"
 NSC_SYNC_PREFS = f"{_NSC}install-netsuite-connector/configure-sync-preferences"
@@ -34,7 +30,6 @@ NSC_RUN_SYNC = f"{_NSC}using-netsuite-connector/run-an-integration-sync"
 NSC_IIA_SYNC = f"{_SYNC}invoice-item-adjustment-transaction-sync"
 NSC_INVOICE_RULES = f"{_SYNC}invoice-transaction-sync/invoice-transaction-sync-rules"
 NSC_PAYMENT_RULES = f"{_SYNC}payment-transaction-sync/payment-transaction-sync-rules-zuora-to-netsuite"
-NSC_NS_PAYMENT_RULES = f"{_SYNC}payment-transaction-sync/payment-transaction-sync-rules-netsuite-to-zuora"
 NSC_IS_NS_PAYMENT_RULES = (f"{_SYNC}payment-transaction-sync-invoice-settlement-enabled/"
                            "payment-transaction-sync-rules-netsuite-to-zuora")
 NSC_IS_CREDIT_MEMO = f"{_SYNC}credit-memo-transaction-sync-invoice-settlement-enabled"
