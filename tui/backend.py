@@ -218,5 +218,6 @@ class Backend:
     def run_demo_connector(self) -> str:
         """Blocking (call from a thread worker): the simulator connector's Run Now."""
         summary = self.demo.sim.connector.run(trigger="monitor")
-        created = summary.get("created", summary)
-        return json.dumps(created, default=str)[:200] if not isinstance(created, str) else created
+        if summary.get("status") != "completed":
+            return f"{summary.get('status')}: {summary.get('message', '')}".strip()
+        return f"{summary.get('synced', 0):,} records synced, {summary.get('errors', 0):,} errors"
