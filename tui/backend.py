@@ -8,7 +8,6 @@ runs in threads so the event loop stays free.
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
