@@ -152,7 +152,6 @@ async def test_e2_applies_the_recorded_decision(rb):
 async def test_after_the_fixes_the_first_connector_run_passes_h2_and_h3(rb):
     await rb.check(["C2"])
     migrate_invoice_settlement(rb.store)
-    rb._invoice_settlement = None
     await rb.apply("E1")
     rb.set_variable("e2_decision", "mark-yes")
     await rb.apply("E2")

@@ -213,7 +213,7 @@ async def make_plan(runbook: Runbook, step_id: str) -> PlanSummary:
 
 
 async def _plan(runbook: Runbook, fix: Fix) -> PlanSummary:
-    if fix.invoice_settlement and not await runbook.invoice_settlement():
+    if fix.invoice_settlement and not await runbook.invoice_settlement(fresh=True):
         raise ConfigError(f"{fix.step_id} comes after the IS migration, and Invoice Settlement is off on this tenant",
                           hint="see D1: Support enables IS and runs the migration first")
     ctx = runbook.context()
@@ -266,6 +266,9 @@ async def apply(runbook: Runbook, step_id: str, *, plan_id: int | None = None,
             if plan.status == "superseded":
                 raise ConfigError(f"plan {plan.plan_id} was replaced by a newer plan of {fix.step_id}",
                                   hint="review the newer plan before applying it")
+            if plan.status == "planning":
+                raise ConfigError(f"plan {plan.plan_id} is incomplete: its planning was interrupted",
+                                  hint=f"make a new one with `cutover plan {fix.step_id}`")
         else:
             latest = runbook.journal.latest_plan(fix.step_id)
             resumable = latest is not None and latest.status in RESUMABLE

@@ -37,6 +37,10 @@ from core.runbook.tickets import DraftTicket, draft_ticket
 from core.runbook.variables import RunVariables
 
 log = logging.getLogger(__name__)
+
+
+def _depends_on_is(step: Step) -> bool:
+    return step.check is not None and any(p.invoice_settlement is not None for p in step.check.parts)
 CHECK_CONCURRENCY = 3  # steps checked at once: Data Query allows 5 jobs per tenant, leave room for others
 _BY_ID = {s.id: s for s in RUNBOOK}
 
@@ -60,9 +64,10 @@ class Runbook:
             invoice_settlement=self._invoice_settlement, zuora_base_url=self.profile.zuora_url(),
             secrets=self.secrets, step_states=lambda: list(self.states().values()))
 
-    async def invoice_settlement(self) -> bool:
-        """Whether IS is on, probed once per engine (the CreditMemo tables exist only then)."""
-        if self._invoice_settlement is None:
+    async def invoice_settlement(self, *, fresh: bool = False) -> bool:
+        """Whether IS is on (the CreditMemo tables exist only then). Cached; `fresh` asks Zuora again, since IS
+        flips once during the cutover (D1)."""
+        if fresh or self._invoice_settlement is None:
             self._invoice_settlement = await self.clients.zuora.invoice_settlement_enabled()
         return self._invoice_settlement
 
@@ -71,11 +76,8 @@ class Runbook:
         """Run the checks of the selected phases/steps (all when none), record them; the steps' new states."""
         steps = select_steps(selectors)
         checked = [s for s in steps if s.check is not None]
-        if any(p.invoice_settlement is not None for s in checked for p in s.check.parts):
-            try:
-                await self.invoice_settlement()
-            except CutoverError as exc:
-                log.debug("IS probe failed: %s", exc)  # each IS-dependent check reports the error itself
+        if any(_depends_on_is(s) for s in checked):
+            await self._probe_quietly()
         results = self.journal.latest_results()
         gate = asyncio.Semaphore(CHECK_CONCURRENCY)
 
@@ -87,14 +89,26 @@ class Runbook:
         states = self.states()
         return [states[s.id] for s in steps]
 
+    async def _probe_quietly(self) -> None:
+        try:
+            await self.invoice_settlement(fresh=True)
+        except CutoverError as exc:
+            self._invoice_settlement = None
+            log.debug("IS probe failed: %s", exc)  # each IS-dependent check reports the error itself
+
     async def check_step(self, step: Step | str, results: Mapping[str, CheckResult] | None = None) -> CheckResult:
-        """Run one step's check and record it (unless it does not apply now and an earlier result stands)."""
+        """Run one step's check and record it (unless it does not apply now and an earlier result stands).
+        Called alone (no `results`), it asks Zuora afresh whether IS is on."""
         step = find_step(step) if isinstance(step, str) else step
         if step.check is None:
             raise ConfigError(f"{step.id} has no check: it is {step.kinds}",
                               hint=f"confirm it with `cutover confirm {step.id} --note ...`" if step.confirm else "")
+        if results is None and _depends_on_is(step):
+            await self._probe_quietly()
         ctx = self.context(results)
         result = await self._evaluate(step, ctx)
+        if ctx.invoice_settlement is not None:  # A1 and D1 probe it themselves
+            self._invoice_settlement = ctx.invoice_settlement
         if result is None:  # not applicable in this IS state: the earlier result stands
             return ctx.results[step.id]
         self.journal.record_result(result)
