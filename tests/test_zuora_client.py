@@ -81,8 +81,10 @@ def test_environment_errors_name_the_choices():
 
 
 def test_client_refuses_unsafe_settings():
-    with pytest.raises(ConfigError, match="TLS verification"):
+    with pytest.raises(ConfigError, match="TLS verification on"):
         ZuoraClient("https://rest.zuora.com", "id", "secret", verify=False)
+    with pytest.raises(ConfigError, match="https"):
+        ZuoraClient("http://rest.zuora.com", "id", "secret")
     with pytest.raises(ConfigError, match="track id"):
         ZuoraClient("https://rest.zuora.com", "id", "secret", track_id="run:1")
     client = ZuoraClient("https://rest.zuora.com", "id", "s3cr3t-value", track_id="run-7")

@@ -33,7 +33,7 @@ from core.zuora.transport import ShardedTransport
 
 DEFAULT_ZUORA_VERSION = "2025-08-12"  # errors carry their real HTTP status from 2024-05-20 on
 _TRACK_FORBIDDEN = re.compile(r"[:;\"'\s]|[^\x21-\x7e]")
-_LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1", "[::1]"}
+_LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
 
 
 def _retry_after(headers: Mapping[str, str]) -> float | None:
@@ -71,10 +71,11 @@ class ZuoraClient:
                  backoff_base: float = 0.5, backoff_cap: float = 30.0,
                  transport: httpx.AsyncBaseTransport | None = None):
         self.base_url = resolve_zuora_base_url(None, base_url)
-        host = urlsplit(self.base_url).hostname or ""
-        if not verify and host not in _LOOPBACK_HOSTS:
-            raise ConfigError(f"TLS verification cannot be turned off for {host}",
-                              hint="it may be off only for a local simulator on 127.0.0.1")
+        parts = urlsplit(self.base_url)
+        local = (parts.hostname or "") in _LOOPBACK_HOSTS
+        if not local and (parts.scheme != "https" or not verify):
+            raise ConfigError(f"{self.base_url} must be reached over https with TLS verification on",
+                              hint="plain http and verify=False are only for a local simulator on 127.0.0.1")
         if not client_id or not client_id.strip():
             raise ConfigError("the Zuora OAuth client id is empty", hint="set the profile's Zuora client id")
         if max_concurrency < 1 or retry_attempts < 1:
