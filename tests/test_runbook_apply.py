@@ -98,7 +98,7 @@ async def test_e1_marks_exactly_its_targets_and_a_second_apply_writes_nothing(rb
     assert h2.status is Status.PASS and h2.result.count == 0
 
 
-async def test_g2_backfills_only_window_payments_and_never_zuora_origin_ones(rb, tmp_path):
+async def test_g2_backfills_only_window_payments_never_zuora_origin_ones_and_resumes(rb, tmp_path):
     freeze = rb.store.setting("scenario.freeze_date")
     window = f"type = 'CustPymt' AND trandate >= '{freeze}'"
     targets = {str(r["id"]) for r in rb.store.query(
@@ -117,16 +117,22 @@ async def test_g2_backfills_only_window_payments_and_never_zuora_origin_ones(rb,
     export_plan(rb.journal, plan.plan_id, out)
     assert {i["record_id"] for i in json.loads(out.read_text())["items"]} == targets
 
+    # A killed run had sent two PATCHes without recording the answers; only the first one landed.
+    sent = rb.journal.claim_items(plan.plan_id, 0, 2)
+    landed = sent[0]["record_id"]
+    rb.store.execute(f'UPDATE ns."transaction" SET {SYNC_UPDATES} = \'Yes\' WHERE id = ?', (int(landed),))
+
     outcome = await rb.apply("G2", plan_id=plan.plan_id)
-    assert outcome.written == len(targets) and outcome.write_calls == len(targets)
-    assert outcome.recheck.status is Status.PASS
+    assert (outcome.already_set, outcome.written) == (1, len(targets) - 1)
+    assert outcome.write_calls == len(targets) - 1 and outcome.recheck.status is Status.PASS
     writes = api_writes(rb, SYNC_UPDATES)
-    assert {w["record_id"] for w in writes} == targets and {w["new_value"] for w in writes} == {"Yes"}
+    assert {w["record_id"] for w in writes} == targets - {landed} and {w["new_value"] for w in writes} == {"Yes"}
+    assert {a["record_id"] for a in rb.journal.audit_log("G2")} == targets
     assert {str(r["id"]): r["v"] for r in rb.store.query(
         f'SELECT id, {SYNC_UPDATES} AS v FROM ns."transaction" WHERE {window} '
         f"AND {NS_FIELD_IDS['zuora_origin']} = 'ZUORA'")} == zuora_origin
     again = await rb.apply("G2")
-    assert again.write_calls == 0 and len(api_writes(rb, SYNC_UPDATES)) == len(targets)
+    assert again.write_calls == 0 and len(api_writes(rb, SYNC_UPDATES)) == len(targets) - 1
 
 
 async def test_e2_applies_the_recorded_decision(rb):

@@ -64,8 +64,20 @@ class Fix:
     def targets(self, ctx: QueryContext, clients: Any) -> AsyncIterator[Target]:
         raise NotImplementedError
 
-    async def current_values(self, ctx: QueryContext, clients: Any, ids: list[str]) -> dict[str, str | None]:
+    def current_query(self, ctx: QueryContext, ids: list[str]) -> str:
+        """SQL reading `id` and `current` (the field's value) of these records."""
         raise NotImplementedError
+
+    async def rows(self, clients: Any, sql: str) -> list[dict]:
+        raise NotImplementedError
+
+    async def current_values(self, ctx: QueryContext, clients: Any, ids: list[str]) -> dict[str, str | None]:
+        """Record id -> the field's value now, read a chunk of ids at a time (resuming a killed apply)."""
+        out: dict[str, str | None] = {}
+        for chunk in _chunked(ids):
+            rows = await self.rows(clients, self.current_query(ctx, chunk))
+            out.update({str(r["id"]): r.get("current") for r in rows})
+        return out
 
     async def write(self, ctx: QueryContext, clients: Any, items: AsyncIterator[dict],
                     report: Callable[..., Any]) -> int:
@@ -106,13 +118,12 @@ class CreditMemoTransferred(Fix):
             if n < SLICE_ROWS:
                 return
 
-    async def current_values(self, ctx: QueryContext, clients: Any, ids: list[str]) -> dict[str, str | None]:
-        out: dict[str, str | None] = {}
-        for chunk in _chunked(ids):
-            rows = await clients.zuora.data_query_rows(
-                f"SELECT id, transferredtoaccounting FROM creditmemo WHERE id IN ({', '.join(map(quote, chunk))})")
-            out.update({str(r["id"]): r.get("transferredtoaccounting") for r in rows})
-        return out
+    def current_query(self, ctx: QueryContext, ids: list[str]) -> str:
+        return (f"SELECT id, transferredtoaccounting AS current FROM creditmemo "
+                f"WHERE id IN ({', '.join(map(quote, ids))})")
+
+    async def rows(self, clients: Any, sql: str) -> list[dict]:
+        return await clients.zuora.data_query_rows(sql)
 
     async def write(self, ctx: QueryContext, clients: Any, items: AsyncIterator[dict],
                     report: Callable[..., Any]) -> int:
@@ -149,14 +160,12 @@ class PaymentSyncUpdates(Fix):
         async for row in clients.netsuite.suiteql_by_id(select, where=backfill_targets(ctx), id_column="t.id"):
             yield Target(str(row["id"]), row.get("tranid"), row.get("current"))
 
-    async def current_values(self, ctx: QueryContext, clients: Any, ids: list[str]) -> dict[str, str | None]:
-        out: dict[str, str | None] = {}
-        for chunk in _chunked(ids):
-            listed = ", ".join(str(int(i)) for i in chunk)  # NetSuite internal ids are integers
-            rows = await clients.netsuite.suiteql_rows(
-                f"SELECT t.id, t.{self.field_name(ctx)} AS current FROM transaction t WHERE t.id IN ({listed})")
-            out.update({str(r["id"]): r.get("current") for r in rows})
-        return out
+    def current_query(self, ctx: QueryContext, ids: list[str]) -> str:
+        listed = ", ".join(str(int(i)) for i in ids)  # NetSuite internal ids are integers
+        return f"SELECT t.id, t.{self.field_name(ctx)} AS current FROM transaction t WHERE t.id IN ({listed})"
+
+    async def rows(self, clients: Any, sql: str) -> list[dict]:
+        return await clients.netsuite.suiteql_rows(sql)
 
     async def write(self, ctx: QueryContext, clients: Any, items: AsyncIterator[dict],
                     report: Callable[..., Any]) -> int:
