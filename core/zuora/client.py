@@ -61,7 +61,13 @@ def _body(response: httpx.Response, headers: Mapping[str, str]) -> Any:
 
 
 class ZuoraClient:
-    """`async with ZuoraClient(base_url, client_id, client_secret) as zuora:` then call the operations."""
+    """`async with ZuoraClient(base_url, client_id, client_secret) as zuora:` then call the operations.
+
+    `max_concurrency` caps calls in flight (the limiter then follows Zuora's advertised limit below it);
+    `on_request(request)` sees each httpx.Request before it is sent, bearer header included, so never log it;
+    `memo_path` is `credit-memos` or the legacy `creditmemos`; `backoff_base`/`backoff_cap` shape the
+    full-jitter retry waits in seconds.
+    """
 
     def __init__(self, base_url: str, client_id: str, client_secret: SecretStr | str, *,
                  timeout: float = 60.0, max_concurrency: int = 40, track_id: str | None = None,
