@@ -60,7 +60,6 @@ async def test_plan_and_apply_e1_from_the_step_screen():
         store = app.backend.demo.sim.store
         # Zuora Support's part (D1), done by the simulator's stand-in.
         await asyncio.to_thread(migrate_invoice_settlement, store)
-        app.backend.runbook._invoice_settlement = None  # the tool re-probes: IS is on now
         targets = store.scalar("SELECT count(*) FROM creditmemo WHERE reasoncode = 'AR Mig - negative invoice' "
                                "AND coalesce(transferredtoaccounting, 'No') <> 'Yes'")
         assert targets > 0

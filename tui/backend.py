@@ -119,7 +119,7 @@ class Backend:
             return self.current_sampler.invoice_settlement
         if self.runbook is None:
             return None
-        return self.runbook._invoice_settlement
+        return self.runbook.invoice_settlement_known
 
     @property
     def connector_label(self) -> str:
