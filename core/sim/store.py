@@ -38,6 +38,12 @@ def now_ts() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
+def write_log_row(*, source: str, system: str, object: str, record_id: str, field: str, old: Any, new: Any,
+                  request_id: str | None = None, ts: str | None = None) -> tuple:
+    return (ts or now_ts(), source, system, object, str(record_id), field,
+            None if old is None else str(old), None if new is None else str(new), request_id)
+
+
 class Store:
     def __init__(self, path: Path | str):
         self.path = Path(path)
@@ -152,12 +158,14 @@ class Store:
         old: Any, new: Any, request_id: str | None = None,
     ) -> None:
         """Record one field change. Call inside the transaction that makes the change."""
-        conn.execute(
+        self.log_writes(conn, [write_log_row(source=source, system=system, object=object, record_id=record_id,
+                                             field=field, old=old, new=new, request_id=request_id)])
+
+    def log_writes(self, conn: sqlite3.Connection, rows: Iterable[tuple]) -> None:
+        """Record many field changes (rows from `write_log_row`) in one statement, inside the change's transaction."""
+        conn.executemany(
             "INSERT INTO sim_write_log(ts, source, system, object, record_id, field, old_value, new_value, "
-            "request_id) VALUES (?,?,?,?,?,?,?,?,?)",
-            (now_ts(), source, system, object, str(record_id), field,
-             None if old is None else str(old), None if new is None else str(new), request_id),
-        )
+            "request_id) VALUES (?,?,?,?,?,?,?,?,?)", rows)
 
     def close(self) -> None:
         with self.lock:
