@@ -10,15 +10,15 @@ import os
 import sys
 from contextlib import ExitStack
 
+from tui.cli.target import add_target, resolve_target
+
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
         "monitor", help="watch both systems' sync state (headless)",
         description="Sample Zuora's and NetSuite's sync state per object type every few seconds, with "
                     "server-side counts (a handful of API calls per sample). Ctrl+C stops.")
-    target = p.add_mutually_exclusive_group(required=True)
-    target.add_argument("--profile", metavar="P", help="a profile from `cutover profile list`")
-    target.add_argument("--demo", action="store_true", help="a fresh simulated tenant on loopback")
+    add_target(p)
     p.add_argument("--interval", type=_interval, default=None, metavar="S",
                    help="seconds between samples (default 5)")
     p.add_argument("--once", action="store_true", help="take one sample and exit")
@@ -50,7 +50,7 @@ async def _monitor(args) -> None:
     from core.session import Session
 
     with ExitStack() as stack:
-        profile, credentials = _target(args, stack)
+        profile, credentials = resolve_target(args, stack)
         async with Session(profile, credentials) as session:
             sampler = Sampler(session.zuora, session.netsuite, profile.netsuite_fields)
             async for sample in watch(sampler, args.interval or DEFAULT_INTERVAL_S):
@@ -58,20 +58,6 @@ async def _monitor(args) -> None:
                       flush=True)
                 if args.once:
                     return
-
-
-def _target(args, stack: ExitStack):
-    """(profile, credentials) of the demo tenant, or of a saved profile with its keyring secrets."""
-    if args.demo:
-        from core.demo import DemoTenant
-
-        demo = stack.enter_context(DemoTenant())
-        return demo.profile, demo.credentials
-    from core.config import get_profile
-    from core.secrets import CredentialStore
-
-    profile = get_profile(args.profile)
-    return profile, CredentialStore().load(profile.name)  # the session names any missing secret
 
 
 def render(sample) -> str:

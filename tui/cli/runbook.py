@@ -18,6 +18,7 @@ from contextlib import ExitStack, asynccontextmanager
 from pathlib import Path
 
 from core.errors import ConfigError
+from tui.cli.target import add_target, resolve_target
 
 EXIT_OK, EXIT_ATTENTION, EXIT_ERROR = 0, 1, 2
 
@@ -25,9 +26,7 @@ EXIT_OK, EXIT_ATTENTION, EXIT_ERROR = 0, 1, 2
 def register(subparsers) -> None:
     def command(name: str, help: str, func, *, clients: bool = True):
         p = subparsers.add_parser(name, help=help, description=help)
-        target = p.add_mutually_exclusive_group(required=True)
-        target.add_argument("--profile", metavar="P", help="a profile from `cutover profile list`")
-        target.add_argument("--demo", action="store_true", help="a fresh simulated tenant on loopback")
+        add_target(p)
         p.set_defaults(func=lambda args: asyncio.run(func(args)), needs_clients=clients)
         return p
 
@@ -64,20 +63,7 @@ async def _runbook(args, *, secrets=None):
     from core.session import Session
 
     with ExitStack() as stack:
-        if args.demo:
-            from core.demo import DemoTenant
-
-            demo = stack.enter_context(DemoTenant())
-            profile, credentials = demo.profile, demo.credentials
-        else:
-            from core.config import get_profile
-
-            profile = get_profile(args.profile)
-            credentials = None
-            if args.needs_clients:
-                from core.secrets import CredentialStore
-
-                credentials = CredentialStore().load(profile.name)
+        profile, credentials = resolve_target(args, stack, credentials=args.needs_clients)
         journal = stack.enter_context(Journal.for_profile(profile))
         if credentials is None:
             yield Runbook(profile, journal, None)
