@@ -5,6 +5,15 @@ from __future__ import annotations
 import argparse
 
 
+def _scale(text: str) -> int:
+    from core.sim.config import parse_scale
+
+    try:
+        return parse_scale(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _run_app(backend) -> int:
     from tui.app import CutoverApp
 
@@ -31,7 +40,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="Open the checklist on a fresh simulated Zuora + NetSuite tenant, served in "
                                    "process on loopback with throwaway credentials.")
     p.add_argument("--seed", type=int, default=1, help="tenant generator seed (default 1)")
-    p.add_argument("--scale", default="small", help="small (default, ~2,000 invoices), medium, or a number")
+    p.add_argument("--scale", type=_scale, default="small",
+                   help="small (default, ~2,000 invoices), medium, or a number of invoices")
     p.add_argument("--interval", type=float, default=2.0, help="monitor poll interval in seconds (default 2)")
     p.add_argument("--connector-pace", type=float, default=0.3,
                    help="seconds the simulated connector pauses between batches, so runs can be watched")
