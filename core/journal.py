@@ -18,7 +18,7 @@ import os
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -100,6 +100,14 @@ class Journal:
     def _rows(self, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
         with self._lock:
             return self._db.execute(sql, params).fetchall()
+
+    # ---- tables other modules keep in this file (core.instances: the connector register) ----------------------
+    def transaction(self) -> AbstractContextManager[sqlite3.Connection]:
+        """BEGIN IMMEDIATE … COMMIT on the journal's connection (rolled back on any error)."""
+        return self._tx()
+
+    def query(self, sql: str, params: tuple = ()) -> list[dict[str, Any]]:
+        return [dict(r) for r in self._rows(sql, params)]
 
     # ---- run variables ----------------------------------------------------------------------------------------
     def variables(self) -> RunVariables:
