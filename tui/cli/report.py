@@ -1,0 +1,35 @@
+"""`cutover report`: the sign-off report of a profile's run (runbook I2), from the journal alone (core only).
+
+Markdown by default, to stdout or to `-o FILE`; `--format html` writes one self-contained page, `--format json` one
+object. The format follows the file name when `--format` is not given (report.html is HTML).
+"""
+
+from __future__ import annotations
+
+import sys
+from contextlib import ExitStack
+
+from tui.cli.target import add_target, resolve_target
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("report", help="write the sign-off report (Markdown, HTML or JSON)",
+                              description=__doc__.splitlines()[0])
+    add_target(p)
+    p.add_argument("--format", choices=("md", "html", "json"), help="default: from -o's suffix, else md")
+    p.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
+    p.set_defaults(func=_report)
+
+
+def _report(args) -> int:
+    from core.journal import Journal
+    from core.report import format_for, write_report
+
+    fmt = args.format or format_for(args.output)
+    with ExitStack() as stack:
+        profile, _ = resolve_target(args, stack, credentials=False)
+        journal = stack.enter_context(Journal.for_profile(profile))
+        path = write_report(journal, profile, args.output, fmt)
+    if path is not None:
+        print(f"sign-off report written to {path}", file=sys.stderr)
+    return 0
