@@ -1,0 +1,63 @@
+"""`cutover rehearse`: the whole runbook against a fresh simulated tenant over loopback, nobody at the keyboard.
+
+Simulator stand-ins act where a person or Zuora Support would; the closing H2/H3 checks query both systems for
+real. Exit 0 when H2 and H3 pass, 1 when they do not (e.g. `--skip E1` leaves duplicates in NetSuite), 2 on an
+error (one line on stderr).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+
+EXIT_OK, EXIT_ATTENTION, EXIT_ERROR = 0, 1, 2
+_MARKS = {"act": "·", "confirm": "✓ confirmed", "ticket": "✓ ticket", "open": "! open", "skip": "– skipped"}
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("rehearse", help="run the whole runbook unattended against a fresh simulated tenant",
+                              description=__doc__.splitlines()[0])
+    p.add_argument("--seed", type=int, default=1, help="seed of the simulated tenant (same seed, same data)")
+    p.add_argument("--scale", default="small", help="tiny|small|medium|large or a number of invoices")
+    p.add_argument("--skip", nargs="+", default=[], metavar="STEP",
+                   help="steps to leave out, e.g. --skip E1 (the first connector run then pushes duplicates)")
+    p.add_argument("--path", choices=("new-instance", "edit-instance"), default="new-instance",
+                   help="A3 provisioning path to rehearse")
+    p.add_argument("--e2", choices=("mark-yes", "ignore", "sync"), default="mark-yes", help="the E2 decision")
+    p.add_argument("--report", action="append", default=[], metavar="FILE",
+                   help="also write the run's sign-off report (.md, .html or .json; repeat for several)")
+    p.add_argument("--json", action="store_true", help="one JSON object at the end instead of a line per step")
+    p.set_defaults(func=_rehearse)
+
+
+def _line(event) -> str:
+    mark = event.status if event.what == "check" else _MARKS.get(event.what, event.what)
+    return f"{event.step_id:<6} {mark:<13} {event.text}"
+
+
+def _rehearse(args) -> int:
+    from core.errors import CutoverError
+    from core.rehearsal import Rehearsal, report_writer
+
+    on_event = None if args.json else (lambda e: print(_line(e), flush=True))
+    rehearsal = Rehearsal(seed=args.seed, scale=args.scale, skip=args.skip, provisioning_path=args.path,
+                          e2_decision=args.e2, on_event=on_event,
+                          before_close=report_writer(args.report) if args.report else None)
+    try:
+        outcome = asyncio.run(rehearsal.run())
+    except CutoverError:
+        raise  # `cutover` prints it on one line, exit 2
+    except Exception as exc:  # a bug still ends in one line, never a traceback
+        print(f"cutover rehearse: the rehearsal stopped: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    if args.json:
+        print(json.dumps(outcome.to_dict(), ensure_ascii=False, default=str, indent=1))
+    else:
+        dup = outcome.duplicates_in_netsuite
+        verdict = "passed: H2 and H3 pass" if outcome.passed else "FAILED: H2 or H3 does not pass"
+        print(f"rehearsal {verdict}; {'?' if dup is None else dup} duplicate credit memos in NetSuite; "
+              f"{outcome.elapsed_s:.1f} s (seed {outcome.seed}, scale {outcome.scale})")
+        for path in args.report:
+            print(f"sign-off report written to {path}")
+    return EXIT_OK if outcome.passed else EXIT_ATTENTION
