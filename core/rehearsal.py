@@ -27,6 +27,7 @@ from core.runbook.engine import Runbook
 from core.runbook.model import Status, StepState
 from core.runbook.phases import find_step, select_steps
 from core.runbook.steps.h_go_live import DUPLICATES
+from core.report import step_states
 from core.session import Session
 from core.sim.control import SimControl
 
@@ -158,7 +159,7 @@ class Rehearsal:
                         for phase in (self._discovery, self._readiness, self._freeze, self._migration,
                                       self._data_fixes, self._connector, self._payments, self._go_live):
                             await phase()
-                    states = list(self.rb.states().values())
+                    states = step_states(journal, profile)
                     h2 = journal.latest_result("H2")
                     if self.before_close is not None:  # the journal and the tenant go away with the block
                         self.before_close(self)

@@ -336,9 +336,9 @@ def write_report(journal: Journal, profile, path: Path | str | None = None, fmt:
         stream_report(journal, profile, sys.stdout, fmt)
         return None
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         with tmp.open("w", encoding="utf-8", newline="\n") as out:
             stream_report(journal, profile, out, fmt)
         os.replace(tmp, path)
