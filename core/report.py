@@ -255,30 +255,40 @@ def _md_cell(value: Any) -> str:
     return _text(value).replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", "<br>")
 
 
-def write_markdown(out: TextIO, items: Iterable[Block]) -> None:
-    for block in items:
-        if isinstance(block, Heading):
-            out.write(f"\n{'#' * block.level} {_one_line(block.text)}\n\n")
-        elif isinstance(block, Para):
-            out.write(f"{block.text}\n\n")
-        elif isinstance(block, Facts):
-            out.writelines(f"- **{k}:** {_md_cell(v)}\n" for k, v in block.pairs)
-            out.write("\n")
-        elif isinstance(block, Code):
-            fence = "````" if "```" in block.text else "```"
-            out.write(f"{fence}\n{block.text}\n{fence}\n\n")
-        else:
-            _markdown_table(out, block)
+class Renderer:
+    """Writes blocks to a text stream one at a time; a subclass has one method per kind of block."""
+
+    def __init__(self, out: TextIO):
+        self.out = out
+
+    def write(self, items: Iterable[Block]) -> None:
+        for block in items:
+            getattr(self, type(block).__name__.lower())(block)
 
 
-def _markdown_table(out: TextIO, table: Table) -> None:
-    rows = nonempty(table.rows)
-    if rows is None:
-        out.write("_None._\n\n")
-        return
-    out.write("| " + " | ".join(table.headers) + " |\n|" + "---|" * len(table.headers) + "\n")
-    out.writelines("| " + " | ".join(map(_md_cell, row)) + " |\n" for row in rows)
-    out.write("\n")
+class MarkdownRenderer(Renderer):
+    def heading(self, block: Heading) -> None:
+        self.out.write(f"\n{'#' * block.level} {_one_line(block.text)}\n\n")
+
+    def para(self, block: Para) -> None:
+        self.out.write(f"{block.text}\n\n")
+
+    def facts(self, block: Facts) -> None:
+        self.out.writelines(f"- **{k}:** {_md_cell(v)}\n" for k, v in block.pairs)
+        self.out.write("\n")
+
+    def code(self, block: Code) -> None:
+        fence = "````" if "```" in block.text else "```"
+        self.out.write(f"{fence}\n{block.text}\n{fence}\n\n")
+
+    def table(self, block: Table) -> None:
+        rows = nonempty(block.rows)
+        if rows is None:
+            self.out.write("_None._\n\n")
+            return
+        self.out.write("| " + " | ".join(block.headers) + " |\n|" + "---|" * len(block.headers) + "\n")
+        self.out.writelines("| " + " | ".join(map(_md_cell, row)) + " |\n" for row in rows)
+        self.out.write("\n")
 
 
 # ---- JSON: one object, written as it goes -------------------------------------------------------------------------
@@ -321,11 +331,11 @@ def stream_report(journal: Journal, profile, out: TextIO, fmt: str = "md") -> No
     if fmt == "json":
         write_json(out, journal, profile)
     elif fmt == "html":
-        from core.report_html import write_html
+        from core.report_html import HtmlRenderer
 
-        write_html(out, blocks(journal, profile), title=f"Sign-off report: {profile.name}")
+        HtmlRenderer(out, title=f"Sign-off report: {profile.name}").write(blocks(journal, profile))
     else:
-        write_markdown(out, blocks(journal, profile))
+        MarkdownRenderer(out).write(blocks(journal, profile))
 
 
 def write_report(journal: Journal, profile, path: Path | str | None = None, fmt: str = "md") -> Path | None:

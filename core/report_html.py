@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from html import escape
 from typing import Any, TextIO
 
-from core.report import Block, Code, Facts, Heading, Para, Table, nonempty
+from core.report import Block, Code, Facts, Heading, Para, Renderer, Table, nonempty
 
 _STYLE = """
 body { font: 14px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 1200px; padding: 0 1em; color: #222; }
@@ -27,28 +27,34 @@ def _e(value: Any) -> str:
     return escape("" if value is None else str(value), quote=True)
 
 
-def write_html(out: TextIO, items: Iterable[Block], *, title: str) -> None:
-    out.write(f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>{_e(title)}</title>\n'
-              f"<style>{_STYLE}</style>\n</head>\n<body>\n")
-    for block in items:
-        if isinstance(block, Heading):
-            out.write(f"<h{block.level}>{_e(block.text)}</h{block.level}>\n")
-        elif isinstance(block, Para):
-            out.write(f"<p>{_e(block.text)}</p>\n")
-        elif isinstance(block, Facts):
-            out.write("<dl>" + "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in block.pairs) + "</dl>\n")
-        elif isinstance(block, Code):
-            out.write(f"<pre><code>{_e(block.text)}</code></pre>\n")
-        else:
-            _table(out, block)
-    out.write("</body>\n</html>\n")
+class HtmlRenderer(Renderer):
+    def __init__(self, out: TextIO, *, title: str):
+        super().__init__(out)
+        self.title = title
 
+    def write(self, items: Iterable[Block]) -> None:
+        self.out.write(f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+                       f"<title>{_e(self.title)}</title>\n<style>{_STYLE}</style>\n</head>\n<body>\n")
+        super().write(items)
+        self.out.write("</body>\n</html>\n")
 
-def _table(out: TextIO, table: Table) -> None:
-    rows = nonempty(table.rows)
-    if rows is None:
-        out.write('<p class="none">None.</p>\n')
-        return
-    out.write("<table>\n<tr>" + "".join(f"<th>{_e(h)}</th>" for h in table.headers) + "</tr>\n")
-    out.writelines("<tr>" + "".join(f"<td>{_e(c)}</td>" for c in row) + "</tr>\n" for row in rows)
-    out.write("</table>\n")
+    def heading(self, block: Heading) -> None:
+        self.out.write(f"<h{block.level}>{_e(block.text)}</h{block.level}>\n")
+
+    def para(self, block: Para) -> None:
+        self.out.write(f"<p>{_e(block.text)}</p>\n")
+
+    def facts(self, block: Facts) -> None:
+        self.out.write("<dl>" + "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in block.pairs) + "</dl>\n")
+
+    def code(self, block: Code) -> None:
+        self.out.write(f"<pre><code>{_e(block.text)}</code></pre>\n")
+
+    def table(self, block: Table) -> None:
+        rows = nonempty(block.rows)
+        if rows is None:
+            self.out.write('<p class="none">None.</p>\n')
+            return
+        self.out.write("<table>\n<tr>" + "".join(f"<th>{_e(h)}</th>" for h in block.headers) + "</tr>\n")
+        self.out.writelines("<tr>" + "".join(f"<td>{_e(c)}</td>" for c in row) + "</tr>\n" for row in rows)
+        self.out.write("</table>\n")

@@ -8,6 +8,7 @@ once, and a refusal (409: the migration already ran) must surface as it is, with
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +29,7 @@ class NewOAuthClient:
     name: str
 
 
-class SimControl:
+class SimControl(AbstractAsyncContextManager):
     def __init__(self, base_url: str, token: Callable[[], Awaitable[str]], *, timeout: float = 300.0):
         self._token = token
         # A Run Now answers when the run ends, and a migration when it is done: both can take a while.
@@ -36,9 +37,6 @@ class SimControl:
 
     def __repr__(self) -> str:
         return f"SimControl({str(self._http.base_url)!r})"
-
-    async def __aenter__(self) -> SimControl:
-        return self
 
     async def __aexit__(self, *exc) -> None:
         await self.aclose()
