@@ -22,6 +22,7 @@ from typing import Any
 
 from core.demo import DemoTenant
 from core.errors import ConfigError, CutoverError
+from core.instances import InstanceRegister
 from core.journal import Journal
 from core.runbook.engine import Runbook
 from core.runbook.model import Status, StepState
@@ -156,6 +157,7 @@ class Rehearsal:
                 with Journal.for_profile(profile) as journal:
                     async with SimControl(demo.base_url, session.zuora.token) as control:
                         self.rb, self.control, self.profile = Runbook(profile, journal, session), control, profile
+                        self.register = InstanceRegister(journal, profile)
                         for phase in (self._discovery, self._readiness, self._freeze, self._migration,
                                       self._data_fixes, self._connector, self._payments, self._go_live):
                             await phase()
@@ -177,8 +179,11 @@ class Rehearsal:
                   zuora_base_url=self.profile.zuora_url(), netsuite_account_id=self.profile.netsuite_account_id,
                   **{f"old_cutover_dates__{k}": dates.get(k) for k in ("invoice", "payment", "refund", "iia",
                                                                        "ns_payment")})
+        self.register.add(environment=old["environment"], role="old", instance_id=old["id"],
+                          account_id=old["account_id"], environment_id=old["environment_id"],
+                          oauth_client_id=old["oauth_client_id"], notes="read from the Logs tab stand-in")
         self._emit("A2", "act", f"read the old instance {old['id']} (account {old['account_id']}) and its cutover "
-                                f"dates from the connector stand-in")
+                                f"dates from the connector stand-in; recorded in the instances register")
         self._confirm("A2", "old instance ids and cutover dates read from the connector stand-in")
         self._set(provisioning_path=self.path)
         self._confirm("A3", f"provisioning path {self.path} (chosen by the rehearsal's options)")
@@ -264,15 +269,19 @@ class Rehearsal:
         if self.path == "new-instance":
             new = await self.control.create_instance(client.client_id)
             self._set(new_instance_id=new["id"])
+            self.register.add(environment=new["environment"], role="new", instance_id=new["id"],
+                              oauth_client_id=client.client_id, notes="created in the Connect stand-in")
             self._emit("F3b", "act", f"instance {new['id']} created on the new OAuth client")
             self._confirm("F3b", f"new instance {new['id']} created and launched")
         else:
             await self.control.update_instance(old_id, oauth_client_id=client.client_id)
+            self.register.update(old_id, oauth_client_id=client.client_id)
             self._emit("F3a", "act", f"instance {old_id} now signs in with the new OAuth client")
             self._confirm("F3a", f"instance {old_id} edited: Target = the new OAuth login")
         self._ticket("F4")
         if self.path == "new-instance":
             self._set(new_account_id=new["account_id"], new_environment_id=new["environment_id"])
+            self.register.update(new["id"], account_id=new["account_id"], environment_id=new["environment_id"])
             self._emit("F4", "act", f"Support's ids recorded: account {new['account_id']}")
         self._confirm("F5", "sync preferences copied from A2 (simulator defaults)")
         memo_cutover = self.rb.journal.variables().migration_date.isoformat()
@@ -309,6 +318,7 @@ class Rehearsal:
             old_id = self.rb.journal.variables().old_instance_id
             if self.path == "new-instance":
                 await self.control.update_instance(old_id, status="retired")
+                self.register.retire(old_id, "the new instance is live (H2/H3 pass)")
                 self._confirm("I1", f"old instance {old_id} retired in the connector stand-in; its logs kept")
             else:
                 self._confirm("I1", f"nothing to retire: instance {old_id} was re-pointed (edit-instance) and is "

@@ -130,6 +130,15 @@ def plan_rows(journal: Journal) -> list[dict[str, Any]]:
     return rows
 
 
+def instance_rows(journal: Journal, profile) -> tuple[list[dict[str, Any]], list[str]]:
+    """The connector instances register (old and new, with ids and state) and its licence warnings."""
+    from core.instances import InstanceRegister
+
+    register = InstanceRegister(journal, profile)
+    rows = [i.model_dump(mode="json", exclude={"key", "created_by", "updated_by"}) for i in register.list()]
+    return rows, register.warnings()
+
+
 def changes(journal: Journal) -> Iterator[dict[str, Any]]:
     """Every write the tool made, oldest first, streamed from the audit log."""
     for row in journal.audit_log():
@@ -211,6 +220,14 @@ def blocks(journal: Journal, profile) -> Iterator[Block]:
     yield Heading(2, "Tickets")
     yield Table(("Step", "Number", "Recorded by", "When"),
                 ((r["step"], r["number"], r["who"], r["at"]) for r in ticket_rows(journal)))
+    yield Heading(2, "Connector instances")
+    instances, warnings = instance_rows(journal, profile)
+    yield from (Para(f"Warning: {w}") for w in warnings)
+    yield Table(("Environment", "Role", "Kind", "Instance ID", "Account ID", "Environment ID", "OAuth client",
+                 "NetSuite", "Status", "Notes"),
+                tuple((i["environment"], i["role"], i["kind"], _text(i["instance_id"]), _text(i["account_id"]),
+                       _text(i["environment_id"]), _text(i["oauth_client_id"]), _text(i["netsuite_account_id"]),
+                       i["status"], i["notes"]) for i in instances))
     yield Heading(2, "Plans")
     yield Table(("Step", "Plan", "Status", "Object", "Field", "New value", "Records", "Done", "Failed", "Written"),
                 ((r["step"], r["plan_id"], r["status"], f"{r['system']} {r['object']}", r["field"], r["new_value"],
@@ -303,9 +320,10 @@ def write_json(out: TextIO, journal: Journal, profile) -> None:
 
     out.write("{\n" + dump("header") + ": " + dump(header(journal, profile)))
     stream("steps", (step_entry(journal, s) for s in step_states(journal, profile)))
+    instances, warnings = instance_rows(journal, profile)
     for key, value in (("decisions", decisions(journal)), ("variables", variable_rows(journal)),
                        ("confirmations", list(confirmation_rows(journal))), ("tickets", ticket_rows(journal)),
-                       ("plans", plan_rows(journal))):
+                       ("instances", {"register": instances, "warnings": warnings}), ("plans", plan_rows(journal))):
         out.write(f",\n{dump(key)}: {dump(value)}")  # a few dozen rows each
     stream("changes", changes(journal))
     out.write("\n}\n")

@@ -70,8 +70,11 @@ def test_the_report_holds_the_whole_run_and_no_secret(rehearsed, fmt):
 
 def test_json_is_one_object_with_every_change(rehearsed):
     report = json.loads(rehearsed["text"]["json"])
-    assert list(report) == ["header", "steps", "decisions", "variables", "confirmations", "tickets", "plans",
-                            "changes"]
+    assert list(report) == ["header", "steps", "decisions", "variables", "confirmations", "tickets", "instances",
+                            "plans", "changes"]
+    register = {i["role"]: i for i in report["instances"]["register"]}
+    assert register["old"]["status"] == "retired" and register["new"]["status"] == "active"
+    assert register["new"]["account_id"] and register["new"]["oauth_client_id"]
     assert [s["id"] for s in report["steps"]] == [s.id for s in RUNBOOK]
     e1 = next(s for s in report["steps"] if s["id"] == "E1")
     assert e1["status"] == "pass" and e1["latest"]["query"] and e1["history"][0]["checked_at"]
