@@ -68,13 +68,15 @@ class RehearsalOutcome:
 
     def to_dict(self) -> dict[str, Any]:
         keys = ("id", "phase", "kind", "status", "count", "summary", "checked_at")
+        steps = [s.to_dict() for s in self.states]
         return {
             "passed": self.passed, "seed": self.seed, "scale": self.scale,
             "provisioning_path": self.provisioning_path, "skipped": list(self.skipped),
-            "steps": [{k: s.to_dict()[k] for k in keys} for s in self.states],
+            "steps": [{k: s[k] for k in keys} for s in steps],
             "duplicates_in_netsuite": self.duplicates_in_netsuite, "elapsed_s": round(self.elapsed_s, 2),
             "done_for_people": [{"step": e.step_id, "what": e.what, "text": e.text} for e in self.events
                                 if e.what in ("act", "confirm", "ticket")],
+            "left_open": [{"step": e.step_id, "text": e.text} for e in self.events if e.what == "open"],
         }
 
 

@@ -71,6 +71,7 @@ def test_the_whole_runbook_passes_h2_and_h3_unattended(runs, name):
             ("F3b", "confirm"), ("G2", "act"), ("H1", "confirm"), ("I1", "confirm")} <= done
     # Seeded bad data nobody fixed stays visible, never confirmed away.
     assert steps["B2/V1"]["status"] == "needs-action" and steps["I2"]["status"] == "needs-action"
+    assert {"B2/V1", "B3", "C5"} <= {o["step"] for o in outcome["left_open"]}
 
 
 def test_skipping_e1_leaves_duplicates_that_h2_counts_in_netsuite(runs):

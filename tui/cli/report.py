@@ -6,6 +6,7 @@ object. The format follows the file name when `--format` is not given (report.ht
 
 from __future__ import annotations
 
+import os
 import sys
 from contextlib import ExitStack
 
@@ -29,7 +30,11 @@ def _report(args) -> int:
     with ExitStack() as stack:
         profile, _ = resolve_target(args, stack, credentials=False)
         journal = stack.enter_context(Journal.for_profile(profile))
-        path = write_report(journal, profile, args.output, fmt)
+        try:
+            path = write_report(journal, profile, args.output, fmt)
+        except BrokenPipeError:  # `cutover report | head`: the reader left; nothing is wrong
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 0
     if path is not None:
         print(f"sign-off report written to {path}", file=sys.stderr)
     return 0
