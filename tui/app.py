@@ -97,18 +97,38 @@ class CutoverApp(App):
         screen: Screen = self.screen
         self.push_screen(HelpScreen(help_markdown(screen)))
 
+    def open_screen(self, screen_type: type[Screen], make, *, needs_tenant: bool = True) -> None:
+        """Push a screen unless it is already in front; screens that read the tenant wait for the connection."""
+        if isinstance(self.screen, screen_type):
+            return
+        if needs_tenant and not self.backend.ready:
+            self.notify("Still connecting…", timeout=3)
+            return
+        self.push_screen(make())
+
     def action_monitor(self) -> None:
         from tui.screens.monitor import MonitorScreen
 
-        if isinstance(self.screen, MonitorScreen):
-            return
-        if not self.backend.ready:
-            self.notify("Still connecting…", timeout=3)
-            return
-        self.push_screen(MonitorScreen())
+        self.open_screen(MonitorScreen, MonitorScreen)
 
     def action_instances(self) -> None:
-        self.notify("Connector instances: run `cutover instances` (headless) for the register", timeout=4)
+        from tui.screens.instances import InstancesScreen
+
+        self.open_screen(InstancesScreen, InstancesScreen)
+
+    def action_profiles(self) -> None:
+        from tui.screens.profiles import ProfilesScreen
+
+        self.open_screen(ProfilesScreen, ProfilesScreen, needs_tenant=False)
+
+    def action_credentials(self) -> None:
+        from tui.screens.credentials import CredentialsScreen
+
+        if self.backend.is_demo:
+            self.notify("The demo tenant's credentials are throwaway ones held in memory: pick a saved profile on "
+                        "the Profiles screen to manage its keyring secrets", timeout=8)
+            return
+        self.open_screen(CredentialsScreen, lambda: CredentialsScreen(self.backend.profile))
 
     def action_report(self) -> None:
         self.export_report()
@@ -127,3 +147,7 @@ class CutoverApp(App):
         yield SystemCommand("Monitor", "Live sync state of both systems (m)", self.action_monitor)
         yield SystemCommand("Report", "Write the sign-off report (Markdown)", self.action_report)
         yield SystemCommand("Help", "Help for this screen (F1)", self.action_help)
+        yield SystemCommand("Profiles", "Pick, create and edit profiles", self.action_profiles)
+        yield SystemCommand("Credentials", "The profile's API secrets: keyring and connection test",
+                            self.action_credentials)
+        yield SystemCommand("Instances", "The connector instances register (i)", self.action_instances)

@@ -24,11 +24,12 @@ class ConfirmWrite(ModalScreen[bool]):
     ConfirmWrite Button { margin-left: 2; }
     """
 
-    def __init__(self, title: str, what: str, *, typed_word: str | None = None):
+    def __init__(self, title: str, what: str, *, typed_word: str | None = None, confirm_label: str = "Apply"):
         super().__init__()
         self.title_text = title
         self.what = what
         self.typed_word = typed_word
+        self.confirm_label = confirm_label
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -39,7 +40,7 @@ class ConfirmWrite(ModalScreen[bool]):
                 yield Input(id="typed", placeholder=self.typed_word)
             with Horizontal():
                 yield Button("Cancel", id="cancel")
-                yield Button("Apply", id="apply", variant="warning", disabled=bool(self.typed_word))
+                yield Button(self.confirm_label, id="apply", variant="warning", disabled=bool(self.typed_word))
 
     def on_mount(self) -> None:
         (self.query_one("#typed") if self.typed_word else self.query_one("#cancel")).focus()
