@@ -35,6 +35,7 @@ ENVIRONMENTS: tuple[str, ...] = ("sandbox", "production")
 ROLES: tuple[str, ...] = ("old", "new")
 STATUSES: tuple[str, ...] = ("active", "stopped", "retired")
 KINDS: tuple[str, ...] = ("permanent", "temporary")
+REQUIRED = {"environment": ENVIRONMENTS, "role": ROLES, "kind": KINDS, "status": STATUSES}
 
 PERMANENT_PER_ENVIRONMENT = 1  # a licence includes two permanent instances: one sandbox, one production (R1.1, R7)
 TEMPORARY_DAYS = 120  # temporary test instances expire after 120 days (R7)
@@ -108,23 +109,15 @@ class InstanceFields(BaseModel):
             raise ConfigError(f"connector instance: {_validation_message(exc)}") from None
 
 
-class ConnectorInstance(BaseModel):
+class ConnectorInstance(InstanceFields):
     """One row of the register, as read."""
-
-    model_config = ConfigDict(frozen=True)
 
     key: int
     environment: Environment
     role: Role
     kind: InstanceKind
-    instance_id: str | None = None
-    account_id: str | None = None
-    environment_id: str | None = None
-    oauth_client_id: str | None = None
-    netsuite_account_id: str | None = None
     status: InstanceStatus
     notes: str = ""
-    provisioned_on: date | None = None
     oauth_checked_at: str | None = None
     oauth_check: str | None = None
     created_at: str
@@ -227,6 +220,9 @@ class InstanceRegister:
         changes = InstanceFields.parse(values)
         if not changes:
             return current
+        for name, choices in REQUIRED.items():
+            if name in changes and changes[name] is None:
+                raise ConfigError(f"an instance's {name} cannot be cleared: give one of {', '.join(choices)}")
         merged = {**current.model_dump(include=set(_WRITABLE)), **changes}
         self._check_carry_over(merged)
         sets = {k: _stored(v) for k, v in changes.items()} | {"updated_at": utc_now(),
@@ -251,7 +247,9 @@ class InstanceRegister:
         try:
             with self.journal.transaction() as db:
                 yield db
-        except sqlite3.IntegrityError:  # the UNIQUE instance id
+        except sqlite3.IntegrityError as exc:
+            if "UNIQUE" not in str(exc):
+                raise
             raise ConfigError(f"instance {data.get('instance_id')} is already in the register",
                               hint=f"change it with `cutover instances update {data.get('instance_id')} ...`") from None
 

@@ -70,6 +70,8 @@ def test_bad_input_says_what_to_do(profile, journal):
         register.add(environment="sandbox", role="new", netsuite_account_id="acme corp")
     with pytest.raises(ConfigError, match="not an id: copy it from the connector's Logs tab"):
         register.update("777", account_id="two words")
+    with pytest.raises(ConfigError, match="role cannot be cleared: give one of old, new"):
+        register.update("777", role=None)  # a blank choice in the form
     with pytest.raises(ConfigError, match="no connector instance '9' in the register.*known: 777"):
         register.retire("9")
 
