@@ -121,7 +121,8 @@ class Rehearsal:
         return False
 
     async def _check(self, *selectors: str) -> dict[str, StepState]:
-        ids = [s.id for s in select_steps(selectors) if not self._skipped(s.id)]
+        # Parents (B2) are left out: checking one would bring back a skipped row.
+        ids = [s.id for s in select_steps(selectors) if not s.children and not self._skipped(s.id)]
         states = await self.rb.check(ids) if ids else []
         for state in states:
             if state.step.check is not None:
@@ -141,7 +142,7 @@ class Rehearsal:
     def _ticket(self, step_id: str) -> None:
         if self._skipped(step_id):
             return
-        self.rb.ticket(step_id)  # the draft must render with every id filled in
+        self.rb.ticket(step_id)  # drafted from the journal, as a person would send it
         number = f"REHEARSAL-{step_id}-{self.seed}"
         self.rb.record_ticket(step_id, number)
         self._emit(step_id, "ticket", f"ticket drafted; number {number} recorded (Support's part is simulated)")
@@ -197,8 +198,8 @@ class Rehearsal:
         for step_id in ("B2/V1", "B2/V2", "B2/V3", "B2/V4", "B2/V5", "B2/V6", "B3"):
             state = states.get(step_id)
             if state is not None and state.status is not Status.PASS:
-                self._emit(step_id, "open", "left for a person: the simulator has no stand-in for this fix, and "
-                                            "the migration runs with it unresolved (as Support may)")
+                self._emit(step_id, "open", "left for a person: no stand-in fixes it; the simulated migration runs "
+                                            "regardless and names it as unresolved")
         self._confirm("B2/V8", "the simulated tenant has no scheduled payment runs")
         self._confirm("B2/V9", "Finance off (simulated tenant)")
         self._confirm("B4", "Finance off (simulated tenant)")
@@ -232,9 +233,11 @@ class Rehearsal:
         self._ticket("D1")
         summary = await self.control.migrate_invoice_settlement()
         self._set(migration_date=summary["migration_date"])
+        unresolved = ", ".join(f"{k} {n}" for k, n in summary.get("unresolved_validations", {}).items())
         self._emit("D1", "act", f"Support's migration stand-in: {summary['negative_invoice_memos']:,} AR Mig memos, "
                                 f"{summary['credit_balance_memos']:,} credit-balance memos; IS on at "
-                                f"{summary['is_enabled_ts']}")
+                                f"{summary['is_enabled_ts']}" + (f"; unresolved B2 rows: {unresolved}"
+                                                                 if unresolved else ""))
         await self._check("D1", "D2")
 
     # ---- E: data fixes -----------------------------------------------------------------------------------------------
