@@ -11,6 +11,7 @@ the F4 ticket its ids (`instances_for_ticket`).
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -156,9 +157,6 @@ class InstanceRegister:
         self.profile = profile
         with journal.transaction() as db:
             db.execute(_SCHEMA)
-
-    def __repr__(self) -> str:
-        return f"InstanceRegister({self.journal.path})"
 
     # ---- reading ----------------------------------------------------------------------------------------------
     def list(self, *, environment: str | None = None, live_only: bool = False) -> list[ConnectorInstance]:
@@ -331,16 +329,21 @@ class InstanceRegister:
         if not client_id or not secret.get_secret_value().strip():
             raise ConfigError("give the new OAuth client's id and secret",
                               hint="Zuora: Administration > Manage Users > the API user > OAuth clients")
-        instance = self.get(ref) if ref is not None else self.new_instance(self._profile_environment())
+        # SQLite off the event loop: an apply may hold the journal's write lock for a moment.
+        instance, note = await asyncio.to_thread(self._oauth_target, ref)
         kept = {n: getattr(netsuite, n) for n in SYSTEM_SECRETS["NetSuite"]} if netsuite else {}
         credentials = Credentials(zuora_client_id=SecretStr(client_id), zuora_client_secret=secret, **kept)
         zuora, netsuite_check = await test_connection(self.profile, credentials, timeout=timeout)
         zuora = replace(zuora, detail=f"OAuth client {client_id}: "
                                       f"{'gets a token from ' + self.profile.zuora_url() if zuora.ok else zuora.detail}")
-        netsuite_check = replace(netsuite_check, detail=f"{self.netsuite_note(instance)}; {netsuite_check.detail}")
+        netsuite_check = replace(netsuite_check, detail=f"{note}; {netsuite_check.detail}")
         if instance is not None:
-            self._record_oauth_test(instance, client_id, zuora)
+            await asyncio.to_thread(self._record_oauth_test, instance, client_id, zuora)
         return [zuora, netsuite_check]
+
+    def _oauth_target(self, ref: int | str | None) -> tuple[ConnectorInstance | None, str]:
+        instance = self.get(ref) if ref is not None else self.new_instance(self._profile_environment())
+        return instance, self.netsuite_note(instance)
 
     def _record_oauth_test(self, instance: ConnectorInstance, client_id: str, check: SystemCheck) -> None:
         at = utc_now()
