@@ -4,6 +4,8 @@ client."""
 
 from __future__ import annotations
 
+import keyring
+from keyring.backends.fail import Keyring as FailKeyring
 from textual.widgets import Checkbox, DataTable, Input, Select, Static
 
 from core.config import Profile, config_path, get_profile, save_profile
@@ -89,6 +91,25 @@ async def test_save_credentials_and_test_both_systems_over_loopback():
             assert "✓ Zuora" in shown and "✓ NetSuite" in shown and demo.base_url in shown
         text = config_path().read_text()
         assert all(demo.credentials.value(n) not in text for n in SECRET_NAMES)
+
+
+async def test_an_unusable_keyring_is_named_with_its_fix_and_nothing_is_saved():
+    keyring.set_keyring(FailKeyring())  # what a headless box without a Secret Service has (conftest restores)
+    save_profile(Profile(name="acme-sb", zuora_env="us-cloud1-api-sandbox", netsuite_account_id="1234567_SB1"))
+    app = ProfilesApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, ProfilesScreen) and app.screen.editing == "acme-sb")
+        await pilot.press("ctrl+k")
+        await wait_until(pilot, lambda: isinstance(app.screen, CredentialsScreen) and app.screen.status)
+        screen = app.screen
+        status = str(screen.query_one("#keyring-status", Static).render())
+        assert not screen.status.usable and "cannot store secrets" in status and "gnome-keyring" in status
+        assert screen.query_one("#save").disabled
+        screen.query_one("#secret-zuora_client_secret", Input).value = "typed-secret"
+        await pilot.press("ctrl+s")
+        await pilot.pause(0.2)
+        assert app.screen is screen  # refused with a notification, no traceback, nothing written
+    assert "typed-secret" not in config_path().read_text()
 
 
 async def test_instances_screen_records_instances_and_tests_the_new_oauth_client():
