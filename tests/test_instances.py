@@ -218,3 +218,19 @@ def test_cli_round_trip_and_test_oauth_prompts(capsys, monkeypatch):
 
         code, _, err = run(capsys, "instances", "update", "404", "--profile", "acme", "--notes", "x")
         assert code == 2 and "no connector instance '404'" in err and "Traceback" not in err
+
+
+def test_the_f4_ticket_draft_takes_its_ids_from_the_register(profile, journal):
+    from core.runbook.engine import Runbook
+
+    register = InstanceRegister(journal, profile)  # the profile is a sandbox: its ticket is about sandbox
+    register.add(environment="sandbox", role="old", instance_id="48213", account_id="zuora-1a2b",
+                 environment_id="env-old-9f3c")
+    register.add(environment="sandbox", role="new", instance_id="50001", account_id="zuora-9z8y",
+                 environment_id="env-new-2e", oauth_client_id="client-new-77")
+    journal.set_variable("new_instance_id", "stale-variable-id")  # the register wins over a stale variable
+    text = Runbook(profile, journal).ticket("F4").text
+    for expected in ("48213", "zuora-1a2b", "env-old-9f3c", "50001", "client-new-77", "NetSuite credentials"):
+        assert expected in text, expected
+    assert "stale-variable-id" not in text
+    assert "sandbox new instance 50001" in text  # the register's own lines

@@ -185,7 +185,11 @@ class Runbook:
         if step.ticket is None:
             raise ConfigError(f"{step.id} has no Support ticket",
                               hint="tickets: " + ", ".join(s.id for s in RUNBOOK if s.ticket))
-        return draft_ticket(step, self.journal.variables(), self.journal.latest_results(), self.profile.name)
+        from core.instances import instances_for_ticket  # late: the register builds on the session layer
+
+        register = instances_for_ticket(self.journal, getattr(self.profile, "environment", None))
+        return draft_ticket(step, self.journal.variables(), self.journal.latest_results(), self.profile.name,
+                            extra=register)
 
     def record_ticket(self, step_id: str, number: str) -> TicketRecord:
         step = find_step(step_id)

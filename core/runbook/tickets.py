@@ -52,9 +52,11 @@ class _Dotted:
 
 
 class _Fill(dict):
-    def __init__(self, variables: RunVariables, results: Mapping[str, CheckResult], profile: str):
+    def __init__(self, variables: RunVariables, results: Mapping[str, CheckResult], profile: str,
+                 extra: Mapping[str, str] | None = None):
         super().__init__()
-        self._values = {n: format_value(v) for n, v in variables.items()}
+        # The instances register's ids come first: they are what the person recorded about the instances.
+        self._values = {n: format_value(v) for n, v in variables.items()} | dict(extra or {})
         self._results = _Results(results)
         self._profile = profile
 
@@ -68,15 +70,17 @@ class _Fill(dict):
         return self._values.get(key) or f"<{key} not recorded>"
 
 
-def fill(template: str, variables: RunVariables, results: Mapping[str, CheckResult], profile: str) -> str:
-    return template.format_map(_Fill(variables, results, profile))
+def fill(template: str, variables: RunVariables, results: Mapping[str, CheckResult], profile: str,
+         extra: Mapping[str, str] | None = None) -> str:
+    return template.format_map(_Fill(variables, results, profile, extra))
 
 
 def draft_ticket(step: Step, variables: RunVariables, results: Mapping[str, CheckResult],
-                 profile: str) -> DraftTicket:
+                 profile: str, extra: Mapping[str, str] | None = None) -> DraftTicket:
+    """`extra`: values that win over the run variables (the connector instances register, for F4)."""
     assert step.ticket is not None
-    return DraftTicket(step.id, fill(step.ticket.subject, variables, results, profile),
-                       fill(step.ticket.body, variables, results, profile))
+    return DraftTicket(step.id, fill(step.ticket.subject, variables, results, profile, extra),
+                       fill(step.ticket.body, variables, results, profile, extra))
 
 
 def instructions(step: Step, variables: RunVariables, profile: str) -> list[str]:

@@ -10,9 +10,14 @@ _F4_TICKET = TicketTemplate(
     body="""Hello Zuora Global Support,
 
 Invoice Settlement is now on for this tenant (since {is_enabled_ts}; migration on {migration_date}).
-Re-provisioning path: {provisioning_path}. Old connector instance {old_instance_id} (Account ID {old_account_id}).
+Re-provisioning path: {provisioning_path}. Old connector instance {old_instance_id} (Account ID {old_account_id},
+Environment ID {old_environment_id}).
 New instance (if created): {new_instance_id}. New Zuora OAuth client: {new_oauth_client_id}
 (Connect login: {connect_login_name}).
+{netsuite_credentials}
+
+Connector instances on record:
+{instances}
 
 Please:
 1. New instance only: provision it and send us the new Account ID and Environment ID.
