@@ -11,11 +11,11 @@ import sqlite3
 from typing import Any
 from urllib.parse import urlencode
 
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from core.sim.catalog import CREDIT_MEMO, ZuoraObject
-from core.sim.store import now_ts, write_log_row
-from core.sim.zuora_http import UNKNOWN_RESOURCE, Fault, ZuoraCall, process_id
+from core.sim.store import now_ts, plain_rows, write_log_row
+from core.sim.zuora_http import UNKNOWN_RESOURCE, Fault, JSONAnswer, ZuoraCall, process_id
 from core.sim.zuora_render import rest_view
 
 CREDIT_MEMO_RESOURCE = 536100
@@ -73,7 +73,7 @@ def list_memos(call: ZuoraCall) -> Response:
                             "success": True}
     if len(rows) > size:
         body["nextPage"] = f"{call.request.url.path}?{urlencode({'page': page + 1, 'pageSize': size, **echo})}"
-    return JSONResponse(body)
+    return JSONAnswer(body)
 
 
 def get_memo(call: ZuoraCall) -> Response:
@@ -82,7 +82,7 @@ def get_memo(call: ZuoraCall) -> Response:
     row = call.store.query_one(f"{_SELECT} WHERE c.id = ? OR c.memonumber = ?", (key, key))
     if row is None:
         raise _not_found("Credit Memo", key)
-    return JSONResponse(_memo_json(row) | {"success": True})
+    return JSONAnswer(_memo_json(row) | {"success": True})
 
 
 def update_memo(call: ZuoraCall) -> Response:
@@ -94,7 +94,7 @@ def update_memo(call: ZuoraCall) -> Response:
         writes = _Writes(call)
         memo = _apply(writes, dict(memo) if memo else None, key, changes)
         writes.flush(conn)
-    return JSONResponse(_memo_json(memo) | {"success": True})
+    return JSONAnswer(_memo_json(memo) | {"success": True})
 
 
 def bulk_update(call: ZuoraCall) -> Response:
@@ -111,13 +111,13 @@ def bulk_update(call: ZuoraCall) -> Response:
     # that fails queues nothing and the others stand; the queued writes go out as two executemany calls
     # (a 50-memo call costs a few statements, not 200: the bulk benchmark needs the simulator that cheap).
     with call.store.transaction() as conn:
-        current = {r["id"]: dict(r) for r in conn.execute(
-            f"{_SELECT} WHERE c.id IN ({', '.join('?' * len(ids))})", ids)} if ids else {}
+        current = {r["id"]: r for r in plain_rows(conn, f"{_SELECT} WHERE c.id IN ({', '.join('?' * len(ids))})",
+                                                  ids)} if ids else {}
         writes = _Writes(call)
         results = [_bulk_item(call, writes, current, index, item, reject_unknown)
                    for index, item in enumerate(memos)]
         writes.flush(conn)
-    return JSONResponse({"memos": results, "success": True})
+    return JSONAnswer({"memos": results, "success": True})
 
 
 def _bulk_item(call: ZuoraCall, writes: _Writes, current: dict[str, dict], index: int, item: Any,
@@ -234,6 +234,6 @@ def record_getter(obj: ZuoraObject):
                                    (key, key))
         if row is None:
             raise _not_found(obj.name, key)
-        return JSONResponse(view.render(row) | {"success": True})
+        return JSONAnswer(view.render(row) | {"success": True})
 
     return get

@@ -44,6 +44,15 @@ def write_log_row(*, source: str, system: str, object: str, record_id: str, fiel
             None if old is None else str(old), None if new is None else str(new), request_id)
 
 
+def plain_rows(conn: sqlite3.Connection, sql: str, params: Sequence[Any] | dict = ()) -> Iterator[dict[str, Any]]:
+    """Rows as plain dicts built in C: several times cheaper than dict(sqlite3.Row) on a hot path."""
+    cursor = conn.cursor()
+    cursor.row_factory = None
+    cursor.execute(sql, params)
+    names = [d[0] for d in cursor.description]
+    return (dict(zip(names, row)) for row in cursor)
+
+
 class Store:
     def __init__(self, path: Path | str):
         self.path = Path(path)

@@ -1,7 +1,7 @@
 """What every simulated Zuora route shares: auth, the concurrency gate, latency, injected faults, the request and
 track ids, and the error shapes of apis.md A3/A4.
 
-Handlers are plain functions `handler(call) -> Response` run in a worker thread (the store is synchronous), and
+Handlers are plain functions `handler(call) -> Response` run in one handler thread (the store is synchronous), and
 raise `Fault` for errors. Each route family (v1 REST, Actions query, Data Query, Object Query) renders a fault in
 its own shape, so a handler only says what went wrong: a category and a message.
 """
@@ -9,16 +9,16 @@ its own shape, so a handler only says what went wrong: a category and a message.
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 import secrets
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
+import orjson
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -37,6 +37,10 @@ FAULTCODES = {20: "INVALID_VALUE", 21: "INVALID_FIELD", 22: "INVALID_VALUE", 23:
               30: "INVALID_VALUE", 40: "INVALID_ID", 50: "LOCK_COMPETITION", 60: "UNKNOWN_ERROR",
               61: "TEMPORARY_ERROR", 70: "REQUEST_EXCEEDED_LIMIT", 90: "MALFORMED_QUERY", 99: "UNKNOWN_ERROR"}
 _TRACK_ID = re.compile(r"^[\x20-\x7e]{1,64}$")
+# Handlers run one at a time in one thread, in arrival order: the store is one connection behind one lock, so more
+# threads only fight over it and the GIL. A plain executor hop is also far cheaper than anyio's run_in_threadpool
+# (bulk benchmark ratio ~1.2 -> ~1.07).
+_HANDLER_THREAD = ThreadPoolExecutor(1, thread_name_prefix="sim-zuora-handler")
 
 
 class Family(Enum):
@@ -64,6 +68,14 @@ class Fault(Exception):
         return (self.resource or resource) * 100 + self.category
 
 
+class JSONAnswer(JSONResponse):
+    """JSON rendered by orjson: a 50-memo bulk answer costs a tenth of json.dumps, and the bulk benchmark needs
+    the simulator that cheap."""
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
+
+
 def process_id() -> str:
     return secrets.token_hex(8).upper()
 
@@ -77,8 +89,8 @@ def json_body(raw: bytes) -> Any:
     if not raw.strip():
         raise Fault(90, "The request body is empty; send a JSON object.")
     try:
-        return json.loads(raw)
-    except ValueError as exc:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
         raise Fault(90, f"The request body is not valid JSON: {exc}.") from None
 
 
@@ -135,7 +147,7 @@ class ZuoraCall:
             body = {"code": status, "message": msg}
         else:
             body = {"reasons": [{"code": code, "message": msg}], "requestId": self.request_id}
-        return JSONResponse(body, status_code=status, headers=fault.headers)
+        return JSONAnswer(body, status_code=status, headers=fault.headers)
 
 
 class ConnectionReset(Exception):
@@ -151,8 +163,8 @@ class ResetResponse(Response):
 
 
 def unauthorized() -> Response:
-    return JSONResponse({"message": "Authentication error"}, status_code=401,
-                        headers={"WWW-Authenticate": WWW_AUTHENTICATE})
+    return JSONAnswer({"message": "Authentication error"}, status_code=401,
+                      headers={"WWW-Authenticate": WWW_AUTHENTICATE})
 
 
 def _revoke(sim, request: Request) -> None:
@@ -194,7 +206,7 @@ async def _serve(call: ZuoraCall, handler: Callable[[ZuoraCall], Response]) -> R
         if dice.roll("reset"):
             return ResetResponse()
         call.body = await call.request.body()
-        return await run_in_threadpool(_authorised, call, handler)
+        return await asyncio.get_running_loop().run_in_executor(_HANDLER_THREAD, _authorised, call, handler)
     except Fault as fault:
         return call.fault_response(fault)
 

@@ -74,6 +74,8 @@ class View:
 
     def render(self, row: Mapping[str, Any], *, keep_null: bool = False,
                only: set[str] | None = None) -> dict[str, Any]:
+        if only is None and not keep_null:  # the common case, and the hot path of bulk answers
+            return {key: convert(raw) for column, key, convert in self._plan if (raw := row.get(column)) is not None}
         out: dict[str, Any] = {}
         for column, key, convert in self._plan:
             if column not in row or (only is not None and column not in only):
