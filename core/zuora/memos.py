@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import itertools
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
@@ -75,18 +76,14 @@ async def invoice_settlement_enabled(client: ZuoraClient) -> bool:
     return True
 
 
-async def _each(updates: AsyncIterable[dict] | Iterable[dict]) -> AsyncIterator[dict]:
-    if isinstance(updates, AsyncIterable):
-        async for update in updates:
-            yield update
-    else:
-        for update in updates:
-            yield update
-
-
 async def _batches(updates: AsyncIterable[dict] | Iterable[dict]) -> AsyncIterator[list[dict]]:
+    if not isinstance(updates, AsyncIterable):  # a plain iterable is cut with islice, not one await per memo
+        items = iter(updates)
+        while batch := [_checked(update) for update in itertools.islice(items, BULK_MAX)]:
+            yield batch
+        return
     batch: list[dict] = []
-    async for update in _each(updates):
+    async for update in updates:
         batch.append(_checked(update))
         if len(batch) == BULK_MAX:
             yield batch
