@@ -54,3 +54,12 @@ def sim_server(sim):
     """The same tenant served over real loopback HTTP."""
     with SimServer(sim) as srv:
         yield srv
+
+
+@pytest.fixture
+async def http(tenant):
+    """An httpx client signed in to the module's `tenant` (a hand-built Simulator), in process."""
+    from sim_tenant import signed_in
+
+    async with signed_in(tenant) as c:
+        yield c

@@ -66,13 +66,6 @@ def not_in_contract(openapi: OpenAPI, response: httpx.Response) -> httpx.Respons
 
 
 @pytest.fixture
-async def http(tenant):
-    """Signed in, in process."""
-    async with signed_in(tenant) as c:
-        yield c
-
-
-@pytest.fixture
 def tenant(tmp_path):
     sim = empty_tenant(tmp_path)
     sim.store.set_setting("invoice_settlement", True)

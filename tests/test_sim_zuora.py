@@ -28,13 +28,6 @@ def tenant(tmp_path):
 
 
 @pytest.fixture
-async def http(tenant):
-    """Signed in, in process."""
-    async with signed_in(tenant) as c:
-        yield c
-
-
-@pytest.fixture
 def is_tenant(tenant):
     """Invoice Settlement on, one account, five posted memos at TTA No."""
     tenant.store.set_setting("invoice_settlement", True)
