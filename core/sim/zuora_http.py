@@ -19,7 +19,7 @@ from enum import Enum
 from typing import Any
 
 import orjson
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 
 from core.sim.limits import ConcurrencyGate
@@ -234,6 +234,8 @@ def zuora_endpoint(sim, handler: Callable[[ZuoraCall], Response], *, family: Fam
             try:
                 response = await _serve(call, handler)
                 response.headers.update(_gate_headers(gate))
+            except ClientDisconnect:  # the client went away mid-request (an app closing): nobody to answer
+                return Response(status_code=499)
             finally:
                 gate.leave()
         else:
