@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import math
 import time
+from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -42,7 +43,7 @@ class Target:
     current: str | None
 
 
-class Fix:
+class Fix(ABC):
     """One step's write: what it targets, the value it sets, how it reads current values and writes."""
 
     step_id: str
@@ -54,22 +55,25 @@ class Fix:
     default_limit: int  # the vendor's usual concurrency limit
     invoice_settlement = False  # True: the records exist only once IS is on
 
+    @abstractmethod
     def new_value(self, ctx: QueryContext) -> str:
-        raise NotImplementedError
+        """Defined by each fix."""
 
     def field_name(self, ctx: QueryContext) -> str:
         """The field as the plan and the audit log name it."""
         return self.field
 
+    @abstractmethod
     def targets(self, ctx: QueryContext, clients: Any) -> AsyncIterator[Target]:
-        raise NotImplementedError
+        """Defined by each fix."""
 
+    @abstractmethod
     def current_query(self, ctx: QueryContext, ids: list[str]) -> str:
         """SQL reading `id` and `current` (the field's value) of these records."""
-        raise NotImplementedError
 
+    @abstractmethod
     async def rows(self, clients: Any, sql: str) -> list[dict]:
-        raise NotImplementedError
+        """Defined by each fix."""
 
     async def current_values(self, ctx: QueryContext, clients: Any, ids: list[str]) -> dict[str, str | None]:
         """Record id -> the field's value now, read a chunk of ids at a time (resuming a killed apply)."""
@@ -79,10 +83,10 @@ class Fix:
             out.update({str(r["id"]): r.get("current") for r in rows})
         return out
 
+    @abstractmethod
     async def write(self, ctx: QueryContext, clients: Any, items: AsyncIterator[dict],
                     report: Callable[..., Any]) -> int:
         """Send every item; call report(item, success, error, request_id) per item; return the write calls made."""
-        raise NotImplementedError
 
     def limit(self, clients: Any) -> int:
         client = clients.zuora if self.system == "zuora" else clients.netsuite
