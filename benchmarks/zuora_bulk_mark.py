@@ -27,8 +27,8 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from a checkout
 
+from core.objects import CREDIT_MEMO  # noqa: E402
 from core.sim.app import Simulator  # noqa: E402
-from core.sim.catalog import CREDIT_MEMO  # noqa: E402
 from core.sim.config import SimConfig  # noqa: E402
 from core.sim.server import SimServer  # noqa: E402
 from core.sim.store import Store, now_ts  # noqa: E402

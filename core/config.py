@@ -156,11 +156,7 @@ class Profile(BaseModel):
     @field_validator("netsuite_account_id")
     @classmethod
     def _account_id(cls, value: str) -> str:
-        text = str(value).strip().upper()
-        if not _ACCOUNT_ID.match(text):
-            raise ValueError(f"{value!r} is not a NetSuite account id: copy it from Setup > Company > Company "
-                             f"Information, e.g. 1234567 (production), 1234567_SB1 (sandbox) or 1234567_RP")
-        return text
+        return netsuite_account_id(value)
 
     @model_validator(mode="after")
     def _consistent(self) -> Profile:
@@ -254,7 +250,17 @@ def _first_line(exc: Exception) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
-def _validation_message(exc: ValidationError) -> str:
+def netsuite_account_id(value: Any) -> str:
+    """The account id upper-cased; ValueError saying where to copy it from when it is not one."""
+    text = str(value).strip().upper()
+    if not _ACCOUNT_ID.match(text):
+        raise ValueError(f"{value!r} is not a NetSuite account id: copy it from Setup > Company > Company "
+                         f"Information, e.g. 1234567 (production), 1234567_SB1 (sandbox) or 1234567_RP")
+    return text
+
+
+def validation_message(exc: ValidationError) -> str:
+    """Each bad field by name, with its fix: the text of a ConfigError."""
     parts = []
     for err in exc.errors():
         loc = ".".join(str(p) for p in err["loc"])
@@ -272,7 +278,7 @@ def validate_profile(name: str, data: dict[str, Any], *, hint: str = "") -> Prof
     try:
         return Profile.model_validate({**data, "name": name})
     except ValidationError as exc:
-        raise ConfigError(f"profile {name!r}: {_validation_message(exc)}",
+        raise ConfigError(f"profile {name!r}: {validation_message(exc)}",
                           hint=hint or f"edit {config_path()} or run `cutover profile add {name} ... --replace`"
                           ) from None
 

@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, field_validator
 
-from core.config import _ACCOUNT_ID, Profile, _validation_message
+from core.config import Profile, netsuite_account_id, validation_message
 from core.errors import ConfigError
 from core.journal import Journal, current_user
 from core.runbook.model import utc_now
@@ -85,11 +85,8 @@ class InstanceFields(BaseModel):
     @field_validator("netsuite_account_id", mode="before")
     @classmethod
     def _account(cls, value: Any) -> Any:
-        text = "" if value is None else str(value).strip().upper()
-        if text and not _ACCOUNT_ID.match(text):
-            raise ValueError(f"{value!r} is not a NetSuite account id: copy it from Setup > Company > Company "
-                             f"Information, e.g. 1234567 or 1234567_SB1")
-        return text or None
+        text = "" if value is None else str(value).strip()
+        return netsuite_account_id(text) if text else None
 
     @field_validator("notes", mode="before")
     @classmethod
@@ -107,7 +104,7 @@ class InstanceFields(BaseModel):
         try:
             return cls.model_validate(values).model_dump(exclude_unset=True)
         except ValidationError as exc:
-            raise ConfigError(f"connector instance: {_validation_message(exc)}") from None
+            raise ConfigError(f"connector instance: {validation_message(exc)}") from None
 
 
 class ConnectorInstance(InstanceFields):

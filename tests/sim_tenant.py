@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 
 from core.sim.app import Simulator
-from core.sim.catalog import ACCOUNT, CREDIT_MEMO, DEBIT_MEMO, INVOICE, PAYMENT, ZuoraObject
+from core.objects import ACCOUNT, CREDIT_MEMO, DEBIT_MEMO, INVOICE, PAYMENT, ZuoraObject
 from core.sim.config import Faults, SimConfig
 
 BASE = "http://127.0.0.1"

@@ -10,7 +10,8 @@ import httpx
 import pytest
 from conftest import make_sim
 
-from core.sim.catalog import CREDIT_MEMO, DEBIT_MEMO, NS_FIELD_IDS
+from core.objects import CREDIT_MEMO, DEBIT_MEMO
+from core.sim.catalog import NS_FIELD_IDS
 from core.sim.migration import NEGATIVE_INVOICE_REASON, MigrationRefused, migrate_invoice_settlement
 from core.sim.records import RecordWriter
 from core.sim.seed_cases import BAD_COMMA_NAME, BAD_METHOD, BAD_QUOTE_NAME

@@ -21,7 +21,7 @@ from openapi_core.templating.responses.exceptions import ResponseNotFound
 from openapi_core.testing import MockRequest, MockResponse
 
 from core.sim import sql as sql_module
-from core.sim.catalog import CREDIT_MEMO
+from core.objects import CREDIT_MEMO
 from core.sim.config import Faults
 from sim_tenant import (DATA_QUERY, add_accounts, add_credit_memos, add_debit_memos, add_invoices, add_payments,
                         client, empty_tenant, finished_job, signed_in, zuora_id)

@@ -16,7 +16,8 @@ import pytest
 from oauthlib.oauth1 import SIGNATURE_HMAC_SHA1, SIGNATURE_HMAC_SHA256, Client
 
 from core.sim.app import Simulator
-from core.sim.catalog import NS_CUSTOMER_PAYMENT, NS_FIELD_IDS, NS_INVOICE
+from core.objects import NS_CUSTOMER_PAYMENT, NS_INVOICE
+from core.sim.catalog import NS_FIELD_IDS
 from core.sim.config import Faults, SimConfig
 from core.sim.server import SimServer
 

@@ -7,7 +7,8 @@ import hashlib
 import pytest
 
 from core.errors import ConfigError
-from core.sim.catalog import NS_FIELD_IDS, NS_FIELD_LABELS, NS_TABLES, ZUORA_OBJECTS
+from core.objects import ZUORA_OBJECTS
+from core.sim.catalog import NS_FIELD_IDS, NS_FIELD_LABELS, NS_TABLES
 from core.sim.seed import seed_tenant
 from core.sim.seed_cases import BAD_COMMA_NAME, BAD_QUOTE_NAME
 from core.sim.store import Store

@@ -12,7 +12,7 @@ import pytest
 import core.sim.data_query as data_query_module
 import core.sim.zoql as zoql_module
 from core.sim import sql as sql_module
-from core.sim.catalog import ACCOUNT, CREDIT_MEMO
+from core.objects import ACCOUNT, CREDIT_MEMO
 from core.sim.config import Faults
 from core.sim.server import SimServer
 from core.sim.zuora_http import ConnectionReset

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.errors import ConfigError
-from core.sim.catalog import (
+from core.objects import (
     ACCOUNT, CREDIT_MEMO, DEBIT_MEMO, INVOICE, INVOICE_ITEM_ADJUSTMENT, NS_CREDIT_MEMO, NS_CUSTOMER_PAYMENT,
     NS_REFUND, PAYMENT, REFUND, ZuoraObject,
 )

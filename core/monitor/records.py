@@ -11,7 +11,7 @@ from typing import Any
 
 from core.monitor.model import ZUORA_TO_NS, SyncError
 from core.monitor.queries import ZUORA_ROWS, sql_literal
-from core.sim.catalog import INVOICE_ITEM_ADJUSTMENT, PAYMENT, REFUND
+from core.objects import INVOICE_ITEM_ADJUSTMENT, PAYMENT, REFUND
 
 # What a NetSuite record becomes in Zuora (runbook R4.2): credit memos sync to IIAs, and only without IS.
 NS_TO_ZUORA_TABLE = {"Customer payments": PAYMENT.table, "Customer refunds": REFUND.table,

@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 
 from starlette.responses import Response
 
-from core.sim.catalog import CREDIT_MEMO, ZuoraObject
+from core.objects import CREDIT_MEMO, ZuoraObject
 from core.sim.store import now_ts, plain_rows, write_log_row
 from core.sim.zuora_http import UNKNOWN_RESOURCE, Fault, JSONAnswer, ZuoraCall, process_id
 from core.sim.zuora_render import rest_view

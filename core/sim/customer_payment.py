@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.sim.catalog import NS_CUSTOMER_PAYMENT, NS_TABLES
+from core.objects import NS_CUSTOMER_PAYMENT
+from core.sim.catalog import NS_TABLES
 from core.sim.store import Store, now_ts
 
 RECORD = "customerPayment"

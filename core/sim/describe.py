@@ -11,7 +11,7 @@ import xml.etree.ElementTree as ET
 
 from starlette.responses import Response
 
-from core.sim.catalog import ZUORA_OBJECTS, Field, ZuoraObject
+from core.objects import ZUORA_OBJECTS, Field, ZuoraObject
 from core.sim.zuora_http import ZuoraCall
 from core.sim.zuora_render import connector_installed
 

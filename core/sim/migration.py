@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 
 from core.errors import CutoverError
-from core.sim.catalog import ACCOUNT, CREDIT_MEMO, INVOICE, INVOICE_ITEM_ADJUSTMENT, REFUND
+from core.objects import ACCOUNT, CREDIT_MEMO, INVOICE, INVOICE_ITEM_ADJUSTMENT, REFUND
 from core.sim.records import RecordWriter, sim_today
 from core.sim.store import Store, now_ts
 

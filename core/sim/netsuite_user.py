@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.sim.catalog import NS_CUSTOMER_PAYMENT, NS_FIELD_IDS, NS_INVOICE
+from core.objects import NS_CUSTOMER_PAYMENT, NS_INVOICE
+from core.sim.catalog import NS_FIELD_IDS
 from core.sim.records import RecordWriter, sim_today
 from core.sim.store import Store
 from core.sim.sync_rules import apply_to_netsuite

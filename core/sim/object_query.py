@@ -12,7 +12,7 @@ import re
 
 from starlette.responses import JSONResponse, Response
 
-from core.sim.catalog import ACCOUNT, CREDIT_MEMO, DEBIT_MEMO, INVOICE, PAYMENT, ZuoraObject
+from core.objects import ACCOUNT, CREDIT_MEMO, DEBIT_MEMO, INVOICE, PAYMENT, ZuoraObject
 from core.sim.zuora_http import Fault, ZuoraCall
 from core.sim.zuora_render import View, object_query_view, store_timestamp
 

@@ -12,7 +12,8 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
-from core.sim.catalog import NS_TABLES, ZuoraObject
+from core.objects import ZuoraObject
+from core.sim.catalog import NS_TABLES
 from core.sim.store import Store, now_ts
 
 # Zuora record numbers: prefix + 8 digits, e.g. INV00000042, CM00000007.

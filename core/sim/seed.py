@@ -16,17 +16,8 @@ from datetime import date, timedelta
 from typing import Any
 
 from core.errors import ConfigError
-from core.sim.catalog import (
-    ACCOUNT,
-    INVOICE,
-    INVOICE_ITEM_ADJUSTMENT,
-    NS_FIELD_IDS,
-    NS_FIELD_LABELS,
-    NS_TABLES,
-    PAYMENT,
-    REFUND,
-    ZuoraObject,
-)
+from core.objects import ACCOUNT, INVOICE, INVOICE_ITEM_ADJUSTMENT, PAYMENT, REFUND, ZuoraObject
+from core.sim.catalog import NS_FIELD_IDS, NS_FIELD_LABELS, NS_TABLES
 from core.sim.netsuite_user import entered_payment
 from core.sim.records import SETTING_AS_OF, ns_tranid, zuora_number
 from core.sim.store import Store

@@ -15,7 +15,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
-from core.sim.catalog import ZUORA_TABLES, ZuoraObject
+from core.objects import ZUORA_TABLES, ZuoraObject
 from core.sim.zuora_render import store_timestamp
 
 _SHOW_TABLES = re.compile(r"^\s*show\s+tables\s*;?\s*$", re.I)

@@ -16,7 +16,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from core.sim.catalog import NS_TABLES, ZUORA_OBJECTS
+from core.objects import ZUORA_OBJECTS
+from core.sim.catalog import NS_TABLES
 
 SIM_TABLES = {
     "sim_setting": "key TEXT PRIMARY KEY, value TEXT",

@@ -10,17 +10,9 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from core.sim.catalog import (
-    ACCOUNT,
-    DEBIT_MEMO,
-    INVOICE,
-    INVOICE_ITEM_ADJUSTMENT,
-    NS_CREDIT_MEMO,
-    NS_CUSTOMER_PAYMENT,
-    NS_INVOICE,
-    NS_JOURNAL,
-    PAYMENT,
-    ZuoraObject,
+from core.objects import (
+    ACCOUNT, DEBIT_MEMO, INVOICE, INVOICE_ITEM_ADJUSTMENT, NS_CREDIT_MEMO, NS_CUSTOMER_PAYMENT, NS_INVOICE,
+    NS_JOURNAL, PAYMENT, ZuoraObject,
 )
 from core.sim.records import RecordWriter
 from core.sim.store import now_ts

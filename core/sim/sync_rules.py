@@ -12,21 +12,11 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.sim.catalog import (
-    ACCOUNT,
-    CREDIT_MEMO,
-    DEBIT_MEMO,
-    INVOICE,
-    INVOICE_ITEM_ADJUSTMENT,
-    NS_CREDIT_MEMO,
-    NS_CUSTOMER_PAYMENT,
-    NS_FIELD_IDS,
-    NS_INVOICE,
-    NS_REFUND,
-    PAYMENT,
-    REFUND,
-    ZuoraObject,
+from core.objects import (
+    ACCOUNT, CREDIT_MEMO, DEBIT_MEMO, INVOICE, INVOICE_ITEM_ADJUSTMENT, NS_CREDIT_MEMO, NS_CUSTOMER_PAYMENT,
+    NS_INVOICE, NS_REFUND, PAYMENT, REFUND, ZuoraObject,
 )
+from core.sim.catalog import NS_FIELD_IDS
 from core.sim.records import RecordWriter
 from core.sim.store import Store, now_ts
 

@@ -17,7 +17,7 @@ from sqlglot import exp
 from sqlglot.errors import SqlglotError
 from sqlglot.tokens import Tokenizer, TokenType
 
-from core.sim.catalog import ZuoraObject, zuora_object
+from core.objects import ZuoraObject, zuora_object
 from core.sim.zuora_http import Fault
 from core.sim.zuora_render import View, store_timestamp, zoql_view
 

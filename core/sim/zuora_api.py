@@ -19,7 +19,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from core.sim import zoql
-from core.sim.catalog import INVOICE, PAYMENT
+from core.objects import INVOICE, PAYMENT
 from core.sim.credit_memos import (CREDIT_MEMO_RESOURCE, bulk_update, get_memo, list_memos, record_getter,
                                    update_memo)
 from core.sim.data_query import RESULTS_PATH, DataQueryJobs

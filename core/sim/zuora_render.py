@@ -13,7 +13,7 @@ from functools import cached_property
 from datetime import UTC, datetime
 from typing import Any
 
-from core.sim.catalog import ZuoraObject
+from core.objects import ZuoraObject
 
 
 def parse_timestamp(raw: str) -> datetime | None:
