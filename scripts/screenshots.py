@@ -66,7 +66,8 @@ async def main() -> None:
     TopBar.clock = staticmethod(lambda: "12:00:00")
     OUT.mkdir(exist_ok=True)
     shots = [await shoot("runbook", (120, 34), runbook), await shoot("step", (110, 40), step),
-             await shoot("monitor", (120, 30), monitor), await shoot("runbook-80x24", (80, 24), runbook)]
+             await shoot("monitor", (120, 30), monitor), await shoot("runbook-80x24", (80, 24), runbook),
+             await shoot("step-80x24", (80, 24), step), await shoot("monitor-80x24", (80, 24), monitor)]
     try:
         import cairosvg
     except ImportError:

@@ -15,6 +15,7 @@ from core.runbook.actions import FIXES
 from core.runbook.checks import MissingInput, QueryContext, resolve
 from core.runbook.engine import Runbook
 from core.runbook.model import CheckResult, Kind, Phase, Status
+from core.runbook import render
 from core.runbook.phases import RUNBOOK, find_step, select_steps
 from core.runbook.variables import RunVariables
 
@@ -175,3 +176,16 @@ def test_tickets_are_drafted_with_ids_dates_and_counts(runbook):
     assert "00123" in runbook.ticket("D1").body
     with pytest.raises(ConfigError, match="E1 has no Support ticket"):
         runbook.ticket("E1")
+
+
+def test_the_main_screens_detail_fits_its_width_numbers_first(runbook):
+    sample = tuple({"id": f"8a8{n:029d}", "adjustmentnumber": f"IA{n:08d}", "invoicenumber": f"INV{n:08d}",
+                    "type": "Credit", "amount": -12.5, "adjustmentdate": "2026-10-01"} for n in range(7))
+    runbook.journal.record_result(CheckResult("C1", Status.FAIL, 7, "7 IIAs not yet in NetSuite", sample))
+    text = render.detail_text(runbook.state("C1"), runbook.context(), width=60)
+    head, *rows = text.splitlines()[1:]
+    assert head.split()[0] == "adjustmentnumber" and "id" not in head.split()  # the 32-char id did not fit
+    assert all(len(line) <= 60 for line in [head, *rows])
+    assert rows[0].startswith("IA00000000") and rows[-1] == "… 2 more (Enter opens the step)"
+    wide = render.detail_text(runbook.state("C1"), runbook.context(), width=200)
+    assert wide.splitlines()[1].split()[-1] == "id"

@@ -67,3 +67,22 @@ async def test_monitor_keys_stay_fast_and_header_goes_stale_on_a_slow_tenant():
             assert screen.is_stale or screen.poll_started_at is not None  # polls keep going meanwhile
         # The bar: key presses handled within 100 ms while slow polls are in flight.
         assert statistics.median(timings) < 0.1, timings
+
+
+async def test_monitor_fits_80x24_and_widens_again():
+    app = demo_app(scale=200, interval=0.5)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_ready(pilot)
+        await pilot.press("m")
+        screen = app.screen
+        table = screen.query_one("#sync-table", DataTable)
+        await wait_until(pilot, lambda: "Invoices|Zuora→NS" in table.rows)
+        await pilot.pause(0.2)
+        assert [c.key.value for c in table.ordered_columns][-1] == "eta"  # the sparkline gave way
+        assert table.virtual_size.width <= table.scrollable_content_region.width  # ETA on screen, no sideways scroll
+        header = str(screen.query_one("#monitor-header", Static).render())
+        assert "calls" in header and len(header) <= 78
+        await pilot.resize_terminal(130, 30)
+        await wait_until(pilot, lambda: [c.key.value for c in table.ordered_columns][-1] == "trend")
+        await wait_until(pilot, lambda: "Invoices|Zuora→NS" in table.rows)
+        assert str(table.get_cell("Invoices|Zuora→NS", "side")) == "Zuora→NS"

@@ -50,7 +50,7 @@ async def test_check_a_phase_then_confirm_a_human_step():
         await pilot.press("escape")
         await wait_until(pilot, lambda: app.screen is home)
         assert home.phase is Phase.B  # the palette moved the checklist to the step's phase
-        assert str(home.query_one("#steps", DataTable).get_cell("B5", "st")) == "◌"
+        assert str(home.query_one("#steps", DataTable).get_cell("B5", "st")) == "◉"
 
 
 async def test_plan_and_apply_e1_from_the_step_screen():

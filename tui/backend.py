@@ -188,8 +188,8 @@ class Backend:
         return write_report(self.journal, self.profile, self.exports_dir() / "report.md", fmt="md")
 
     # ---- text for the screens (pure formatting lives in core.runbook.render) ----------------------------------
-    def detail_text(self, state: StepState) -> str:
-        return render.detail_text(state, self.runbook.context())
+    def detail_text(self, state: StepState, width: int = 100) -> str:
+        return render.detail_text(state, self.runbook.context(), width)
 
     def check_text(self, state: StepState) -> str:
         return render.check_text(state, self.runbook.context())

@@ -74,7 +74,8 @@ class Status(StrEnum):
         return _GLYPHS[self]
 
 
-_GLYPHS = {Status.PASS: "✓", Status.FAIL: "✗", Status.NEEDS_ACTION: "!", Status.ERROR: "⚠", Status.NOT_RUN: "○"}
+# Glyphs every common terminal font has (Fira Code, DejaVu, Menlo, Consolas): no tofu boxes in a status column.
+_GLYPHS = {Status.PASS: "✓", Status.FAIL: "×", Status.NEEDS_ACTION: "!", Status.ERROR: "▲", Status.NOT_RUN: "○"}
 
 
 def utc_now() -> str:

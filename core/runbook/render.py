@@ -55,8 +55,8 @@ def instructions_text(step: Step, ctx: QueryContext) -> str:
     return "What to do\n" + "\n".join(f"  {i}. {line}" for i, line in enumerate(lines, 1)) if lines else ""
 
 
-def detail_text(state: StepState, ctx: QueryContext) -> str:
-    """The main screen's pane under the table: the step's findings at a glance."""
+def detail_text(state: StepState, ctx: QueryContext, width: int = 100) -> str:
+    """The main screen's pane under the table: the step's findings at a glance, as many columns as fit."""
     step = state.step
     lines = [f"{step.kinds} · {state.summary}"]
     if state.missing:
@@ -65,16 +65,29 @@ def detail_text(state: StepState, ctx: QueryContext) -> str:
         lines.append(f"Waits for: {', '.join(state.blocked_by)}")
     r = state.result
     if r is not None and r.sample:
+        rows = r.sample[:5]
         one_part = len({row.get("part") for row in r.sample}) == 1
-        cols = [c for c in r.sample[0] if c != "links" and not (one_part and c == "part")][:6]
-        lines.append("  ".join(f"{c:<14.14}" for c in cols))
-        for row in r.sample[:5]:
-            lines.append("  ".join(f"{'' if row.get(c) is None else str(row.get(c)):<14.14}" for c in cols))
+        cols = [c for c in r.sample[0] if c != "links" and not (one_part and c == "part")]
+        cols = [c for c in cols if c != "id"] + (["id"] if "id" in cols else [])  # numbers first: people know them
+        cell = {c: ["" if row.get(c) is None else str(row.get(c)) for row in rows] for c in cols}
+        widths = {c: min(24, max(len(c), *(len(v) for v in cell[c]))) for c in cols}
+        shown: list[str] = []
+        for c in cols:
+            if shown and sum(widths[k] + 2 for k in shown) + widths[c] > width:
+                break
+            shown.append(c)
+        lines.append("  ".join(_fit(c, widths[c]) for c in shown).rstrip())
+        for i in range(len(rows)):
+            lines.append("  ".join(_fit(cell[c][i], widths[c]) for c in shown).rstrip())
         if (r.count or 0) > 5:
             lines.append(f"… {r.count - 5:,} more (Enter opens the step)")
     elif not step.check:
         lines.append(step.why)
     return "\n".join(lines)
+
+
+def _fit(text: str, width: int) -> str:
+    return f"{text:<{width}}" if len(text) <= width else text[: width - 1] + "…"
 
 
 def plan_text(plan: PlanSummary, items: Iterable[Mapping[str, Any]]) -> str:

@@ -123,7 +123,7 @@ class InstancesScreen(Screen):
         if warnings:
             for n, w in enumerate(warnings):
                 licence.append("\n" if n else "")
-                licence.append("⚠ ", style="bold yellow")
+                licence.append("▲ ", style="bold yellow")
                 licence.append(w)
         else:
             licence.append("✓ ", style="bold green")

@@ -24,6 +24,11 @@ from tui.widgets.sparkline import sparkline_text
 
 COLUMNS = (("object", "Object"), ("side", "Side"), ("pending", "Pending"), ("processing", "Processing"),
            ("done", "Done"), ("error", "Error"), ("rate", "Rate/min"), ("eta", "ETA"), ("trend", "Throughput"))
+# Below this width the table drops the sparkline and shortens its headers, so ETA stays on screen at 80x24.
+COMPACT_BELOW = 110
+COMPACT_COLUMNS = (("object", "Object"), ("side", "Side"), ("pending", "Pend"), ("processing", "Proc"),
+                   ("done", "Done"), ("error", "Err"), ("rate", "/min"), ("eta", "ETA"))
+COMPACT_SIDES = {"Zuora→NS": "Z→NS", "NS→Zuora": "NS→Z"}
 STATES = ("pending", "processing", "done", "error")
 
 
@@ -82,6 +87,7 @@ class MonitorScreen(Screen):
         self.last_error: str | None = None
         self.samples_taken = 0
         self._pending_render: MonitorSample | None = None
+        self.compact = False
 
     # ---- layout ---------------------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -98,9 +104,7 @@ class MonitorScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one("#sync-table", DataTable)
-        for key, label in COLUMNS:
-            table.add_column(label, key=key)
+        self.set_columns()
         errors = self.query_one("#error-table", DataTable)
         for key, label in (("sync_date", "Sync date"), ("number", "Record"), ("side", "Side"),
                            ("status", "Status"), ("object", "Object")):
@@ -110,6 +114,23 @@ class MonitorScreen(Screen):
         self.set_interval(1.0, self.refresh_header)
         self.refresh_header()
         self.take_sample()
+
+    @property
+    def columns(self) -> tuple[tuple[str, str], ...]:
+        return COMPACT_COLUMNS if self.compact else COLUMNS
+
+    def set_columns(self) -> None:
+        self.compact = self.app.size.width < COMPACT_BELOW
+        table = self.query_one("#sync-table", DataTable)
+        table.clear(columns=True)
+        for key, label in self.columns:
+            table.add_column(label, key=key)
+
+    def on_resize(self) -> None:
+        if (self.app.size.width < COMPACT_BELOW) != self.compact:
+            self.set_columns()
+            if self.last_sample is not None:
+                self.render_sample(self.last_sample)
 
     # ---- sampling (worker) and scheduling -------------------------------------------------------------------
     @work(exclusive=True, group="monitor-poll", exit_on_error=False)
@@ -151,20 +172,22 @@ class MonitorScreen(Screen):
                 table.remove_row(key)
             for row in wanted:
                 key = row.key
-                trend = sparkline_text(sampler.history(key) if sampler else [], width=10)
                 cells = {
-                    "object": row.object, "side": row.side, "pending": fmt_count(row.pending),
+                    "object": row.object, "side": COMPACT_SIDES.get(row.side, row.side) if self.compact else row.side,
+                    "pending": fmt_count(row.pending),
                     "processing": fmt_count(row.processing), "done": fmt_count(row.done),
                     "error": Text(fmt_count(row.error), style="bold red" if row.error else ""),
                     "rate": "–" if row.rate_per_min is None else f"{row.rate_per_min:,.0f}",
-                    "eta": format_eta(row.eta_s), "trend": trend,
+                    "eta": format_eta(row.eta_s),
                 }
+                if not self.compact:
+                    cells["trend"] = sparkline_text(sampler.history(key) if sampler else [], width=10)
                 if key in table.rows:
                     for col, value in cells.items():
                         if str(table.get_cell(key, col)) != str(value):
                             table.update_cell(key, col, value, update_width=True)
                 else:
-                    table.add_row(*(cells[c] for c, _ in COLUMNS), key=key)
+                    table.add_row(*(cells[c] for c, _ in self.columns), key=key)
             self.render_errors(sample.errors)
 
     def render_errors(self, errors: list[SyncError]) -> None:
@@ -182,9 +205,16 @@ class MonitorScreen(Screen):
             table.sort("sync_date", reverse=True)
 
     def refresh_header(self) -> None:
+        header = self.header_text(short=False)
+        if len(header.plain) > self.app.size.width - 2:  # 80x24: the same facts in fewer words
+            header = self.header_text(short=True)
+        self.query_one("#monitor-header", Static).update(header)
+
+    def header_text(self, short: bool) -> Text:
         backend = self.app.backend
         now = time.monotonic()
-        parts = [f"Monitor ─ {backend.profile_name} ─ every {self.interval or 5:g} s"]
+        every = f"{self.interval or 5:g} s"
+        head = f"{backend.profile_name} ─ {every}" if short else f"Monitor ─ {backend.profile_name} ─ every {every}"
         if self.last_ok_at is None:
             freshness, style = "waiting for the first sample", "yellow"
         else:
@@ -192,17 +222,17 @@ class MonitorScreen(Screen):
             stamp = time.strftime("%H:%M:%S", time.localtime(time.time() - age))
             late = self.poll_started_at is not None and now - self.poll_started_at > (self.interval or 5)
             if self.last_error or late or age > 2 * (self.interval or 5) + 1:
-                freshness, style = f"last sample {stamp} (stale {age:.0f} s)", "bold yellow"
+                freshness, style = f"{'' if short else 'last sample '}{stamp} (stale {age:.0f} s)", "bold yellow"
             else:
-                freshness, style = f"last sample {stamp} (fresh)", "green"
-        header = Text(" ─ ".join(parts) + " ─ ", no_wrap=True, overflow="ellipsis")
+                freshness, style = f"{'' if short else 'last sample '}{stamp} (fresh)", "green"
+        header = Text(head + " ─ ", no_wrap=True, overflow="ellipsis")
         header.append(freshness, style=style)
         if self.paused:
             header.append(" [paused]", style="bold magenta")
         if self.last_sample is not None:
-            header.append(f" ─ IS {'on' if self.last_sample.invoice_settlement else 'off'} ─ "
-                          f"{self.last_sample.api_calls} calls/sample")
-        self.query_one("#monitor-header", Static).update(header)
+            calls = f"{self.last_sample.api_calls} calls" if short else f"{self.last_sample.api_calls} calls/sample"
+            header.append(f" ─ IS {'on' if self.last_sample.invoice_settlement else 'off'} ─ {calls}")
+        return header
 
     @property
     def is_stale(self) -> bool:

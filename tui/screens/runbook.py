@@ -41,7 +41,7 @@ class RunbookScreen(Screen):
     TITLE = "Runbook"
     HELP = (
         "Every step of the Invoice Settlement runbook, phase by phase (A discovery … I clean-up).\n\n"
-        "- ✓ pass · ✗ fail · ! needs action · ⚠ error · ○ not run · … running · ◌ confirmed by a person.\n"
+        "- ✓ pass · × fail · ! needs action · ▲ error · ○ not run · … running · ◉ confirmed by a person.\n"
         "- `c` runs every check of the phase in the background; rows update as results arrive.\n"
         "- Enter opens a step: why it matters, the exact query, sample records, and its actions "
         "(re-check, plan, apply, confirm, ticket).\n"
@@ -60,6 +60,7 @@ class RunbookScreen(Screen):
         self.phase: Phase = Phase.A
         self.running: set[str] = set()
         self.title_width = 60
+        self.narrow = False
 
     def compose(self) -> ComposeResult:
         yield TopBar(id="topbar")
@@ -86,9 +87,10 @@ class RunbookScreen(Screen):
         narrow = self.size.width < NARROW
         self.query_one(PhaseList).set_folded(narrow)
         self.set_class(narrow, "narrow")
+        self.narrow = narrow
         # The title column takes what the fixed columns and the sidebar leave, so no sideways scrolling.
         sidebar = 13 if narrow else 26
-        self.title_width = max(16, self.size.width - sidebar - 48)
+        self.title_width = max(16, self.size.width - sidebar - (43 if narrow else 48))
         self.refresh_sidebar()
         if self.app.backend.ready:
             self.show_phase(self.phase)
@@ -136,7 +138,9 @@ class RunbookScreen(Screen):
             title = title[: room - 1] + "…"
         cells = {"st": status_cell(state, running=sid in self.running), "id": sid,
                  "title": Text(indent + title, style="" if state.applicable else "dim"),
-                 "kind": state.step.kinds, "count": count_label(state), "checked": checked_label(state)}
+                 "kind": state.step.kinds.replace(" + ", "+") if self.narrow else state.step.kinds,
+                 "count": count_label(state),
+                 "checked": checked_label(state)[:5] if self.narrow else checked_label(state)}
         if sid in table.rows:
             for col, value in cells.items():
                 table.update_cell(sid, col, value, update_width=True)
@@ -157,7 +161,7 @@ class RunbookScreen(Screen):
             return
         state = self.app.backend.state(sid)
         detail.border_title = f"{sid} · {state.summary}"
-        detail.update(self.app.backend.detail_text(state))
+        detail.update(self.app.backend.detail_text(state, detail.content_size.width or self.size.width - 20))
 
     # ---- events ---------------------------------------------------------------------------------------------
     @on(OptionList.OptionHighlighted, "#phases")

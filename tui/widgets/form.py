@@ -43,7 +43,7 @@ def checks_text(checks: Iterable[SystemCheck]) -> Text:
     """`✓ Zuora    connected to https://… (0.21 s)`, one line per system, in colour and glyph."""
     out = Text()
     for c in checks:
-        out.append("✓ " if c.ok else "✗ ", style="bold green" if c.ok else "bold red")
+        out.append("✓ " if c.ok else "× ", style="bold green" if c.ok else "bold red")
         out.append(f"{c.system:<9}", style="bold")
         out.append(f"{c.detail} ({c.elapsed_s:.2f} s)\n")
     return out

@@ -7,7 +7,7 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from core.runbook.model import Phase, StepState
-from tui.widgets.status import status_style
+from tui.widgets.status import GLYPHS, status_style
 
 _ORDER = ("error", "fail", "needs-action", "not-run", "pass")
 
@@ -22,7 +22,7 @@ def phase_badge(states: list[StepState]) -> tuple[str, str, int, int]:
     worst = min((s.status for s in relevant), key=lambda st: _ORDER.index(str(st)), default="not-run")
     if str(worst) == "not-run" and passed:
         return "▶", "bold", passed, total
-    glyph = {"error": "⚠", "fail": "✗", "needs-action": "!"}.get(str(worst), "○")
+    glyph = GLYPHS[str(worst)] if str(worst) in ("error", "fail", "needs-action") else GLYPHS["not-run"]
     return glyph, status_style(str(worst)), passed, total
 
 

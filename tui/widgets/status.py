@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from core.runbook.model import StepState
+from core.runbook.model import Status, StepState
 
 STYLES = {"pass": "bold green", "fail": "bold red", "needs-action": "bold yellow", "error": "bold magenta",
           "not-run": "dim", "running": "bold cyan", "confirmed": "bold green"}
-GLYPHS = {"pass": "✓", "fail": "✗", "needs-action": "!", "error": "⚠", "not-run": "○", "running": "…",
-          "confirmed": "◌"}
+GLYPHS = {**{str(s): s.glyph for s in Status}, "running": "…", "confirmed": "◉"}
 
 
 def status_style(status: str) -> str:

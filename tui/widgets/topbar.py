@@ -33,10 +33,25 @@ class TopBar(Static):
         self.set_interval(1.0, self.refresh)
 
     def render(self) -> Text:
+        """The fullest variant that fits: the profile's detail goes first, then the clock, then words."""
+        clock = self.clock()
+        width = self.size.width - 2  # the padding
+        variants = [(True, True, True), (False, True, True), (False, False, True), (False, False, False)]
+        for detail, show_clock, words in variants:
+            t = self._segments(detail, words)
+            if len(t.plain) + (len(clock) + 1 if show_clock else 0) <= width:
+                break
+        if show_clock:
+            t.append(" " * max(1, width - len(t.plain) - len(clock)))
+            t.append(clock, style="dim")
+        return t
+
+    def _segments(self, detail: bool, words: bool) -> Text:
         t = Text(no_wrap=True, overflow="ellipsis")
         t.append("cutover", style="bold")
         t.append(" ─ ")
-        t.append(self.profile_label or "no profile", style="bold yellow" if self.production else "bold")
+        label = self.profile_label or "no profile"
+        t.append(label if detail else label.split(" (")[0], style="bold yellow" if self.production else "bold")
         if self.production:
             t.append(" PRODUCTION", style="bold black on yellow")
         if self.read_only:
@@ -44,11 +59,7 @@ class TopBar(Static):
         is_text = {None: "?", True: "on", False: "off"}[self.invoice_settlement]
         t.append(f" ─ IS: {is_text}")
         if self.connector:
-            t.append(f" ─ connector: {self.connector}")
+            t.append(f" ─ connector: {self.connector}" if words else f" ─ {self.connector}")
         if self.extra:
             t.append(f" ─ {self.extra}")
-        clock = self.clock()
-        pad = max(1, self.size.width - len(t.plain) - len(clock) - 2)
-        t.append(" " * pad)
-        t.append(clock, style="dim")
         return t
