@@ -131,11 +131,17 @@ PRODUCT_RATE_PLAN_CHARGE = ZuoraObject(
      F("EffectiveEndDate", "date"), F("AccountingCode")),
     connector_fields=_ns("ItemType__NS"),
 )
+# Zuora Finance's periods (runbook B4): the migration posts into the period of its date, which must be Open.
+ACCOUNTING_PERIOD = ZuoraObject(
+    "AccountingPeriod", "accountingperiod",
+    (F("Id"), F("Name"), F("StartDate", "date"), F("EndDate", "date"), F("Status", "picklist"),
+     F("FiscalYear", "integer"), F("FiscalQuarter", "integer")),
+)
 
 ZUORA_OBJECTS: dict[str, ZuoraObject] = {
     o.name: o
     for o in (ACCOUNT, INVOICE, INVOICE_ITEM_ADJUSTMENT, PAYMENT, REFUND, CREDIT_MEMO, DEBIT_MEMO,
-              PRODUCT_RATE_PLAN_CHARGE)
+              PRODUCT_RATE_PLAN_CHARGE, ACCOUNTING_PERIOD)
 }
 ZUORA_TABLES: dict[str, ZuoraObject] = {o.table: o for o in ZUORA_OBJECTS.values()}
 

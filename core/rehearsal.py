@@ -201,8 +201,8 @@ class Rehearsal:
                 self._emit(step_id, "open", "left for a person: no stand-in fixes it; the simulated migration runs "
                                             "regardless and names it as unresolved")
         self._confirm("B2/V8", "the simulated tenant has no scheduled payment runs")
-        self._confirm("B2/V9", "Finance off (simulated tenant)")
-        self._confirm("B4", "Finance off (simulated tenant)")
+        self._confirm("B2/V9", "On-Account accounting code for the migration memos: Customer Credit (simulated)")
+        self._confirm("B4", "the period containing the migration date is Open; no close scheduled during it")
         self._confirm("B5", "no integrations create IIAs or negative invoices in the simulated tenant")
         self._confirm("B6", "billing configuration reviewed: simulator defaults")
         self._ticket("B1")

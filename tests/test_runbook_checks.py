@@ -127,3 +127,28 @@ async def test_a_check_that_cannot_run_is_an_error_value(rb):
     state = (await rb.check(["G1"]))[0]
     assert state.status is Status.ERROR
     assert "could not run" in state.summary and state.result.error
+
+
+async def test_b4_reads_the_accounting_period_of_the_migration_date(rb):
+    rb.set_variable("target_migration_date", "2026-11-20")
+    (b4,) = await rb.check(["B4"])
+    assert b4.result.status is Status.PASS and b4.result.count == 0
+    assert b4.result.summary == "The accounting period containing 2026-11-20 is Open"
+    assert b4.result.details["accounting periods containing the migration date"] == 1
+    assert b4.status is Status.NEEDS_ACTION  # VERIFY + HUMAN: passing needs a person's word as well
+    assert "accountingperiod" in b4.result.query
+    # Someone closes November during the cutover: the check names the period.
+    nov = rb.demo.sim.store.scalar("SELECT id FROM accountingperiod WHERE name = 'Nov 2026'")
+    with rb.demo.sim.store.transaction() as conn:
+        conn.execute("UPDATE accountingperiod SET status = 'Closed' WHERE id = ?", (nov,))
+    (b4,) = await rb.check(["B4"])
+    assert b4.result.status is Status.FAIL and b4.result.count == 1
+    assert [r["id"] for r in b4.result.sample] == [nov] and b4.result.sample[0]["status"] == "Closed"
+    # Zuora Finance off: no periods at all, so only a person can say.
+    with rb.demo.sim.store.transaction() as conn:
+        conn.execute("DELETE FROM accountingperiod")
+    (b4,) = await rb.check(["B4"])
+    assert b4.result.status is Status.PASS and "Finance off" in b4.result.summary
+    assert b4.status is Status.NEEDS_ACTION
+    rb.confirm("B4", "Finance off")
+    assert rb.state("B4").status is Status.PASS

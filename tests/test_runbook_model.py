@@ -70,7 +70,8 @@ def test_ids_aliases_and_selection():
 
 
 def test_queries_take_script_ids_from_the_profile_only():
-    ctx = _ctx(freeze_ts="2026-10-28 18:00", old_cutover_dates__iia="2024-05-01", new_memo_cutover="2026-11-01")
+    ctx = _ctx(freeze_ts="2026-10-28 18:00", old_cutover_dates__iia="2024-05-01", new_memo_cutover="2026-11-01",
+               target_migration_date="2026-11-20")
     built = []
     for step in RUNBOOK:
         for part in step.check.parts if step.check else ():
@@ -83,6 +84,7 @@ def test_queries_take_script_ids_from_the_profile_only():
     assert "TO_DATE('2026-10-28', 'YYYY-MM-DD')" in text
     assert "adjustmentdate >= DATE '2024-05-01'" in text
     assert "memodate >= DATE '2026-11-01'" in text
+    assert "startdate <= DATE '2026-11-20' AND enddate >= DATE '2026-11-20'" in text  # B4's period
 
 
 def test_missing_inputs_and_bad_script_ids_are_named():

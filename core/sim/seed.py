@@ -16,7 +16,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from core.errors import ConfigError
-from core.objects import ACCOUNT, INVOICE, INVOICE_ITEM_ADJUSTMENT, PAYMENT, REFUND, ZuoraObject
+from core.objects import ACCOUNT, ACCOUNTING_PERIOD, INVOICE, INVOICE_ITEM_ADJUSTMENT, PAYMENT, REFUND, ZuoraObject
 from core.sim.catalog import NS_FIELD_IDS, NS_FIELD_LABELS, NS_TABLES
 from core.sim.netsuite_user import entered_payment
 from core.sim.records import SETTING_AS_OF, ns_tranid, zuora_number
@@ -323,6 +323,22 @@ def _bulk_account(b: TenantBuilder, invoices: int) -> None:
     b.close(acct)
 
 
+def _accounting_periods(b: TenantBuilder, years_ahead: int = 5) -> None:
+    """Zuora Finance's monthly periods: two years back to five ahead. The month before AS_OF is still Open
+    (its close is pending), older months are Closed, so a migration from then on posts into an Open period."""
+    year, month = AS_OF.year - 2, AS_OF.month
+    last_closed = (AS_OF.replace(day=1) - timedelta(days=1)).replace(day=1) - timedelta(days=1)
+    while (year, month) <= (AS_OF.year + years_ahead, AS_OF.month):
+        start = date(year, month, 1)
+        end = (start + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+        b.sink.zuora(ACCOUNTING_PERIOD, {
+            "id": b.zid(), "name": start.strftime("%b %Y"), "startdate": start.isoformat(),
+            "enddate": end.isoformat(), "status": "Closed" if end <= last_closed else "Open",
+            "fiscalyear": year, "fiscalquarter": (month - 1) // 3 + 1,
+            "createddate": f"{start.isoformat()} 00:00:00", "updateddate": f"{start.isoformat()} 00:00:00"})
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+
+
 def _already_seeded(store: Store, seed: int, invoices: int) -> dict | None:
     done = store.setting("scenario.seed")
     if done is None:
@@ -352,6 +368,7 @@ def seed_tenant(store: Store, *, seed: int, invoices: int) -> dict:
     for a in range(accounts):
         _bulk_account(b, invoices * (a + 1) // accounts - invoices * a // accounts)
     cases = add_cases(b)
+    _accounting_periods(b)
     for key, sid in NS_FIELD_IDS.items():
         b.sink.ns("customfield", {"scriptid": sid, "name": NS_FIELD_LABELS[key], "fieldtype": "BODY",
                                   "fieldvaluetype": "List/Record" if key == "zuora_sync_updates" else (

@@ -45,6 +45,28 @@ def _v7_rule(counts: Mapping[str, int], ctx: QueryContext) -> tuple[Status, str]
                          "the record)" if n else "No error payments")
 
 
+PERIODS_COVERING = "accounting periods containing the migration date"
+NOT_OPEN = "accounting periods containing the migration date that are not Open"
+
+
+def _covers_migration_date(ctx: QueryContext) -> str:
+    day = zuora_date(ctx.var("target_migration_date"))
+    return f"startdate <= {day} AND enddate >= {day}"
+
+
+def _finance_rule(counts: Mapping[str, int], ctx: QueryContext) -> tuple[Status, str, int]:
+    """No period at all: nothing closed blocks the migration, but whether Finance is off only a person can say,
+    and the step's confirmation records that."""
+    day = ctx.var("target_migration_date")
+    if not counts[PERIODS_COVERING]:
+        return (Status.PASS, f"No accounting period contains {day}: Zuora Finance looks off; confirm with the note "
+                "\"Finance off\" (or create the period if Finance is on)", 0)
+    if counts[NOT_OPEN]:
+        return (Status.FAIL, f"The accounting period containing {day} is not Open: reopen it (Finance > "
+                "Accounting Periods) or move the migration date", counts[NOT_OPEN])
+    return Status.PASS, f"The accounting period containing {day} is Open", 0
+
+
 _B1_TICKET = TicketTemplate(
     subject="Invoice Settlement: compatibility review and migration scheduling for {profile}",
     body="""Hello Zuora Global Support,
@@ -178,7 +200,14 @@ STEPS = (
         "B4", Phase.B, "Finance timing (Zuora Finance only)", Kind.VERIFY, also=Kind.HUMAN,
         why="The migration fails if the accounting period it posts into is closed. Best practice: enable IS "
             "right after a period closes and before a journal run in the open period.",
-        doc_url=src.C_GUIDE, confirm=True,
+        doc_url=src.C_GUIDE, confirm=True, needs=("target_migration_date",),
+        check=Check(ok="The period containing the migration date is Open", rule=_finance_rule, parts=(
+            Part(NOT_OPEN, "zuora", "accountingperiod",
+                 lambda ctx: f"{_covers_migration_date(ctx)} AND status <> 'Open'",
+                 "id, name, startdate, enddate, status", order="startdate"),
+            Part(PERIODS_COVERING, "zuora", "accountingperiod", _covers_migration_date,
+                 "id, name, startdate, enddate, status", order="startdate", role="info"),
+        )),
         instructions=("If Zuora Finance is off, confirm with the note \"Finance off\".",
                       "Finance > Accounting Periods: the period containing {target_migration_date} is Open.",
                       "Schedule month-end close before or after the migration, never during it."),
