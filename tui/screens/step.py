@@ -231,15 +231,16 @@ class StepScreen(Screen):
 
     # ---- actions --------------------------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple) -> bool | None:
+        """The footer shows only the actions of this step's kind (False hides a binding, None would grey it)."""
         step = self.state.step
         if action in ("plan", "apply", "export_plan"):
-            return bool(step.action) or None
+            return bool(step.action)
         if action == "recheck":
-            return step.check is not None or None
+            return step.check is not None
         if action == "save_ticket":
-            return bool(step.ticket) or None
+            return bool(step.ticket)
         if action == "focus_note":
-            return bool(self.query("#note")) or None
+            return bool(self.query("#note"))
         return True
 
     @on(Button.Pressed, "#recheck")
