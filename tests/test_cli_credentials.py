@@ -92,6 +92,8 @@ def test_a_slow_host_is_reported_as_a_timeout(capsys, monkeypatch):
 def test_unknown_profile_is_a_config_error(capsys):
     code, _, err = run(capsys, "credentials", "test", "nope")
     assert code == 2 and "no profile named 'nope'" in err
+    code, out, err = run(capsys, "open", "nope")  # said before the TUI takes over the terminal
+    assert code == 2 and "no profile named 'nope'" in err and out == ""
 
 
 def test_set_from_env_stores_what_is_given_and_names_what_is_missing(capsys, monkeypatch, memory_keyring):

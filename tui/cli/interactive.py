@@ -30,8 +30,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_open(args: argparse.Namespace) -> int:
+    from core.config import get_profile
     from tui.backend import Backend
 
+    get_profile(args.profile)  # a typo in the name is said here, before the app takes over the terminal
     return _run_app(Backend(profile_name=args.profile, monitor_interval=args.interval))
 
 
