@@ -15,13 +15,10 @@ import asyncio
 import json
 import resource
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -30,25 +27,9 @@ from core.monitor import SAMPLE_CALL_BUDGET, Sampler  # noqa: E402
 from core.netsuite import NetSuiteClient  # noqa: E402
 from core.sim.catalog import NS_FIELD_IDS  # noqa: E402
 from core.zuora import ZuoraClient  # noqa: E402
+from served_tenant import rss_mb, serve, stop  # noqa: E402
 
 RSS_GROWTH_LIMIT_MB = 5.0  # a few samples of aggregates must not grow the process by more than noise
-
-
-def serve(invoices: int, data_dir: str) -> tuple[subprocess.Popen, dict, float]:
-    """Seed and serve the tenant in a child; its connection line, and how long the seed took."""
-    started = time.perf_counter()
-    child = subprocess.Popen(
-        [sys.executable, "-m", "tui", "sim", "serve", "--port", "0", "--scale", str(invoices), "--data-dir",
-         data_dir], cwd=ROOT, stdout=subprocess.PIPE, text=True)
-    line = child.stdout.readline()
-    if not line:
-        child.wait()
-        sys.exit(f"monitor_sample: the simulator did not start (exit {child.returncode})")
-    return child, json.loads(line), time.perf_counter() - started
-
-
-def rss_mb() -> float:
-    return psutil.Process().memory_info().rss / 2**20
 
 
 async def measure(info: dict, samples: int) -> dict:
@@ -81,13 +62,12 @@ def main() -> int:
     ap.add_argument("--data-dir", help="keep the seeded tenant here and reuse it on the next run")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="cutover-bench-") as tmp:
-        child, info, seed_s = serve(args.invoices, args.data_dir or tmp)
+        child, info, seed_s = serve(args.invoices, args.data_dir or tmp, "monitor_sample")
         try:
-            sim_rss = psutil.Process(child.pid).memory_info().rss / 2**20
+            sim_rss = rss_mb(child.pid)
             result = {"invoices": args.invoices, **asyncio.run(measure(info, args.samples))}
         finally:
-            child.terminate()
-            child.wait(timeout=30)
+            stop(child)
     result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     result["seed_and_start_s"] = round(seed_s, 1)
     result["simulator_rss_mb"] = round(sim_rss, 1)

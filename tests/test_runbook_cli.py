@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import builtins
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from cli_support import run, simulated_profile
@@ -110,3 +113,15 @@ def test_production_asks_for_the_profile_name_and_read_only_refuses(capsys, sim_
     code, _, err = run(capsys, "apply", "G2", "--profile", "sim", "--yes")
     assert code == 2 and "profile sim is read-only: apply is refused" in err
     assert sim_profile.sim.store.scalar("SELECT count(*) FROM sim_write_log WHERE source = 'api'") == 0
+
+
+def test_check_all_benchmark_smoke_at_tiny_size():
+    """The benchmark's figures hold together: every call is counted, no check errs, samples stay small."""
+    done = subprocess.run([sys.executable, "benchmarks/check_all.py", "--invoices", "300", "--json"],
+                          cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    r = json.loads(done.stdout)
+    assert r["steps_checked"] >= 25 and r["errors"] == {} and r["flat_memory"]
+    assert r["data_query_jobs"] > 0 and r["suiteql_calls"] > 0
+    assert r["http_calls"] >= r["floor_calls"] and r["ratio"] >= 1.0
+    assert r["sample_rows_read"] <= 20 * r["steps_checked"]
