@@ -43,7 +43,17 @@ def _status_state(status, waiting=False):
     return "waiting" if waiting else "pending"
 
 
-def _zuora_expected(store, is_on):
+DATED_BY = {"invoice": ("invoicedate", "invoice"), "payment": ("effectivedate", "payment"),
+            "refund": ("refunddate", "refund"), "invoiceitemadjustment": ("adjustmentdate", "iia"),
+            "creditmemo": ("memodate", "memo"), "debitmemo": ("memodate", "memo")}
+
+
+def _zuora_expected(store, is_on, cutovers):
+    def before_cutover(table, r):
+        column, key = DATED_BY.get(table, (None, None))
+        return (key in cutovers and (r["transferredtoaccounting"] or "No") == "No"
+                and r[column] < cutovers[key].isoformat())
+
     def not_from_ns(r):
         return (r.get("origin__ns") or "") != "NETSUITE"
 
@@ -67,12 +77,12 @@ def _zuora_expected(store, is_on):
         for r in store.iter_query(f"SELECT * FROM main.{table}"):
             if counted(r):
                 states[_status_state(r["integrationstatus__ns"]) if table == "account"
-                       else _tta_state(r["transferredtoaccounting"])] += 1
+                       else "ignored" if before_cutover(table, r) else _tta_state(r["transferredtoaccounting"])] += 1
         out[(label, ZUORA_TO_NS)] = states
     return out
 
 
-def _netsuite_expected(store, is_on):
+def _netsuite_expected(store, is_on, cutovers):
     types = {"CustPymt": "Customer payments", "CustRfnd": "Customer refunds"}
     if not is_on:
         types["CustCred"] = "Credit memos"
@@ -81,13 +91,17 @@ def _netsuite_expected(store, is_on):
         if r["type"] not in types or (r[F["zuora_origin"]] or "-") == "ZUORA":
             continue
         waiting = is_on and r["type"] == "CustPymt" and (r[F["zuora_sync_updates"]] or "-") != "Yes"
-        out[(types[r["type"]], NS_TO_ZUORA)][_status_state(r[F["zuora_integration_status"]], waiting)] += 1
+        state = _status_state(r[F["zuora_integration_status"]], waiting)
+        if state in ("pending", "waiting") and r["type"] == "CustPymt" and "ns_payment" in cutovers \
+                and r["trandate"] < cutovers["ns_payment"].isoformat():
+            state = "ignored"
+        out[(types[r["type"]], NS_TO_ZUORA)][state] += 1
     return out
 
 
-def expected_counts(store) -> dict:
+def expected_counts(store, cutovers=None) -> dict:
     is_on = store.invoice_settlement
-    return {**_zuora_expected(store, is_on), **_netsuite_expected(store, is_on)}
+    return {**_zuora_expected(store, is_on, cutovers or {}), **_netsuite_expected(store, is_on, cutovers or {})}
 
 
 def sampled_counts(sample) -> dict:
@@ -122,6 +136,25 @@ async def test_counts_equal_the_store_with_is_off(sim, sim_server):
     assert totals["pending"] and totals["done"] and totals["error"], "the seed should give every main state"
     assert_within_budget(sample)
     assert all(r.rate_per_min is None for r in sample.rows)  # one sample: no rate yet
+
+
+async def test_records_before_the_cutover_dates_are_ignored_not_pending(sim, sim_server):
+    """The connector never picks what is dated before its cutover dates: counted as a backlog, the ETA would
+    never reach zero."""
+    from datetime import date
+
+    cutovers = {key: date.fromisoformat(sim.store.setting(f"cutover.{key}"))
+                for key in ("invoice", "payment", "refund", "iia", "ns_payment")}
+    async with clients(sim) as (zuora, netsuite):
+        plain = await Sampler(zuora, netsuite, F).sample()
+        dated = await Sampler(zuora, netsuite, F, cutovers=cutovers).sample()
+    assert sampled_counts(dated) == expected_counts(sim.store, cutovers)
+    before, after = plain.row("Invoices", ZUORA_TO_NS), dated.row("Invoices", ZUORA_TO_NS)
+    moved = after.ignored - before.ignored
+    assert moved >= 1 and after.pending == before.pending - moved  # the seeded invoice before the cutover
+    iias = dated.row("Invoice item adjustments", ZUORA_TO_NS)
+    assert iias.ignored > plain.row("Invoice item adjustments", ZUORA_TO_NS).ignored
+    assert dated.api_calls == plain.api_calls - 1  # the same queries (the first sample also took the token)
 
 
 async def test_counts_equal_the_store_with_is_on_and_errors_are_listed(sim, sim_server):

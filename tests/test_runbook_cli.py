@@ -125,3 +125,17 @@ def test_check_all_benchmark_smoke_at_tiny_size():
     assert r["data_query_jobs"] > 0 and r["suiteql_calls"] > 0
     assert r["http_calls"] >= r["floor_calls"] and r["ratio"] >= 1.0
     assert r["sample_rows_read"] <= 20 * r["steps_checked"]
+
+
+def test_monitor_reads_the_recorded_cutover_dates(capsys, sim_profile):
+    def invoices() -> dict:
+        code, out, err = run(capsys, "monitor", "--profile", "sim", "--once", "--json")
+        assert code == 0, err
+        return next(r for r in json.loads(out)["rows"] if r["object"] == "Invoices")
+
+    before = invoices()
+    assert before["pending"] > 0
+    # Far in the future: every invoice never sent counts as out of the connector's reach, none as a backlog.
+    assert run(capsys, "set", "old_cutover_dates.invoice", "2099-01-01", "--profile", "sim")[0] == 0
+    after = invoices()
+    assert after["pending"] == 0 and after["ignored"] == before["ignored"] + before["pending"]

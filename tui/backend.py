@@ -208,6 +208,8 @@ class Backend:
     async def sampler(self) -> Sampler:
         if self.current_sampler is None:
             self.current_sampler = Sampler(self.session.zuora, self.session.netsuite, self.profile.netsuite_fields)
+        # The consultant may record cutover dates while the monitor runs: read them before every sample.
+        self.current_sampler.cutovers = self.journal.variables().connector_cutovers()
         return self.current_sampler
 
     async def record_view(self, error: SyncError) -> RecordView:

@@ -19,7 +19,7 @@ class SyncRow:
     processing: int = 0  # the connector is on it (`Creating …`, TTA Processing)
     done: int = 0
     error: int = 0
-    ignored: int = 0  # set aside by hand (TTA / status Ignore)
+    ignored: int = 0  # set aside by hand (TTA / status Ignore), or never sent and dated before the cutover date
     waiting: int = 0  # not eligible yet (an IS payment whose Zuora Sync Updates is not Yes)
     rate_per_min: float | None = None  # records finished (done or error) per minute; None until two samples
     eta_s: float | None = None  # seconds until pending + processing is through; None: no backlog, or no rate

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from core.errors import ConfigError
@@ -29,6 +30,8 @@ class ZuoraRow:
     obj: ZuoraObject
     syncable: str  # Trino condition: records the connector could pick at all
     invoice_settlement: bool | None = None  # None: synced both with and without IS
+    dated_by: str | None = None  # the date the connector compares with its cutover date for this object
+    cutover: str | None = None  # which cutover date: a key of RunVariables.connector_cutovers()
 
     @property
     def has_origin(self) -> bool:
@@ -38,14 +41,19 @@ class ZuoraRow:
 # In the connector's sync order (runbook R4.3).
 ZUORA_ROWS = (
     ZuoraRow("Customer accounts", ACCOUNT, "status = 'Active' AND COALESCE(synctonetsuite__ns, 'Yes') = 'Yes'"),
-    ZuoraRow("Invoices", INVOICE, "status = 'Posted'", invoice_settlement=False),
-    ZuoraRow("Invoices", INVOICE, "status = 'Posted' AND amount >= 0", invoice_settlement=True),  # IS: no negatives
-    ZuoraRow("Debit memos", DEBIT_MEMO, "status = 'Posted'", invoice_settlement=True),
-    ZuoraRow("Credit memos", CREDIT_MEMO, "status = 'Posted'", invoice_settlement=True),
-    ZuoraRow("Payments", PAYMENT, "status = 'Processed'"),
-    ZuoraRow("Refunds", REFUND, "sourcetype = 'Payment' AND status IN ('Processed', 'Posted')"),  # payment refunds
+    ZuoraRow("Invoices", INVOICE, "status = 'Posted'", invoice_settlement=False, dated_by="invoicedate",
+             cutover="invoice"),
+    ZuoraRow("Invoices", INVOICE, "status = 'Posted' AND amount >= 0", invoice_settlement=True,  # IS: no negatives
+             dated_by="invoicedate", cutover="invoice"),
+    ZuoraRow("Debit memos", DEBIT_MEMO, "status = 'Posted'", invoice_settlement=True, dated_by="memodate",
+             cutover="memo"),
+    ZuoraRow("Credit memos", CREDIT_MEMO, "status = 'Posted'", invoice_settlement=True, dated_by="memodate",
+             cutover="memo"),
+    ZuoraRow("Payments", PAYMENT, "status = 'Processed'", dated_by="effectivedate", cutover="payment"),
+    ZuoraRow("Refunds", REFUND, "sourcetype = 'Payment' AND status IN ('Processed', 'Posted')",  # payment refunds
+             dated_by="refunddate", cutover="refund"),
     ZuoraRow("Invoice item adjustments", INVOICE_ITEM_ADJUSTMENT, "status = 'Processed'",
-             invoice_settlement=False),
+             invoice_settlement=False, dated_by="adjustmentdate", cutover="iia"),
 )
 
 # NetSuite record types that sync to Zuora, with the IS setting they sync under (runbook R4.2).
@@ -60,14 +68,26 @@ _TTA_STATE = ("CASE transferredtoaccounting WHEN 'Yes' THEN 'done' WHEN 'Process
 _TTA_ERROR = "transferredtoaccounting = 'Error'"
 
 
-def _status_state(column: str, waiting: str | None = None) -> str:
-    """A state from an integration status text; `waiting`: the condition under which a record that was never
-    tried is not eligible yet. LENGTH(TRIM()) rather than `<> ''`: in NetSuite's Oracle an empty string is
-    NULL, and a comparison with NULL is never true."""
+def _status_state(column: str, waiting: str | None = None, before_cutover: str | None = None) -> str:
+    """A state from an integration status text. For a record that was never tried: `before_cutover`, the
+    condition under which the connector will never pick it (ignored); `waiting`, the one under which it is not
+    eligible yet. LENGTH(TRIM()) rather than `<> ''`: in NetSuite's Oracle an empty string is NULL, and a
+    comparison with NULL is never true."""
+    out_of_scope = f"WHEN {before_cutover} THEN 'ignored' " if before_cutover else ""
     not_eligible = f"WHEN {waiting} THEN 'waiting' " if waiting else ""
     return (f"CASE WHEN {column} = 'Sync Complete' THEN 'done' WHEN {column} = 'Ignore' THEN 'ignored' "
             f"WHEN {column} LIKE 'Error%' THEN 'error' WHEN LENGTH(TRIM({column})) > 0 THEN 'processing' "
-            f"{not_eligible}ELSE 'pending' END")
+            f"{out_of_scope}{not_eligible}ELSE 'pending' END")
+
+
+def _tta_state(row: ZuoraRow, cutovers: Mapping[str, date]) -> str:
+    """TransferredToAccounting as a state; a record never sent and dated before the connector's cutover date is
+    one the connector will never pick (runbook R4.1), so it is ignored rather than a backlog without end."""
+    cutover = cutovers.get(row.cutover) if row.cutover else None
+    if cutover is None or row.dated_by is None:
+        return _TTA_STATE
+    return (f"CASE WHEN COALESCE(transferredtoaccounting, 'No') = 'No' AND {row.dated_by} < "
+            f"DATE '{cutover.isoformat()}' THEN 'ignored' ELSE {_TTA_STATE} END")
 
 
 def zuora_rows(invoice_settlement: bool) -> list[ZuoraRow]:
@@ -86,14 +106,15 @@ def _where(row: ZuoraRow) -> str:
     return cond
 
 
-def zuora_sql(invoice_settlement: bool) -> str:
+def zuora_sql(invoice_settlement: bool, cutovers: Mapping[str, date] | None = None) -> str:
     """Trino SQL for Data Query: per-table GROUP BY state counts, then the latest error records, in one
-    UNION ALL so a sample costs one job (a tenant may run only five at once, and the connector needs them)."""
+    UNION ALL so a sample costs one job (a tenant may run only five at once, and the connector needs them).
+    `cutovers`: the connector's cutover dates by object, those known (RunVariables.connector_cutovers)."""
     null = "CAST(NULL AS varchar)"
     parts, errors = [], []
     for row in zuora_rows(invoice_settlement):
         t = row.obj.table
-        state = _status_state("integrationstatus__ns") if row.obj is ACCOUNT else _TTA_STATE
+        state = _status_state("integrationstatus__ns") if row.obj is ACCOUNT else _tta_state(row, cutovers or {})
         parts.append(
             f"SELECT '{t}' AS object_type, 'count' AS kind, {state} AS state, COUNT(*) AS n, {null} AS id, "
             f"{null} AS record_number, {null} AS status, {null} AS sync_date FROM {t} WHERE {_where(row)} "
@@ -166,17 +187,20 @@ def _ns_scope(ids: NetSuiteFieldIds, invoice_settlement: bool) -> str:
     return f"type IN ({types}) AND COALESCE({ids.origin}, '-') <> 'ZUORA'"
 
 
-def ns_state(ids: NetSuiteFieldIds, invoice_settlement: bool) -> str:
+def ns_state(ids: NetSuiteFieldIds, invoice_settlement: bool, payment_cutover: date | None = None) -> str:
+    # Payments dated before the NetSuite Payments cutover are never picked (runbook R4.2).
+    before = (f"type = {sql_literal(NS_CUSTOMER_PAYMENT)} AND trandate < "
+              f"TO_DATE('{payment_cutover.isoformat()}', 'YYYY-MM-DD')") if payment_cutover else None
     if not invoice_settlement:
-        return _status_state(ids.integration_status)
+        return _status_state(ids.integration_status, before_cutover=before)
     # An IS payment syncs only once its Zuora Sync Updates says Yes (runbook R4.2, step G2).
-    return _status_state(ids.integration_status, waiting=(
+    return _status_state(ids.integration_status, before_cutover=before, waiting=(
         f"type = {sql_literal(NS_CUSTOMER_PAYMENT)} AND "
         f"COALESCE({ids.require_sync_updates()}, '-') <> {sql_literal(ids.sync_updates_yes)}"))
 
 
-def ns_counts_sql(ids: NetSuiteFieldIds, invoice_settlement: bool) -> str:
-    state = ns_state(ids, invoice_settlement)
+def ns_counts_sql(ids: NetSuiteFieldIds, invoice_settlement: bool, payment_cutover: date | None = None) -> str:
+    state = ns_state(ids, invoice_settlement, payment_cutover)
     return (f"SELECT type, {state} AS state, COUNT(*) AS n FROM transaction "
             f"WHERE {_ns_scope(ids, invoice_settlement)} GROUP BY type, {state}")
 

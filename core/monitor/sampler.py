@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime
+from collections.abc import AsyncIterator, Callable, Mapping
+from datetime import UTC, date, datetime
 from typing import Any
 
 from core.monitor.model import NS_TO_ZUORA, STATES, ZUORA_TO_NS, MonitorSample, SyncError, SyncRow
@@ -30,10 +30,13 @@ IS_RECHECK_EVERY = 12  # samples between Invoice Settlement probes (a minute at 
 class Sampler:
     def __init__(self, zuora: Any, netsuite: Any, fields: Any, *, invoice_settlement: bool | None = None,
                  recheck_every: int = IS_RECHECK_EVERY, rates: RateTracker | None = None,
-                 clock: Callable[[], float] = time.monotonic):
+                 clock: Callable[[], float] = time.monotonic, cutovers: Mapping[str, date] | None = None):
         """`zuora`, `netsuite`: the session's ZuoraClient and NetSuiteClient. `fields`: the profile's
         netsuite_fields. `invoice_settlement`: known IS state, else probed; either way re-probed every
-        `recheck_every` samples, since IS goes on in the middle of a cutover."""
+        `recheck_every` samples, since IS goes on in the middle of a cutover. `cutovers`: the connector's
+        cutover dates (RunVariables.connector_cutovers); records dated before them count as ignored, not as
+        a backlog the connector will never clear. Callers may replace it between samples."""
+        self.cutovers: Mapping[str, date] = dict(cutovers or {})
         self.zuora = zuora
         self.netsuite = netsuite
         self.ids = NetSuiteFieldIds.from_profile(fields)
@@ -79,7 +82,7 @@ class Sampler:
     async def _zuora_side(self, is_on: bool) -> tuple[dict, list[SyncError]]:
         counts = {(r.label, ZUORA_TO_NS): dict.fromkeys(STATES, 0) for r in zuora_rows(is_on)}
         errors = []
-        for rec in await self.zuora.data_query_rows(zuora_sql(is_on)):
+        for rec in await self.zuora.data_query_rows(zuora_sql(is_on, self.cutovers)):
             label = zuora_label(rec["object_type"])
             if rec["kind"] == "count":
                 counts[(label, ZUORA_TO_NS)][rec["state"]] += int(rec["n"])
@@ -92,7 +95,7 @@ class Sampler:
     async def _netsuite_side(self, is_on: bool) -> tuple[dict, list[SyncError]]:
         counts = {(label, NS_TO_ZUORA): dict.fromkeys(STATES, 0) for label, _ in ns_rows(is_on)}
         rows, failed = await asyncio.gather(
-            self.netsuite.suiteql_rows(ns_counts_sql(self.ids, is_on)),
+            self.netsuite.suiteql_rows(ns_counts_sql(self.ids, is_on, self.cutovers.get("ns_payment"))),
             self.netsuite.suiteql_rows(ns_errors_sql(self.ids, is_on), limit=ERROR_SAMPLE_ROWS))
         for rec in rows:
             counts[(ns_label(rec["type"]), NS_TO_ZUORA)][rec["state"]] += int(rec["n"])

@@ -96,6 +96,14 @@ class RunVariables(BaseModel):
     def items(self) -> list[tuple[str, Any]]:
         return [(n, self.get(n)) for n in self.names()]
 
+    def connector_cutovers(self) -> dict[str, date]:
+        """The connector's cutover dates by object (invoice, payment, refund, iia, ns_payment, memo), those known:
+        the old instance's, kept by the new one (runbook F6), plus the new memo cutover."""
+        out = {k: v for k, v in self.old_cutover_dates.model_dump().items() if v is not None}
+        if self.new_memo_cutover is not None:
+            out["memo"] = self.new_memo_cutover
+        return out
+
     # ---- setting ----------------------------------------------------------------------------------------------
     def set(self, name: str, text: str | None) -> RunVariables:
         """A copy with `name` parsed from `text` (empty or None clears it)."""
