@@ -86,3 +86,7 @@ async def test_monitor_fits_80x24_and_widens_again():
         await wait_until(pilot, lambda: [c.key.value for c in table.ordered_columns][-1] == "trend")
         await wait_until(pilot, lambda: "Invoices|Zuora→NS" in table.rows)
         assert str(table.get_cell("Invoices|Zuora→NS", "side")) == "Zuora→NS"
+        assert "waiting" in [c.key.value for c in table.ordered_columns]
+        await pilot.resize_terminal(120, 30)  # the README's screenshot size: wide, and still no sideways scroll
+        await pilot.pause(0.3)
+        assert table.virtual_size.width <= table.scrollable_content_region.width

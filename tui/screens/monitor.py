@@ -22,10 +22,13 @@ from textual.worker import Worker, WorkerState
 from core.monitor.model import MonitorSample, SyncError, SyncRow, format_eta
 from tui.widgets.sparkline import sparkline_text
 
+# Waiting: IS payments whose Zuora Sync Updates is not Yes yet (step G2), shown while there is room.
 COLUMNS = (("object", "Object"), ("side", "Side"), ("pending", "Pending"), ("processing", "Processing"),
-           ("done", "Done"), ("error", "Error"), ("rate", "Rate/min"), ("eta", "ETA"), ("trend", "Throughput"))
-# Below this width the table drops the sparkline and shortens its headers, so ETA stays on screen at 80x24.
-COMPACT_BELOW = 110
+           ("done", "Done"), ("error", "Error"), ("waiting", "Waiting"), ("rate", "Rate/min"), ("eta", "ETA"),
+           ("trend", "Throughput"))
+# Below this width the table drops Waiting and the sparkline and shortens its headers, so ETA stays on screen
+# at 80x24.
+COMPACT_BELOW = 116
 COMPACT_COLUMNS = (("object", "Object"), ("side", "Side"), ("pending", "Pend"), ("processing", "Proc"),
                    ("done", "Done"), ("error", "Err"), ("rate", "/min"), ("eta", "ETA"))
 COMPACT_SIDES = {"Zuora→NS": "Z→NS", "NS→Zuora": "NS→Z"}
@@ -68,6 +71,7 @@ class MonitorScreen(Screen):
         "The monitor samples both systems every few seconds with server-side counts (a handful of API calls "
         "per sample, so the connector keeps its concurrency).\n\n"
         "- Rows: one per object type and direction; Pending → Processing → Done, or Error.\n"
+        "- Waiting (wide screens): NetSuite payments that sync only once their Zuora Sync Updates is Yes (G2).\n"
         "- Rate/min and ETA come from the change between samples.\n"
         "- Pending leaves out what the connector will never pick: records set to Ignore, and, once their "
         "cutover dates are recorded (`cutover set old_cutover_dates.invoice …`), records dated before them "
@@ -180,10 +184,13 @@ class MonitorScreen(Screen):
                     "pending": fmt_count(row.pending),
                     "processing": fmt_count(row.processing), "done": fmt_count(row.done),
                     "error": Text(fmt_count(row.error), style="bold red" if row.error else ""),
+                    "waiting": Text(fmt_count(row.waiting), style="bold yellow" if row.waiting else ""),
                     "rate": "–" if row.rate_per_min is None else f"{row.rate_per_min:,.0f}",
                     "eta": format_eta(row.eta_s),
                 }
-                if not self.compact:
+                if self.compact:
+                    del cells["waiting"]
+                else:
                     cells["trend"] = sparkline_text(sampler.history(key) if sampler else [], width=10)
                 if key in table.rows:
                     for col, value in cells.items():
