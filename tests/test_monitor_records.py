@@ -8,7 +8,7 @@ from core.demo import DemoTenant
 from core.monitor import NS_TO_ZUORA, ZUORA_TO_NS, Sampler
 from core.monitor.records import record_in_both_systems
 from core.session import Session
-from tests.tui_helpers import demo_app, wait_ready, wait_until
+from tests.tui_helpers import demo_app, open_monitor, wait_until
 from tui.screens.record import RecordScreen
 
 
@@ -30,10 +30,7 @@ async def test_every_sampled_error_opens_its_source_record():
 async def test_enter_on_an_error_shows_both_systems():
     app = demo_app(scale=300, interval=0.5)
     async with app.run_test(size=(120, 36)) as pilot:
-        await wait_ready(pilot)
-        await pilot.press("m")
-        monitor = app.screen
-        await wait_until(pilot, lambda: monitor.samples_taken >= 1)
+        monitor = await open_monitor(pilot, samples=1)
         errors = monitor.query_one("#error-table", DataTable)
         errors.focus()
         await pilot.press("enter")

@@ -8,7 +8,7 @@ import time
 
 from textual.widgets import DataTable, Static
 
-from tests.tui_helpers import demo_app, wait_ready, wait_until
+from tests.tui_helpers import demo_app, open_monitor, wait_until
 from tui.screens.monitor import MonitorScreen
 
 
@@ -19,9 +19,7 @@ def _cell(table: DataTable, key: str, col: str) -> int:
 async def test_monitor_counts_move_after_run_now_without_refresh():
     app = demo_app(scale=300, interval=0.3)
     async with app.run_test(size=(120, 36)) as pilot:
-        await wait_ready(pilot)
-        await pilot.press("m")
-        screen = app.screen
+        screen = await open_monitor(pilot)
         assert isinstance(screen, MonitorScreen)
         table = screen.query_one("#sync-table", DataTable)
         key = "Invoices|Zuora→NS"
@@ -39,11 +37,8 @@ async def test_monitor_counts_move_after_run_now_without_refresh():
 async def test_monitor_keys_stay_fast_and_header_goes_stale_on_a_slow_tenant():
     app = demo_app(scale=200, interval=0.5, latency_ms=2000)
     async with app.run_test(size=(100, 30)) as pilot:
-        await wait_ready(pilot, timeout=60)
-        await pilot.press("m")
-        screen = app.screen
+        screen = await open_monitor(pilot, samples=1)
         assert isinstance(screen, MonitorScreen)
-        await wait_until(pilot, lambda: screen.samples_taken >= 1, timeout=60)
         # A sample now takes several 2 s round trips: the next poll is in flight and late.
         header = screen.query_one("#monitor-header", Static)
         await wait_until(pilot, lambda: "stale" in str(header.render()), timeout=30)
@@ -72,9 +67,7 @@ async def test_monitor_keys_stay_fast_and_header_goes_stale_on_a_slow_tenant():
 async def test_monitor_fits_80x24_and_widens_again():
     app = demo_app(scale=200, interval=0.5)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_ready(pilot)
-        await pilot.press("m")
-        screen = app.screen
+        screen = await open_monitor(pilot)
         table = screen.query_one("#sync-table", DataTable)
         await wait_until(pilot, lambda: "Invoices|Zuora→NS" in table.rows)
         await pilot.pause(0.2)

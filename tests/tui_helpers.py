@@ -26,3 +26,12 @@ async def wait_ready(pilot, timeout: float = 30.0) -> None:
     app = pilot.app
     await wait_until(pilot, lambda: app.backend.ready, timeout)
     await pilot.pause(0.1)
+
+
+async def open_monitor(pilot, samples: int = 0, timeout: float = 60.0):
+    """Wait for the demo, press `m`, and wait for `samples` samples: the monitor screen."""
+    await wait_ready(pilot, timeout)
+    await pilot.press("m")
+    screen = pilot.app.screen
+    await wait_until(pilot, lambda: screen.samples_taken >= samples, timeout)
+    return screen
