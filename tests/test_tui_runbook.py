@@ -69,9 +69,15 @@ async def test_plan_and_apply_e1_from_the_step_screen():
         await wait_until(pilot, lambda: app.backend.state("E1").result is not None)
         assert app.backend.state("E1").result.count == targets
 
+        def footer_actions() -> set[str]:
+            return {b.binding.action for b in app.active_bindings.values() if b.enabled}
+
+        assert {"recheck", "plan", "apply"} <= footer_actions() and "export_plan" not in footer_actions()
         await pilot.press("p")
         await wait_until(pilot, lambda: screen.plan is not None)
         assert screen.plan.total == targets
+        await pilot.pause(0.1)
+        assert "export_plan" in footer_actions()  # the footer offers Export once there is a plan
         await pilot.press("a")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmWrite))
         await pilot.click("#apply")

@@ -139,6 +139,7 @@ class StepScreen(Screen):
 
     def render_plan(self, plan: PlanSummary) -> None:
         self.plan = plan
+        self.refresh_bindings()  # Export plan joins the footer once there is a plan
         text = self.app.backend.plan_text(plan)
         widget = self.query_one("#plan-text", Static)
         widget.update(text)
@@ -233,7 +234,9 @@ class StepScreen(Screen):
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         """The footer shows only the actions of this step's kind (False hides a binding, None would grey it)."""
         step = self.state.step
-        if action in ("plan", "apply", "export_plan"):
+        if action == "export_plan":
+            return bool(step.action) and self.plan is not None
+        if action in ("plan", "apply"):
             return bool(step.action)
         if action == "recheck":
             return step.check is not None
