@@ -16,6 +16,7 @@ from datetime import date
 from typing import Any
 
 from core.errors import ConfigError
+from core.sql_literals import netsuite_date, quote, zuora_date
 from core.objects import (
     ACCOUNT, CREDIT_MEMO, DEBIT_MEMO, INVOICE, INVOICE_ITEM_ADJUSTMENT, NS_CREDIT_MEMO, NS_CUSTOMER_PAYMENT,
     NS_REFUND, PAYMENT, REFUND, ZuoraObject,
@@ -87,7 +88,7 @@ def _tta_state(row: ZuoraRow, cutovers: Mapping[str, date]) -> str:
     if cutover is None or row.dated_by is None:
         return _TTA_STATE
     return (f"CASE WHEN COALESCE(transferredtoaccounting, 'No') = 'No' AND {row.dated_by} < "
-            f"DATE '{cutover.isoformat()}' THEN 'ignored' ELSE {_TTA_STATE} END")
+            f"{zuora_date(cutover)} THEN 'ignored' ELSE {_TTA_STATE} END")
 
 
 def zuora_rows(invoice_settlement: bool) -> list[ZuoraRow]:
@@ -178,25 +179,21 @@ class NetSuiteFieldIds:
         return self.sync_updates
 
 
-def sql_literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 def _ns_scope(ids: NetSuiteFieldIds, invoice_settlement: bool) -> str:
-    types = ", ".join(sql_literal(code) for _, code in ns_rows(invoice_settlement))
+    types = ", ".join(quote(code) for _, code in ns_rows(invoice_settlement))
     return f"type IN ({types}) AND COALESCE({ids.origin}, '-') <> 'ZUORA'"
 
 
 def ns_state(ids: NetSuiteFieldIds, invoice_settlement: bool, payment_cutover: date | None = None) -> str:
     # Payments dated before the NetSuite Payments cutover are never picked (runbook R4.2).
-    before = (f"type = {sql_literal(NS_CUSTOMER_PAYMENT)} AND trandate < "
-              f"TO_DATE('{payment_cutover.isoformat()}', 'YYYY-MM-DD')") if payment_cutover else None
+    before = (f"type = {quote(NS_CUSTOMER_PAYMENT)} AND trandate < {netsuite_date(payment_cutover)}"
+              if payment_cutover else None)
     if not invoice_settlement:
         return _status_state(ids.integration_status, before_cutover=before)
     # An IS payment syncs only once its Zuora Sync Updates says Yes (runbook R4.2, step G2).
     return _status_state(ids.integration_status, before_cutover=before, waiting=(
-        f"type = {sql_literal(NS_CUSTOMER_PAYMENT)} AND "
-        f"COALESCE({ids.require_sync_updates()}, '-') <> {sql_literal(ids.sync_updates_yes)}"))
+        f"type = {quote(NS_CUSTOMER_PAYMENT)} AND "
+        f"COALESCE({ids.require_sync_updates()}, '-') <> {quote(ids.sync_updates_yes)}"))
 
 
 def ns_counts_sql(ids: NetSuiteFieldIds, invoice_settlement: bool, payment_cutover: date | None = None) -> str:

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.monitor.model import ZUORA_TO_NS, SyncError
-from core.monitor.queries import ZUORA_ROWS, sql_literal
+from core.monitor.queries import ZUORA_ROWS
+from core.sql_literals import quote
 from core.objects import INVOICE_ITEM_ADJUSTMENT, PAYMENT, REFUND
 
 # What a NetSuite record becomes in Zuora (runbook R4.2): credit memos sync to IIAs, and only without IS.
@@ -47,18 +48,18 @@ async def record_in_both_systems(zuora: Any, netsuite: Any, fields: Any, error: 
         return rows[0] if rows else None
 
     if error.side == ZUORA_TO_NS:
-        z = await one_zuora(f"SELECT * FROM {_zuora_table(error.object)} WHERE id = {sql_literal(error.record_id)}")
+        z = await one_zuora(f"SELECT * FROM {_zuora_table(error.object)} WHERE id = {quote(error.record_id)}")
         n = None
         if zuora_id_field:
             n = await one_netsuite(
-                f"SELECT * FROM transaction WHERE {zuora_id_field} = {sql_literal(error.record_id)} ORDER BY id")
+                f"SELECT * FROM transaction WHERE {zuora_id_field} = {quote(error.record_id)} ORDER BY id")
         return RecordView(error, z, n, queries)
 
-    n = await one_netsuite(f"SELECT * FROM transaction WHERE id = {sql_literal(error.record_id)}")
+    n = await one_netsuite(f"SELECT * FROM transaction WHERE id = {quote(error.record_id)}")
     table = NS_TO_ZUORA_TABLE.get(error.object, PAYMENT.table)
     z = None
     if n is not None and zuora_id_field and n.get(zuora_id_field):
-        z = await one_zuora(f"SELECT * FROM {table} WHERE id = {sql_literal(n[zuora_id_field])}")
+        z = await one_zuora(f"SELECT * FROM {table} WHERE id = {quote(n[zuora_id_field])}")
     elif n is not None and n.get("tranid"):
-        z = await one_zuora(f"SELECT * FROM {table} WHERE transaction__ns = {sql_literal(n['tranid'])}")
+        z = await one_zuora(f"SELECT * FROM {table} WHERE transaction__ns = {quote(n['tranid'])}")
     return RecordView(error, z, n, queries)

@@ -19,7 +19,8 @@ from typing import Any
 
 from core.errors import ConfigError, CutoverError
 from core.journal import apply_lock
-from core.runbook.checks import AR_MIG, ID_CHUNK, QueryContext, quote, resolve
+from core.runbook.checks import AR_MIG, ID_CHUNK, QueryContext, resolve
+from core.sql_literals import quote
 from core.runbook.engine import Runbook
 from core.runbook.model import ApplyOutcome, ApplyProgress, PlanSummary, System, Where
 from core.runbook.phases import find_step

@@ -11,7 +11,6 @@ import asyncio
 import re
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from pydantic import SecretStr
@@ -19,6 +18,7 @@ from pydantic import SecretStr
 from core.errors import ConfigError
 from core.runbook.model import Check, CheckResult, Part, Status, Step, StepState, Where
 from core.runbook.variables import RunVariables
+from core.sql_literals import netsuite_date, quote, zuora_date, zuora_timestamp
 
 if TYPE_CHECKING:
     from core.netsuite import NetSuiteClient
@@ -86,26 +86,11 @@ class QueryContext:
         return zuora_timestamp(self.var(name))
 
     def ns_date(self, name: str) -> str:
-        value = self.var(name)
-        day = value.date() if isinstance(value, datetime) else value
-        return f"TO_DATE('{day.isoformat()}', 'YYYY-MM-DD')"
+        return netsuite_date(self.var(name))
 
     def baseline(self, step_id: str, label: str) -> int | None:
         result = self.results.get(step_id)
         return None if result is None else result.details.get(label)
-
-
-def quote(text: str) -> str:
-    return "'" + str(text).replace("'", "''") + "'"
-
-
-def zuora_date(value: date | datetime) -> str:
-    day = value.date() if isinstance(value, datetime) else value
-    return f"DATE '{day.isoformat()}'"
-
-
-def zuora_timestamp(value: datetime) -> str:
-    return f"TIMESTAMP '{value.strftime('%Y-%m-%d %H:%M:%S')}'"
 
 
 def resolve(where: Where, ctx: QueryContext) -> str:

@@ -6,7 +6,8 @@ from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
 
 from core.runbook import sources as src
-from core.runbook.checks import QueryContext, zuora_date, zuora_timestamp
+from core.runbook.checks import QueryContext
+from core.sql_literals import zuora_date, zuora_timestamp
 from core.runbook.model import Check, Kind, Part, Phase, Status, Step, TicketTemplate
 
 _ACCOUNT_COLS = "id, accountnumber, name, status, creditbalance, currency"

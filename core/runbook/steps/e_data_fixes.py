@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from core.runbook import sources as src
-from core.runbook.checks import AR_MIG, QueryContext, zuora_date
+from core.runbook.checks import AR_MIG, QueryContext
+from core.sql_literals import zuora_date
 from core.runbook.model import Check, Kind, Part, Phase, Status, Step
 
 

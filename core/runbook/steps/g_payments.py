@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from core.runbook import sources as src
-from core.runbook.checks import QueryContext, quote
+from core.runbook.checks import QueryContext
+from core.sql_literals import quote
 from core.runbook.model import Check, Kind, Part, Phase, Status, Step
 
 # Payment method names the connector can match in Zuora (R8.12).

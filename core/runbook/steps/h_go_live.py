@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from core.runbook import sources as src
-from core.runbook.checks import AR_MIG, QueryContext, not_transferred, quote
+from core.runbook.checks import AR_MIG, QueryContext, not_transferred
+from core.sql_literals import quote
 from core.runbook.model import Check, Kind, Part, Phase, Status, Step
 from core.runbook.steps.g_payments import freeze_window
 
