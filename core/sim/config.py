@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 
 SCALES = {"tiny": 200, "small": 2_000, "medium": 50_000, "large": 1_000_000}
 
@@ -61,9 +61,6 @@ class Faults:
                 raise ValueError(f"bad fault {part!r}: a rate is between 0 and 1")
             setattr(f, attr, int(num) if attr == "seed" else num)
         return f
-
-    def any(self) -> bool:
-        return any(getattr(self, f.name) for f in fields(self) if f.name not in ("timeout_hold_s", "seed"))
 
 
 @dataclass

@@ -68,7 +68,7 @@ class Connector:
         progress = self._progress
         return {
             "state": self.state,
-            "installed": bool(self.store.setting("connector.installed", True)),
+            "installed": self.store.connector_installed,
             "instance_id": instance["id"] if instance else None,
             "invoice_settlement": self.store.invoice_settlement,
             "running_now": progress is not None,
@@ -94,7 +94,7 @@ class Connector:
             self._run_lock.release()
 
     def _refusal(self) -> str | None:
-        if not self.store.setting("connector.installed", True):
+        if not self.store.connector_installed:
             return "the connector is not installed on this tenant"
         if self.state != RUNNING:
             return "the connector is stopped: start it (POST /_sim/connector/start) before a run"

@@ -86,9 +86,6 @@ class SimControl(AbstractAsyncContextManager):
     async def start_connector(self) -> dict[str, Any]:
         return await self._call("POST", "/connector/start")
 
-    async def connector_status(self) -> dict[str, Any]:
-        return await self._call("GET", "/connector/status")
-
     async def instances(self) -> list[dict[str, Any]]:
         return (await self._call("GET", "/connector/instances"))["instances"]
 

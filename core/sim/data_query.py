@@ -24,13 +24,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 
 from core.sim import sql
 from core.sim.store import now_ts
 from core.sim.zuora_http import Fault, ZuoraCall
-from core.sim.zuora_render import connector_installed, rfc3339
+from core.sim.zuora_render import rfc3339
 
 MAX_OUTPUT_ROWS = 500_000
 URL_TTL_S = 7 * 24 * 3600
@@ -76,7 +77,6 @@ class DataQueryJobs:
         self._slots = threading.BoundedSemaphore(sim.config.data_query_concurrency)
         self._secret = secrets.token_bytes(32)  # per run: URLs from an earlier run stop working, like expiry
         self._timing: dict[str, int] = {}
-        self._separators: dict[str, str] = {}
         self.created_by = str(uuid.uuid5(uuid.NAMESPACE_URL, sim.credentials.zuora_client_id))
         # Jobs left open by an earlier run of this data dir have no worker any more.
         self.store.execute("UPDATE sim_query_job SET status = 'failed', error = ?, updated = ? "
@@ -92,9 +92,8 @@ class DataQueryJobs:
         self.store.execute(
             "INSERT INTO sim_query_job(id, query, status, created, updated, output_rows, file_path, error) "
             "VALUES (?,?,?,?,?,0,?,NULL)", (job_id, query, "accepted", now, now, str(self.folder / (job_id + suffix))))
-        self._separators[job_id] = separator
         # A daemon thread per job: it waits for a slot in `accepted`, and never holds up the process's exit.
-        threading.Thread(target=self._run, args=(job_id,), name=f"sim-data-query-{job_id[:8]}", daemon=True).start()
+        threading.Thread(target=self._run, args=(job_id, separator), name=f"sim-data-query-{job_id[:8]}", daemon=True).start()
         return JSONResponse({"data": self._job_json(self._row(job_id), call.request)})
 
     def get(self, call: ZuoraCall) -> Response:
@@ -128,7 +127,9 @@ class DataQueryJobs:
         if not hmac.compare_digest(expected, q.get("X-Amz-Signature", "")) or _expired(q):
             return _s3_error(403, "SignatureDoesNotMatch",
                              "The request signature we calculated does not match the signature you provided.")
-        row = self.store.query_one("SELECT status, file_path FROM sim_query_job WHERE id = ?", (job_id,))
+        # Off the event loop: the store's lock may be held by a long query, and every route would wait.
+        row = await run_in_threadpool(self.store.query_one, "SELECT status, file_path FROM sim_query_job "
+                                      "WHERE id = ?", (job_id,))
         if row is None or row["status"] != "completed" or not Path(row["file_path"]).exists():
             return _s3_error(404, "NoSuchKey", "The specified key does not exist.")
         path = Path(row["file_path"])
@@ -136,11 +137,11 @@ class DataQueryJobs:
         return FileResponse(path, media_type="application/zip" if path.suffix == ".zip" else media)
 
     # ---- the worker -----------------------------------------------------------------------------------------
-    def _run(self, job_id: str) -> None:
+    def _run(self, job_id: str, separator: str) -> None:
         with self._slots:
-            self._run_job(job_id)
+            self._run_job(job_id, separator)
 
-    def _run_job(self, job_id: str) -> None:
+    def _run_job(self, job_id: str, separator: str) -> None:
         started = time.monotonic()
         try:
             if not self.store.execute("UPDATE sim_query_job SET status = 'in_progress', updated = ? "
@@ -148,8 +149,8 @@ class DataQueryJobs:
                 return  # cancelled while it waited
             job = self._row(job_id)
             statement = sql.translate(job["query"], invoice_settlement=self.store.invoice_settlement,
-                                      connector=connector_installed(self.store))
-            rows = self._write(job_id, Path(job["file_path"]), statement)
+                                      connector=self.store.connector_installed)
+            rows = self._write(job_id, Path(job["file_path"]), statement, separator)
             self._timing[job_id] = int((time.monotonic() - started) * 1000)
             self.store.execute("UPDATE sim_query_job SET status = 'completed', output_rows = ?, updated = ? "
                                "WHERE id = ? AND status = 'in_progress'", (rows, now_ts(), job_id))
@@ -163,13 +164,13 @@ class DataQueryJobs:
             except Exception:  # noqa: BLE001 - the simulator is shutting down; nobody is left to ask
                 pass
 
-    def _write(self, job_id: str, path: Path, statement: sql.Statement) -> int:
+    def _write(self, job_id: str, path: Path, statement: sql.Statement, separator: str) -> int:
         tmp = path.with_name(path.name + ".part")
         count = 0
         try:
             with ExitStack() as stack:
                 out = _open_output(stack, tmp, path)
-                writer = _row_writer(out, path, self._separators.get(job_id, ","), statement.columns)
+                writer = _row_writer(out, path, separator, statement.columns)
                 for row in sql.iter_rows(statement, self.store):
                     count += 1
                     if count > self.max_output_rows:

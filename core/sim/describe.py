@@ -13,7 +13,6 @@ from starlette.responses import Response
 
 from core.objects import ZUORA_OBJECTS, Field, ZuoraObject
 from core.sim.zuora_http import ZuoraCall
-from core.sim.zuora_render import connector_installed
 
 _SYSTEM = {"Id", "CreatedDate", "UpdatedDate"}
 _UPDATABLE = {"TransferredToAccounting", "Comment", "ReasonCode", "ExcludeFromAutoApplyRules"}
@@ -61,4 +60,4 @@ def describe(call: ZuoraCall) -> Response:
         ET.SubElement(root, "message").text = f"The object '{name}' does not exist or is not enabled."
         return Response(ET.tostring(root, encoding="utf-8", xml_declaration=True), status_code=404,
                         media_type=XML)
-    return Response(describe_xml(obj, connector=connector_installed(call.store)), media_type=XML)
+    return Response(describe_xml(obj, connector=call.store.connector_installed), media_type=XML)

@@ -162,6 +162,11 @@ class Store:
     def invoice_settlement(self) -> bool:
         return bool(self.setting("invoice_settlement", False))
 
+    @property
+    def connector_installed(self) -> bool:
+        """The __NS fields exist only where the NetSuite connector's custom fields were installed."""
+        return bool(self.setting("connector.installed", True))
+
     # ---- the write log --------------------------------------------------------------------------------------
     def log_write(
         self, conn: sqlite3.Connection, *, source: str, system: str, object: str, record_id: str, field: str,

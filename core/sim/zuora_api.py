@@ -26,7 +26,6 @@ from core.sim.data_query import RESULTS_PATH, DataQueryJobs
 from core.sim.describe import describe
 from core.sim.object_query import query_objects
 from core.sim.zuora_http import Family, Fault, ZuoraCall, new_request_id, track_headers, zuora_endpoint
-from core.sim.zuora_render import connector_installed
 
 TOKENS_PER_MINUTE_PER_IP = 100  # apis.md A2: the AUTH limit per IP
 
@@ -94,7 +93,7 @@ def action_handlers(sim):
 
     def query(call: ZuoraCall) -> Response:
         body = _body(call)
-        parsed = zoql.translate(body.get("queryString"), connector=connector_installed(call.store))
+        parsed = zoql.translate(body.get("queryString"), connector=call.store.connector_installed)
         return JSONResponse(cursors.start(parsed, zoql.batch_size(body)))
 
     def query_more(call: ZuoraCall) -> Response:

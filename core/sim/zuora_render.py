@@ -96,11 +96,6 @@ class View:
         return self.keys[column][1]
 
 
-def connector_installed(store) -> bool:
-    """The __NS fields exist only where the NetSuite connector's custom fields were installed."""
-    return bool(store.setting("connector.installed", True))
-
-
 def zoql_view(obj: ZuoraObject, *, connector: bool = True) -> View:
     fields = [f for f in obj.all_fields if connector or not f.custom]
     return View(obj, {f.column: (f.name, f.type) for f in fields}, zoql_datetime)
