@@ -16,10 +16,10 @@ from typing import Literal
 
 import httpx
 
-from core.config import Profile, get_profile
+from core.config import Profile
 from core.errors import ApiError, AuthError, ConfigError, CredentialsError, CutoverError
 from core.netsuite import NetSuiteClient
-from core.secrets import SECRET_LABELS, SYSTEM_SECRETS, Credentials, CredentialStore
+from core.secrets import SECRET_LABELS, SYSTEM_SECRETS, Credentials
 from core.zuora import ZuoraClient
 
 # SuiteQL needs a FROM; `transaction` is the table every later check reads, so its permission is tested too.
@@ -38,8 +38,7 @@ def _require(profile: Profile, credentials: Credentials, system: str) -> None:
 
 def zuora_client(profile: Profile, credentials: Credentials, **options) -> ZuoraClient:
     _require(profile, credentials, "Zuora")
-    return ZuoraClient(profile.zuora_url(), credentials.value("zuora_client_id"),
-                       credentials.zuora_client_secret, **options)
+    return ZuoraClient(profile.zuora_url(), credentials.zuora_client_id, credentials.zuora_client_secret, **options)
 
 
 def netsuite_client(profile: Profile, credentials: Credentials, **options) -> NetSuiteClient:
@@ -61,11 +60,6 @@ class Session:
         self._netsuite_options = netsuite_options or {}
         self._zuora: ZuoraClient | None = None
         self._netsuite: NetSuiteClient | None = None
-
-    @classmethod
-    def for_profile(cls, name: str, store: CredentialStore | None = None, **options) -> Session:
-        """The named profile with its stored credentials. Blocking (config file, keyring): call it in a thread."""
-        return cls(get_profile(name), (store or CredentialStore()).load(name), **options)
 
     def __repr__(self) -> str:
         return f"Session(profile={self.profile.name!r})"

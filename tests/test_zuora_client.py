@@ -3,6 +3,7 @@ a real tenant throws (expired tokens, 429 with Retry-After, 5xx bursts, timeouts
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import json
 import subprocess
@@ -139,6 +140,7 @@ async def test_token_is_cached_and_bad_credentials_raise_auth_error(tmp_path):
     async with tenant(tmp_path) as (sim, zuora):
         first = await zuora.token()
         assert await zuora.token() == first and zuora.request_count == 1
+        assert sim.credentials.zuora_client_id not in repr(zuora)  # the client id is a credential too
         secret = sim.credentials.zuora_client_secret
         async with ZuoraClient(zuora.base_url, sim.credentials.zuora_client_id, "wrong-" + secret[:20],
                                **FAST) as bad:
@@ -290,6 +292,23 @@ async def test_5xx_that_never_stops_raises_api_error(tmp_path):
             [{"id": bench.memo_id(n), "transferredToAccounting": "Yes"} for n in range(1, 51)],
             on_result=results.append)
         assert summary.failed == 50 and all(r.error_message and not r.success for r in results)
+
+
+async def test_a_failing_token_endpoint_is_asked_once_per_round_not_once_per_caller(tmp_path):
+    """Zuora rate-limits /oauth/token by IP: callers waiting together share one renewal and its failure, and
+    only the calls retry (the renewal itself does not), so the token POSTs stay within calls × attempts."""
+    posts = []
+
+    def seen(request):
+        if request.url.path.endswith("/oauth/token"):
+            posts.append(request)
+
+    async with tenant(tmp_path, 5, faults=Faults(token_5xx=1.0), retry_attempts=3, on_request=seen) as (sim,
+                                                                                                      zuora):
+        results = await asyncio.gather(*(zuora.get_credit_memo(bench.memo_id(n)) for n in range(1, 6)),
+                                       return_exceptions=True)
+    assert all(type(r) is ApiError and r.status == 503 for r in results)  # not AuthError "credentials refused"
+    assert 1 <= len(posts) <= 5 * 3  # before: each call's attempt retried the token too, up to 5 × 3 × 3 = 45
 
 
 async def test_timeouts_are_retried(tmp_path):

@@ -39,10 +39,6 @@ class CandidateField:
     profile_key: str | None  # the profile key it most likely is; None when nothing fits
     matched_by: str | None  # "label" | "script id" | None
 
-    @property
-    def is_transaction_body(self) -> bool:
-        return self.script_id.startswith(_BODY_PREFIX)
-
 
 def guess_profile_key(script_id: str, label: str) -> tuple[str | None, str | None]:
     """(profile key, how it was matched) for one transaction body field; (None, None) otherwise."""

@@ -31,16 +31,17 @@ class Faults:
     timeout: float = 0.0  # the server holds the request for `timeout_hold_s` without answering
     reset: float = 0.0  # the connection drops mid-response
     token_expiry: float = 0.0  # a valid token is treated as expired (401)
+    token_5xx: float = 0.0  # /oauth/token answers 503 temporarily_unavailable
     bulk_item: float = 0.0  # one memo in a bulk update fails on its own
     timeout_hold_s: float = 30.0
     seed: int = 0
 
     KEYS = {"5xx": "http_5xx", "timeout": "timeout", "reset": "reset", "token_expiry": "token_expiry",
-            "bulk_item": "bulk_item", "timeout_hold_s": "timeout_hold_s", "seed": "seed"}
+            "token_5xx": "token_5xx", "bulk_item": "bulk_item", "timeout_hold_s": "timeout_hold_s", "seed": "seed"}
 
     @classmethod
     def parse(cls, spec: str | None) -> Faults:
-        """`5xx=0.05,timeout=0.01,reset=0.01,token_expiry=0.02,bulk_item=0.05` (empty: no faults)."""
+        """`5xx=0.05,timeout=0.01,reset=0.01,token_expiry=0.02,token_5xx=0.1,bulk_item=0.05` (empty: none)."""
         f = cls()
         if not spec:
             return f

@@ -64,6 +64,10 @@ def token_endpoint(sim):
                                 headers=headers | {"Retry-After": "60"})
         if sim.config.latency_ms:
             await asyncio.sleep(sim.config.latency_ms / 1000)
+        if sim.dice.roll("token_5xx"):
+            return JSONResponse({"error": "temporarily_unavailable",
+                                 "error_description": "The authorization server is temporarily unavailable"},
+                                status_code=503, headers=headers)
         form = {k: v[0] for k, v in parse_qs((await request.body()).decode("utf-8", "replace")).items()}
         if form.get("grant_type") != "client_credentials":
             return JSONResponse({"error": "unsupported_grant_type",

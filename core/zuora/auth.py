@@ -1,6 +1,7 @@
 """OAuth 2.0 client credentials for Zuora (apis.md A2): one cached token, renewed before it expires.
 
-Concurrent callers share one renewal (Zuora rate-limits the token endpoint by IP, so never mint a token each).
+Concurrent callers share one renewal, and its failure too (Zuora rate-limits the token endpoint by IP, so never mint
+a token each). A renewal is one request: retrying is the calling operation's job, so attempts never multiply.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ class TokenProvider:
         self._clock = clock
         self._token: SecretStr | None = None
         self._renew_at = 0.0
-        self._lock: asyncio.Lock | None = None
+        self._renewal: asyncio.Task | None = None
         self.renewals = 0
 
     def __repr__(self) -> str:
@@ -46,25 +47,31 @@ class TokenProvider:
         token = self._fresh()
         if token is not None:
             return token
-        if self._lock is None:
-            self._lock = asyncio.Lock()
-        async with self._lock:
-            token = self._fresh()  # another caller may have renewed while this one waited
-            if token is not None:
-                return token
-            started = self._clock()
-            answer = await self._fetch()
-            value = answer.get("access_token")
-            if not isinstance(value, str) or not value:
-                raise AuthError(None, "the token endpoint answered without an access_token", system=SYSTEM)
-            try:
-                expires_in = float(answer.get("expires_in", 3599))
-            except (TypeError, ValueError):
-                expires_in = 3599.0
-            self._token = SecretStr(value)
-            self._renew_at = started + expires_in - renewal_margin(expires_in)
-            self.renewals += 1
-            return value
+        if self._renewal is None:  # the first caller starts the renewal; the others await the same one
+            self._renewal = asyncio.ensure_future(self._renew())
+            self._renewal.add_done_callback(self._renewal_done)
+        return await asyncio.shield(self._renewal)  # a cancelled caller does not cancel the others' renewal
+
+    def _renewal_done(self, task: asyncio.Task) -> None:
+        if self._renewal is task:
+            self._renewal = None
+        if not task.cancelled():
+            task.exception()  # retrieved here too, so a failure nobody awaited any more is not logged as lost
+
+    async def _renew(self) -> str:
+        started = self._clock()
+        answer = await self._fetch()
+        value = answer.get("access_token")
+        if not isinstance(value, str) or not value:
+            raise AuthError(None, "the token endpoint answered without an access_token", system=SYSTEM)
+        try:
+            expires_in = float(answer.get("expires_in", 3599))
+        except (TypeError, ValueError):
+            expires_in = 3599.0
+        self._token = SecretStr(value)
+        self._renew_at = started + expires_in - renewal_margin(expires_in)
+        self.renewals += 1
+        return value
 
     def invalidate(self, token: str) -> None:
         """Zuora refused `token`: the next get() renews, unless someone already replaced it."""

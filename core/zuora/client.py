@@ -70,7 +70,7 @@ class ZuoraClient:
     full-jitter retry waits in seconds.
     """
 
-    def __init__(self, base_url: str, client_id: str, client_secret: SecretStr | str, *,
+    def __init__(self, base_url: str, client_id: SecretStr | str, client_secret: SecretStr | str, *,
                  timeout: float = 60.0, max_concurrency: int = 40, track_id: str | None = None,
                  verify: bool = True, retry_attempts: int = 8, on_request: Callable | None = None,
                  object_query_concurrency: int = 80, data_query_concurrency: int = 5,
@@ -83,13 +83,14 @@ class ZuoraClient:
         if not local and (parts.scheme != "https" or not verify):
             raise ConfigError(f"{self.base_url} must be reached over https with TLS verification on",
                               hint="plain http and verify=False are only for a local simulator on 127.0.0.1")
+        client_id = client_id.get_secret_value() if isinstance(client_id, SecretStr) else client_id
         if not client_id or not client_id.strip():
             raise ConfigError("the Zuora OAuth client id is empty", hint="set the profile's Zuora client id")
         if max_concurrency < 1 or retry_attempts < 1:
             raise ConfigError("max_concurrency and retry_attempts must be at least 1")
         if memo_path not in ("credit-memos", "creditmemos"):
             raise ConfigError(f"unknown credit memo path {memo_path!r}", hint="use credit-memos or creditmemos")
-        self._client_id = client_id.strip()
+        self._client_id = SecretStr(client_id.strip())  # the OAuth client id is a credential too
         self._client_secret = client_secret if isinstance(client_secret, SecretStr) else SecretStr(client_secret)
         self._run_id = self._check_track_id(track_id) if track_id else f"cutover-{uuid.uuid4().hex[:12]}"
         self._calls = itertools.count(1)
@@ -117,7 +118,7 @@ class ZuoraClient:
         self.http_429_count = 0
 
     def __repr__(self) -> str:
-        return f"ZuoraClient({self.base_url!r}, client_id={self._client_id!r})"
+        return f"ZuoraClient({self.base_url!r})"
 
     @staticmethod
     def _check_track_id(track_id: str) -> str:
@@ -166,31 +167,30 @@ class ZuoraClient:
                              timed_out=False) from None
 
     async def _fetch_token(self) -> dict[str, Any]:
-        async def attempt() -> dict[str, Any]:
-            form = {"client_id": self._client_id, "client_secret": self._client_secret.get_secret_value(),
-                    "grant_type": "client_credentials"}
-            request = self._http.build_request("POST", "/oauth/token", data=form,
-                                               headers={"Zuora-Track-Id": self.track_id()})
-            response = await self._send(request)
-            headers = response.headers
-            body = _body(response, headers)
-            if response.status_code == 200 and isinstance(body, dict):
-                return body
-            if response.status_code == 429:
-                self.http_429_count += 1
-            failure = read_failure(response.status_code, body, headers.get("zuora-request-id"))
-            failure = failure or Failure(None, f"HTTP {response.status_code}", None)
-            if response.status_code in (400, 401, 403):
-                raise AuthError(failure.code, f"the OAuth client credentials were refused ({failure.message})",
-                                failure.request_id, status=response.status_code, system=SYSTEM)
-            raise to_error(response.status_code, failure, retry_after=_retry_after(headers))
-
-        return await with_retries(attempt, attempts=self.retry_attempts, base=self.backoff_base,
-                                  cap=self.backoff_cap)
+        """One POST /oauth/token. No retry here: the operation that needed the token retries as a whole."""
+        form = {"client_id": self._client_id.get_secret_value(),
+                "client_secret": self._client_secret.get_secret_value(), "grant_type": "client_credentials"}
+        request = self._http.build_request("POST", "/oauth/token", data=form,
+                                           headers={"Zuora-Track-Id": self.track_id()})
+        response = await self._send(request)
+        headers = response.headers
+        body = _body(response, headers)
+        if response.status_code == 200 and isinstance(body, dict):
+            return body
+        if response.status_code == 429:
+            self.http_429_count += 1
+        failure = read_failure(response.status_code, body, headers.get("zuora-request-id"))
+        failure = failure or Failure(None, f"HTTP {response.status_code}", None)
+        if response.status_code in (400, 401, 403):
+            raise AuthError(failure.code, f"the OAuth client credentials were refused ({failure.message})",
+                            failure.request_id, status=response.status_code, system=SYSTEM)
+        raise to_error(response.status_code, failure, retry_after=_retry_after(headers))
 
     async def token(self) -> str:
-        """The current bearer token, fetched or renewed as needed. AuthError when the credentials are refused."""
-        return await self._tokens.get()
+        """The current bearer token, fetched or renewed as needed (retried like any call). AuthError when the
+        credentials are refused."""
+        return await with_retries(self._tokens.get, attempts=self.retry_attempts, base=self.backoff_base,
+                                  cap=self.backoff_cap)
 
     async def _attempt(self, method: str, path: str, params: Any, body: Any,
                        idempotency_key: str | None) -> tuple[Any, str | None]:

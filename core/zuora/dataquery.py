@@ -8,11 +8,11 @@ the rows already handed out (the file does not change).
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
 import httpx
+import orjson
 
 from core.errors import ApiError
 from core.zuora.errors import SYSTEM, Unanswered, expect_object
@@ -67,7 +67,7 @@ async def stream_json_lines(client: ZuoraClient, url: str) -> AsyncIterator[dict
                     seen += 1
                     if seen > handed_out:
                         handed_out += 1
-                        yield json.loads(line)
+                        yield orjson.loads(line)  # several times json's speed on 500k-row files
                 return
             finally:
                 await response.aclose()

@@ -58,9 +58,10 @@ def read_failure(status: int, body: Any, request_id: str | None = None) -> Failu
         if "faultcode" in body:  # Actions query faults
             code = str(body["faultcode"]).rpartition(":")[2]
             return Failure(code, str(body.get("faultstring") or code), category_of(code), rid)
-        if "error" in body and status >= 400:  # OAuth token endpoint
+        if "error" in body and status >= 400:  # OAuth token endpoint: only 400/401 mean the credentials
             text = body.get("error_description") or body.get("error")
-            return Failure(str(body["error"]), str(text), 11, rid)
+            category = 11 if status in (400, 401) else _STATUS_CATEGORIES.get(status)
+            return Failure(str(body["error"]), str(text), category, rid)
         if body.get("success") is False or status >= 400:
             code = body.get("code")  # Data Query errors use HTTP-like codes; 429 bodies use names
             category = category_of(code) if isinstance(code, str) else None

@@ -66,8 +66,6 @@ class Backoff:
 def retryable(exc: BaseException) -> bool:
     if isinstance(exc, Unanswered):
         return True
-    if isinstance(exc, TokenRejected):
-        return True
     cat = category(exc)
     if cat is not None:
         return cat in RETRY_CATEGORIES or cat == 60

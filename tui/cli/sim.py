@@ -39,7 +39,8 @@ def register(subparsers) -> None:
     p.add_argument("--latency-ms", type=float, default=0.0, help="added to every API call")
     p.add_argument("--zuora-concurrency", type=int, default=40, help="Zuora concurrent request limit")
     p.add_argument("--netsuite-concurrency", type=int, default=15, help="NetSuite concurrent request limit")
-    p.add_argument("--faults", default="", help="injected faults, e.g. 5xx=0.05,timeout=0.01,token_expiry=0.02")
+    p.add_argument("--faults", default="",
+                   help="injected faults, e.g. 5xx=0.05,timeout=0.01,token_expiry=0.02,token_5xx=0.1")
     p.add_argument("--allow-remote", action="store_true", help="allow a non-loopback --host")
     p.add_argument("--data-dir", help="keep the tenant here (default: a temporary folder, removed at exit)")
     p.add_argument("--connector-pace", type=float, default=0.0, metavar="S",
