@@ -217,10 +217,6 @@ class Journal:
                        "FROM plan_item WHERE plan_id = ?) WHERE id = ?", (calls, estimate_s, plan_id, plan_id))
         return self.plan(plan_id)
 
-    def set_plan_status(self, plan_id: int, status: str) -> None:
-        with self._tx() as db:
-            db.execute("UPDATE plan SET status = ? WHERE id = ?", (status, plan_id))
-
     def plan(self, plan_id: int) -> PlanSummary:
         rows = self._rows("SELECT * FROM plan WHERE id = ?", (plan_id,))
         if not rows:

@@ -18,22 +18,23 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from core.demo import DemoTenant
 from core.errors import ConfigError, CutoverError
 from core.instances import InstanceRegister
 from core.journal import Journal
 from core.runbook.engine import Runbook
-from core.runbook.model import Status, StepState
+from core.runbook.model import Status, StepState, utc_now
 from core.runbook.phases import find_step, select_steps
+from core.runbook.variables import E2Decision
 from core.runbook.steps.h_go_live import DUPLICATES
 from core.report import step_states
 from core.session import Session
 from core.sim.control import SimControl
 
 PATHS = ("new-instance", "edit-instance")
-E2_DECISIONS = ("mark-yes", "ignore", "sync")
+E2_DECISIONS = get_args(E2Decision)
 MAX_SYNC_RUNS = 4  # Run Now before the freeze until C1-C3 pass or a run changes nothing
 READY_BEFORE_FREEZE = ("C1", "C2", "C3")
 VERDICT = ("H2", "H3")
@@ -85,7 +86,7 @@ async def _next_second() -> str:
     made before the call is strictly earlier than the returned time."""
     now = datetime.now(UTC)
     await asyncio.sleep(1 - now.microsecond / 1_000_000)
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return utc_now()
 
 
 class Rehearsal:
@@ -318,7 +319,7 @@ class Rehearsal:
         self._confirm("H1", "first run of the new connector finished; logs kept")
         states = await self._check(*VERDICT)
         if all(s in states and states[s].status is Status.PASS for s in VERDICT):
-            self._set(go_live_ts=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+            self._set(go_live_ts=utc_now())
             self._confirm("H4", "schedule enabled after H2 and H3 passed")
             old_id = self.rb.journal.variables().old_instance_id
             if self.path == "new-instance":

@@ -78,6 +78,7 @@ async def test_e1_marks_exactly_its_targets_and_a_second_apply_writes_nothing(rb
     assert (outcome.written, outcome.failed, outcome.cancelled) == (len(targets), 0, False)
     assert outcome.plan.status == "done" and outcome.recheck.status is Status.PASS
     assert progress[-1].done == progress[-1].total == len(targets) and progress[-1].eta_s == 0
+    assert len(targets) >= 10 and len(progress) < len(targets)  # throttled: not one redraw per memo
     writes = api_writes(rb, "TransferredToAccounting")
     assert {w["record_id"] for w in writes} == targets and len(writes) == len(targets)
     assert rb.store.query("SELECT DISTINCT transferredtoaccounting AS t FROM creditmemo WHERE reasoncode = ?",

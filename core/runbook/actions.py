@@ -14,7 +14,7 @@ import math
 import time
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from core.errors import ConfigError, CutoverError
@@ -30,6 +30,7 @@ from core.runbook.steps.g_payments import backfill_targets
 PLAN_CHUNK = 500  # plan items written to the journal per transaction
 SLICE_ROWS = 100_000  # Data Query rows per keyset slice (Live allows 500,000 output rows per job)
 RESUMABLE = ("planned", "applying", "cancelled", "failed")  # plan states an apply picks up where they stand
+PROGRESS_EVERY_S = 0.2  # the fastest an apply reports progress to its screen or terminal
 ProgressCallback = Callable[[ApplyProgress], None]
 
 
@@ -252,10 +253,16 @@ async def _plan(runbook: Runbook, fix: Fix) -> PlanSummary:
 async def prepare(runbook: Runbook, step_id: str) -> PlanSummary:
     """The plan an apply would run: an unfinished one (resume), else a fresh one."""
     fix = fix_for(step_id)
+    with apply_lock(runbook.profile.data_dir, runbook.profile.name, fix.step_id):
+        return await _resumable_or_new(runbook, fix)
+
+
+async def _resumable_or_new(runbook: Runbook, fix: Fix) -> PlanSummary:
+    """Lock held by the caller."""
     latest = runbook.journal.latest_plan(fix.step_id)
     if latest is not None and latest.status in RESUMABLE:
         return latest
-    return await make_plan(runbook, fix.step_id)
+    return await _plan(runbook, fix)
 
 
 # ---- apply ------------------------------------------------------------------------------------------------------
@@ -284,14 +291,12 @@ async def apply(runbook: Runbook, step_id: str, *, plan_id: int | None = None,
                 raise ConfigError(f"plan {plan.plan_id} is incomplete: its planning was interrupted",
                                   hint=f"make a new one with `cutover plan {fix.step_id}`")
         else:
-            latest = runbook.journal.latest_plan(fix.step_id)
-            resumable = latest is not None and latest.status in RESUMABLE
-            plan = latest if resumable else await _plan(runbook, fix)
+            plan = await _resumable_or_new(runbook, fix)
         run = _Apply(runbook, fix, plan, on_progress, cancel)
-        outcome = await run.go()
+        calls, plan = await run.go()
     recheck = await runbook.check_step(fix.step_id)
-    return ApplyOutcome(plan=runbook.journal.plan(plan.plan_id), written=run.written, failed=run.failed,
-                        already_set=run.found, cancelled=run.cancelled, write_calls=outcome, recheck=recheck)
+    return ApplyOutcome(plan=plan, written=run.written, failed=run.failed, already_set=run.found,
+                        cancelled=run.cancelled, write_calls=calls, recheck=recheck)
 
 
 class _Apply:
@@ -303,22 +308,23 @@ class _Apply:
         self.written = self.failed = self.found = 0
         self.cancelled = False
         self.started = time.monotonic()
+        self.last_progress = self.started - PROGRESS_EVERY_S  # the first item reports at once
         self.done_before = plan.counts.get("done", 0)
 
-    async def go(self) -> int:
+    async def go(self) -> tuple[int, PlanSummary]:
+        """The write calls made, and the plan as it ended."""
         await self._reconcile()
         run_id = self.journal.start_apply_run(self.plan.plan_id)
         calls = 0
         try:
             calls = await self.fix.write(self.ctx, self.runbook.clients, self._items(), self._report)
         finally:
-            counts = self.journal.plan(self.plan.plan_id).counts
-            left = counts["pending"] + counts["sent"] + counts["failed"]
-            status = "done" if not left else "cancelled" if self.cancelled else "failed"
+            ended = self.journal.plan(self.plan.plan_id)
+            status = "done" if not ended.remaining else "cancelled" if self.cancelled else "failed"
             self.journal.end_apply_run(run_id, outcome=status, written=self.written, failed=self.failed,
                                        write_calls=calls)
         self._progress(final=True)
-        return calls
+        return calls, replace(ended, status=status)  # the status end_apply_run just stored
 
     async def _reconcile(self) -> None:
         """Items a dead run sent without recording the answer: done if the value landed, else pending."""
@@ -358,8 +364,11 @@ class _Apply:
         self._progress()
 
     def _progress(self, final: bool = False) -> None:
-        if self.on_progress is None:
+        """At most every PROGRESS_EVERY_S, and once at the end: a million items must not mean a million redraws."""
+        now = time.monotonic()
+        if self.on_progress is None or (not final and now - self.last_progress < PROGRESS_EVERY_S):
             return
+        self.last_progress = now
         elapsed = max(time.monotonic() - self.started, 1e-6)
         rate = (self.written + self.failed) / elapsed
         done = self.done_before + self.written + self.found

@@ -215,10 +215,7 @@ async def _sample(part: Part, ctx: QueryContext, systems: Clients, run: _Run, *,
 
 
 def _tagged(row: dict, label: str | None) -> dict:
-    out = {k: v for k, v in row.items() if k != "links"}  # SuiteQL adds an empty "links" to every row
-    if label:
-        out = {"part": label, **out}
-    return out
+    return {"part": label, **row} if label else row
 
 
 def need_zuora(systems: Clients) -> ZuoraClient:

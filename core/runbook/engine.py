@@ -216,12 +216,6 @@ class Runbook:
 
         return await actions.make_plan(self, step_id)
 
-    async def prepare(self, step_id: str) -> PlanSummary:
-        """The plan an apply would run now: the unfinished one (resume), else a fresh one."""
-        from core.runbook import actions
-
-        return await actions.prepare(self, step_id)
-
     async def apply(self, step_id: str, *, plan_id: int | None = None,
                     progress: Callable[[ApplyProgress], None] | None = None, cancel: Any = None) -> ApplyOutcome:
         """Apply the plan (see core.runbook.actions.apply): journaled per item, resumable, then re-checked."""

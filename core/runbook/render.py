@@ -67,7 +67,7 @@ def detail_text(state: StepState, ctx: QueryContext, width: int = 100) -> str:
     if r is not None and r.sample:
         rows = r.sample[:5]
         one_part = len({row.get("part") for row in r.sample}) == 1
-        cols = [c for c in r.sample[0] if c != "links" and not (one_part and c == "part")]
+        cols = [c for c in r.sample[0] if not (one_part and c == "part")]
         cols = [c for c in cols if c != "id"] + (["id"] if "id" in cols else [])  # numbers first: people know them
         cell = {c: ["" if row.get(c) is None else str(row.get(c)) for row in rows] for c in cols}
         widths = {c: min(24, max(len(c), *(len(v) for v in cell[c]))) for c in cols}

@@ -60,5 +60,4 @@ class RecordScreen(ModalScreen[None]):
                 table.add_row(Text("not found", style="bold red"), "")
                 continue
             for k, v in record.items():
-                if k != "links":
-                    table.add_row(k, "" if v is None else str(v))
+                table.add_row(k, "" if v is None else str(v))

@@ -130,7 +130,7 @@ class StepScreen(Screen):
         table.display = bool(rows)
         if not rows:
             return
-        columns = list(dict.fromkeys(k for r in rows for k in r if k != "links"))
+        columns = list(dict.fromkeys(k for r in rows for k in r))
         table.add_columns(*columns)
         for r in rows[:SAMPLE_LIMIT]:
             table.add_row(*("" if r.get(c) is None else str(r.get(c)) for c in columns))
