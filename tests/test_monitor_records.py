@@ -6,6 +6,7 @@ from textual.widgets import DataTable
 
 from core.demo import DemoTenant
 from core.monitor import NS_TO_ZUORA, ZUORA_TO_NS, Sampler
+from core.monitor.model import row_key
 from core.monitor.records import record_in_both_systems
 from core.session import Session
 from tests.tui_helpers import demo_app, open_monitor, wait_until
@@ -40,3 +41,20 @@ async def test_enter_on_an_error_shows_both_systems():
         assert titles == ["Zuora", "NetSuite"]
         await pilot.press("escape")
         await wait_until(pilot, lambda: app.screen is monitor)
+
+
+async def test_enter_on_a_sync_row_jumps_to_its_latest_error():
+    app = demo_app(scale=300, interval=0.5)
+    async with app.run_test(size=(120, 36)) as pilot:
+        monitor = await open_monitor(pilot, samples=1)
+        rows, errors = monitor.query_one("#sync-table", DataTable), monitor.query_one("#error-table", DataTable)
+        await wait_until(pilot, lambda: errors.row_count > 0)
+        latest = monitor.last_sample.errors[-1]  # the bottom error's object: the jump must move the cursor
+        rows.focus()
+        rows.move_cursor(row=rows.get_row_index(row_key(latest.object, latest.side)))
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.focused is errors)
+        key = errors.coordinate_to_cell_key(errors.cursor_coordinate).row_key.value
+        assert next(e for e in monitor.last_sample.errors if e.key == key).object == latest.object
+        await pilot.press("enter")  # and the error opens in both systems
+        await wait_until(pilot, lambda: isinstance(app.screen, RecordScreen))

@@ -51,6 +51,11 @@ class SyncError:
     status: str
     sync_date: str | None  # when the connector last wrote the record: its sync date, else its last update
 
+    @property
+    def key(self) -> str:
+        """Stable across samples: the error table's row key."""
+        return f"{self.side}|{self.record_id}"
+
 
 @dataclass(frozen=True)
 class MonitorSample:

@@ -19,7 +19,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 from textual.worker import Worker, WorkerState
 
-from core.monitor.model import MonitorSample, SyncError, SyncRow, format_eta
+from core.monitor.model import MonitorSample, SyncError, SyncRow, format_eta, row_key
 from tui.widgets.sparkline import sparkline_text
 
 # Waiting: IS payments whose Zuora Sync Updates is not Yes yet (step G2), shown while there is room.
@@ -62,7 +62,6 @@ class MonitorScreen(Screen):
     BINDINGS = [
         Binding("p", "toggle_pause", "Pause", id="monitor.pause"),
         Binding("slash", "filter", "Filter", id="monitor.filter"),
-        Binding("enter", "drill_down", "Drill down", show=True, id="monitor.drill"),
         Binding("R", "run_now", "Run Now (sim)", id="monitor.run_now"),
         Binding("s", "sample_now", "Sample now", id="monitor.sample_now"),
         Binding("escape", "back", "Back", id="monitor.back"),
@@ -78,7 +77,7 @@ class MonitorScreen(Screen):
         "(`cutover monitor --json` counts those as ignored).\n"
         "- `/` filters by object, or by a state name (pending, processing, done, error).\n"
         "- `p` pauses the display (sampling goes on); `s` samples now.\n"
-        "- Enter on an error shows the record in both systems.\n"
+        "- Enter on a row jumps to its latest error; Enter on an error shows the record in both systems.\n"
         "- `R` triggers the simulator connector's Run Now (demo tenant only).\n"
         "- The header turns to 'stale' when a sample is late; the table keeps its cursor."
     )
@@ -203,7 +202,7 @@ class MonitorScreen(Screen):
     def render_errors(self, errors: list[SyncError]) -> None:
         table = self.query_one("#error-table", DataTable)
         table.border_title = f"Latest errors ({len(errors)})"
-        keys = [f"{e.side}|{e.record_id}" for e in errors]
+        keys = [e.key for e in errors]
         for key in [k.value for k in table.rows if k.value not in set(keys)]:
             table.remove_row(key)
         added = False
@@ -288,22 +287,23 @@ class MonitorScreen(Screen):
             return
         self.app.pop_screen()
 
-    def action_drill_down(self) -> None:
+    # Enter is the focused table's own "select" (Textual's convention): on a sync row it moves to that object's
+    # latest error, on an error it opens the record in both systems.
+    @on(DataTable.RowSelected, "#sync-table")
+    def sync_row_selected(self, event: DataTable.RowSelected) -> None:
         errors = self.query_one("#error-table", DataTable)
-        if self.last_sample is None or not self.last_sample.errors:
-            self.notify("No errors to drill into", timeout=3)
+        shown = [e for e in self.last_sample.errors if e.key in errors.rows] if self.last_sample else []
+        first = next((e for e in shown if row_key(e.object, e.side) == event.row_key.value), None)
+        if first is None:
+            self.notify("No recent errors for this row", timeout=3)
             return
-        key = errors.coordinate_to_cell_key(errors.cursor_coordinate).row_key.value if errors.row_count else None
-        error = next((e for e in self.last_sample.errors if f"{e.side}|{e.record_id}" == key),
-                     self.last_sample.errors[0])
-        self.open_error(error)
+        errors.move_cursor(row=errors.get_row_index(first.key))
+        errors.focus()
 
     @on(DataTable.RowSelected, "#error-table")
     def error_selected(self, event: DataTable.RowSelected) -> None:
-        if self.last_sample is None:
-            return
-        key = event.row_key.value
-        error = next((e for e in self.last_sample.errors if f"{e.side}|{e.record_id}" == key), None)
+        error = next((e for e in self.last_sample.errors if e.key == event.row_key.value), None) \
+            if self.last_sample else None
         if error is not None:
             self.open_error(error)
 

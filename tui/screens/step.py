@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
+from pathlib import Path
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -280,12 +282,14 @@ class StepScreen(Screen):
         if self.plan is None:
             self.notify("Plan first (p)", timeout=3)
             return
-        self.export_plan(self.plan)
+        plan = self.plan
+        self.write_file(lambda: self.app.backend.export_plan(plan), "Plan exported to")
 
     @work(group="step-export", exit_on_error=False, thread=True)
-    def export_plan(self, plan: PlanSummary) -> None:
-        path = self.app.backend.export_plan(plan)
-        self.app.call_from_thread(self.notify, f"Plan exported to {path}", timeout=6)
+    def write_file(self, write: Callable[[], Path], done: str) -> None:
+        """Exports and saved tickets are written off the event loop; the path is announced when it is there."""
+        path = write()
+        self.app.call_from_thread(self.notify, f"{done} {path}", timeout=6)
 
     def action_focus_note(self) -> None:
         self.query_one("#note", Input).focus()
@@ -309,8 +313,7 @@ class StepScreen(Screen):
     @on(Button.Pressed, "#save-ticket")
     def action_save_ticket(self) -> None:
         text = self.query_one("#ticket-text", TextArea).text
-        path = self.app.backend.save_ticket(self.step_id, text)
-        self.notify(f"Ticket text saved to {path}", timeout=6)
+        self.write_file(lambda: self.app.backend.save_ticket(self.step_id, text), "Ticket text saved to")
 
     @on(Button.Pressed, "#copy-ticket")
     def copy_ticket(self) -> None:
