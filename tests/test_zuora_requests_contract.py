@@ -13,6 +13,7 @@ from urllib.parse import parse_qsl
 
 import httpx
 import pytest
+import yaml
 from openapi_core import Config, OpenAPI
 from openapi_core.datatypes import RequestParameters
 from openapi_core.validation.request.exceptions import RequestValidationError
@@ -35,6 +36,43 @@ def openapi() -> OpenAPI:
         pytest.skip("the Zuora contract file is not in this checkout")
     # The document itself is checked where it is maintained; skipping that here saves seconds per run.
     return OpenAPI.from_file_path(str(CONTRACT), config=Config(spec_validator_cls=None))
+
+
+@pytest.fixture(scope="module")
+def contract() -> dict:
+    """The contract as plain data, for what openapi-core does not check: the Accept header."""
+    if not CONTRACT.exists():
+        pytest.skip("the Zuora contract file is not in this checkout")
+    return yaml.load(CONTRACT.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
+def answer_media_types(contract: dict, method: str, path: str) -> set[str]:
+    """The media types the operation's success answers are declared in (its error answers when it declares no
+    success body). Literal paths win over templated ones, as /v1/credit-memos/bulk over /{creditMemoKey}."""
+    templates = sorted(contract["paths"], key=lambda t: t.count("{"))
+    for template in templates:
+        operation = contract["paths"][template].get(method.lower())
+        if operation is None or not re.fullmatch(re.sub(r"\{[^}/]+\}", "[^/]+", template), path):
+            continue
+        responses = operation["responses"]
+        success = [r for code, r in responses.items() if str(code).startswith("2") and r.get("content")]
+        return {media.split(";")[0].strip().lower() for r in success or responses.values()
+                for media in r.get("content", {})}
+    raise AssertionError(f"{method} {path} is not an operation of the contract")
+
+
+def accepts(accept: str, media_types: set[str]) -> bool:
+    """Whether an Accept header admits one of the media types (q=0 ranges admit nothing)."""
+    for part in accept.split(","):
+        media_range, *params = (p.strip().lower() for p in part.split(";"))
+        if any(p.replace(" ", "").startswith("q=") and float(p.split("=", 1)[1]) == 0 for p in params):
+            continue
+        kind, _, sub = media_range.partition("/")
+        for media in media_types:
+            m_kind, _, m_sub = media.partition("/")
+            if kind == "*" or (kind == m_kind and sub in ("*", m_sub)):
+                return True
+    return False
 
 
 class CapturedRequest:
@@ -110,6 +148,30 @@ def test_every_request_matches_the_contract(captured, openapi):
             "/query/jobs", "/v1/credit-memos/bulk", "/v1/describe/CreditMemo", "/v1/credit-memos"} <= paths
     for request in zuora_calls:
         openapi.validate_request(CapturedRequest(request))  # raises with the offending field on a mismatch
+
+
+def test_every_accept_header_asks_for_what_the_operation_answers(captured, contract):
+    """describe answers text/xml only (the contract's 200), every other operation JSON: a request that asks for
+    a media type its operation never answers fails here."""
+    zuora_calls = [r for r in captured if not DOWNLOAD.search(str(r.url))]
+    for request in zuora_calls:
+        declared = answer_media_types(contract, request.method, request.url.path)
+        accept = request.headers.get("accept", "*/*")  # no Accept header means anything
+        assert accepts(accept, declared), (f"{request.method} {request.url.path} asks for {accept!r}; "
+                                           f"the contract answers {sorted(declared)}")
+    describes = [r for r in zuora_calls if r.url.path.startswith("/v1/describe/")]
+    assert describes and all(r.headers["accept"] == "text/xml" for r in describes)
+    assert all(r.headers["accept"] == "application/json" for r in zuora_calls if r not in describes)
+
+
+@pytest.mark.parametrize(("method", "path", "accept"), [
+    ("GET", "/v1/describe/CreditMemo", "application/json"),  # what the client asked for before: JSON
+    ("GET", "/v1/describe/CreditMemo", "text/*;q=0, application/json"),
+    ("GET", "/v1/credit-memos/CM1", "text/xml"),
+    ("PUT", "/v1/credit-memos/bulk", "text/csv"),
+])
+def test_the_accept_check_rejects_what_the_contract_does_not_answer(contract, method, path, accept):
+    assert not accepts(accept, answer_media_types(contract, method, path))  # so a pass above means something
 
 
 def test_headers_every_call_carries(captured):

@@ -3,6 +3,10 @@
 Vendor routes live in `zuora_api` and `netsuite_api`; the stand-ins for Zuora Support and UI actions live in
 `admin_api` under `/_sim/`, apart from them. `Simulator` owns the state every route shares: the store, the
 credentials it accepts, the tokens it issued, the concurrency gates and the fault dice.
+
+What no route answers (an unknown path, a wrong method, a handler's unexpected exception) is answered in the JSON
+error shape of the vendor whose path it is under, never in Starlette's text/plain: NetSuite's under
+`/services/rest/`, the stand-ins' under `/_sim/`, Zuora's everywhere else.
 """
 
 from __future__ import annotations
@@ -15,7 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Match, Mount
 
 from core.sim.config import SimConfig
 from core.sim.limits import ConcurrencyGate, FaultDice
@@ -43,6 +50,20 @@ class SimCredentials:
             netsuite_token_id=secrets.token_hex(32),
             netsuite_token_secret=secrets.token_hex(32),
         )
+
+
+def _allowed(routes: list[BaseRoute], scope: dict) -> set[str]:
+    """Every method some route of this path takes (what a 405's Allow header lists)."""
+    methods: set[str] = set()
+    for route in routes:
+        match, child = route.matches(scope)
+        if match is Match.NONE:
+            continue
+        if isinstance(route, Mount):
+            methods |= _allowed(route.routes, {**scope, **child})
+        else:
+            methods |= getattr(route, "methods", None) or set()
+    return methods
 
 
 @dataclass
@@ -118,8 +139,42 @@ class Simulator:
             from core.sim import admin_api, netsuite_api, zuora_api
 
             self._app = Starlette(routes=[*zuora_api.routes(self), *netsuite_api.routes(self),
-                                          *admin_api.routes(self)])
+                                          *admin_api.routes(self)],
+                                  exception_handlers={HTTPException: self._route_error, 500: self._route_error})
+            self._app.router.redirect_slashes = False  # the vendors answer a stray slash with a 404, not a 307
         return self._app
+
+    async def _route_error(self, request: Request, exc: Exception) -> Response:
+        """The router's 404 (no such path) and 405 (wrong method), and a handler's unexpected exception (500), in
+        the JSON error shape of the vendor whose path prefix it is under."""
+        from core.sim import admin_api, netsuite_api
+        from core.sim.zuora_http import UNKNOWN_RESOURCE, Family, Fault, ZuoraCall, track_headers
+
+        status = exc.status_code if isinstance(exc, HTTPException) and exc.status_code in (404, 405) else 500
+        path, method = request.scope["path"], request.method
+        headers: dict[str, str] = {}
+        if status == 405:
+            # Starlette's Allow names the first route of the path only, and a path has one route per method here.
+            # Matched from the top again: by now a mount has moved its prefix into the scope's root_path.
+            scope = {"type": "http", "path": path, "root_path": "", "method": method}
+            headers["Allow"] = ", ".join(sorted(_allowed(request.app.routes, scope)))
+        message = {404: f"Nothing is served at {path}: check the path and its spelling.",
+                   405: f"{method} is not allowed on {path}; it accepts {headers.get('Allow', 'other methods')}.",
+                   }.get(status, "An unexpected error occurred in the simulator; see its log.")
+        if (path + "/").startswith(netsuite_api.SERVICES_PATH + "/"):
+            # The error codes of an unknown URL and a wrong method are not documented; these are ours.
+            code = {404: "INVALID_URL", 405: "METHOD_NOT_ALLOWED"}.get(status, "UNEXPECTED_ERROR")
+            response: Response = netsuite_api.NsError(status, code, message, urlPath=path).response()
+            headers["X-N-OperationId"] = uuid.uuid4().hex
+        elif (path + "/").startswith("/_sim/"):
+            response = admin_api._error(status, message)
+        else:
+            # Forced statuses: the gateway answers 404/405 whatever the Zuora-Version (legacy v1 errors are 200).
+            call = ZuoraCall(self, request, Family.V1, UNKNOWN_RESOURCE)
+            response = call.fault_response(Fault({404: 40, 405: 45}.get(status, 60), message, status=status))
+            headers |= track_headers(request, call.request_id)
+        response.headers.update(headers)
+        return response
 
     def connection_info(self) -> dict[str, str]:
         """The first stdout line of `cutover sim serve`."""

@@ -26,15 +26,16 @@ from core.sim.tba import TbaVerifier
 
 log = logging.getLogger("cutover.sim.netsuite")
 
-SUITEQL_PATH = "/services/rest/query/v1/suiteql"
-RECORD_PATH = "/services/rest/record/v1"
+SERVICES_PATH = "/services/rest"
+SUITEQL_PATH = SERVICES_PATH + "/query/v1/suiteql"
+RECORD_PATH = SERVICES_PATH + "/record/v1"
 INVALID_LOGIN = ("Invalid login attempt. For more details, see the Login Audit Trail in the NetSuite UI at "
                  "Setup > Users/Roles > User Management > View Login Audit Trail.")
 NONEXISTENT = "The record instance does not exist. Provide a valid record instance ID."
 # RFC 9110 sections per status; 429 is defined by RFC 6585.
 _TYPES = {400: "rfc9110.html#section-15.5.1", 401: "rfc9110.html#section-15.5.2",
-          404: "rfc9110.html#section-15.5.5", 429: "rfc6585.html#section-4", 500: "rfc9110.html#section-15.6.1",
-          502: "rfc9110.html#section-15.6.3", 503: "rfc9110.html#section-15.6.4",
+          404: "rfc9110.html#section-15.5.5", 405: "rfc9110.html#section-15.5.6", 429: "rfc6585.html#section-4",
+          500: "rfc9110.html#section-15.6.1", 502: "rfc9110.html#section-15.6.3", 503: "rfc9110.html#section-15.6.4",
           504: "rfc9110.html#section-15.6.5"}
 
 Handler = Callable[[Request, str], Awaitable[Response]]

@@ -193,9 +193,11 @@ class ZuoraClient:
                                   cap=self.backoff_cap)
 
     async def _attempt(self, method: str, path: str, params: Any, body: Any,
-                       idempotency_key: str | None) -> tuple[Any, str | None]:
+                       idempotency_key: str | None, accept: str | None = None) -> tuple[Any, str | None]:
         token = await self._tokens.get()
         sent = {"Authorization": f"Bearer {token}", "Zuora-Track-Id": self.track_id()}
+        if accept:
+            sent["Accept"] = accept  # the pool's default is application/json
         if idempotency_key:
             sent["Idempotency-Key"] = idempotency_key
         if self.zuora_version and path.startswith(("/v1/", "/object-query/")):
@@ -227,17 +229,19 @@ class ZuoraClient:
             raise to_error(status, failure, retry_after=_retry_after(headers))
         return answer, request_id
 
-    async def call_with_request_id(self, method: str, path: str, *, params: Any = None,
-                                   json: Any = None) -> tuple[Any, str | None]:
-        """One Zuora API call, retried as Zuora advises: the parsed body and Zuora's request id."""
+    async def call_with_request_id(self, method: str, path: str, *, params: Any = None, json: Any = None,
+                                   accept: str | None = None) -> tuple[Any, str | None]:
+        """One Zuora API call, retried as Zuora advises: the parsed body and Zuora's request id. `accept` is the
+        media type to ask for when the operation does not answer JSON (describe answers text/xml)."""
         # A retried POST must not run twice: every attempt of one call carries the same key (apis.md A3).
         key = uuid.uuid4().hex if method == "POST" else None
-        return await with_retries(lambda: self._attempt(method, path, params, json, key),
+        return await with_retries(lambda: self._attempt(method, path, params, json, key, accept),
                                   attempts=self.retry_attempts, base=self.backoff_base, cap=self.backoff_cap)
 
-    async def call(self, method: str, path: str, *, params: Any = None, json: Any = None) -> Any:
+    async def call(self, method: str, path: str, *, params: Any = None, json: Any = None,
+                   accept: str | None = None) -> Any:
         """One Zuora API call (path from the base URL, e.g. `/v1/credit-memos/CM1`): the parsed body."""
-        body, _ = await self.call_with_request_id(method, path, params=params, json=json)
+        body, _ = await self.call_with_request_id(method, path, params=params, json=json, accept=accept)
         return body
 
     async def open_download(self, url: str) -> httpx.Response:

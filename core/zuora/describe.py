@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from core.zuora.client import ZuoraClient
 
 _CUSTOM_SUFFIXES = ("__c", "__NS")
+XML = "text/xml"
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,8 @@ def parse_describe(xml_text: str, object: str = "") -> list[DescribedField]:
 
 
 async def describe(client: ZuoraClient, object: str) -> list[DescribedField]:
-    body = await client.call("GET", f"/v1/describe/{quote(object, safe='')}")
+    # The contract's only media type for describe is text/xml; asking for JSON is a request it does not describe.
+    body = await client.call("GET", f"/v1/describe/{quote(object, safe='')}", accept=XML)
     if not isinstance(body, str):
         raise ApiError(None, f"the describe answer for {object} is JSON, not the XML Zuora documents",
                        system=SYSTEM)
