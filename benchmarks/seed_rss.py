@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.sim.seed import seed_tenant  # noqa: E402
+from core.sim.scenario import seed_tenant  # noqa: E402
 from core.sim.store import Store  # noqa: E402
 
 

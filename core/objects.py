@@ -45,7 +45,8 @@ class ZuoraObject:
     name: str  # ZOQL / describe name, e.g. "CreditMemo"
     table: str  # Data Query table, e.g. "creditmemo"
     fields: tuple[Field, ...]
-    invoice_settlement_only: bool = False  # CreditMemo/DebitMemo exist only with IS
+    invoice_settlement_only: bool = False  # CreditMemo/DebitMemo exist only with IS (or ISH on the way to it)
+    full_settlement_only: bool = False  # PaymentPart: IS proper, not Invoice Settlement Harmonization
     zoql: bool = True  # Actions query cannot read IS objects
     number_field: str | None = None
     connector_fields: tuple[Field, ...] = field(default=())
@@ -124,6 +125,12 @@ DEBIT_MEMO = ZuoraObject(
     invoice_settlement_only=True, zoql=False, number_field="MemoNumber",
     connector_fields=_ns("Origin__NS", "Transaction__NS"),
 )
+# Payment parts: the IS migration splits payments into parts; an ISH tenant has memos but no parts yet (R12).
+PAYMENT_PART = ZuoraObject(
+    "PaymentPart", "paymentpart",
+    (F("Id"), F("PaymentId"), F("InvoiceId"), F("DebitMemoId"), F("Amount", "decimal")),
+    invoice_settlement_only=True, full_settlement_only=True, zoql=False,
+)
 PRODUCT_RATE_PLAN_CHARGE = ZuoraObject(
     "ProductRatePlanCharge", "productrateplancharge",
     (F("Id"), F("Name"), F("ChargeType", "picklist"), F("ChargeModel", "picklist"), F("Currency"),
@@ -140,7 +147,7 @@ ACCOUNTING_PERIOD = ZuoraObject(
 
 ZUORA_OBJECTS: dict[str, ZuoraObject] = {
     o.name: o
-    for o in (ACCOUNT, INVOICE, INVOICE_ITEM_ADJUSTMENT, PAYMENT, REFUND, CREDIT_MEMO, DEBIT_MEMO,
+    for o in (ACCOUNT, INVOICE, INVOICE_ITEM_ADJUSTMENT, PAYMENT, REFUND, CREDIT_MEMO, DEBIT_MEMO, PAYMENT_PART,
               PRODUCT_RATE_PLAN_CHARGE, ACCOUNTING_PERIOD)
 }
 ZUORA_TABLES: dict[str, ZuoraObject] = {o.table: o for o in ZUORA_OBJECTS.values()}

@@ -51,11 +51,14 @@ def add_accounts(sim: Simulator, n: int) -> list[str]:
 
 
 def add_credit_memos(sim: Simulator, n: int, *, account: str, start: int = 1, status: str = "Posted",
-                     tta: str | None = "No", reason: str = "AR Mig - negative invoice") -> list[str]:
+                     tta: str | None = "No", reason: str = "AR Mig - negative invoice",
+                     invoices: list[str] | None = None) -> list[str]:
+    """`invoices`: the memos' referred invoices, one each (an AR Mig memo's negative invoice)."""
     return insert(sim, CREDIT_MEMO, ({
         "id": zuora_id(CREDIT_MEMO, i), "memonumber": f"CM{i:08d}", "accountid": account,
         "totalamount": 10.0 + i, "balance": 10.0 + i, "status": status, "reasoncode": reason,
         "memodate": "2024-03-01", "sourcetype": "Standalone", "transferredtoaccounting": tta, "currency": "USD",
+        "referredinvoiceid": invoices[i - start] if invoices else None,
         "excludefromautoapplyrules": 0, "createddate": "2024-03-01 09:00:00", "updateddate": "2024-03-01 09:00:00",
     } for i in range(start, start + n)))
 
@@ -68,10 +71,11 @@ def add_debit_memos(sim: Simulator, n: int, *, account: str) -> list[str]:
     } for i in range(1, n + 1)))
 
 
-def add_invoices(sim: Simulator, n: int, *, account: str) -> list[str]:
+def add_invoices(sim: Simulator, n: int, *, account: str, amount: float = 100.0) -> list[str]:
+    """Synced invoices (a NetSuite internal id each); a negative `amount` makes negative invoices."""
     return insert(sim, INVOICE, ({
         "id": zuora_id(INVOICE, i), "invoicenumber": f"INV{i:08d}", "accountid": account,
-        "amount": 100.0 * i, "balance": 100.0 * i, "status": "Posted", "invoicedate": "2024-01-15",
+        "amount": amount * i, "balance": amount * i, "status": "Posted", "invoicedate": "2024-01-15",
         "posteddate": "2024-01-16", "transferredtoaccounting": "Yes", "currency": "USD",
         "integrationid__ns": str(9000 + i), "integrationstatus__ns": "Sync Complete",
         "createddate": "2024-01-15 08:00:00", "updateddate": "2024-01-16 08:00:00",
@@ -118,3 +122,44 @@ async def finished_job(http: httpx.AsyncClient, headers: dict, job_id: str, *, p
             return job
         await asyncio.sleep(0.01)
     raise AssertionError(f"job {job_id} did not finish")
+
+
+# ---- the runbook's people, for tests that need a seeded tenant past the migration ----------------------------------
+def fix_migration_blockers(sim: Simulator) -> None:
+    """What a person fixes before Support will migrate (B2 V1-V6, B3), through the simulator's own stand-ins."""
+    from core.sim.source_fixes import fix_at_source
+
+    for step in ("V1", "V2", "V3", "V4", "V5", "V6", "B3"):
+        fix_at_source(sim.store, step)
+
+
+def migrate(sim: Simulator) -> dict:
+    """Fix what blocks the migration, then run it (the old connector is left as the test set it)."""
+    from core.sim.migration import migrate_invoice_settlement
+
+    fix_migration_blockers(sim)
+    return migrate_invoice_settlement(sim.store)
+
+
+def final_sync_then_migrate(sim: Simulator) -> dict:
+    """The runbook's order: blockers fixed, the old connector's final run, the old connector stopped (C7), then
+    Support's migration. What the old connector could not sync (the seed's CHF negative invoices, which NetSuite
+    refuses) stays out of NetSuite: their AR Mig memos are Case 2."""
+    from core.sim.migration import migrate_invoice_settlement
+
+    fix_migration_blockers(sim)
+    sim.connector.run()
+    sim.connector.stop()
+    return migrate_invoice_settlement(sim.store)
+
+
+def repoint_connector(sim: Simulator) -> str:
+    """F1 + F3a + F4 at once: a new OAuth client on the current instance (now on the IS rules) and on the payment
+    sync's stored credentials. Returns the client id."""
+    from core.sim import support
+
+    client = support.create_oauth_client(sim.store, "connector after IS")["client_id"]
+    support.update_instance(sim.store, sim.connector.instance()["id"], {"oauth_client_id": client})
+    support.update_boomi_credentials(sim.store, client)
+    sim.connector.start()
+    return client

@@ -9,6 +9,7 @@ import time
 import httpx
 import pytest
 from conftest import make_sim
+from sim_tenant import fix_migration_blockers, migrate, repoint_connector
 
 from core.objects import CREDIT_MEMO, DEBIT_MEMO
 from core.sim.catalog import NS_FIELD_IDS
@@ -149,6 +150,12 @@ def test_schedule_runs_until_stopped(sim):
 # ---- the migration and IS on ---------------------------------------------------------------------------------------
 def test_migration_turns_negative_invoices_and_credit_balances_into_memos(sim):
     store = sim.store
+    with pytest.raises(MigrationRefused, match=r"B2/V1 draft accounts with credit balance \(A\d+") as refused:
+        migrate_invoice_settlement(store)  # the seed plants every B2 row and no migration charge
+    assert "B2/V6 draft payments" in str(refused.value) and "no valid one-time migration charge for" in str(
+        refused.value)
+    assert not store.invoice_settlement
+    fix_migration_blockers(sim)
     negatives = store.query("SELECT id, balance FROM invoice WHERE status = 'Posted' AND balance < 0")
     credit = store.query("SELECT id, creditbalance FROM account WHERE creditbalance > 0")
     summary = migrate_invoice_settlement(store)
@@ -179,7 +186,9 @@ def test_migration_turns_negative_invoices_and_credit_balances_into_memos(sim):
 def test_skipping_e1_makes_one_duplicate_credit_memo_per_negative_invoice_in_netsuite(sim):
     store = sim.store
     sim.connector.run()  # the final sync before the freeze
-    migrate_invoice_settlement(store)
+    sim.connector.stop()  # C7
+    migrate(sim)
+    repoint_connector(sim)
     memos = ar_mig_memos(store)
     in_netsuite = {m["id"] for m in memos if ns_copies(store, [m["referredinvoiceid"]])
                    and store.scalar("SELECT integrationstatus__ns FROM account WHERE id = ?", (m["accountid"],))
@@ -189,9 +198,12 @@ def test_skipping_e1_makes_one_duplicate_credit_memo_per_negative_invoice_in_net
     assert summary["invoice_settlement"]
     assert list(summary["steps"]) == ["customers", "invoices", "debit memos", "credit memos", "payments",
                                       "refunds", "netsuite payments"]  # R4.3 with IS: no IIAs, no NS credit memos
-    duplicates = ns_copies(store, [m["id"] for m in memos])
+    duplicates = ns_copies(store, in_netsuite)
     assert sorted(d["zid"] for d in duplicates) == sorted(in_netsuite)  # exactly one each
     assert all((d["type"], d["ztype"]) == ("CustCred", "CREDIT_MEMO") for d in duplicates)
+    # A memo whose negative invoice NetSuite never had (Case 2) is not a duplicate: its credit arrives once.
+    case_2 = [m["id"] for m in memos if m["id"] not in in_netsuite]
+    assert len(ns_copies(store, case_2)) <= len(case_2)
     # The migration's write-off IIAs are never synced under IS.
     assert store.scalar("SELECT count(*) FROM invoiceitemadjustment WHERE reasoncode = 'Write-off' "
                         "AND transferredtoaccounting IS NOT NULL") == 0
@@ -200,7 +212,8 @@ def test_skipping_e1_makes_one_duplicate_credit_memo_per_negative_invoice_in_net
 def test_with_e1_done_no_duplicates_reach_netsuite(sim):
     store = sim.store
     sim.connector.run()
-    migrate_invoice_settlement(store)
+    migrate(sim)
+    repoint_connector(sim)
     with store.transaction() as conn:
         w = RecordWriter(store, conn, source="api")
         for memo in ar_mig_memos(store):
@@ -216,7 +229,8 @@ def test_with_e1_done_no_duplicates_reach_netsuite(sim):
 
 def test_memo_cutover_and_debit_memos_under_is(sim):
     store = sim.store
-    migrate_invoice_settlement(store)
+    migrate(sim)
+    repoint_connector(sim)
     store.set_setting("cutover.memo", "2099-01-01")
     sim.connector.run()
     assert store.scalar("SELECT count(*) FROM creditmemo WHERE integrationid__ns IS NOT NULL") == 0
@@ -235,7 +249,8 @@ def test_memo_cutover_and_debit_memos_under_is(sim):
 
 def test_netsuite_payments_under_is_need_zuora_sync_updates_yes(sim, admin):
     store = sim.store
-    assert admin.post("/_sim/zuora/migrate-invoice-settlement").status_code == 200
+    migrate(sim)
+    repoint_connector(sim)
     empty = admin.post("/_sim/netsuite/payments", json={"count": 2}).json()["payments"]
     assert len(empty) == 2 and all(p[F["zuora_sync_updates"]] is None for p in empty)
     assert admin.post("/_sim/connector/run").json()["status"] == "completed"
@@ -277,6 +292,13 @@ def test_admin_connector_controls_and_scenario(admin, sim):
     run = admin.post("/_sim/connector/run").json()
     status = admin.get("/_sim/connector/status").json()
     assert status["last_run"]["run_id"] == run["run_id"] and status["instance_id"] == run["instance_id"]
+    refused = admin.post("/_sim/zuora/migrate-invoice-settlement")
+    assert refused.status_code == 409 and "B2/V1" in refused.json()["message"]
+    for step in ("V1", "V2", "V3", "V4", "V5", "V6", "B3"):
+        fixed = admin.post("/_sim/people/fix-source", json={"step": step}).json()
+        assert fixed["step"] == step and fixed["count"] > 0, fixed
+    assert admin.post("/_sim/people/fix-source", json={"step": "V1"}).json()["count"] == 0  # nothing left to fix
+    assert admin.post("/_sim/people/fix-source", json={"step": "Z9"}).status_code == 400
     again = admin.post("/_sim/zuora/migrate-invoice-settlement")
     assert again.status_code == 200 and admin.post("/_sim/zuora/migrate-invoice-settlement").status_code == 409
 
@@ -305,6 +327,8 @@ def test_admin_instances_oauth_clients_and_cutover_dates(admin, sim_server):
     new = made.json()
     assert new["account_id"] != old[0]["account_id"] and new["environment_id"] != old[0]["environment_id"]
     assert admin.get("/_sim/connector/status").json()["instance_id"] == new["id"]
+    assert new["state"] == "stopped" and admin.post("/_sim/connector/run").json()["status"] == "skipped"
+    assert admin.post("/_sim/connector/start").json()["state"] == "running"
     bad = admin.post("/_sim/connector/instances", json={"oauth_client_id": "nope"})
     assert bad.status_code == 400 and "oauth-clients" in bad.json()["message"]
 
@@ -350,3 +374,78 @@ def test_admin_routes_on_an_empty_tenant(tmp_path):
             assert r.status_code == 400 and "seed" in r.json()["message"]
     finally:
         sim.close()
+
+
+# ---- separate instances, the payment sync's credentials, the tenant's life -----------------------------------------
+def test_an_old_instance_left_running_pushes_the_migrations_write_offs(sim):
+    """C7's harm: the old instance keeps its IS-off rules after IS, so its IIA sync picks the write-off IIAs."""
+    store = sim.store
+    sim.connector.run()
+    migrate(sim)  # nobody stopped the old connector
+    runs = sim.connector.tick()  # its scheduled run during the migration
+    assert [r["invoice_settlement"] for r in runs] == [False]
+    pushed = store.query("SELECT * FROM invoiceitemadjustment WHERE reasoncode = 'Write-off' "
+                         "AND integrationid__ns IS NOT NULL")
+    assert pushed and len(pushed) == runs[0]["steps"]["invoice item adjustments"]["synced"]
+    assert {c["type"] for c in ns_copies(store, [p["id"] for p in pushed])} == {"CustInvc"}
+
+
+def test_a_stopped_old_instance_runs_no_more_and_a_new_one_follows_the_is_rules(sim):
+    store = sim.store
+    sim.connector.run()
+    sim.connector.stop()
+    migrate(sim)
+    assert sim.connector.tick() == []  # nothing scheduled is running
+    assert store.scalar("SELECT count(*) FROM invoiceitemadjustment WHERE reasoncode = 'Write-off' "
+                        "AND integrationid__ns IS NOT NULL") == 0
+    from core.sim import support
+
+    client = support.create_oauth_client(store, "after IS")["client_id"]
+    new = support.create_instance(store, oauth_client_id=client)
+    assert (new["state"], new["mode"]) == ("stopped", "invoice-settlement")
+    sim.connector.start()
+    assert sim.connector.run()["invoice_settlement"] is True
+
+
+def test_netsuite_payments_fail_until_support_updates_the_stored_credentials(sim):
+    """F4's harm: after the new OAuth client, the NetSuite-to-Zuora payment sync signs in with the old one."""
+    from core.sim import support
+    from core.sim.netsuite_user import enter_payments, set_field_default
+
+    store = sim.store
+    sim.connector.run()
+    sim.connector.stop()
+    migrate(sim)
+    client = support.create_oauth_client(store, "after IS")["client_id"]
+    support.update_instance(store, sim.connector.instance()["id"], {"oauth_client_id": client})
+    sim.connector.start()
+    set_field_default(store, "zuora_sync_updates", "Yes")
+    made = enter_payments(store, 2)
+    run = sim.connector.run()
+    assert run["steps"]["netsuite payments"]["errors"] == 2
+    assert "Boomi" in next(e["message"] for e in run["error_samples"] if e["step"] == "netsuite payments")
+    status = {r[F["zuora_integration_status"]] for r in store.query(
+        f'SELECT {F["zuora_integration_status"]} FROM ns."transaction" WHERE id IN (?, ?)',
+        [p["id"] for p in made])}
+    assert status == {"Error Creating Payment"}
+    support.update_boomi_credentials(store, client)
+    assert sim.connector.run()["steps"]["netsuite payments"]["synced"] == 2
+
+
+def test_the_tenant_keeps_living_after_go_live(sim, admin):
+    assert admin.post("/_sim/tenant/traffic", json={"count": 2}).status_code == 400  # IS is still off
+    sim.connector.run()
+    sim.connector.stop()
+    migrate(sim)
+    made = admin.post("/_sim/tenant/traffic", json={"count": 2}).json()
+    assert [len(made[k]) for k in ("credit_memos", "debit_memos", "payments", "refunds", "netsuite_payments")] == [
+        2, 2, 2, 1, 2]
+    repoint_connector(sim)
+    run = sim.connector.run()
+    assert run["steps"]["credit memos"]["synced"] >= 2 and run["steps"]["debit memos"]["synced"] == 2
+
+
+def test_payments_can_be_entered_back_dated(admin, sim):
+    made = admin.post("/_sim/netsuite/payments", json={"count": 1, "backdate_days": 40}).json()["payments"]
+    row = sim.store.query_one('SELECT trandate, createddate FROM ns."transaction" WHERE id = ?', (made[0]["id"],))
+    assert row["trandate"] < row["createddate"][:10]  # dated back, created now

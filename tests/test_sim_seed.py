@@ -9,7 +9,7 @@ import pytest
 from core.errors import ConfigError
 from core.objects import ZUORA_OBJECTS
 from core.sim.catalog import NS_FIELD_IDS, NS_FIELD_LABELS, NS_TABLES
-from core.sim.seed import seed_tenant
+from core.sim.scenario import seed_tenant
 from core.sim.seed_cases import BAD_COMMA_NAME, BAD_QUOTE_NAME
 from core.sim.store import Store
 
@@ -66,14 +66,16 @@ def test_settings_describe_the_starting_point(seeded):
     assert store.setting("scenario.as_of") == "2026-11-01"
     assert store.setting("scenario.freeze_date") == summary["freeze_date"] < "2026-11-01"
     assert store.setting("invoice_settlement") is False
-    assert store.setting("connector.installed") is True and store.setting("connector.state") == "running"
+    assert store.setting("connector.installed") is True
     assert store.setting("netsuite.sync_updates_default") is None
     assert store.setting("cutover.memo") is None
     for key in ("invoice", "payment", "refund", "iia", "ns_payment"):
         assert store.setting(f"cutover.{key}") <= "2024-11-01"
     instance = store.query_one("SELECT * FROM sim_instance WHERE id = ?", (store.setting("connector.instance_id"),))
     assert instance["environment"] == "production" and instance["status"] == "active"
+    assert (instance["state"], instance["mode"]) == ("running", "legacy")  # the old connector, on IS-off rules
     assert store.scalar("SELECT active FROM sim_oauth_client WHERE client_id = ?", (instance["oauth_client_id"],))
+    assert store.setting("connector.boomi_client_id") == instance["oauth_client_id"]  # payment sync's own login
     fields = {r["scriptid"]: r for r in store.query("SELECT * FROM ns.customfield")}
     assert {r["name"] for r in fields.values()} == set(NS_FIELD_LABELS.values())
     sync_updates = fields[F["zuora_sync_updates"]]

@@ -2,7 +2,10 @@
 
 The rehearsal calls them where a person or a support ticket would act: run the IS migration, Run Now, stop the
 old connector, create an instance or an OAuth client, set a NetSuite field default, type payments into NetSuite.
-They accept the simulator's Zuora bearer token. Errors are JSON `{"success": false, "message": ...}` that say
+They accept the simulator's Zuora bearer token. Besides the migration and the connector's UI: the person who
+fixes data at the source (`/people/fix-source`), Support updating the payment sync's stored credentials
+(`/support/boomi-credentials`), the schedulers' turn (`/connector/tick`) and the tenant's own life after go-live
+(`/tenant/traffic`). Errors are JSON `{"success": false, "message": ...}` that say
 what to do.
 """
 
@@ -21,6 +24,8 @@ from core.errors import CutoverError, NotFound
 from core.sim import support
 from core.sim.migration import MigrationRefused, migrate_invoice_settlement
 from core.sim.netsuite_user import enter_payments, set_field_default
+from core.sim.source_fixes import fix_at_source
+from core.sim.traffic import tenant_traffic
 
 WRITE_LOG_PAGE = 500
 WRITE_LOG_MAX = 5000
@@ -57,6 +62,13 @@ def _int(value: str | None, name: str, default: int, low: int, high: int) -> int
     if not low <= n <= high:
         raise BadRequest(f"{name} must be between {low} and {high}")
     return n
+
+
+def _whole(body: dict[str, Any], name: str, default: int) -> int:
+    value = body.get(name, default)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise BadRequest(f"{name} must be a whole number, e.g. {{\"{name}\": {default or 3}}}")
+    return value
 
 
 def _endpoint(sim, action: Callable[[Request, dict], Any], status: int = 200):
@@ -116,11 +128,28 @@ def routes(sim) -> list:
         return set_field_default(store, body["field"], body["value"])
 
     def netsuite_payments(request, body):
-        count = body.get("count", 1)
-        if not isinstance(count, int) or isinstance(count, bool):
-            raise BadRequest("count must be a whole number of payments, e.g. {\"count\": 3}")
-        made = enter_payments(store, count, method=body.get("payment_method", "Check"))
+        count, back = _whole(body, "count", 1), _whole(body, "backdate_days", 0)
+        made = enter_payments(store, count, method=body.get("payment_method", "Check"), backdate_days=back)
         return {"payments": made, "requested": count, "entered": len(made)}
+
+    def fix_source(request, body):
+        if not isinstance(body.get("step"), str):
+            raise BadRequest('send the step whose records to fix, e.g. {"step": "V1"}')
+        return fix_at_source(store, body["step"])
+
+    def instance_state(state):
+        def change(request, body):
+            return connector.start(body.get("instance_id")) if state == "running" else \
+                connector.stop(body.get("instance_id"))
+        return change
+
+    def boomi(request, body):
+        if not isinstance(body.get("oauth_client_id"), str):
+            raise BadRequest('send {"oauth_client_id": "..."}: the client the payment sync should sign in with')
+        return support.update_boomi_credentials(store, body["oauth_client_id"])
+
+    def traffic(request, body):
+        return tenant_traffic(store, _whole(body, "count", 3))
 
     def scenario(request, body):
         summary = store.setting("scenario.summary") or {}
@@ -153,8 +182,9 @@ def routes(sim) -> list:
         Route("/zuora/oauth-clients/{client_id}", ep(delete_client), methods=["DELETE"]),
         Route("/zuora/expire-tokens", ep(expire_tokens), methods=["POST"]),
         Route("/connector/run", ep(run_now), methods=["POST"]),
-        Route("/connector/stop", ep(lambda r, b: connector.stop()), methods=["POST"]),
-        Route("/connector/start", ep(lambda r, b: connector.start()), methods=["POST"]),
+        Route("/connector/stop", ep(instance_state("stopped")), methods=["POST"]),
+        Route("/connector/start", ep(instance_state("running")), methods=["POST"]),
+        Route("/connector/tick", ep(lambda r, b: {"runs": connector.tick()}), methods=["POST"]),
         Route("/connector/status", ep(lambda r, b: connector.status()), methods=["GET"]),
         Route("/connector/instances", ep(lambda r, b: {"instances": support.list_instances(store)}),
               methods=["GET"]),
@@ -166,6 +196,10 @@ def routes(sim) -> list:
               ep(lambda r, b: {"cutover_dates": support.set_cutover_dates(store, b)}), methods=["PUT"]),
         Route("/netsuite/field-default", ep(field_default), methods=["PUT"]),
         Route("/netsuite/payments", ep(netsuite_payments, 201), methods=["POST"]),
+        Route("/people/fix-source", ep(fix_source), methods=["POST"]),
+        Route("/support/boomi-credentials", ep(lambda r, b: support.boomi_credentials(store)), methods=["GET"]),
+        Route("/support/boomi-credentials", ep(boomi), methods=["PUT"]),
+        Route("/tenant/traffic", ep(traffic, 201), methods=["POST"]),
         Route("/scenario", ep(scenario), methods=["GET"]),
         Route("/write-log", ep(write_log), methods=["GET"]),
     ])]

@@ -98,9 +98,11 @@ class Simulator:
 
         self.connector = Connector(self)
         if seed_data:
-            from core.sim.seed import seed_tenant
+            from core.sim.scenario import seed_tenant
 
             seed_tenant(self.store, seed=self.config.seed, invoices=self.config.scale)
+            if self.config.harmonization:
+                self.store.set_setting("harmonization", True)
         self._app: Starlette | None = None
 
     # ---- Zuora OAuth ----------------------------------------------------------------------------------------

@@ -39,9 +39,11 @@ NS_TABLES: dict[str, tuple[tuple[str, str], ...]] = {
         ("memo", "TEXT"), ("createddate", "TEXT"), ("lastmodifieddate", "TEXT"),
         *((sid, "TEXT") for sid in NS_FIELD_IDS.values()),
     ),
+    # `currencies`: the other currencies a multi-currency customer takes, comma-separated (its `currency` is the
+    # primary one). A transaction in any other currency is refused (runbook R8.14).
     "customer": (
         ("id", "INTEGER PRIMARY KEY"), ("entityid", "TEXT"), ("companyname", "TEXT"), ("currency", "TEXT"),
-        ("custentityzuoraid", "TEXT"), ("custentityzuorasyncdate", "TEXT"),
+        ("custentityzuoraid", "TEXT"), ("custentityzuorasyncdate", "TEXT"), ("currencies", "TEXT"),
     ),
     # Payment and credit applications: previousdoc = the invoice, nextdoc = the payment/credit.
     "nexttransactionlinelink": (

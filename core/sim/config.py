@@ -79,5 +79,7 @@ class SimConfig:
     # Seconds the connector pauses between batches, so an operator can watch records move. 0 in tests.
     connector_pace_s: float = 0.0
     connector_batch: int = 200
+    # Invoice Settlement Harmonization already on: memos next to IIAs, no payment parts (runbook R12, A1).
+    harmonization: bool = False
     # With Zuora-Version < 2024-05-20 (or none), v1 errors come back as HTTP 200 + success:false.
     default_zuora_version: str = "2025-08-12"

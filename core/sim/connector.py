@@ -1,9 +1,15 @@
 """The simulated Zuora Connector for NetSuite: runs the documented syncs in order, in paced batches.
 
-A run walks the syncs of runbook R4.3 for the tenant's current mode (IS off or on). Each batch is marked
-`Creating …` first, then the connector pauses `connector_pace_s` (so an operator watching the monitor sees records
-in flight), then writes each record in its own transaction. A stop request ends the run between batches; a
-record caught half-way keeps its `Creating …` status, and the next run finds its NetSuite copy by Zuora ID.
+Each connector instance runs on its own (the old one and the new one are separate, runbook A3/F3): it is
+`running` or `stopped` (C7 stops the old one), and it follows the rules it was provisioned for. An instance made
+before IS keeps the IS-off rules (IIAs, negative invoices) even once the tenant is on IS, so an old instance left
+running pushes the migration's write-off IIAs to NetSuite (runbook C7). One made, or re-pointed at a new OAuth
+client, after IS follows the IS rules. `tick()` is the schedulers' turn: every running instance runs once.
+
+A run walks the syncs of runbook R4.3 for its rules. Each batch is marked `Creating …` first, then the connector
+pauses `connector_pace_s` (so an operator watching the monitor sees records in flight), then writes each record in
+its own transaction. A stop request ends the run between batches; a record caught half-way keeps its
+`Creating …` status, and the next run finds its NetSuite copy by Zuora ID.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from core.sim.sync_rules import SyncContext, SyncError, interrupted, zuora_to_ne
 log = logging.getLogger(__name__)
 
 RUNNING, STOPPED = "running", "stopped"
+INVOICE_SETTLEMENT_MODE, LEGACY_MODE = "invoice-settlement", "legacy"
 ERRORS_KEPT = 50  # per run summary: enough to read, bounded on a big tenant
 
 
@@ -36,6 +43,7 @@ class Connector:
         self._wake = threading.Event()  # cuts a pace pause short on stop
         self._progress: dict[str, Any] | None = None  # a snapshot, replaced (never changed) as a run goes
         self._trigger: str | None = None
+        self._running: str | None = None  # the instance whose run is in progress
         self._schedule: threading.Thread | None = None
         self._interval_s: float | None = None
         self._schedule_stop = threading.Event()
@@ -43,23 +51,42 @@ class Connector:
     # ---- state ----------------------------------------------------------------------------------------------
     @property
     def state(self) -> str:
-        return self.store.setting("connector.state", RUNNING)
+        """The current instance's state (a tenant without instances keeps one setting)."""
+        return self._state_of(self.instance())
 
-    def start(self) -> dict:
-        self.store.set_setting("connector.state", RUNNING)
+    def _state_of(self, instance: dict | None) -> str:
+        if instance is None:
+            return self.store.setting("connector.state", RUNNING)
+        return instance.get("state") or STOPPED
+
+    def _set_state(self, instance_id: str | None, state: str) -> dict:
+        instance = self.instance(instance_id)
+        if instance is None:
+            self.store.set_setting("connector.state", state)
+        else:
+            self.store.execute("UPDATE sim_instance SET state = ? WHERE id = ?", (state, instance["id"]))
         return self.status()
 
-    def stop(self) -> dict:
-        """Stop the connector; a run in progress ends after its current batch."""
-        self.store.set_setting("connector.state", STOPPED)
+    def start(self, instance_id: str | None = None) -> dict:
+        return self._set_state(instance_id, RUNNING)
+
+    def stop(self, instance_id: str | None = None) -> dict:
+        """Stop an instance (the current one by default); a run of it in progress ends after its current batch."""
+        status = self._set_state(instance_id, STOPPED)
         self._wake.set()
-        return self.status()
+        return status
 
-    def instance(self) -> dict | None:
-        instance_id = self.store.setting("connector.instance_id")
+    def instance(self, instance_id: str | None = None) -> dict | None:
+        """The given instance, or the current one (the one Connect opens)."""
+        instance_id = instance_id or self.store.setting("connector.instance_id")
         if instance_id is None:
             return None
         return self.store.query_one("SELECT * FROM sim_instance WHERE id = ?", (instance_id,))
+
+    def invoice_settlement_rules(self, instance: dict | None) -> bool:
+        if instance is None:
+            return self.store.invoice_settlement
+        return instance.get("mode") == INVOICE_SETTLEMENT_MODE
 
     def status(self) -> dict:
         last = self.store.scalar("SELECT summary FROM sim_connector_run WHERE summary IS NOT NULL "
@@ -78,27 +105,33 @@ class Connector:
         }
 
     # ---- a run ----------------------------------------------------------------------------------------------
-    def run(self, trigger: str = "run-now") -> dict:
-        """One sync run (blocking; safe from any thread). Returns the run summary."""
-        refusal = self._refusal()
+    def run(self, trigger: str = "run-now", instance_id: str | None = None) -> dict:
+        """One sync run of an instance (the current one by default); blocking, safe from any thread."""
+        instance = self.instance(instance_id)
+        refusal = self._refusal(instance)
         if refusal:
             return {"status": "skipped", "trigger": trigger, "message": refusal}
         if not self._run_lock.acquire(blocking=False):
             return {"status": "skipped", "trigger": trigger,
                     "message": "a run is already in progress; wait for it to end (GET /_sim/connector/status)"}
-        self._trigger = trigger
+        self._trigger, self._running = trigger, instance["id"] if instance else None
         try:
-            return self._run(trigger)
+            return self._run(trigger, instance)
         finally:
-            self._progress = self._trigger = None
+            self._progress = self._trigger = self._running = None
             self._run_lock.release()
 
-    def _refusal(self) -> str | None:
+    def tick(self) -> list[dict]:
+        """Time passes: every running, active instance has its scheduled run, one after the other."""
+        return [self.run(trigger="schedule", instance_id=i["id"]) for i in self.store.query(
+            "SELECT id FROM sim_instance WHERE state = ? AND status = 'active' ORDER BY created, id", (RUNNING,))]
+
+    def _refusal(self, instance: dict | None) -> str | None:
         if not self.store.connector_installed:
             return "the connector is not installed on this tenant"
-        if self.state != RUNNING:
-            return "the connector is stopped: start it (POST /_sim/connector/start) before a run"
-        instance = self.instance()
+        if self._state_of(instance) != RUNNING:
+            which = f"instance {instance['id']}" if instance else "the connector"
+            return f"{which} is stopped: start it (POST /_sim/connector/start) before a run"
         if instance and instance["status"] != "active":
             return f"instance {instance['id']} is {instance['status']}: make an active instance current first"
         if instance and instance["oauth_client_id"]:
@@ -109,9 +142,9 @@ class Connector:
                         f"point it at a new client (PUT /_sim/connector/instances/{instance['id']})")
         return None
 
-    def _run(self, trigger: str) -> dict:
-        ctx = SyncContext.load(self.store)
-        instance = self.instance()
+    def _run(self, trigger: str, instance: dict | None) -> dict:
+        ctx = SyncContext.load(self.store, invoice_settlement=self.invoice_settlement_rules(instance),
+                               oauth_client_id=instance["oauth_client_id"] if instance else None)
         started = now_ts()
         with self.store.transaction() as conn:
             run_id = conn.execute("INSERT INTO sim_connector_run(instance_id, trigger, started) VALUES (?,?,?)",
@@ -147,7 +180,8 @@ class Connector:
 
     def _halted(self) -> bool:
         scheduled = self._trigger == "schedule"
-        return self.state != RUNNING or (scheduled and self._schedule_stop.is_set())
+        return (self._state_of(self.instance(self._running)) != RUNNING
+                or (scheduled and self._schedule_stop.is_set()))
 
     def _run_step(self, step, ctx: SyncContext, summary: dict) -> None:
         counts = summary["steps"].setdefault(step.name, {"direction": step.direction, "synced": 0, "errors": 0})
@@ -201,8 +235,11 @@ class Connector:
 
     def _tick(self, interval_s: float) -> None:
         while not self._schedule_stop.wait(interval_s):
-            if self.state == RUNNING:
-                self.run(trigger="schedule")
+            if self.instance() is None:
+                if self.state == RUNNING:
+                    self.run(trigger="schedule")
+            else:
+                self.tick()
 
     def stop_schedule(self) -> None:
         thread, self._schedule, self._interval_s = self._schedule, None, None

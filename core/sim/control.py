@@ -80,11 +80,16 @@ class SimControl(AbstractAsyncContextManager):
         """Run Now; answers with the run's summary when it ends (status completed, stopped or skipped)."""
         return await self._call("POST", "/connector/run")
 
-    async def stop_connector(self) -> dict[str, Any]:
-        return await self._call("POST", "/connector/stop")
+    async def stop_connector(self, instance_id: str | None = None) -> dict[str, Any]:
+        """Stop an instance (the current one by default): C7 for the old one."""
+        return await self._call("POST", "/connector/stop", {"instance_id": instance_id} if instance_id else None)
 
-    async def start_connector(self) -> dict[str, Any]:
-        return await self._call("POST", "/connector/start")
+    async def start_connector(self, instance_id: str | None = None) -> dict[str, Any]:
+        return await self._call("POST", "/connector/start", {"instance_id": instance_id} if instance_id else None)
+
+    async def tick(self) -> list[dict[str, Any]]:
+        """Time passes: every running instance has its scheduled run. The answer is one summary per run."""
+        return (await self._call("POST", "/connector/tick"))["runs"]
 
     async def instances(self) -> list[dict[str, Any]]:
         return (await self._call("GET", "/connector/instances"))["instances"]
@@ -107,12 +112,28 @@ class SimControl(AbstractAsyncContextManager):
     async def set_cutover_dates(self, **dates: str | None) -> dict[str, str | None]:
         return (await self._call("PUT", "/connector/cutover-dates", dates))["cutover_dates"]
 
+    async def update_boomi_credentials(self, oauth_client_id: str) -> dict[str, Any]:
+        """F4: Support points the NetSuite-to-Zuora payment sync's stored credentials at the new OAuth client."""
+        return await self._call("PUT", "/support/boomi-credentials", {"oauth_client_id": oauth_client_id})
+
+    # ---- the person who fixes data, and the tenant's own life ------------------------------------------------
+    async def fix_at_source(self, step: str) -> dict[str, Any]:
+        """What a person fixes in the vendors' UIs so a step's check can pass (V1-V6, B3, C2-C5)."""
+        return await self._call("POST", "/people/fix-source", {"step": step})
+
+    async def tenant_traffic(self, count: int = 3) -> dict[str, Any]:
+        """A day of business after go-live: new memos, payments and a refund in Zuora, payments in NetSuite."""
+        return await self._call("POST", "/tenant/traffic", {"count": count})
+
     # ---- NetSuite UI ------------------------------------------------------------------------------------------
     async def set_field_default(self, field: str, value: str | None) -> dict[str, Any]:
         """G1: Customization > Transaction Body Fields > Validation & Defaulting."""
         return await self._call("PUT", "/netsuite/field-default", {"field": field, "value": value})
 
-    async def enter_netsuite_payments(self, count: int, payment_method: str = "Check") -> list[dict[str, Any]]:
-        """Customer payments typed into NetSuite today, each paying one open invoice that came from Zuora."""
-        made = await self._call("POST", "/netsuite/payments", {"count": count, "payment_method": payment_method})
+    async def enter_netsuite_payments(self, count: int, payment_method: str = "Check", backdate_days: int = 0
+                                      ) -> list[dict[str, Any]]:
+        """Customer payments typed into NetSuite now, each paying one open invoice that came from Zuora;
+        `backdate_days` dates them that many days back."""
+        made = await self._call("POST", "/netsuite/payments", {"count": count, "payment_method": payment_method,
+                                                               "backdate_days": backdate_days})
         return made["payments"]

@@ -47,7 +47,7 @@ def _memo_json(row: dict) -> dict[str, Any]:
 
 
 def _require_invoice_settlement(call: ZuoraCall) -> None:
-    if not call.store.invoice_settlement:
+    if not call.store.memos_enabled:
         raise Fault(10, "Credit memo operations are only available if you have Invoice Settlement enabled.")
 
 

@@ -149,6 +149,7 @@ class DataQueryJobs:
                 return  # cancelled while it waited
             job = self._row(job_id)
             statement = sql.translate(job["query"], invoice_settlement=self.store.invoice_settlement,
+                                      harmonization=self.store.harmonization,
                                       connector=self.store.connector_installed)
             rows = self._write(job_id, Path(job["file_path"]), statement, separator)
             self._timing[job_id] = int((time.monotonic() - started) * 1000)

@@ -55,7 +55,7 @@ def describe_xml(obj: ZuoraObject, *, connector: bool) -> bytes:
 def describe(call: ZuoraCall) -> Response:
     name = call.path("object")
     obj = next((o for o in ZUORA_OBJECTS.values() if o.name.lower() == name.lower()), None)
-    if obj is None or (obj.invoice_settlement_only and not call.store.invoice_settlement):
+    if obj is None or (obj.invoice_settlement_only and not call.store.memos_enabled):
         root = ET.Element("error")
         ET.SubElement(root, "message").text = f"The object '{name}' does not exist or is not enabled."
         return Response(ET.tostring(root, encoding="utf-8", xml_declaration=True), status_code=404,

@@ -1,5 +1,9 @@
 """The IS data migration that Zuora Support runs (runbook D1), as the simulator's stand-in does it.
 
+It refuses to start, naming what is wrong, while a B2 row (V1-V6) still lists records or a currency that needs it
+lacks a valid one-time migration charge (B3). The guide only says to fix those first; refusing is our choice, so
+that a rehearsal cannot carry on past them.
+
 Each posted negative invoice with an open (negative) balance is written off with an IIA and becomes one credit
 memo with reason code `AR Mig - negative invoice`, TTA No, excluded from auto-apply. Each account with a credit
 balance gets an external refund (method Other) and one credit memo from the one-time charge. Then IS is on, for
@@ -9,6 +13,7 @@ good: a second migration is refused.
 from __future__ import annotations
 
 import threading
+from datetime import date, timedelta
 
 from core.errors import CutoverError
 from core.objects import ACCOUNT, CREDIT_MEMO, INVOICE, INVOICE_ITEM_ADJUSTMENT, REFUND
@@ -69,19 +74,65 @@ def _credit_balance(w: RecordWriter, acct: dict, today: str) -> None:
     w.update_zuora(ACCOUNT, acct, {"creditbalance": 0.0})
 
 
-def _unresolved_validations(store: Store) -> dict[str, int]:
-    """B2 rows still open: the real migration may fail on them, so the summary names them."""
-    checks = {
-        "V1": "SELECT count(*) FROM account WHERE status = 'Draft' AND creditbalance > 0",
-        "V2": "SELECT count(*) FROM account WHERE status = 'Canceled' AND creditbalance > 0",
-        "V3": "SELECT count(*) FROM invoice i JOIN account a ON a.id = i.accountid "
-              "WHERE a.status = 'Draft' AND i.balance < 0 AND i.status = 'Posted'",
-        "V4": "SELECT count(*) FROM invoice i JOIN account a ON a.id = i.accountid "
-              "WHERE a.status = 'Canceled' AND i.balance < 0 AND i.status = 'Posted'",
-        "V5": "SELECT count(*) FROM invoice WHERE status = 'Draft' AND balance < 0",
-        "V6": "SELECT count(*) FROM payment WHERE status = 'Draft'",
-    }
-    return {k: n for k, sql in checks.items() if (n := store.scalar(sql))}
+# The B2 rows the migration cannot get past: (what, the records' numbers). Shared with the stand-ins that fix them.
+VALIDATIONS: dict[str, tuple[str, str]] = {
+    "V1": ("draft accounts with credit balance",
+           "SELECT accountnumber FROM account WHERE status = 'Draft' AND creditbalance > 0"),
+    "V2": ("canceled accounts with credit balance",
+           "SELECT accountnumber FROM account WHERE status = 'Canceled' AND creditbalance > 0"),
+    "V3": ("posted negative invoices on draft accounts",
+           "SELECT i.invoicenumber FROM invoice i JOIN account a ON a.id = i.accountid "
+           "WHERE a.status = 'Draft' AND i.balance < 0 AND i.status = 'Posted'"),
+    "V4": ("posted negative invoices on canceled accounts",
+           "SELECT i.invoicenumber FROM invoice i JOIN account a ON a.id = i.accountid "
+           "WHERE a.status = 'Canceled' AND i.balance < 0 AND i.status = 'Posted'"),
+    "V5": ("draft invoices with a negative balance",
+           "SELECT invoicenumber FROM invoice WHERE status = 'Draft' AND balance < 0"),
+    "V6": ("draft payments", "SELECT paymentnumber FROM payment WHERE status = 'Draft'"),
+}
+
+
+def unresolved_validations(store: Store) -> dict[str, list[str]]:
+    """B2 rows still listing records, with (up to five of) their numbers."""
+    out = {}
+    for row, (_, sql) in VALIDATIONS.items():
+        numbers = [next(iter(r.values())) for r in store.query(f"{sql} LIMIT 6")]
+        if numbers:
+            out[row] = numbers
+    return out
+
+
+def needed_currencies(store: Store) -> list[str]:
+    """Currencies the migration makes memos in from the one-time charge: credit balances and negative invoices."""
+    return [r["currency"] for r in store.query(
+        "SELECT currency FROM account WHERE creditbalance > 0 UNION SELECT currency FROM invoice "
+        "WHERE status = 'Posted' AND balance < 0 ORDER BY 1") if r["currency"]]
+
+
+def valid_charge_currencies(store: Store, day: str) -> set[str]:
+    """Currencies with a charge to the C-PRPC spec for a migration on `day` (B3 checks the same)."""
+    year = day[:4]
+    since = (date.fromisoformat(day) - timedelta(days=2)).isoformat()
+    rows = store.query(
+        "SELECT currency FROM productrateplancharge WHERE name = 'Special one time charge for migration - ' || "
+        "currency AND chargetype = 'OneTime' AND chargemodel = 'Flat Fee Pricing' AND amount < 0 "
+        "AND coalesce(taxable, 0) = 0 AND effectivestartdate <= ? AND effectiveenddate >= ? AND updateddate >= ?",
+        (f"{year}-01-01", f"{year}-12-31", since))
+    return {r["currency"] for r in rows}
+
+
+def refusal(store: Store, day: str) -> str | None:
+    """Why the migration cannot run today, or None."""
+    problems = []
+    for row, numbers in unresolved_validations(store).items():
+        shown = ", ".join(numbers[:5]) + (", …" if len(numbers) > 5 else "")
+        problems.append(f"B2/{row} {VALIDATIONS[row][0]} ({shown})")
+    missing = [c for c in needed_currencies(store) if c not in valid_charge_currencies(store, day)]
+    if missing:
+        problems.append(f"no valid one-time migration charge for {', '.join(missing)} (B3: "
+                        f"'{ONE_TIME_CHARGE.format(currency=missing[0])}', flat fee, amount < 0, this year, "
+                        f"updated within two days)")
+    return "; ".join(problems) or None
 
 
 def migrate_invoice_settlement(store: Store) -> dict:
@@ -100,9 +151,12 @@ def _migrate(store: Store) -> dict:
             "Invoice Settlement is already enabled on this tenant; the data migration runs once and cannot be "
             "undone", hint="carry on with the post-migration steps (E1 onwards)")
     today = sim_today(store)
+    why = refusal(store, today)
+    if why:
+        raise MigrationRefused(f"the IS data migration cannot start: {why}",
+                               hint="fix them at the source first (the B2 rows and B3 name them)")
     started = now_ts()
-    summary = {"started": started, "migration_date": today,
-               "unresolved_validations": _unresolved_validations(store)}
+    summary = {"started": started, "migration_date": today}
     n = _each_chunk(store, "invoice", "status = 'Posted' AND balance < 0",
                     lambda w, inv: _negative_invoice(w, inv, today))
     summary.update(negative_invoices=n, write_off_adjustments=n, negative_invoice_memos=n)

@@ -6,6 +6,7 @@ Updates default is set keep an empty value, those entered afterwards take it.
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 from core.objects import NS_CUSTOMER_PAYMENT, NS_INVOICE
@@ -28,13 +29,18 @@ def entered_payment(*, entity: int, zuora_account_id: str | None, amount: float,
             fields["zuora_sync_updates"]: sync_updates}
 
 
-def enter_payments(store: Store, count: int, *, method: str = "Check") -> list[dict[str, Any]]:
-    """Enter up to `count` payments today, each paying off one open NetSuite invoice that came from Zuora."""
+def enter_payments(store: Store, count: int, *, method: str = "Check", backdate_days: int = 0
+                   ) -> list[dict[str, Any]]:
+    """Enter up to `count` payments now, each paying off one open NetSuite invoice that came from Zuora.
+    `backdate_days` dates them (trandate) that many days back, as a clerk catching up does: they are still
+    created now."""
     if not 1 <= count <= 1000:
         raise ValueError("count must be between 1 and 1000 payments")
+    if not 0 <= backdate_days <= 366:
+        raise ValueError("backdate_days must be between 0 and 366")
     f = NS_FIELD_IDS
     default = store.setting(SYNC_UPDATES_DEFAULT)
-    today = sim_today(store)
+    today = (date.fromisoformat(sim_today(store)) - timedelta(days=backdate_days)).isoformat()
     made = []
     with store.transaction() as conn:
         w = RecordWriter(store, conn, source="netsuite-user")

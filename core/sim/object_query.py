@@ -34,7 +34,7 @@ def query_objects(call: ZuoraCall) -> Response:
     obj = OBJECTS.get(name)
     if obj is None:
         raise Fault(40, f"Object Query does not serve '{name}'; use one of {', '.join(OBJECTS)}")
-    if obj.invoice_settlement_only and not call.store.invoice_settlement:
+    if obj.invoice_settlement_only and not call.store.memos_enabled:
         raise Fault(10, f"'{name}' needs Invoice Settlement, which is not enabled on this tenant")
     q = call.query
     if q.getlist("expand[]"):

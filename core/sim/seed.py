@@ -15,11 +15,10 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from core.errors import ConfigError
 from core.objects import ACCOUNT, ACCOUNTING_PERIOD, INVOICE, INVOICE_ITEM_ADJUSTMENT, PAYMENT, REFUND, ZuoraObject
-from core.sim.catalog import NS_FIELD_IDS, NS_FIELD_LABELS, NS_TABLES
+from core.sim.catalog import NS_FIELD_IDS, NS_TABLES
 from core.sim.netsuite_user import entered_payment
-from core.sim.records import SETTING_AS_OF, ns_tranid, zuora_number
+from core.sim.records import ns_tranid, zuora_number
 from core.sim.store import Store
 from core.sim.sync_rules import SYNC_COMPLETE, link_type, netsuite_copy
 
@@ -126,7 +125,8 @@ class TenantBuilder:
     # ---- Zuora records --------------------------------------------------------------------------------------
     def open_account(self, *, created_ago: int, status: str = "Active", synced: bool = True,
                      name: str | None = None, currency: str | None = None, credit_balance: float = 0.0,
-                     sync_to_netsuite: str | None = "Yes") -> Account:
+                     sync_to_netsuite: str | None = "Yes", netsuite_currency: str | None = None) -> Account:
+        """`netsuite_currency`: the NetSuite customer's currency when it differs from the account's."""
         rng = self.rng
         row = {"id": self.zid(), "accountnumber": self.number(ACCOUNT),
                "name": name or f"{rng.choice(_WORDS)} {rng.choice(_WORDS)} {rng.choice(_SUFFIXES)}",
@@ -140,7 +140,7 @@ class TenantBuilder:
             when = self.ts(max(0, created_ago - 1))
             row.update(integrationid__ns=str(ns_id), integrationstatus__ns=SYNC_COMPLETE, syncdate__ns=when)
             self.sink.ns("customer", {"id": ns_id, "entityid": row["accountnumber"], "companyname": row["name"],
-                                      "currency": row["currency"], "custentityzuoraid": row["id"],
+                                      "currency": netsuite_currency or row["currency"], "custentityzuoraid": row["id"],
                                       "custentityzuorasyncdate": when})
         return Account(row, ns_id)
 
@@ -288,7 +288,7 @@ class TenantBuilder:
                                                      "linktype": link_type(copy["type"]), "foreignamount": amount})
 
 
-def _bulk_account(b: TenantBuilder, invoices: int) -> None:
+def bulk_account(b: TenantBuilder, invoices: int) -> None:
     """One ordinary account with its invoices, adjustments, payments and refunds."""
     rng = b.rng
     new = rng.random() < 0.01  # opened in the last days: not synced yet
@@ -323,7 +323,7 @@ def _bulk_account(b: TenantBuilder, invoices: int) -> None:
     b.close(acct)
 
 
-def _accounting_periods(b: TenantBuilder, years_ahead: int = 5) -> None:
+def accounting_periods(b: TenantBuilder, years_ahead: int = 5) -> None:
     """Zuora Finance's monthly periods: two years back to five ahead. The month before AS_OF is still Open
     (its close is pending), older months are Closed, so a migration from then on posts into an Open period."""
     year, month = AS_OF.year - 2, AS_OF.month
@@ -337,47 +337,3 @@ def _accounting_periods(b: TenantBuilder, years_ahead: int = 5) -> None:
             "fiscalyear": year, "fiscalquarter": (month - 1) // 3 + 1,
             "createddate": f"{start.isoformat()} 00:00:00", "updateddate": f"{start.isoformat()} 00:00:00"})
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-
-
-def _already_seeded(store: Store, seed: int, invoices: int) -> dict | None:
-    done = store.setting("scenario.seed")
-    if done is None:
-        if store.scalar("SELECT 1 FROM main.account LIMIT 1"):
-            raise ConfigError("this tenant already has data that was not seeded here",
-                              hint="use an empty data dir for the simulator")
-        return None
-    if (done, store.setting("scenario.invoices")) != (seed, invoices):
-        raise ConfigError(f"this data dir holds a tenant seeded with seed {done} and "
-                          f"{store.setting('scenario.invoices')} invoices, not seed {seed} and {invoices}",
-                          hint="use another --data-dir, or the same --seed and --scale to carry on with it")
-    return store.setting("scenario.summary")
-
-
-def seed_tenant(store: Store, *, seed: int, invoices: int) -> dict:
-    """Fill an empty store with the scenario; on a store seeded the same way before, return its summary."""
-    from core.sim.seed_cases import add_cases, seed_settings
-
-    if invoices < 1:
-        raise ConfigError("a tenant needs at least 1 invoice")
-    previous = _already_seeded(store, seed, invoices)
-    if previous is not None:
-        return previous
-    rng = random.Random(seed)
-    b = TenantBuilder(store, rng)
-    accounts = max(1, invoices // 8)
-    for a in range(accounts):
-        _bulk_account(b, invoices * (a + 1) // accounts - invoices * a // accounts)
-    cases = add_cases(b)
-    _accounting_periods(b)
-    for key, sid in NS_FIELD_IDS.items():
-        b.sink.ns("customfield", {"scriptid": sid, "name": NS_FIELD_LABELS[key], "fieldtype": "BODY",
-                                  "fieldvaluetype": "List/Record" if key == "zuora_sync_updates" else (
-                                      "Date" if key == "zuora_sync_date" else "Free-Form Text"),
-                                  "defaultvalue": None})
-    b.sink.flush()
-    store.create_indexes()
-    summary = {"seed": seed, "invoices": invoices, "as_of": AS_OF.isoformat(),
-               "freeze_date": day(FREEZE_DAYS), "rows": dict(sorted(b.sink.rows.items())), "cases": cases}
-    seed_settings(store, b, summary)
-    store.set_setting(SETTING_AS_OF, AS_OF.isoformat())
-    return summary

@@ -7,7 +7,7 @@ from collections import Counter
 
 from core.sim.seed import FREEZE_DAYS, SPAN_DAYS, Account, TenantBuilder, day
 from core.sim.store import Store
-from core.sim.sync_rules import CUTOVER_KEYS
+from core.sim.sync_rules import BOOMI_CLIENT, CUTOVER_KEYS
 
 BAD_QUOTE_NAME = 'Acme "Best" Widgets'
 BAD_COMMA_NAME = "Smith, Jones & Co"
@@ -70,9 +70,16 @@ class _Cases:
         b.close(a)
 
         a = self.account(currency="GBP")
-        for tta in (None, "No", None):  # C2: negative invoices not in NetSuite yet
+        for tta in (None, "No", None):  # C2: negative invoices not in NetSuite yet; the next run takes them
             b.invoice(a, -b.money(20, 400), 12, synced=False, tta=tta)
             self.note("C2 unsynced negative invoice")
+        b.close(a)
+        # C2: the account moved to CHF after its NetSuite customer was made in USD (R8.14). NetSuite refuses its
+        # negative invoices until a person adds CHF to the customer; no run alone gets them there.
+        a = self.account(currency="CHF", netsuite_currency="USD")
+        for _ in range(2):
+            b.invoice(a, -b.money(20, 400), 9, synced=False)
+            self.note("C2 negative invoice NetSuite refuses")
         b.close(a)
 
         a = self.account()
@@ -177,7 +184,8 @@ def seed_settings(store: Store, b: TenantBuilder, summary: dict) -> None:
     client_id = _uuid(b)
     instance = {"id": str(b.rng.randint(10_000, 99_999)), "account_id": f"zuora-{b.rng.getrandbits(32):08x}",
                 "environment_id": _uuid(b), "environment": "production", "oauth_client_id": client_id,
-                "status": "active", "created": f"{day(SPAN_DAYS + 90)} 09:00:00"}
+                "status": "active", "created": f"{day(SPAN_DAYS + 90)} 09:00:00", "state": "running",
+                "mode": "legacy"}
     with store.transaction() as conn:
         conn.execute("INSERT INTO sim_oauth_client(client_id, client_secret, name, active, created) "
                      "VALUES (?,?,?,1,?)", (client_id, f"{b.rng.getrandbits(160):040x}",
@@ -185,8 +193,8 @@ def seed_settings(store: Store, b: TenantBuilder, summary: dict) -> None:
         conn.execute(f"INSERT INTO sim_instance({', '.join(instance)}) VALUES ({', '.join('?' * len(instance))})",
                      list(instance.values()))
     settings = {
-        "invoice_settlement": False, "connector.installed": True, "connector.state": "running",
-        "connector.instance_id": instance["id"], "netsuite.sync_updates_default": None,
+        "invoice_settlement": False, "connector.installed": True,
+        "connector.instance_id": instance["id"], "netsuite.sync_updates_default": None, BOOMI_CLIENT: client_id,
         **{f"cutover.{k}": None if k == "memo" else day(OLD_CUTOVER_AGO) for k in CUTOVER_KEYS},
         "scenario.freeze_date": summary["freeze_date"], "scenario.seed": summary["seed"],
         "scenario.invoices": summary["invoices"], "scenario.summary": summary,

@@ -40,12 +40,14 @@ class Statement:
     columns: tuple[str, ...] = field(default=())
 
 
-def visible_tables(*, invoice_settlement: bool) -> dict[str, ZuoraObject]:
-    return {t: o for t, o in sorted(ZUORA_TABLES.items()) if invoice_settlement or not o.invoice_settlement_only}
+def visible_tables(*, invoice_settlement: bool, harmonization: bool = False) -> dict[str, ZuoraObject]:
+    """IS objects exist with IS or ISH; payment parts only with IS proper."""
+    return {t: o for t, o in sorted(ZUORA_TABLES.items())
+            if invoice_settlement or (harmonization and not o.full_settlement_only) or not o.invoice_settlement_only}
 
 
-def translate(query: str, *, invoice_settlement: bool, connector: bool) -> Statement:
-    tables = visible_tables(invoice_settlement=invoice_settlement)
+def translate(query: str, *, invoice_settlement: bool, connector: bool, harmonization: bool = False) -> Statement:
+    tables = visible_tables(invoice_settlement=invoice_settlement, harmonization=harmonization)
     if _SHOW_TABLES.match(query):
         return Statement(rows=tuple({"Table": t} for t in tables), columns=("Table",))
     show = _SHOW_COLUMNS.match(query)

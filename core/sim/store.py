@@ -24,8 +24,10 @@ SIM_TABLES = {
     # Every write any party makes to a record, in order: the kill test and the journal check read it.
     "sim_write_log": "seq INTEGER PRIMARY KEY AUTOINCREMENT, ts TEXT, source TEXT, system TEXT, object TEXT, "
     "record_id TEXT, field TEXT, old_value TEXT, new_value TEXT, request_id TEXT",
+    # Each connector instance runs on its own: `state` running (scheduled, Run Now allowed) or stopped; `mode`
+    # the rules it was provisioned for: "legacy" (IS off: IIAs, negative invoices) or "invoice-settlement".
     "sim_instance": "id TEXT PRIMARY KEY, account_id TEXT, environment_id TEXT, environment TEXT, "
-    "oauth_client_id TEXT, status TEXT, created TEXT",
+    "oauth_client_id TEXT, status TEXT, created TEXT, state TEXT DEFAULT 'stopped', mode TEXT DEFAULT 'legacy'",
     "sim_oauth_client": "client_id TEXT PRIMARY KEY, client_secret TEXT, name TEXT, active INTEGER, created TEXT",
     "sim_connector_run": "id INTEGER PRIMARY KEY AUTOINCREMENT, instance_id TEXT, trigger TEXT, started TEXT, "
     "ended TEXT, summary TEXT",
@@ -81,6 +83,18 @@ class Store:
                 self.conn.execute(f"CREATE TABLE IF NOT EXISTS ns.\"{table}\" ({spec})")  # transaction is a keyword
             for table, spec in SIM_TABLES.items():
                 self.conn.execute(f"CREATE TABLE IF NOT EXISTS main.{table} ({spec})")
+                self._add_missing_columns(f"main.{table}", spec)
+            for table, cols in NS_TABLES.items():
+                self._add_missing_columns(f'ns."{table}"', ", ".join(f"{c} {t}" for c, t in cols))
+
+    def _add_missing_columns(self, table: str, spec: str) -> None:
+        """A data dir kept from an older simulator gains the columns added since (`sim serve --data-dir`)."""
+        schema, _, name = table.partition(".")
+        have = {r[1] for r in self.conn.execute(f"PRAGMA {schema}.table_info({name})")}
+        for column in spec.split(", "):
+            col = column.split()[0]
+            if col not in have and "PRIMARY KEY" not in column:
+                self.conn.execute(f"ALTER TABLE {table} ADD COLUMN {column}")
 
     def create_indexes(self) -> None:
         """Indexes the connector and the checks lean on; built after a bulk seed (faster than during it)."""
@@ -161,6 +175,17 @@ class Store:
     @property
     def invoice_settlement(self) -> bool:
         return bool(self.setting("invoice_settlement", False))
+
+    @property
+    def harmonization(self) -> bool:
+        """Invoice Settlement Harmonization: credit and debit memos next to IIAs and credit balance, no payment
+        parts yet (runbook R12); the migration to IS is still to come."""
+        return bool(self.setting("harmonization", False))
+
+    @property
+    def memos_enabled(self) -> bool:
+        """Credit and debit memos exist (IS, or ISH on the way to it)."""
+        return self.invoice_settlement or self.harmonization
 
     @property
     def connector_installed(self) -> bool:

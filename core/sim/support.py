@@ -10,10 +10,11 @@ from typing import Any
 from core.errors import NotFound
 from core.sim.records import parse_date
 from core.sim.store import Store, now_ts
-from core.sim.sync_rules import CUTOVER_KEYS
+from core.sim.sync_rules import BOOMI_CLIENT, CUTOVER_KEYS
 
 ENVIRONMENTS = ("production", "sandbox")
 INSTANCE_STATUSES = ("active", "retired")
+INSTANCE_STATES = ("running", "stopped")
 
 
 # ---- OAuth clients (Administration > Manage Users > OAuth clients) -----------------------------------------------
@@ -57,8 +58,10 @@ def create_instance(store: Store, *, environment: str = "production", oauth_clie
         instance_id = str(10_000 + secrets.randbelow(90_000))
         if not store.scalar("SELECT 1 FROM sim_instance WHERE id = ?", (instance_id,)):
             break
+    # A new instance is stopped until someone runs it (H1), and follows the rules of the tenant it is made on.
     row = {"id": instance_id, "account_id": f"zuora-{secrets.token_hex(4)}", "environment_id": str(uuid.uuid4()),
-           "environment": environment, "oauth_client_id": oauth_client_id, "status": "active", "created": now_ts()}
+           "environment": environment, "oauth_client_id": oauth_client_id, "status": "active", "created": now_ts(),
+           "state": "stopped", "mode": _mode(store)}
     store.execute(f"INSERT INTO sim_instance({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
                   list(row.values()))
     if make_current:
@@ -67,27 +70,52 @@ def create_instance(store: Store, *, environment: str = "production", oauth_clie
 
 
 def update_instance(store: Store, instance_id: str, changes: dict[str, Any]) -> dict[str, Any]:
-    """Edit an instance: new Zuora OAuth credentials (F3a), `status` retired (I1), or `current`: true."""
+    """Edit an instance: new Zuora OAuth credentials (F3a), `status` retired (I1), `state` running or stopped
+    (C7 stops the old one), or `current`: true."""
     row = store.query_one("SELECT * FROM sim_instance WHERE id = ?", (instance_id,))
     if row is None:
         raise NotFound(None, f"no connector instance has the id {instance_id!r}",
                        hint="GET /_sim/connector/instances lists them")
-    unknown = set(changes) - {"oauth_client_id", "status", "current"}
+    unknown = set(changes) - {"oauth_client_id", "status", "state", "current"}
     if unknown:
         raise ValueError(f"cannot change {', '.join(sorted(unknown))} on an instance: send oauth_client_id, "
-                         f"status ({' or '.join(INSTANCE_STATUSES)}) or current (true)")
+                         f"status ({' or '.join(INSTANCE_STATUSES)}), state ({' or '.join(INSTANCE_STATES)}) "
+                         f"or current (true)")
+    if "state" in changes:
+        if changes["state"] not in INSTANCE_STATES:
+            raise ValueError(f"state must be one of {', '.join(INSTANCE_STATES)}")
+        row["state"] = changes["state"]
     if "oauth_client_id" in changes:
         _client_exists(store, changes["oauth_client_id"])
         row["oauth_client_id"] = changes["oauth_client_id"]
+        row["mode"] = _mode(store)  # new Zuora credentials on an IS tenant: the IS settings show (P-PREP step 7)
     if "status" in changes:
         if changes["status"] not in INSTANCE_STATUSES:
             raise ValueError(f"status must be one of {', '.join(INSTANCE_STATUSES)}")
         row["status"] = changes["status"]
-    store.execute("UPDATE sim_instance SET oauth_client_id = ?, status = ? WHERE id = ?",
-                  (row["oauth_client_id"], row["status"], instance_id))
+        if row["status"] == "retired":
+            row["state"] = "stopped"
+    store.execute("UPDATE sim_instance SET oauth_client_id = ?, status = ?, mode = ?, state = ? WHERE id = ?",
+                  (row["oauth_client_id"], row["status"], row["mode"], row["state"], instance_id))
     if changes.get("current") is True:
         store.set_setting("connector.instance_id", instance_id)
     return {**row, "current": store.setting("connector.instance_id") == instance_id}
+
+
+def _mode(store: Store) -> str:
+    return "invoice-settlement" if store.invoice_settlement else "legacy"
+
+
+# ---- the NetSuite-to-Zuora payment sync's stored credentials (Boomi; Support updates them, F4) ------------------
+def boomi_credentials(store: Store) -> dict[str, Any]:
+    return {"oauth_client_id": store.setting(BOOMI_CLIENT)}
+
+
+def update_boomi_credentials(store: Store, oauth_client_id: str) -> dict[str, Any]:
+    """What Support does for the F4 ticket: the payment sync signs in with the connector's new OAuth client."""
+    _client_exists(store, oauth_client_id)
+    store.set_setting(BOOMI_CLIENT, oauth_client_id)
+    return boomi_credentials(store)
 
 
 # ---- cutover dates (Advanced Settings) ---------------------------------------------------------------------------

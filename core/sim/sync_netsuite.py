@@ -16,7 +16,7 @@ from core.objects import (
 )
 from core.sim.records import RecordWriter
 from core.sim.store import now_ts
-from core.sim.sync_rules import PAYMENT_METHODS, SYNC_COMPLETE, SyncContext, SyncError
+from core.sim.sync_rules import SYNC_COMPLETE, SyncContext, SyncError
 
 
 def _links(conn: sqlite3.Connection, ctx: SyncContext, ns_id: int) -> list[dict[str, Any]]:
@@ -127,7 +127,10 @@ class CustomerPaymentSync(NetSuiteToZuora):
         if was_interrupted and (made := self._made_earlier(w.conn, PAYMENT, row)):
             self._finish(w, ctx, row, made)
             return made
-        if row.get("paymentmethod") not in PAYMENT_METHODS:
+        if not ctx.boomi_ok:
+            raise SyncError("the NetSuite-to-Zuora payment sync signs in to Zuora with credentials stored by Zuora "
+                            "(Boomi) for another OAuth client: Support must update them (F4 ticket)")
+        if row.get("paymentmethod") not in ctx.zuora_methods:
             raise SyncError(f"payment method {row.get('paymentmethod')!r} has no match in Zuora")
         acct = self._account(w.conn, row[ctx.fields["zuora_customer_id_payment"]])
         targets = [(*self._zuora_doc(w.conn, d), d["applied"] or 0.0) for d in row["_docs"]]

@@ -37,16 +37,32 @@ class SyncError(Exception):
     """The destination refused the record (a validation error): it ends in `Error Creating …`."""
 
 
+# Stored credentials of the NetSuite-to-Zuora payment sync (Boomi, runbook R0.9 and F4): the OAuth client they name.
+BOOMI_CLIENT = "connector.boomi_client_id"
+# Payment method names a person added on one side to match the other (a C3/C4 fix at the source).
+EXTRA_NETSUITE_METHODS = "netsuite.extra_payment_methods"
+EXTRA_ZUORA_METHODS = "zuora.extra_payment_methods"
+
+
 @dataclass
 class SyncContext:
     store: Store
-    invoice_settlement: bool
+    invoice_settlement: bool  # the rules of the running instance, not only the tenant's state
     cutovers: dict[str, str | None]
     fields: dict[str, str] = field(default_factory=lambda: dict(NS_FIELD_IDS))
+    boomi_ok: bool = True  # the NetSuite-to-Zuora payment sync can sign in to Zuora
+    netsuite_methods: frozenset[str] = PAYMENT_METHODS
+    zuora_methods: frozenset[str] = PAYMENT_METHODS
 
     @classmethod
-    def load(cls, store: Store) -> SyncContext:
-        return cls(store, store.invoice_settlement, {k: store.setting(f"cutover.{k}") for k in CUTOVER_KEYS})
+    def load(cls, store: Store, *, invoice_settlement: bool | None = None,
+             oauth_client_id: str | None = None) -> SyncContext:
+        boomi = store.setting(BOOMI_CLIENT)
+        return cls(store, store.invoice_settlement if invoice_settlement is None else invoice_settlement,
+                   {k: store.setting(f"cutover.{k}") for k in CUTOVER_KEYS},
+                   boomi_ok=oauth_client_id is None or boomi is None or boomi == oauth_client_id,
+                   netsuite_methods=PAYMENT_METHODS | set(store.setting(EXTRA_NETSUITE_METHODS) or ()),
+                   zuora_methods=PAYMENT_METHODS | set(store.setting(EXTRA_ZUORA_METHODS) or ()))
 
 
 @dataclass(frozen=True)
@@ -157,6 +173,8 @@ class ZuoraToNetSuite:
     def push(self, w: RecordWriter, ctx: SyncContext, row: dict, was_interrupted: bool) -> str:
         """Write the NetSuite copy (or find the one an interrupted run left) and complete the Zuora record."""
         existing = _ns_by_zuora_id(w.conn, ctx, row["id"]) if was_interrupted else None
+        if existing is not None:  # the interrupted run wrote it: finish its status too
+            w.update_ns("transaction", existing, {ctx.fields["zuora_integration_status"]: SYNC_COMPLETE})
         ns_id = existing["id"] if existing is not None else self._create(w, ctx, row)
         self._set(w, row, {"integrationid__ns": str(ns_id), "integrationstatus__ns": SYNC_COMPLETE,
                            "syncdate__ns": now_ts(), "transferredtoaccounting": "Yes", "origin__ns": "ZUORA"})
@@ -165,9 +183,10 @@ class ZuoraToNetSuite:
     def _create(self, w: RecordWriter, ctx: SyncContext, row: dict) -> int:
         if not row.get("_customer"):
             raise SyncError(f"the customer of {self.obj.name} {row['id']} is not synced to NetSuite")
+        currency = row.get("currency") or row.get("_currency")
+        _customer_takes(w.conn, int(row["_customer"]), currency)
         doc = self.check(w.conn, ctx, row)
-        copy = netsuite_copy(self.obj, row, entity=int(row["_customer"]),
-                             currency=row.get("currency") or row.get("_currency"), synced_at=now_ts(),
+        copy = netsuite_copy(self.obj, row, entity=int(row["_customer"]), currency=currency, synced_at=now_ts(),
                              fields=ctx.fields)
         amount = 0.0
         if doc is not None:
@@ -192,6 +211,16 @@ class ZuoraToNetSuite:
         if doc is None:
             raise SyncError(f"{what} {zuora_id} points to NetSuite record {ref[0]}, which does not exist")
         return dict(doc)
+
+
+def _customer_takes(conn: sqlite3.Connection, entity: int, currency: str | None) -> None:
+    """NetSuite refuses a transaction in a currency its customer does not take (runbook R8.14)."""
+    customer = conn.execute("SELECT currency, currencies FROM ns.customer WHERE id = ?", (entity,)).fetchone()
+    if customer is None or currency is None or currency == customer["currency"]:
+        return
+    if currency not in (customer["currencies"] or "").split(","):
+        raise SyncError(f"NetSuite customer {entity} does not take {currency} (its currency is "
+                        f"{customer['currency']}): add {currency} to the customer's currencies")
 
 
 def link_type(ns_type: str) -> str:
@@ -219,7 +248,7 @@ class AdjustmentSync(ZuoraToNetSuite):
 
 class PaymentSync(ZuoraToNetSuite):
     def check(self, conn, ctx, row):
-        if row.get("paymentmethodtype") not in PAYMENT_METHODS:
+        if row.get("paymentmethodtype") not in ctx.netsuite_methods:
             raise SyncError(f"payment method {row.get('paymentmethodtype')!r} has no match in NetSuite")
         if not row.get("invoiceid"):
             return None
@@ -233,8 +262,12 @@ class RefundSync(ZuoraToNetSuite):
 
 class CreditMemoSync(ZuoraToNetSuite):
     def check(self, conn, ctx, row):
-        # A memo from an invoice applies to that invoice's NetSuite copy; a standalone memo stays unapplied.
+        # A memo from an invoice applies to that invoice's NetSuite copy; a standalone memo stays unapplied, and so
+        # does a memo from a negative invoice, which is a credit itself (Case 2: NetSuite may never have had it).
         if not row.get("referredinvoiceid"):
+            return None
+        amount = conn.execute("SELECT amount FROM main.invoice WHERE id = ?", (row["referredinvoiceid"],)).fetchone()
+        if amount is not None and (amount[0] or 0) < 0:
             return None
         doc = self._synced_copy(conn, ctx, INVOICE, row["referredinvoiceid"], "the memo's invoice")
         return doc if doc["type"] == NS_INVOICE else None  # a negative invoice's copy is itself a credit
