@@ -26,6 +26,7 @@ from core.zuora.environments import ENVIRONMENT_NAMES, ZUORA_ENVIRONMENTS, resol
 
 APP = "cutover"
 CONFIG_FILE_ENV = "CUTOVER_CONFIG_FILE"
+OPERATOR_ENV = "CUTOVER_OPERATOR"
 _NAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]|_(?!_))*$")  # no "__": it is the env nesting delimiter
 _ACCOUNT_ID = re.compile(r"^(?:\d+|TSTDRV\d+)(?:_[A-Z]{2}\d*)?$")
 _SCRIPT_ID = re.compile(r"^cust[a-z0-9_]+$")
@@ -105,6 +106,50 @@ class NetSuiteFields(BaseModel):
         return [k for k in self.keys() if not getattr(self, k)]
 
 
+_EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+
+
+class Operator(BaseModel):
+    """The person at the keyboard: named with every confirmation, waiver, ticket and write in the journal."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    email: str
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        value = " ".join(value.split())
+        if not value or len(value) > 100 or any(c in value for c in "<>"):
+            raise ValueError("the operator's name is 1 to 100 characters, without < or >, e.g. Ada Lovelace")
+        return value
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        value = value.strip()
+        if not _EMAIL.match(value) or len(value) > 200:
+            raise ValueError(f"{value!r} is not an email address: use one like ada@example.com")
+        return value
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} <{self.email}>"
+
+    @classmethod
+    def parse(cls, text: str) -> Operator:
+        """'Ada Lovelace <ada@example.com>' (the form CUTOVER_OPERATOR takes)."""
+        match = re.fullmatch(r"\s*(.+?)\s*<\s*([^<>]+?)\s*>\s*", text or "")
+        if match is None:
+            raise ConfigError(f"{text!r} does not name an operator",
+                              hint="write it as 'Ada Lovelace <ada@example.com>'")
+        try:
+            return cls(name=match[1], email=match[2])
+        except ValidationError as exc:
+            raise ConfigError(validation_message(exc)) from None
+
+
 class Profile(BaseModel):
     """One Zuora tenant + NetSuite account pair. Immutable: change it with model_copy(update=...) and save."""
 
@@ -119,6 +164,15 @@ class Profile(BaseModel):
     read_only: bool = False  # plans work, applies are refused
     data_dir: Path | None = None  # defaults to <user data dir>/<name>
     netsuite_fields: NetSuiteFields = NetSuiteFields()
+    operator: Operator | None = None  # asked once, then recorded with everything a person does
+
+    @property
+    def operator_label(self) -> str | None:
+        """'Name <email>': the profile's operator, else CUTOVER_OPERATOR (for CI), else None."""
+        if self.operator is not None:
+            return self.operator.label
+        env = os.environ.get(OPERATOR_ENV, "").strip()
+        return Operator.parse(env).label if env else None
 
     @model_validator(mode="before")
     @classmethod

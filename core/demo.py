@@ -11,7 +11,7 @@ import asyncio
 import tempfile
 from pathlib import Path
 
-from core.config import NetSuiteFields, Profile
+from core.config import NetSuiteFields, Operator, Profile
 from core.secrets import Credentials
 from core.sim.app import Simulator
 from core.sim.catalog import NS_FIELD_IDS
@@ -19,6 +19,7 @@ from core.sim.config import SimConfig, parse_scale
 from core.sim.server import SimServer
 
 DEMO_PROFILE = "demo"
+DEMO_OPERATOR = Operator(name="Demo operator", email="demo@cutover.invalid")
 
 
 class DemoTenant:
@@ -54,7 +55,7 @@ class DemoTenant:
         self._profile = Profile(
             name=DEMO_PROFILE, zuora_base_url=url, netsuite_base_url=url,
             netsuite_account_id=self.config.netsuite_account_id, environment="sandbox",
-            data_dir=root / "data", netsuite_fields=NetSuiteFields(**NS_FIELD_IDS),
+            data_dir=root / "data", netsuite_fields=NetSuiteFields(**NS_FIELD_IDS), operator=DEMO_OPERATOR,
         )
         c = self._sim.credentials
         self._credentials = Credentials.from_values(

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, field_va
 
 from core.config import Profile, netsuite_account_id, validation_message
 from core.errors import ConfigError
-from core.journal import Journal, current_user
+from core.journal import Journal
 from core.runbook.model import utc_now
 from core.secrets import SYSTEM_SECRETS, Credentials
 from core.session import SystemCheck, test_connection
@@ -199,7 +199,7 @@ class InstanceRegister:
         if not data.get("netsuite_account_id") and self.profile is not None:
             data["netsuite_account_id"] = self.profile.netsuite_account_id
         self._check_carry_over(data)
-        at, who = utc_now(), who or current_user()
+        at, who = utc_now(), self.journal.who(who)
         row = {**{k: _stored(data.get(k)) for k in _WRITABLE}, "created_at": at, "created_by": who,
                "updated_at": at, "updated_by": who}
         with self._writing(data) as db:
@@ -221,7 +221,7 @@ class InstanceRegister:
         merged = {**current.model_dump(include=set(_WRITABLE)), **changes}
         self._check_carry_over(merged)
         sets = {k: _stored(v) for k, v in changes.items()} | {"updated_at": utc_now(),
-                                                                "updated_by": who or current_user()}
+                                                                "updated_by": self.journal.who(who)}
         with self._writing(merged) as db:
             db.execute(f"UPDATE connector_instance SET {', '.join(f'{k} = ?' for k in sets)} WHERE id = ?",
                        (*sets.values(), current.key))

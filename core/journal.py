@@ -7,12 +7,18 @@ process being killed, which is what resuming an apply relies on.
 
 `apply_lock(...)` is the OS file lock that keeps two applies off the same profile; the OS drops it when the
 holder dies, however it dies.
+
+Every row a person causes (a variable, a confirmation, a waiver, a ticket, a plan, a write) names the operator
+recorded in the profile ("Name <email>"), never the OS account: `Journal(path, operator=...)`. A journal opened
+without one can be read, and refuses to record.
+
+The schema carries a version (`PRAGMA user_version`); opening an older journal migrates it in place, step by step,
+each step in its own transaction, so a journal begun by an older cutover opens in the middle of a cutover.
 """
 
 from __future__ import annotations
 
 import fcntl
-import getpass
 import json
 import os
 import sqlite3
@@ -22,8 +28,8 @@ from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
-from core.errors import CutoverError
-from core.runbook.model import CheckResult, Confirmation, PlanSummary, Status, TicketRecord, utc_now
+from core.errors import ConfigError, CutoverError
+from core.runbook.model import CheckResult, Confirmation, PlanSummary, Status, TicketRecord, Waiver, utc_now
 from core.runbook.variables import RunVariables
 
 _SCHEMA = """
@@ -47,34 +53,79 @@ CREATE TABLE IF NOT EXISTS audit (id INTEGER PRIMARY KEY, at TEXT, who TEXT, ste
 CREATE TABLE IF NOT EXISTS apply_run (id INTEGER PRIMARY KEY, plan_id INTEGER, pid INTEGER, started_at TEXT,
     ended_at TEXT, outcome TEXT, written INTEGER DEFAULT 0, failed INTEGER DEFAULT 0, write_calls INTEGER DEFAULT 0);
 """
+# Each entry takes the schema from the version before it to its own number. Never edit one that has shipped:
+# add the next. Version 0 is _SCHEMA as the first release wrote it (no user_version).
+_MIGRATIONS: dict[int, str] = {
+    1: """
+CREATE TABLE waiver (id INTEGER PRIMARY KEY, step_id TEXT, who TEXT, at TEXT, reason TEXT, withdrawn_by TEXT,
+    withdrawn_at TEXT, withdraw_reason TEXT);
+CREATE INDEX waiver_step ON waiver(step_id, id);
+ALTER TABLE confirmation ADD COLUMN withdrawn_by TEXT;
+ALTER TABLE confirmation ADD COLUMN withdrawn_at TEXT;
+CREATE TABLE baseline (name TEXT, key TEXT, value INTEGER, PRIMARY KEY (name, key));
+CREATE TABLE baseline_set (name TEXT PRIMARY KEY, step_id TEXT, recorded_at TEXT, rows INTEGER);
+""",
+}
+SCHEMA_VERSION = max(_MIGRATIONS)
 ITEM_STATES = ("pending", "sent", "done", "failed")
-
-
-def current_user() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # no passwd entry (containers)
-        return f"uid {os.getuid()}"
 
 
 class ApplyBusy(CutoverError):
     """Another apply holds this profile's lock."""
 
 
+class OperatorMissing(ConfigError):
+    """Nobody is named to record this under."""
+
+
 class Journal:
-    def __init__(self, path: Path | str):
+    def __init__(self, path: Path | str, *, operator: str | None = None):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.operator = operator
         self._lock = threading.RLock()
         self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None, timeout=30)
         self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(_SCHEMA)
+        try:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            self._db.close()
+            raise CutoverError(f"the journal {self.path} cannot be opened: {exc}",
+                               hint="it is damaged or not a cutover journal; move it aside to start a new one")
+        except BaseException:
+            self._db.close()
+            raise
+
+    def _migrate(self) -> None:
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise CutoverError(f"the journal {self.path} was written by a newer cutover (schema {version}; this one "
+                               f"reads up to {SCHEMA_VERSION})", hint="upgrade cutover to open it")
+        if version == 0:
+            self._db.executescript(_SCHEMA)
+        for target in range(version + 1, SCHEMA_VERSION + 1):
+            # executescript commits first; the BEGIN in the script makes each step all-or-nothing.
+            self._db.executescript(f"BEGIN IMMEDIATE; {_MIGRATIONS[target]}\nPRAGMA user_version = {target}; COMMIT;")
+
+    @property
+    def schema_version(self) -> int:
+        return int(self._rows("PRAGMA user_version")[0][0])
 
     @classmethod
     def for_profile(cls, profile) -> Journal:
-        return cls(Path(profile.data_dir) / "journal.db")
+        return cls(Path(profile.data_dir) / "journal.db", operator=getattr(profile, "operator_label", None))
+
+    def who(self, who: str | None = None) -> str:
+        """The name a row is recorded under: the given one, else the profile's operator."""
+        name = who or self.operator
+        if not name:
+            raise OperatorMissing("who is doing this? The journal records a name and an email with every "
+                                  "confirmation, waiver, ticket and write",
+                                  hint="record yours once: cutover profile operator PROFILE --name NAME --email "
+                                       "EMAIL (or set CUTOVER_OPERATOR='Name <email>')")
+        return name
 
     def close(self) -> None:
         with self._lock:
@@ -117,7 +168,7 @@ class Journal:
         """Parse and store one variable (ConfigError naming the expected form when it does not parse)."""
         updated = self.variables().set(name, text)
         name = RunVariables.canonical(name)
-        value, at, who = updated.dump()[name], utc_now(), who or current_user()
+        value, at, who = updated.dump()[name], utc_now(), self.who(who)
         with self._tx() as db:
             db.execute("INSERT INTO variable(name, value, set_at, set_by) VALUES (?,?,?,?) ON CONFLICT(name) DO "
                        "UPDATE SET value = excluded.value, set_at = excluded.set_at, set_by = excluded.set_by",
@@ -162,24 +213,81 @@ class Journal:
 
     # ---- confirmations and tickets ------------------------------------------------------------------------------
     def confirm(self, step_id: str, note: str, who: str | None = None) -> Confirmation:
-        done = Confirmation(step_id, who or current_user(), utc_now(), note)
+        done = Confirmation(step_id, self.who(who), utc_now(), note)
         with self._tx() as db:
             db.execute("INSERT INTO confirmation(step_id, who, at, note) VALUES (?,?,?,?)",
                        (done.step_id, done.who, done.at, done.note))
         return done
 
+    def withdraw_confirmation(self, step_id: str, who: str | None = None) -> Confirmation | None:
+        """Take back the step's standing confirmation (kept in the history, marked withdrawn); None if none."""
+        with self._tx() as db:
+            row = db.execute("SELECT * FROM confirmation WHERE step_id = ? AND withdrawn_at IS NULL ORDER BY id "
+                             "DESC LIMIT 1", (step_id,)).fetchone()
+            if row is None:
+                return None
+            db.execute("UPDATE confirmation SET withdrawn_by = ?, withdrawn_at = ? WHERE step_id = ? AND "
+                       "withdrawn_at IS NULL", (self.who(who), utc_now(), step_id))
+        return Confirmation(row["step_id"], row["who"], row["at"], row["note"])
+
     def confirmations(self) -> dict[str, Confirmation]:
-        """The latest confirmation of each step."""
+        """The standing (latest, not withdrawn) confirmation of each step."""
         rows = self._rows("SELECT * FROM confirmation WHERE id IN (SELECT max(id) FROM confirmation GROUP BY "
-                          "step_id)")
+                          "step_id) AND withdrawn_at IS NULL")
         return {r["step_id"]: Confirmation(r["step_id"], r["who"], r["at"], r["note"]) for r in rows}
 
     def confirmation_history(self, step_id: str) -> list[Confirmation]:
         rows = self._rows("SELECT * FROM confirmation WHERE step_id = ? ORDER BY id", (step_id,))
         return [Confirmation(r["step_id"], r["who"], r["at"], r["note"]) for r in rows]
 
+    # ---- waivers ------------------------------------------------------------------------------------------------
+    def waive(self, step_id: str, reason: str, who: str | None = None) -> Waiver:
+        waiver = Waiver(step_id, self.who(who), utc_now(), reason.strip())
+        with self._tx() as db:
+            db.execute("UPDATE waiver SET withdrawn_by = ?, withdrawn_at = ?, withdraw_reason = ? WHERE step_id = ? "
+                       "AND withdrawn_at IS NULL", (waiver.who, waiver.at, "replaced by a new waiver", step_id))
+            db.execute("INSERT INTO waiver(step_id, who, at, reason) VALUES (?,?,?,?)",
+                       (waiver.step_id, waiver.who, waiver.at, waiver.reason))
+        return waiver
+
+    def withdraw_waiver(self, step_id: str, reason: str, who: str | None = None) -> Waiver | None:
+        """End the step's standing waiver; None if it had none."""
+        with self._tx() as db:
+            row = db.execute("SELECT * FROM waiver WHERE step_id = ? AND withdrawn_at IS NULL ORDER BY id DESC "
+                             "LIMIT 1", (step_id,)).fetchone()
+            if row is None:
+                return None
+            db.execute("UPDATE waiver SET withdrawn_by = ?, withdrawn_at = ?, withdraw_reason = ? WHERE id = ?",
+                       (self.who(who), utc_now(), reason.strip(), row["id"]))
+        return _waiver(row)
+
+    def waivers(self) -> dict[str, Waiver]:
+        """The standing waiver of each step."""
+        rows = self._rows("SELECT * FROM waiver WHERE withdrawn_at IS NULL ORDER BY id")
+        return {r["step_id"]: _waiver(r) for r in rows}
+
+    def waiver_history(self) -> list[dict[str, Any]]:
+        """Every waiver ever given, withdrawn ones included, oldest first (for the report)."""
+        return [dict(r) for r in self._rows("SELECT * FROM waiver ORDER BY id")]
+
+    # ---- baselines (per-key counts a later check compares against: H2's per-customer credits) ------------------
+    def record_baseline(self, name: str, values: dict[str, int], step_id: str) -> None:
+        with self._tx() as db:
+            db.execute("DELETE FROM baseline WHERE name = ?", (name,))
+            db.executemany("INSERT INTO baseline(name, key, value) VALUES (?,?,?)",
+                           [(name, str(k), int(v)) for k, v in values.items()])
+            db.execute("INSERT INTO baseline_set(name, step_id, recorded_at, rows) VALUES (?,?,?,?) ON CONFLICT(name) "
+                       "DO UPDATE SET step_id = excluded.step_id, recorded_at = excluded.recorded_at, "
+                       "rows = excluded.rows", (name, step_id, utc_now(), len(values)))
+
+    def baseline(self, name: str) -> dict[str, int] | None:
+        """The recorded counts by key, or None when the baseline was never recorded."""
+        if not self._rows("SELECT 1 FROM baseline_set WHERE name = ?", (name,)):
+            return None
+        return {r["key"]: r["value"] for r in self._rows("SELECT key, value FROM baseline WHERE name = ?", (name,))}
+
     def record_ticket(self, step_id: str, number: str, who: str | None = None) -> TicketRecord:
-        record = TicketRecord(step_id, number.strip(), who or current_user(), utc_now())
+        record = TicketRecord(step_id, number.strip(), self.who(who), utc_now())
         with self._tx() as db:
             db.execute("INSERT INTO ticket(step_id, number, who, at) VALUES (?,?,?,?)",
                        (record.step_id, record.number, record.who, record.at))
@@ -198,7 +306,7 @@ class Journal:
                        "'planned', 'cancelled', 'failed')", (step_id,))
             cur = db.execute("INSERT INTO plan(step_id, system, object, field, new_value, concurrency, created_at, "
                              "created_by, status) VALUES (?,?,?,?,?,?,?,?, 'planning')",
-                             (step_id, system, object, field, new_value, concurrency, utc_now(), current_user()))
+                             (step_id, system, object, field, new_value, concurrency, utc_now(), self.who()))
             return int(cur.lastrowid)
 
     def add_plan_items(self, plan_id: int, items: Iterable[tuple[str, str | None, str | None, str]]) -> int:
@@ -278,7 +386,7 @@ class Journal:
             if success and outcome in ("written", "found-written"):  # ours, even if its answer was lost
                 db.execute("INSERT INTO audit(at, who, step_id, plan_id, system, object, record_id, field, old, "
                            "new, request_id) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                           (at, current_user(), plan.step_id, plan.plan_id, plan.system, plan.object,
+                           (at, self.who(), plan.step_id, plan.plan_id, plan.system, plan.object,
                             item["record_id"], plan.field, item["current"], item["new"], request_id))
 
     def audit_log(self, step_id: str | None = None) -> Iterator[dict[str, Any]]:
@@ -308,6 +416,10 @@ class Journal:
 
     def apply_runs(self, plan_id: int) -> list[dict[str, Any]]:
         return [dict(r) for r in self._rows("SELECT * FROM apply_run WHERE plan_id = ? ORDER BY id", (plan_id,))]
+
+
+def _waiver(row: sqlite3.Row) -> Waiver:
+    return Waiver(row["step_id"], row["who"], row["at"], row["reason"])
 
 
 @contextmanager

@@ -34,6 +34,11 @@ def isolated_dirs(tmp_path, monkeypatch):
                 "CUTOVER_NETSUITE_CONSUMER_SECRET", "CUTOVER_NETSUITE_TOKEN_ID", "CUTOVER_NETSUITE_TOKEN_SECRET",
                 "CUTOVER_CONFIG_FILE"):
         monkeypatch.delenv(var, raising=False)
+    # The operator every profile records under, unless a test says otherwise (core.config.OPERATOR_ENV).
+    monkeypatch.setenv("CUTOVER_OPERATOR", TEST_OPERATOR)
+
+
+TEST_OPERATOR = "Test Operator <test@example.com>"
 
 
 def make_sim(tmp_path, **overrides) -> Simulator:

@@ -13,13 +13,16 @@ import time
 import pytest
 
 from core.errors import ConfigError
-from core.journal import ApplyBusy, Journal, apply_lock, current_user
+from core.journal import ApplyBusy, Journal, OperatorMissing, apply_lock
 from core.runbook.model import CheckResult, Status
+
+
+OPERATOR = "Ada Lovelace <ada@example.com>"
 
 
 @pytest.fixture
 def journal(tmp_path):
-    with Journal(tmp_path / "data" / "journal.db") as j:
+    with Journal(tmp_path / "data" / "journal.db", operator=OPERATOR) as j:
         yield j
 
 
@@ -33,7 +36,7 @@ def test_variables_are_parsed_stored_and_kept_with_history(journal, tmp_path):
     assert v.old_cutover_dates.invoice.isoformat() == "2024-01-01"
     history = journal.variable_history("freeze_ts")
     assert [h["value"] for h in history] == ["2026-10-28T18:00:00Z", "2026-10-29T06:30:00Z"]
-    assert {h["set_by"] for h in history} == {current_user()}
+    assert {h["set_by"] for h in history} == {OPERATOR}  # the profile's operator, not the OS user
     journal.set_variable("freeze_ts", "")
     assert journal.variables().freeze_ts is None
 
@@ -69,7 +72,7 @@ def test_confirmations_and_tickets_record_who_and_when(journal):
     assert journal.confirmations()["C7"] == later
     assert [c.note for c in journal.confirmation_history("C7")] == ["scheduler off at 18:02",
                                                                      "re-checked after the final run"]
-    assert later.who == current_user() and later.at.endswith("Z")
+    assert later.who == OPERATOR and later.at.endswith("Z")
     assert journal.tickets()["B1"].number == "00123456"
 
 
@@ -149,3 +152,49 @@ def test_the_lock_is_released_when_its_holder_is_killed(tmp_path):
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_a_journal_from_the_first_release_opens_migrated_with_its_data(tmp_path):
+    import sqlite3
+
+    from core.journal import _SCHEMA, SCHEMA_VERSION
+
+    path = tmp_path / "old" / "journal.db"
+    path.parent.mkdir()
+    with sqlite3.connect(path) as db:  # exactly what version 0 wrote: its schema, no user_version
+        db.executescript(_SCHEMA)
+        db.execute("INSERT INTO confirmation(step_id, who, at, note) VALUES ('C7', 'root', '2026-11-20T18:00:00Z', "
+                   "'scheduler off')")
+        db.execute("INSERT INTO variable(name, value, set_at, set_by) VALUES ('freeze_ts', '2026-11-20T18:00:00Z', "
+                   "'2026-11-20T18:00:00Z', 'root')")
+    with Journal(path, operator=OPERATOR) as journal:
+        assert journal.schema_version == SCHEMA_VERSION >= 1
+        assert journal.confirmations()["C7"].note == "scheduler off"  # mid-cutover data is all there
+        assert journal.variables().freeze_ts is not None
+        journal.waive("B3", "accepted on purpose")  # and the new tables work
+        assert journal.waivers()["B3"].who == OPERATOR
+    with Journal(path) as again:  # opening twice migrates nothing twice
+        assert again.schema_version == SCHEMA_VERSION and set(again.waivers()) == {"B3"}
+
+
+def test_a_journal_that_cannot_be_used_is_one_clear_error(tmp_path):
+    import sqlite3
+
+    from core.errors import CutoverError
+
+    newer = tmp_path / "newer.db"
+    with sqlite3.connect(newer) as db:
+        db.execute("PRAGMA user_version = 999")
+    with pytest.raises(CutoverError, match="written by a newer cutover .schema 999"):
+        Journal(newer)
+    garbage = tmp_path / "garbage.db"
+    garbage.write_bytes(b"this is not a database at all, just text " * 100)
+    with pytest.raises(CutoverError, match="cannot be opened"):
+        Journal(garbage)
+
+
+def test_without_an_operator_the_journal_reads_but_refuses_to_record(tmp_path):
+    with Journal(tmp_path / "j.db") as journal:
+        assert journal.confirmations() == {}
+        with pytest.raises(OperatorMissing, match="who is doing this"):
+            journal.confirm("C7", "scheduler off")
