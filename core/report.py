@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from core.errors import ConfigError, CutoverError
-from core.journal import Journal, current_user
+from core.journal import Journal
 from core.runbook.engine import Runbook
 from core.runbook.model import CheckResult, Status, StepState, utc_now
 from core.runbook.phases import RUNBOOK
@@ -44,7 +44,8 @@ def header(journal: Journal, profile) -> dict[str, Any]:
             return None
 
     return {
-        "report": "cutover sign-off report", "generated_at": utc_now(), "generated_by": current_user(),
+        "report": "cutover sign-off report", "generated_at": utc_now(),
+        "generated_by": journal.operator or "(no operator recorded in the profile)",
         "profile": profile.name, "environment": profile.environment, "read_only": profile.read_only,
         "zuora": {"base_url": url(profile.zuora_url), "environment": profile.zuora_env},
         "netsuite": {"account_id": profile.netsuite_account_id, "base_url": url(profile.netsuite_url),
@@ -66,6 +67,8 @@ def step_entry(journal: Journal, state: StepState) -> dict[str, Any]:
         "id": step.id, "phase": step.phase.letter, "kind": step.kinds, "title": step.title,
         "status": str(state.status), "summary": state.summary, "applicable": state.applicable,
         "missing": list(state.missing), "blocked_by": list(state.blocked_by),
+        "waiver": {"who": state.waiver.who, "at": state.waiver.at, "reason": state.waiver.reason}
+        if state.waiver else None,
         "confirmation": {"who": c.who, "at": c.at, "note": c.note} if c else None,
         "ticket": {"number": t.number, "who": t.who, "at": t.at} if t else None,
         "latest": state.result.to_dict() if state.result else None,
@@ -91,8 +94,17 @@ def decisions(journal: Journal) -> list[dict[str, Any]]:
     return [
         {"step": "A3", "decision": "provisioning path", "value": v.provisioning_path or "not recorded"},
         {"step": "C2", "decision": "case 2 (negative invoices left unsynced on purpose)", "value": case2},
+        {"step": "E1", "decision": "AR Mig memos of negative invoices NetSuite never had (case 2)",
+         "value": v.e1_decision or "not recorded"},
         {"step": "E2", "decision": "credit-balance migration memos", "value": v.e2_decision or "not recorded"},
     ]
+
+
+def waiver_rows(journal: Journal) -> list[dict[str, Any]]:
+    """Every waiver ever given, withdrawn ones too: who accepted what, when and why."""
+    return [{"step": w["step_id"], "who": w["who"], "at": w["at"], "reason": w["reason"],
+             "withdrawn": f"{w['withdrawn_at']} by {w['withdrawn_by']}: {w['withdraw_reason']}"
+             if w["withdrawn_at"] else None} for w in journal.waiver_history()]
 
 
 def variable_rows(journal: Journal) -> list[dict[str, Any]]:
@@ -209,6 +221,14 @@ def blocks(journal: Journal, profile) -> Iterator[Block]:
                 ((st.step.id, st.step.phase.letter, st.step.kinds, f"{st.status.glyph} {st.status}",
                   _text(st.result.count if st.result else None), _text(st.result.checked_at if st.result else None),
                   st.summary) for st in states))
+    blocked = [st for st in states if st.status is Status.BLOCKED]
+    if blocked:
+        yield Para("Blocked: " + "; ".join(f"{st.step.id} waits for {', '.join(st.blocked_by)}" for st in blocked)
+                   + ".")
+    yield Heading(2, "Waivers")
+    yield Para("Rows a person accepted on purpose. A waived step counts as done for its gates and the sign-off.")
+    yield Table(("Step", "Who", "When", "Reason", "Withdrawn"),
+                ((w["step"], w["who"], w["at"], w["reason"], _text(w["withdrawn"])) for w in waiver_rows(journal)))
     yield Heading(2, "Decisions")
     yield Table(("Step", "Decision", "Value"), ((d["step"], d["decision"], d["value"]) for d in decisions(journal)))
     yield Heading(2, "Run variables")
@@ -255,6 +275,9 @@ def _step_blocks(entry: dict[str, Any]) -> Iterator[Block]:
         pairs.append(("Missing", ", ".join(entry["missing"])))
     if entry["blocked_by"]:
         pairs.append(("Waits for", ", ".join(entry["blocked_by"])))
+    if entry["waiver"]:
+        w = entry["waiver"]
+        pairs.append(("Waived", f"{w['who']} at {w['at']}: {w['reason']}"))
     yield Facts(tuple(pairs))
     latest = entry["latest"]
     if latest is None:
@@ -321,7 +344,8 @@ def write_json(out: TextIO, journal: Journal, profile) -> None:
     out.write("{\n" + dump("header") + ": " + dump(header(journal, profile)))
     stream("steps", (step_entry(journal, s) for s in step_states(journal, profile)))
     instances, warnings = instance_rows(journal, profile)
-    for key, value in (("decisions", decisions(journal)), ("variables", variable_rows(journal)),
+    for key, value in (("waivers", waiver_rows(journal)), ("decisions", decisions(journal)),
+                       ("variables", variable_rows(journal)),
                        ("confirmations", list(confirmation_rows(journal))), ("tickets", ticket_rows(journal)),
                        ("instances", {"register": instances, "warnings": warnings}), ("plans", plan_rows(journal))):
         out.write(f",\n{dump(key)}: {dump(value)}")  # a few dozen rows each

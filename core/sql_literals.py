@@ -27,3 +27,7 @@ def zuora_timestamp(value: datetime) -> str:
 
 def netsuite_date(value: date | datetime) -> str:
     return f"TO_DATE('{_day(value).isoformat()}', 'YYYY-MM-DD')"
+
+
+def netsuite_timestamp(value: datetime) -> str:
+    return f"TO_TIMESTAMP('{value.strftime('%Y-%m-%d %H:%M:%S')}', 'YYYY-MM-DD HH24:MI:SS')"

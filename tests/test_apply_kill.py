@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 import pytest
-from sim_tenant import add_accounts, add_credit_memos
+from sim_tenant import add_accounts, add_credit_memos, add_invoices
 
 from core.config import NetSuiteFields, Profile, save_profile
 from core.secrets import SECRET_NAMES, env_var
@@ -78,7 +78,8 @@ def _tenant(tmp_path) -> RecordingSimulator:
                              seed_data=False)
     sim.bulk_log = []
     account = add_accounts(sim, 1)[0]
-    add_credit_memos(sim, MEMOS, account=account)
+    negatives = add_invoices(sim, MEMOS, account=account, amount=-1.0)  # already in NetSuite: E1 marks their memos
+    add_credit_memos(sim, MEMOS, account=account, invoices=negatives)
     sim.store.set_setting("invoice_settlement", True)
     return sim
 

@@ -158,9 +158,9 @@ async def test_records_before_the_cutover_dates_are_ignored_not_pending(sim, sim
 
 
 async def test_counts_equal_the_store_with_is_on_and_errors_are_listed(sim, sim_server):
-    from core.sim.migration import migrate_invoice_settlement
+    from sim_tenant import migrate
 
-    migrate_invoice_settlement(sim.store)
+    migrate(sim)
     with sim.store.transaction() as conn:  # step G2 done for one payment entered during the freeze
         conn.execute(f'UPDATE ns."transaction" SET {F["zuora_sync_updates"]} = \'Yes\' WHERE id = (SELECT MIN(id) '
                      f'FROM ns."transaction" WHERE type = \'CustPymt\' AND {F["zuora_origin"]} IS NULL)')
@@ -209,12 +209,12 @@ async def test_a_connector_run_moves_counts_and_gives_a_rate(sim, sim_server):
 
 
 async def test_invoice_settlement_is_probed_again_every_few_samples(sim, sim_server):
-    from core.sim.migration import migrate_invoice_settlement
+    from sim_tenant import migrate
 
     async with clients(sim) as (zuora, netsuite):
         sampler = Sampler(zuora, netsuite, F, recheck_every=2)
         assert (await sampler.sample()).invoice_settlement is False
-        migrate_invoice_settlement(sim.store)
+        migrate(sim)
         assert (await sampler.sample()).invoice_settlement is False  # not probed on this one
         on = await sampler.sample()
     assert on.invoice_settlement is True

@@ -31,13 +31,14 @@ def rehearsed(tmp_path_factory):
     seen: dict = {}
 
     def keep(rehearsal: Rehearsal) -> None:
-        journal = rehearsal.rb.journal
-        seen["paths"] = {fmt: write_report(journal, rehearsal.profile, out / f"report.{fmt}", fmt) for fmt in FORMATS}
+        journal = rehearsal.opened.journal
+        seen["paths"] = {fmt: write_report(journal, rehearsal.opened.profile, out / f"report.{fmt}", fmt)
+                         for fmt in FORMATS}
         seen["audit"] = list(journal.audit_log())
         seen["confirmations"] = journal.confirmations()
         seen["tickets"] = journal.tickets()
         seen["secrets"] = [*rehearsal.tenant.credentials.secret_values(),
-                           rehearsal.rb.secrets["new_oauth_client_secret"].get_secret_value()]
+                           rehearsal.opened.runbook.secrets["new_oauth_client_secret"].get_secret_value()]
 
     outcome = asyncio.run(Rehearsal(seed=3, scale=300, before_close=keep).run())
     assert outcome.passed
@@ -70,8 +71,9 @@ def test_the_report_holds_the_whole_run_and_no_secret(rehearsed, fmt):
 
 def test_json_is_one_object_with_every_change(rehearsed):
     report = json.loads(rehearsed["text"]["json"])
-    assert list(report) == ["header", "steps", "decisions", "variables", "confirmations", "tickets", "instances",
-                            "plans", "changes"]
+    assert list(report) == ["header", "steps", "waivers", "decisions", "variables", "confirmations", "tickets",
+                            "instances", "plans", "changes"]
+    assert report["waivers"] == []  # a clean rehearsal waives nothing
     register = {i["role"]: i for i in report["instances"]["register"]}
     assert register["old"]["status"] == "retired" and register["new"]["status"] == "active"
     assert register["new"]["account_id"] and register["new"]["oauth_client_id"]

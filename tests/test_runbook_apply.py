@@ -9,7 +9,7 @@ import json
 import threading
 
 import pytest
-from sim_tenant import add_credit_memos
+from sim_tenant import add_credit_memos, add_invoices, final_sync_then_migrate, migrate, repoint_connector
 
 from core.demo import DemoTenant
 from core.errors import ConfigError
@@ -18,7 +18,7 @@ from core.runbook.engine import Runbook
 from core.runbook.model import Status
 from core.session import Session
 from core.sim.catalog import NS_FIELD_IDS
-from core.sim.migration import migrate_invoice_settlement
+from core.sim.source_fixes import fix_at_source
 
 pytestmark = pytest.mark.timeout(120)
 AR_MIG = "AR Mig - negative invoice"
@@ -52,11 +52,17 @@ def api_writes(rb, field: str) -> list[dict]:
     return rb.store.query("SELECT * FROM sim_write_log WHERE source = 'api' AND field = ? ORDER BY seq", (field,))
 
 
+IN_NETSUITE = "EXISTS (SELECT 1 FROM invoice i WHERE i.id = m.referredinvoiceid AND i.integrationid__ns IS NOT NULL)"
+
+
 async def test_e1_marks_exactly_its_targets_and_a_second_apply_writes_nothing(rb, tmp_path):
-    migrate_invoice_settlement(rb.store)
+    final_sync_then_migrate(rb.demo.sim)
     targets = {r["id"] for r in rb.store.query(
-        "SELECT id FROM creditmemo WHERE reasoncode = ? AND coalesce(transferredtoaccounting, 'No') <> 'Yes'",
-        (AR_MIG,))}
+        f"SELECT id FROM creditmemo m WHERE reasoncode = ? AND coalesce(transferredtoaccounting, 'No') <> 'Yes' "
+        f"AND {IN_NETSUITE}", (AR_MIG,))}
+    case_2 = {r["id"] for r in rb.store.query(
+        f"SELECT id FROM creditmemo m WHERE reasoncode = ? AND NOT {IN_NETSUITE}", (AR_MIG,))}
+    assert len(case_2) == 2  # the seed's CHF negative invoices, which NetSuite refused
     others = {r["id"]: r["transferredtoaccounting"] for r in rb.store.query(
         "SELECT id, transferredtoaccounting FROM creditmemo WHERE reasoncode IS NULL")}
     assert targets and others
@@ -76,13 +82,18 @@ async def test_e1_marks_exactly_its_targets_and_a_second_apply_writes_nothing(rb
     progress = []
     outcome = await rb.apply("E1", plan_id=plan.plan_id, progress=progress.append)
     assert (outcome.written, outcome.failed, outcome.cancelled) == (len(targets), 0, False)
-    assert outcome.plan.status == "done" and outcome.recheck.status is Status.PASS
+    # Case 2 (R12): their credit never reached NetSuite, so marking them would lose it; a person decides.
+    assert outcome.plan.status == "done" and outcome.recheck.status is Status.NEEDS_ACTION
+    assert outcome.recheck.summary.startswith("2 AR Mig memos come from negative invoices that never reached NetSuite")
     assert progress[-1].done == progress[-1].total == len(targets) and progress[-1].eta_s == 0
     assert len(targets) >= 10 and len(progress) < len(targets)  # throttled: not one redraw per memo
     writes = api_writes(rb, "TransferredToAccounting")
     assert {w["record_id"] for w in writes} == targets and len(writes) == len(targets)
-    assert rb.store.query("SELECT DISTINCT transferredtoaccounting AS t FROM creditmemo WHERE reasoncode = ?",
-                          (AR_MIG,)) == [{"t": "Yes"}]
+    assert rb.store.query("SELECT DISTINCT transferredtoaccounting AS t FROM creditmemo m WHERE reasoncode = ? AND "
+                          f"{IN_NETSUITE}", (AR_MIG,)) == [{"t": "Yes"}]
+    assert {r["transferredtoaccounting"] for r in rb.store.query(
+        "SELECT transferredtoaccounting FROM creditmemo WHERE id IN (" + ",".join("?" * len(case_2)) + ")",
+        list(case_2))} == {"No"}
     assert {r["id"]: r["transferredtoaccounting"] for r in rb.store.query(
         "SELECT id, transferredtoaccounting FROM creditmemo WHERE reasoncode IS NULL")} == others
     audit = list(rb.journal.audit_log("E1"))
@@ -91,12 +102,20 @@ async def test_e1_marks_exactly_its_targets_and_a_second_apply_writes_nothing(rb
 
     puts = rb.counter.bulk_puts
     again = await rb.apply("E1")
-    assert again.write_calls == 0 and again.plan.total == 0 and again.recheck.status is Status.PASS
+    assert again.write_calls == 0 and again.plan.total == 0 and again.recheck.status is Status.NEEDS_ACTION
     assert rb.counter.bulk_puts == puts and len(api_writes(rb, "TransferredToAccounting")) == len(targets)
+    rb.set_variable("e1_decision", "sync")  # let the new connector send them: the credit reaches NetSuite
+    assert (await rb.check(["E1"]))[0].status is Status.PASS
 
+    await rb.check(["D2"])  # the per-customer baseline of NetSuite's negative-invoice credits
+    fix_at_source(rb.store, "C2")  # NetSuite's customer takes CHF now, so the memos can reach it
+    repoint_connector(rb.demo.sim)
     rb.demo.sim.connector.run()  # with E1 done the new connector creates no duplicate
     h2 = (await rb.check(["H2"]))[0]
-    assert h2.status is Status.PASS and h2.result.count == 0
+    assert h2.status is Status.PASS and h2.result.count == 0, h2.summary
+    synced = rb.store.query("SELECT integrationid__ns FROM creditmemo WHERE id IN ("
+                            + ",".join("?" * len(case_2)) + ")", list(case_2))
+    assert all(r["integrationid__ns"] for r in synced)  # the Case 2 credits reached NetSuite, once
 
 
 async def test_g2_backfills_only_window_payments_never_zuora_origin_ones_and_resumes(rb, tmp_path):
@@ -137,7 +156,7 @@ async def test_g2_backfills_only_window_payments_never_zuora_origin_ones_and_res
 
 
 async def test_e2_applies_the_recorded_decision(rb):
-    migrate_invoice_settlement(rb.store)
+    migrate(rb.demo.sim)
     memos = {r["id"] for r in rb.store.query("SELECT id FROM creditmemo WHERE sourcetype = 'Standalone' "
                                              "AND reasoncode IS NULL")}
     assert memos
@@ -156,26 +175,12 @@ async def test_e2_applies_the_recorded_decision(rb):
                           "'Standalone' AND reasoncode IS NULL") == [{"t": "Ignore"}]
 
 
-async def test_after_the_fixes_the_first_connector_run_passes_h2_and_h3(rb):
-    await rb.check(["C2"])
-    migrate_invoice_settlement(rb.store)
-    await rb.apply("E1")
-    rb.set_variable("e2_decision", "mark-yes")
-    await rb.apply("E2")
-    await rb.apply("G2")
-    rb.demo.sim.connector.run()  # H1
-    states = {s.step.id: s for s in await rb.check(["D2", "E1", "E2", "G2", "G3", "H2", "H3"])}
-    assert {k: s.status for k, s in states.items()} == dict.fromkeys(states, Status.PASS), {
-        k: s.summary for k, s in states.items()}
-    synced = rb.store.scalar(f'SELECT count(*) FROM ns."transaction" WHERE {SYNC_UPDATES} = \'Yes\' '
-                             f"AND {NS_FIELD_IDS['zuora_integration_status']} = 'Sync Complete'")
-    assert synced == len(api_writes(rb, SYNC_UPDATES))  # every back-filled payment reached Zuora
-
-
 async def test_a_cancelled_apply_stops_cleanly_and_the_next_one_finishes(tmp_path):
     async with DemoTenant(scale=50, connector_pace_s=0) as demo:
         store = demo.sim.store
-        add_credit_memos(demo.sim, 1000, account=store.scalar("SELECT id FROM account LIMIT 1"), start=10_000)
+        account = store.scalar("SELECT id FROM account LIMIT 1")
+        negatives = add_invoices(demo.sim, 1000, account=account, amount=-1.0)  # in NetSuite: E1 marks their memos
+        add_credit_memos(demo.sim, 1000, account=account, start=10_000, invoices=negatives)
         store.set_setting("invoice_settlement", True)
         async with Session(demo.profile, demo.credentials, zuora_options={"max_concurrency": 1}) as session:
             with Journal.for_profile(demo.profile) as journal:

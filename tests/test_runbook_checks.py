@@ -11,8 +11,8 @@ from core.journal import Journal
 from core.runbook.engine import Runbook
 from core.runbook.model import Status
 from core.session import Session
+from sim_tenant import migrate, repoint_connector
 from core.sim.catalog import NS_FIELD_IDS
-from core.sim.migration import migrate_invoice_settlement
 
 pytestmark = pytest.mark.timeout(120)
 AR_MIG = "AR Mig - negative invoice"
@@ -81,30 +81,35 @@ async def test_pre_migration_checks_count_what_the_store_holds(rb):
 
 async def test_after_the_migration_e1_d2_and_h2_see_the_memos_and_the_duplicates(rb):
     await rb.check(["C2"])  # the baseline D2 compares with, taken before the migration
-    migrate_invoice_settlement(rb.demo.sim.store)
+    migrate(rb.demo.sim)
 
     ar_mig = ids(rb, "SELECT id FROM creditmemo WHERE reasoncode = ?", AR_MIG)
+    in_netsuite = ids(rb, "SELECT m.id FROM creditmemo m JOIN invoice i ON i.id = m.referredinvoiceid WHERE "
+                          "m.reasoncode = ? AND i.integrationid__ns IS NOT NULL", AR_MIG)
     states = {s.step.id: s for s in await rb.check(["E1", "D2", "D1", "C2"])}
     e1 = states["E1"].result
-    assert e1.count == len(ar_mig) > 0 and e1.status is Status.FAIL
+    assert e1.count == len(in_netsuite) > 0 and e1.status is Status.FAIL
+    assert e1.details["AR Mig memos of negative invoices NetSuite never had (Case 2)"] == len(ar_mig - in_netsuite) > 0
     assert_sample_within(e1, ar_mig)
     assert states["D2"].status is Status.PASS, states["D2"].summary
     assert states["D1"].result.status is Status.PASS
     assert rb.journal.variables().is_enabled_ts is not None  # D1 recorded when IS was first seen on
     assert states["C2"].result.details["negative-invoice baseline"] == len(ar_mig)  # the pre-IS result stands
 
+    repoint_connector(rb.demo.sim)
     rb.demo.sim.connector.run()  # the new connector runs before E1: the docs' duplicate case
     duplicates = scalar(rb, f'SELECT count(*) FROM ns."transaction" t WHERE t.type = \'CustCred\' '
-                            f"AND t.{F['zuora_id']} IN (SELECT id FROM creditmemo WHERE reasoncode = ?)", AR_MIG)
+                            f"AND t.{F['zuora_id']} IN ({', '.join('?' * len(in_netsuite))})", *in_netsuite)
     h2 = (await rb.check(["H2"]))[0].result
     assert duplicates > 0
     assert h2.count == duplicates and h2.status is Status.FAIL
     assert h2.details["duplicate credit memos in NetSuite"] == duplicates
     assert h2.details["AR Mig memos carrying a NetSuite id"] == scalar(
-        rb, "SELECT count(*) FROM creditmemo WHERE reasoncode = ? AND integrationid__ns IS NOT NULL", AR_MIG)
+        rb, f"SELECT count(*) FROM creditmemo WHERE integrationid__ns IS NOT NULL AND id IN "
+            f"({', '.join('?' * len(in_netsuite))})", *in_netsuite)
     assert f"{duplicates} duplicate credit memos in NetSuite" in h2.summary
-    shown = {r["zuoraid"] for r in h2.sample if r["part"] == "duplicate credit memos in NetSuite"}
-    assert shown and shown <= ar_mig
+    shown = {r["zuoraid"] for r in h2.sample if r.get("part") == "duplicate credit memos in NetSuite"}
+    assert shown and shown <= in_netsuite
 
 
 async def test_f1_tests_the_new_oauth_client_with_a_secret_held_in_memory(rb):

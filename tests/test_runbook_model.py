@@ -11,10 +11,11 @@ import pytest
 from core.config import NetSuiteFields, Profile
 from core.errors import ConfigError, CutoverError
 from core.journal import Journal
-from core.runbook.actions import FIXES
-from core.runbook.checks import MissingInput, QueryContext, resolve
 from core.runbook.engine import Runbook
-from core.runbook.model import CheckResult, Kind, Phase, Status
+from core.runbook.fixes import Fix
+from core.runbook.model import CheckResult, Kind, MissingInput, Phase, QueryContext, Status, resolve
+from core.runbook.stand_ins import StandIn
+from core.runbook.steps.d_migration import MIGRATION_GATES
 from core.runbook import render
 from core.runbook.phases import RUNBOOK, find_step, select_steps
 from core.runbook.variables import RunVariables
@@ -24,7 +25,7 @@ RUNBOOK_IDS = ["A1", "A2", "A3", "B1", "B2", *(f"B2/V{n}" for n in range(1, 10))
                "F4", "F5", "F6", "F7", "G1", "G2", "G3", "H1", "H2", "H3", "H4", "I1", "I2"]
 KINDS = {"A1": "AUTO", "A2": "HUMAN", "A3": "HUMAN", "B1": "TICKET + HUMAN", "B2": "VERIFY", "B2/V7": "AUTO",
          "B2/V8": "HUMAN", "B2/V9": "HUMAN", "C1": "AUTO + HUMAN", "C2": "AUTO + HUMAN", "C5": "AUTO + HUMAN",
-         "C7": "HUMAN + VERIFY", "D1": "TICKET", "D2": "AUTO", "E1": "AUTO", "E2": "AUTO + HUMAN", "E3": "HUMAN",
+         "C7": "HUMAN + VERIFY", "D1": "TICKET", "D2": "AUTO", "E1": "AUTO", "E2": "AUTO + HUMAN", "E3": "HUMAN + VERIFY",
          "F1": "HUMAN + AUTO", "F4": "TICKET", "G1": "HUMAN + VERIFY", "G2": "AUTO", "G3": "AUTO", "H1": "HUMAN",
          "H2": "AUTO", "H3": "AUTO", "H4": "HUMAN", "I1": "HUMAN", "I2": "AUTO"}
 ODD_FIELDS = {"zuora_id": "custbody_acme_zid", "zuora_integration_status": "custbody_acme_zstatus",
@@ -53,10 +54,24 @@ def test_every_runbook_step_is_there_in_order_with_its_kind():
             assert step.instructions, f"{step.id} is HUMAN but has no instructions"
         if Kind.TICKET in (step.kind, step.also):
             assert step.ticket is not None, step.id
-        if step.action:
-            assert step.action in FIXES, step.id
-    assert {s.action for s in RUNBOOK if s.action} == {"E1", "E2", "G2"}
+        if step.action:  # a step owns its fix, built from its own query
+            assert isinstance(step.action, Fix) and step.action.step_id == step.id, step.id
+        if step.stand_in is not None:
+            assert isinstance(step.stand_in, StandIn) and step.stand_in.what, step.id
+    assert {s.id for s in RUNBOOK if s.action} == {"E1", "E2", "G2"}
     assert find_step("B2").children == tuple(f"B2/V{n}" for n in range(1, 10))
+    # Every step the rehearsal can act for has a stand-in; only the group, C6 (checked with C7) and the path the
+    # rehearsal never takes have none.
+    assert {s.id for s in RUNBOOK if s.stand_in is None} == {"B2", "C6", "F3c"}
+
+
+def test_gates_follow_the_runbook_guards():
+    """R8: nothing goes to Support while a record would be stranded; the scheduler waits for everything."""
+    assert find_step("D1").gates == (*(f"B2/V{n}" for n in range(1, 7)), "B3", "C1", "C2", "C3", "C4", "C5",
+                                     "C6", "C7")
+    assert find_step("F7").gates == ("E1",) and find_step("H1").gates == ("E1", "E2")
+    assert find_step("H4").gates == ("E1", "E2", "G1", "G2", "H1", "H2", "H3")
+    assert find_step("E3").gates == ("C7",) and find_step("I1").gates == ("H4",)
 
 
 def test_ids_aliases_and_selection():
@@ -71,7 +86,7 @@ def test_ids_aliases_and_selection():
 
 def test_queries_take_script_ids_from_the_profile_only():
     ctx = _ctx(freeze_ts="2026-10-28 18:00", old_cutover_dates__iia="2024-05-01", new_memo_cutover="2026-11-01",
-               target_migration_date="2026-11-20")
+               target_migration_date="2026-11-20", is_enabled_ts="2026-11-21 10:00")
     built = []
     for step in RUNBOOK:
         for part in step.check.parts if step.check else ():
@@ -134,9 +149,12 @@ def test_human_steps_need_their_variables_then_a_confirmation(runbook):
 
 def test_gates_block_h1_until_e1_passes(runbook):
     runbook.set_variable("e2_decision", "sync")
-    with pytest.raises(CutoverError, match="H1 must wait: E1 is not-run"):
+    with pytest.raises(CutoverError, match="H1 is blocked: E1 is not-run"):
         runbook.confirm("H1", "ran it")
-    assert runbook.state("H1").blocked_by == ("E1", "E2")
+    h1 = runbook.state("H1")
+    assert h1.blocked_by == ("E1", "E2") and h1.status is Status.BLOCKED
+    assert h1.summary.startswith("blocked until E1, E2 are done: E1 not-run")
+    assert runbook.state("H1").to_dict()["blocked_by"] == ["E1", "E2"]
     runbook.journal.record_result(CheckResult("E1", Status.PASS, 0, "Every AR Mig memo is marked transferred"))
     runbook.journal.record_result(CheckResult("E2", Status.PASS, 0, "decision: sync"))
     runbook.confirm("H1", "first run at 10:00")
@@ -145,7 +163,7 @@ def test_gates_block_h1_until_e1_passes(runbook):
 
 def test_the_provisioning_path_decides_phase_f(runbook):
     runbook.set_variable("provisioning_path", "edit-instance")
-    assert runbook.state("F3b").applicable is False and runbook.state("F3b").status is Status.PASS
+    assert runbook.state("F3b").applicable is False and runbook.state("F3b").status is Status.NOT_NEEDED
     with pytest.raises(ConfigError, match="F3b does not apply"):
         runbook.confirm("F3b", "x")
     runbook.record_ticket("F4", "00042")
@@ -175,9 +193,72 @@ def test_tickets_are_drafted_with_ids_dates_and_counts(runbook):
     assert draft.subject.endswith("for acme")
     runbook.record_ticket("B1", "00123")
     assert runbook.journal.variables().b1_ticket == "00123"  # mirrored into the run variable
+    with pytest.raises(CutoverError, match="D1 is blocked: B2/V1 is needs-action: 2 draft accounts"):
+        runbook.ticket("D1")  # nothing to ask Support for while a migration gate is open
+    with pytest.raises(CutoverError, match="D1 is blocked"):
+        runbook.record_ticket("D1", "00124")
+    _pass_migration_gates(runbook)
     assert "00123" in runbook.ticket("D1").body
     with pytest.raises(ConfigError, match="E1 has no Support ticket"):
         runbook.ticket("E1")
+
+
+def _pass_migration_gates(runbook):
+    for step_id in MIGRATION_GATES:
+        runbook.journal.record_result(CheckResult(step_id, Status.PASS, 0, "ok"))
+    runbook.set_variable("freeze_ts", "2026-11-20 18:00")
+    runbook.confirm("C7", "scheduler off")
+
+
+def test_d1_is_blocked_until_every_migration_gate_is_done(runbook):
+    runbook.set_variable("target_migration_date", "2026-11-21")
+    _pass_migration_gates(runbook)
+    runbook.journal.record_result(CheckResult("B3", Status.FAIL, 5, "5 currencies without a valid migration charge"))
+    runbook.journal.record_result(CheckResult("C2", Status.FAIL, 2, "2 negative invoices not yet in NetSuite"))
+    d1 = runbook.state("D1")
+    assert d1.status is Status.BLOCKED and d1.blocked_by == ("B3", "C2")
+    assert "B3 fail: 5 currencies without a valid migration charge" in d1.summary
+    assert "C2 fail: 2 negative invoices not yet in NetSuite" in d1.summary
+    runbook.waive("B3", "the five currencies have no credit balance or negative invoice left; Support agreed")
+    assert runbook.state("B3").status is Status.WAIVED
+    assert runbook.state("D1").blocked_by == ("C2",)  # a waiver satisfies a gate
+    runbook.journal.record_result(CheckResult("C2", Status.PASS, 0, "Every negative invoice is in NetSuite"))
+    assert runbook.state("D1").status is Status.NOT_RUN and runbook.ticket("D1").subject
+
+
+def test_a_waiver_names_who_when_why_and_can_be_withdrawn(runbook):
+    runbook.journal.record_result(CheckResult("B2/V6", Status.NEEDS_ACTION, 3, "3 draft payments"))
+    with pytest.raises(ConfigError, match="say why"):
+        runbook.waive("V6", "ok")
+    with pytest.raises(ConfigError, match="B2 is a group"):
+        runbook.waive("B2", "the whole checklist is fine")
+    with pytest.raises(ConfigError, match="sign-off .I2. cannot be waived"):
+        runbook.waive("I2", "we are done anyway")
+    waiver = runbook.waive("V6", "the three drafts are test payments Support will delete")
+    v6 = runbook.state("V6")
+    assert v6.status is Status.WAIVED and v6.status.done and v6.waiver == waiver
+    assert waiver.who == "Test Operator <test@example.com>"  # the profile's operator, never the OS user
+    assert "waived by Test Operator" in v6.summary and "(found: 3 draft payments)" in v6.summary
+    assert v6.to_dict()["waiver_reason"] == "the three drafts are test payments Support will delete"
+    runbook.withdraw_waiver("V6", "Support says they are real")
+    assert runbook.state("V6").status is Status.NEEDS_ACTION
+    with pytest.raises(ConfigError, match="no waiver to withdraw"):
+        runbook.withdraw_waiver("V6")
+    history = runbook.journal.waiver_history()
+    assert [h["withdraw_reason"] for h in history] == ["Support says they are real"]
+    runbook.journal.record_result(CheckResult("B2/V1", Status.PASS, 0, "ok"))
+    with pytest.raises(ConfigError, match="nothing to waive"):
+        runbook.waive("V1", "passes anyway, just in case")
+
+
+def test_a_passing_step_stays_passed_when_a_gate_regresses(runbook):
+    runbook.set_variable("e2_decision", "sync")
+    runbook.journal.record_result(CheckResult("E1", Status.PASS, 0, "ok"))
+    runbook.journal.record_result(CheckResult("E2", Status.PASS, 0, "ok"))
+    runbook.confirm("H1", "first run")
+    runbook.journal.record_result(CheckResult("E1", Status.FAIL, 3, "3 AR Mig memos not marked transferred"))
+    assert runbook.state("H1").status is Status.PASS  # done stays done; E1 itself shows the failure
+    assert runbook.state("H4").status is Status.BLOCKED
 
 
 def test_the_main_screens_detail_fits_its_width_numbers_first(runbook):

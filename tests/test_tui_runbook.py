@@ -7,7 +7,7 @@ import asyncio
 from textual.widgets import DataTable, Input
 
 from core.runbook.model import Phase
-from core.sim.migration import migrate_invoice_settlement
+from sim_tenant import migrate
 from tests.tui_helpers import demo_app, wait_ready, wait_until
 from tui.screens.confirm import ConfirmWrite
 from tui.screens.runbook import RunbookScreen
@@ -59,7 +59,9 @@ async def test_plan_and_apply_e1_from_the_step_screen():
         await wait_ready(pilot)
         store = app.backend.demo.sim.store
         # Zuora Support's part (D1), done by the simulator's stand-in.
-        await asyncio.to_thread(migrate_invoice_settlement, store)
+        await asyncio.to_thread(migrate, app.backend.demo.sim)
+        # Case 2 memos (their negative invoice never reached NetSuite) are marked too: booked in NetSuite by hand.
+        app.backend.runbook.set_variable("e1_decision", "mark-yes")
         targets = store.scalar("SELECT count(*) FROM creditmemo WHERE reasoncode = 'AR Mig - negative invoice' "
                                "AND coalesce(transferredtoaccounting, 'No') <> 'Yes'")
         assert targets > 0

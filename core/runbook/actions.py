@@ -1,233 +1,69 @@
-"""The fixes the tool writes itself: plan -> dry run -> confirm -> apply -> verify (E1, E2, G2).
+"""Plan -> dry run -> confirm -> apply -> verify, for any step's Fix (core.runbook.fixes): E1, E2, G2.
 
 A plan reads the current values server-side and streams every target into the journal as it reads it (never
 all in a list). Apply claims items from the journal a batch at a time (marking them `sent` before they leave),
 records each item's outcome (and an audit row) as its answer arrives, and ends with the step's re-check.
 A killed apply leaves some items `sent`: the next apply reads their current values first and only re-sends
 those that did not land, so a confirmed write is never repeated and a finished plan makes no write call.
+
+The functions take what they need through `Planning` (the engine's Runbook is one), never the engine itself.
 """
 
 from __future__ import annotations
 
-import asyncio
 import math
 import time
-from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import replace
+from typing import Any, Protocol
 
-from core.errors import ConfigError, CutoverError
-from core.journal import apply_lock
-from core.runbook.checks import AR_MIG, ID_CHUNK, QueryContext, resolve
-from core.sql_literals import quote
-from core.runbook.engine import Runbook
-from core.runbook.model import ApplyOutcome, ApplyProgress, PlanSummary, System, Where
-from core.runbook.phases import find_step
-from core.runbook.steps.e_data_fixes import E2_TARGET, credit_balance_memos
-from core.runbook.steps.g_payments import backfill_targets
+from core.errors import ConfigError
+from core.journal import Journal, apply_lock
+from core.runbook.fixes import Fix
+from core.runbook.model import ApplyOutcome, ApplyProgress, CheckResult, PlanSummary, QueryContext
+from core.runbook.phases import RUNBOOK, find_step
+
+
+class Planning(Protocol):
+    """What planning and applying a fix need from a run."""
+
+    profile: Any
+    journal: Journal
+    clients: Any
+
+    def context(self) -> QueryContext: ...
+
+    async def invoice_settlement(self, *, fresh: bool = False) -> bool: ...
+
+    def require_gates(self, step_id: str) -> None: ...
+
+    async def check_step(self, step: Any) -> CheckResult: ...
+
 
 PLAN_CHUNK = 500  # plan items written to the journal per transaction
-SLICE_ROWS = 100_000  # Data Query rows per keyset slice (Live allows 500,000 output rows per job)
 RESUMABLE = ("planned", "applying", "cancelled", "failed")  # plan states an apply picks up where they stand
 PROGRESS_EVERY_S = 0.2  # the fastest an apply reports progress to its screen or terminal
 ProgressCallback = Callable[[ApplyProgress], None]
 
 
-def _chunked(ids: list[str]) -> list[list[str]]:
-    return [ids[i:i + ID_CHUNK] for i in range(0, len(ids), ID_CHUNK)]
-
-
-@dataclass(frozen=True)
-class Target:
-    record_id: str
-    number: str | None
-    current: str | None
-
-
-class Fix(ABC):
-    """One step's write: what it targets, the value it sets, how it reads current values and writes."""
-
-    step_id: str
-    system: System
-    object: str
-    field: str
-    batch: int  # records per write call
-    seconds_per_call: float  # typical latency of one write call, for the estimate
-    default_limit: int  # the vendor's usual concurrency limit
-    invoice_settlement = False  # True: the records exist only once IS is on
-
-    @abstractmethod
-    def new_value(self, ctx: QueryContext) -> str:
-        """Defined by each fix."""
-
-    def field_name(self, ctx: QueryContext) -> str:
-        """The field as the plan and the audit log name it."""
-        return self.field
-
-    @abstractmethod
-    def targets(self, ctx: QueryContext, clients: Any) -> AsyncIterator[Target]:
-        """Defined by each fix."""
-
-    @abstractmethod
-    def current_query(self, ctx: QueryContext, ids: list[str]) -> str:
-        """SQL reading `id` and `current` (the field's value) of these records."""
-
-    @abstractmethod
-    async def rows(self, clients: Any, sql: str) -> list[dict]:
-        """Defined by each fix."""
-
-    async def current_values(self, ctx: QueryContext, clients: Any, ids: list[str]) -> dict[str, str | None]:
-        """Record id -> the field's value now, read a chunk of ids at a time (resuming a killed apply)."""
-        out: dict[str, str | None] = {}
-        for chunk in _chunked(ids):
-            rows = await self.rows(clients, self.current_query(ctx, chunk))
-            out.update({str(r["id"]): r.get("current") for r in rows})
-        return out
-
-    @abstractmethod
-    async def write(self, ctx: QueryContext, clients: Any, items: AsyncIterator[dict],
-                    report: Callable[..., Any]) -> int:
-        """Send every item; call report(item, success, error, request_id) per item; return the write calls made."""
-
-    def limit(self, clients: Any) -> int:
-        client = clients.zuora if self.system == "zuora" else clients.netsuite
-        return int(getattr(client, "max_concurrency", self.default_limit) or self.default_limit)
-
-
-class CreditMemoTransferred(Fix):
-    """Set transferredToAccounting on credit memos through PUT /v1/credit-memos/bulk (<= 50 per call)."""
-
-    system, object, field = "zuora", "CreditMemo", "transferredToAccounting"
-    batch, seconds_per_call, default_limit = 50, 1.5, 40
-    invoice_settlement = True
-
-    def __init__(self, step_id: str, where: Where, value: Callable[[QueryContext], str]):
-        self.step_id, self._where, self._value = step_id, where, value
-
-    def new_value(self, ctx: QueryContext) -> str:
-        return self._value(ctx)
-
-    async def targets(self, ctx: QueryContext, clients: Any) -> AsyncIterator[Target]:
-        new = quote(self.new_value(ctx))
-        where = resolve(self._where, ctx)
-        last = ""
-        while True:  # keyset slices keep each Data Query job under its output-row limit
-            sql = (f"SELECT id, memonumber, transferredtoaccounting FROM creditmemo WHERE {where} "
-                   f"AND coalesce(transferredtoaccounting, 'No') <> {new} AND id > {quote(last)} "
-                   f"ORDER BY id LIMIT {SLICE_ROWS}")
-            n = 0
-            async for row in clients.zuora.data_query(sql):
-                n += 1
-                last = str(row["id"])
-                yield Target(last, row.get("memonumber"), row.get("transferredtoaccounting"))
-            if n < SLICE_ROWS:
-                return
-
-    def current_query(self, ctx: QueryContext, ids: list[str]) -> str:
-        return (f"SELECT id, transferredtoaccounting AS current FROM creditmemo "
-                f"WHERE id IN ({', '.join(map(quote, ids))})")
-
-    async def rows(self, clients: Any, sql: str) -> list[dict]:
-        return await clients.zuora.data_query_rows(sql)
-
-    async def write(self, ctx: QueryContext, clients: Any, items: AsyncIterator[dict],
-                    report: Callable[..., Any]) -> int:
-        in_flight: dict[str, dict] = {}
-
-        async def updates() -> AsyncIterator[dict]:
-            async for item in items:
-                in_flight[item["record_id"]] = item
-                yield {"id": item["record_id"], self.field: item["new"]}
-
-        async def on_result(result) -> None:
-            item = in_flight.pop(result.id)
-            error = None if result.success else f"{result.error_message} [code {result.error_code}]"
-            await report(item, result.success, error, result.request_id)
-
-        summary = await clients.zuora.bulk_update_credit_memos(updates(), on_result=on_result)
-        return summary.requests
-
-
-class PaymentSyncUpdates(Fix):
-    """G2: set Zuora Sync Updates (the profile's script id) on window customer payments, one PATCH each."""
-
-    step_id, system, object, field = "G2", "netsuite", "customerPayment", "Zuora Sync Updates"
-    batch, seconds_per_call, default_limit = 1, 1.0, 10
-
-    def new_value(self, ctx: QueryContext) -> str:
-        return ctx.sync_updates_yes
-
-    def field_name(self, ctx: QueryContext) -> str:
-        return ctx.ns("zuora_sync_updates")
-
-    async def targets(self, ctx: QueryContext, clients: Any) -> AsyncIterator[Target]:
-        select = f"t.id, t.tranid, t.{self.field_name(ctx)} AS current FROM transaction t"
-        async for row in clients.netsuite.suiteql_by_id(select, where=backfill_targets(ctx), id_column="t.id"):
-            yield Target(str(row["id"]), row.get("tranid"), row.get("current"))
-
-    def current_query(self, ctx: QueryContext, ids: list[str]) -> str:
-        listed = ", ".join(str(int(i)) for i in ids)  # NetSuite internal ids are integers
-        return f"SELECT t.id, t.{self.field_name(ctx)} AS current FROM transaction t WHERE t.id IN ({listed})"
-
-    async def rows(self, clients: Any, sql: str) -> list[dict]:
-        return await clients.netsuite.suiteql_rows(sql)
-
-    async def write(self, ctx: QueryContext, clients: Any, items: AsyncIterator[dict],
-                    report: Callable[..., Any]) -> int:
-        field, calls, take = self.field_name(ctx), 0, asyncio.Lock()
-
-        async def worker() -> None:
-            nonlocal calls
-            while True:
-                async with take:  # one async generator, many workers
-                    item = await anext(items, None)
-                if item is None:
-                    return
-                calls += 1
-                try:
-                    await clients.netsuite.update_customer_payment(item["record_id"], {field: item["new"]})
-                except CutoverError as exc:
-                    await report(item, False, str(exc), None)
-                else:
-                    await report(item, True, None, None)
-
-        await asyncio.gather(*(worker() for _ in range(self.limit(clients))))
-        return calls
-
-
-def _e2_value(ctx: QueryContext) -> str:
-    decision = ctx.var("e2_decision")
-    if decision not in E2_TARGET:
-        raise ConfigError(f"the E2 decision is {decision!r}: the memos sync as they are, nothing to write",
-                          hint="record another decision with `cutover set e2_decision mark-yes|ignore` to mark them")
-    return E2_TARGET[decision]
-
-
-FIXES: dict[str, Fix] = {
-    "E1": CreditMemoTransferred("E1", f"reasoncode = {AR_MIG}", lambda ctx: "Yes"),
-    "E2": CreditMemoTransferred("E2", credit_balance_memos, _e2_value),
-    "G2": PaymentSyncUpdates(),
-}
-
-
 def fix_for(step_id: str) -> Fix:
     step = find_step(step_id)
-    if step.action not in FIXES:
+    if step.action is None:
         raise ConfigError(f"{step.id} has nothing for the tool to write",
-                          hint="fixes: " + ", ".join(FIXES) + f"; see `cutover check {step.id}` for what to do")
-    return FIXES[step.action]
+                          hint="fixes: " + ", ".join(s.id for s in RUNBOOK if s.action)
+                          + f"; see `cutover check {step.id}` for what to do")
+    return step.action
 
 
 # ---- plan -------------------------------------------------------------------------------------------------------
-async def make_plan(runbook: Runbook, step_id: str) -> PlanSummary:
+async def make_plan(runbook: Planning, step_id: str) -> PlanSummary:
     """Read the current values and store the exact records to change. Refused while an apply runs."""
     fix = fix_for(step_id)
     with apply_lock(runbook.profile.data_dir, runbook.profile.name, fix.step_id):
         return await _plan(runbook, fix)
 
 
-async def _plan(runbook: Runbook, fix: Fix) -> PlanSummary:
+async def _plan(runbook: Planning, fix: Fix) -> PlanSummary:
     if fix.invoice_settlement and not await runbook.invoice_settlement(fresh=True):
         raise ConfigError(f"{fix.step_id} comes after the IS migration, and Invoice Settlement is off on this tenant",
                           hint="see D1: Support enables IS and runs the migration first")
@@ -250,14 +86,14 @@ async def _plan(runbook: Runbook, fix: Fix) -> PlanSummary:
     return journal.finish_plan(plan_id, calls=calls, estimate_s=math.ceil(calls / limit) * fix.seconds_per_call)
 
 
-async def prepare(runbook: Runbook, step_id: str) -> PlanSummary:
+async def prepare(runbook: Planning, step_id: str) -> PlanSummary:
     """The plan an apply would run: an unfinished one (resume), else a fresh one."""
     fix = fix_for(step_id)
     with apply_lock(runbook.profile.data_dir, runbook.profile.name, fix.step_id):
         return await _resumable_or_new(runbook, fix)
 
 
-async def _resumable_or_new(runbook: Runbook, fix: Fix) -> PlanSummary:
+async def _resumable_or_new(runbook: Planning, fix: Fix) -> PlanSummary:
     """Lock held by the caller."""
     latest = runbook.journal.latest_plan(fix.step_id)
     if latest is not None and latest.status in RESUMABLE:
@@ -266,7 +102,7 @@ async def _resumable_or_new(runbook: Runbook, fix: Fix) -> PlanSummary:
 
 
 # ---- apply ------------------------------------------------------------------------------------------------------
-async def apply(runbook: Runbook, step_id: str, *, plan_id: int | None = None,
+async def apply(runbook: Planning, step_id: str, *, plan_id: int | None = None,
                 on_progress: ProgressCallback | None = None, cancel: Any = None) -> ApplyOutcome:
     """Apply the step's plan (the given one, an unfinished one, or a fresh one), then re-check the step.
 
@@ -300,7 +136,7 @@ async def apply(runbook: Runbook, step_id: str, *, plan_id: int | None = None,
 
 
 class _Apply:
-    def __init__(self, runbook: Runbook, fix: Fix, plan: PlanSummary, on_progress: ProgressCallback | None,
+    def __init__(self, runbook: Planning, fix: Fix, plan: PlanSummary, on_progress: ProgressCallback | None,
                  cancel: Any):
         self.runbook, self.journal, self.fix, self.plan = runbook, runbook.journal, fix, plan
         self.ctx = runbook.context()

@@ -8,17 +8,13 @@ more than SAMPLE_LIMIT rows in all, so a check costs the same on a tenant of a t
 from __future__ import annotations
 
 import asyncio
-import re
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from pydantic import SecretStr
-
 from core.errors import ConfigError
-from core.runbook.model import Check, CheckResult, Part, Status, Step, StepState, Where
-from core.runbook.variables import RunVariables
-from core.sql_literals import netsuite_date, quote, zuora_date, zuora_timestamp
+from core.runbook.model import Check, CheckResult, Part, QueryContext, Status, Step, resolve
+from core.sql_literals import quote
 
 if TYPE_CHECKING:
     from core.netsuite import NetSuiteClient
@@ -26,76 +22,9 @@ if TYPE_CHECKING:
 
 SAMPLE_LIMIT = 20
 ID_CHUNK = 500  # ids per SuiteQL IN list (Oracle caps an IN list at 1,000)
-_SCRIPT_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
-
-# Shared SQL fragments, in the runbook's words.
-AR_MIG = "'AR Mig - negative invoice'"
-
-
-def not_transferred(alias: str = "") -> str:
-    """The connector still picks it: TTA No (or null, shown as No), Error or Processing; not Yes or Ignore."""
-    return f"coalesce({alias}transferredtoaccounting, 'No') NOT IN ('Yes', 'Ignore')"
-
-
-class MissingInput(ConfigError):
-    """A run variable or a NetSuite field mapping the check needs is not recorded yet."""
-
 
 # Anything with `.zuora` and `.netsuite` clients: a core.session.Session builds each on first use.
 Clients = Any
-
-
-@dataclass
-class QueryContext:
-    """What a query builder may read: run variables, the profile's NetSuite script ids, the latest results."""
-
-    variables: RunVariables
-    fields: Mapping[str, str | None]
-    sync_updates_yes: str = "Yes"
-    profile_name: str = ""
-    results: Mapping[str, CheckResult] = field(default_factory=dict)
-    invoice_settlement: bool | None = None
-    zuora_base_url: str | None = None
-    secrets: Mapping[str, SecretStr] = field(default_factory=dict)
-    step_states: Callable[[], list[StepState]] | None = None
-
-    def var(self, name: str) -> Any:
-        value = self.variables.get(name)
-        if value is None:
-            raise MissingInput(f"run variable {name} is not recorded: {RunVariables.describe(name)}",
-                               hint=f"cutover set {name} VALUE")
-        return value
-
-    def ns(self, key: str) -> str:
-        """The profile's script id for a NetSuite custom field, checked to be a plain identifier."""
-        script_id = self.fields.get(key)
-        if not script_id:
-            raise MissingInput(f"NetSuite field {key} is not mapped in profile {self.profile_name}",
-                               hint=f"cutover profile fields {self.profile_name} --apply, or --field {key}=SCRIPTID")
-        if not _SCRIPT_ID.match(script_id):
-            raise ConfigError(f"NetSuite field {key} has a bad script id {script_id!r}",
-                              hint="script ids are letters, digits and underscores, e.g. custbodyzuoraid")
-        return script_id
-
-    def since(self, column: str, name: str) -> str:
-        """` AND column >= DATE '…'` when the cutover date is recorded, else nothing (no cutover = no bound)."""
-        value = self.variables.get(name)
-        return f" AND {column} >= {zuora_date(value)}" if value is not None else ""
-
-    def timestamp(self, name: str) -> str:
-        return zuora_timestamp(self.var(name))
-
-    def ns_date(self, name: str) -> str:
-        return netsuite_date(self.var(name))
-
-    def baseline(self, step_id: str, label: str) -> int | None:
-        result = self.results.get(step_id)
-        return None if result is None else result.details.get(label)
-
-
-def resolve(where: Where, ctx: QueryContext) -> str:
-    """A Where (text, or a builder of the QueryContext) as SQL text."""
-    return where(ctx) if callable(where) else where
 
 
 # ---- execution --------------------------------------------------------------------------------------------------
@@ -174,7 +103,7 @@ async def _count_linked(part: Part, ctx: QueryContext, systems: Clients, run: _R
     template = resolve(part.where, ctx)
     run.queries.append(f"{ids_sql};\nSELECT COUNT(*) AS n FROM {part.source} WHERE {template}")
     total = 0
-    async for ids in _chunks(need_zuora(systems).data_query(ids_sql), ID_CHUNK):
+    async for ids in chunks(need_zuora(systems).data_query(ids_sql), ID_CHUNK):
         where = template.replace("{ids}", ", ".join(quote(i) for i in ids))
         q = f"SELECT COUNT(*) AS n FROM {part.source} WHERE {where}"
         rows = await need_netsuite(systems).suiteql_rows(q, limit=1)
@@ -187,7 +116,7 @@ async def _count_linked(part: Part, ctx: QueryContext, systems: Clients, run: _R
     return total
 
 
-async def _chunks(rows: AsyncIterator[dict], size: int) -> AsyncIterator[list[str]]:
+async def chunks(rows: AsyncIterator[dict], size: int) -> AsyncIterator[list[str]]:
     chunk: list[str] = []
     async for row in rows:
         chunk.append(str(row["id"]))

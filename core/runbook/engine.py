@@ -17,21 +17,24 @@ from pydantic import SecretStr
 
 from core.errors import ConfigError, CutoverError
 from core.journal import Journal
-from core.runbook.checks import MissingInput, QueryContext, active_parts, run_parts
+from core.runbook import actions
+from core.runbook.checks import active_parts, run_parts
 from core.runbook.model import (
     ApplyOutcome,
     ApplyProgress,
     CheckResult,
     Confirmation,
+    MissingInput,
     PlanSummary,
+    QueryContext,
     Status,
     Step,
     StepState,
     TicketRecord,
+    Waiver,
     utc_now,
 )
 from core.runbook.phases import RUNBOOK, find_step, select_steps
-from core.runbook.probes import PROBES
 from core.runbook.state import fold_all
 from core.runbook.tickets import DraftTicket, draft_ticket
 from core.runbook.variables import RunVariables
@@ -39,8 +42,13 @@ from core.runbook.variables import RunVariables
 log = logging.getLogger(__name__)
 
 
+class StepBlocked(CutoverError):
+    """A gate step is not done: the write, confirmation or ticket must wait."""
+
+
 def _depends_on_is(step: Step) -> bool:
     return step.check is not None and any(p.invoice_settlement is not None for p in step.check.parts)
+SIGN_OFF = "I2"
 CHECK_CONCURRENCY = 3  # steps checked at once: Data Query allows 5 jobs per tenant, leave room for others
 _BY_ID = {s.id: s for s in RUNBOOK}
 
@@ -62,7 +70,8 @@ class Runbook:
             profile_name=self.profile.name,
             results=self.journal.latest_results() if results is None else results,
             invoice_settlement=self._invoice_settlement, zuora_base_url=self.profile.zuora_url(),
-            secrets=self.secrets, step_states=lambda: list(self.states().values()))
+            secrets=self.secrets, step_states=lambda: list(self.states().values()),
+            recorded_baseline=self.journal.baseline)
 
     async def invoice_settlement(self, *, fresh: bool = False) -> bool:
         """Whether IS is on (the CreditMemo tables exist only then). Cached; `fresh` asks Zuora again, since IS
@@ -112,6 +121,8 @@ class Runbook:
         if result is None:  # not applicable in this IS state: the earlier result stands
             return ctx.results[step.id]
         self.journal.record_result(result)
+        for name, values in result.baselines.items():
+            self.journal.record_baseline(name, values, step.id)
         if result.status is Status.PASS and step.check.records and ctx.variables.get(step.check.records) is None:
             self.journal.set_variable(step.check.records, utc_now())
         return result
@@ -132,7 +143,7 @@ class Runbook:
                 return CheckResult(step.id, Status.NOT_RUN, None, f"This check runs {when}")
             counted = await run_parts(step, parts, ctx, self.clients) if parts else None
             if check.probe:
-                return await PROBES[check.probe](step, ctx, self.clients, counted)
+                return await check.probe(step, ctx, self.clients, counted)
             assert counted is not None
             return counted
         except MissingInput as exc:
@@ -147,7 +158,7 @@ class Runbook:
     # ---- states -----------------------------------------------------------------------------------------------
     def states(self, steps: Iterable[Step] = RUNBOOK) -> dict[str, StepState]:
         return fold_all(list(steps), self.journal.variables(), self.journal.latest_results(),
-                        self.journal.confirmations(), self.journal.tickets(), _BY_ID)
+                        self.journal.confirmations(), self.journal.tickets(), self.journal.waivers(), _BY_ID)
 
     def state(self, step_id: str) -> StepState:
         step = find_step(step_id)
@@ -171,20 +182,24 @@ class Runbook:
         return self.journal.confirm(step.id, note)
 
     def _require_gates(self, state: StepState) -> None:
+        """The one gate check every write, confirmation and ticket goes through."""
         if state.blocked_by:
             blockers = self.states([_BY_ID[g] for g in state.blocked_by])
             why = "; ".join(f"{g} is {blockers[g].status}: {blockers[g].summary}" for g in state.blocked_by)
-            raise CutoverError(f"{state.step.id} must wait: {why}",
-                               hint=f"make {', '.join(state.blocked_by)} pass first")
+            raise StepBlocked(f"{state.step.id} is blocked: {why}",
+                              hint=f"make {', '.join(state.blocked_by)} pass, or waive them with a reason "
+                                   f"(cutover waive STEP --reason ...)")
 
     def require_gates(self, step_id: str) -> None:
         self._require_gates(self.state(step_id))
 
     def ticket(self, step_id: str) -> DraftTicket:
+        """The drafted Support ticket; refused while the step is blocked (nothing to ask Support for yet)."""
         step = find_step(step_id)
         if step.ticket is None:
             raise ConfigError(f"{step.id} has no Support ticket",
                               hint="tickets: " + ", ".join(s.id for s in RUNBOOK if s.ticket))
+        self.require_gates(step.id)
         from core.instances import instances_for_ticket  # late: the register builds on the session layer
 
         register = instances_for_ticket(self.journal, getattr(self.profile, "environment", None))
@@ -196,10 +211,37 @@ class Runbook:
         if step.ticket is None or not number.strip():
             raise ConfigError(f"nothing to record: {step.id} has no ticket" if step.ticket is None
                               else "give the ticket number, e.g. --number 00123456")
+        self.require_gates(step.id)
         record = self.journal.record_ticket(step.id, number)
         if step.ticket.variable:
             self.journal.set_variable(step.ticket.variable, record.number, who=record.who)
         return record
+
+    def waive(self, step_id: str, reason: str) -> Waiver:
+        """Accept what a step's check found, on purpose. The step then shows `waived`, which satisfies its gates."""
+        step = find_step(step_id)
+        if step.children:
+            raise ConfigError(f"{step.id} is a group: waive its rows one by one",
+                              hint="rows: " + ", ".join(step.children))
+        if step.id == SIGN_OFF:
+            raise ConfigError("the sign-off (I2) cannot be waived: it is the record of everything else")
+        if len(reason.strip()) < 5:
+            raise ConfigError("say why this is accepted (at least a few words): it goes in the sign-off report",
+                              hint=f'cutover waive {step.id} --reason "…"')
+        state = self.state(step.id)
+        if not state.applicable:
+            raise ConfigError(f"{step.id} does not apply: {state.summary}")
+        if state.status is Status.PASS:
+            raise ConfigError(f"{step.id} passes: there is nothing to waive")
+        self._require_gates(state)
+        return self.journal.waive(step.id, reason)
+
+    def withdraw_waiver(self, step_id: str, reason: str = "") -> Waiver:
+        step = find_step(step_id)
+        gone = self.journal.withdraw_waiver(step.id, reason or "withdrawn")
+        if gone is None:
+            raise ConfigError(f"{step.id} has no waiver to withdraw")
+        return gone
 
     def set_variable(self, name: str, text: str | None) -> RunVariables:
         return self.journal.set_variable(name, text)
@@ -212,13 +254,9 @@ class Runbook:
 
     async def plan(self, step_id: str) -> PlanSummary:
         """A fresh plan for the step's fix: the exact records with current and new values, in the journal."""
-        from core.runbook import actions
-
         return await actions.make_plan(self, step_id)
 
     async def apply(self, step_id: str, *, plan_id: int | None = None,
                     progress: Callable[[ApplyProgress], None] | None = None, cancel: Any = None) -> ApplyOutcome:
         """Apply the plan (see core.runbook.actions.apply): journaled per item, resumable, then re-checked."""
-        from core.runbook import actions
-
         return await actions.apply(self, step_id, plan_id=plan_id, on_progress=progress, cancel=cancel)

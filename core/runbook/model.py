@@ -16,21 +16,29 @@ A TUI renders any phase from these objects alone:
   `PlanSummary` is the dry run's headline (records, write calls, estimate at the tenant's limit).
 - Run variables (freeze_ts, cutover dates, ids, decisions) are `core.runbook.variables.RunVariables`.
 
-Statuses are strings so they go straight to JSON: "pass", "fail", "needs-action", "error", "not-run".
+Statuses are strings so they go straight to JSON: "pass", "fail", "needs-action", "error", "not-run", and the
+three a fold adds: "blocked" (a gate step is not done, `blocked_by` names it), "waived" (a person accepted what the
+check found, on purpose, with a reason) and "not-needed" (the A3 path makes the step irrelevant). A step is *done*
+when it is pass, waived or not-needed: that is what a gate and the rehearsal's verdict ask for.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import re
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import Enum, StrEnum
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
-if TYPE_CHECKING:
-    from core.runbook.checks import QueryContext
+from pydantic import SecretStr
+
+from core.errors import ConfigError
+from core.runbook.variables import RunVariables
+from core.sql_literals import netsuite_date, netsuite_timestamp, zuora_date, zuora_timestamp
 
 System = Literal["zuora", "netsuite", "journal"]
+_SCRIPT_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 
 
 class Phase(Enum):
@@ -68,14 +76,24 @@ class Status(StrEnum):
     NEEDS_ACTION = "needs-action"
     ERROR = "error"
     NOT_RUN = "not-run"
+    BLOCKED = "blocked"
+    WAIVED = "waived"
+    NOT_NEEDED = "not-needed"
 
     @property
     def glyph(self) -> str:
         return _GLYPHS[self]
 
+    @property
+    def done(self) -> bool:
+        """Satisfies a gate and the sign-off: passed, accepted on purpose, or off the chosen path."""
+        return self in (Status.PASS, Status.WAIVED, Status.NOT_NEEDED)
 
-# Glyphs every common terminal font has (Fira Code, DejaVu, Menlo, Consolas): no tofu boxes in a status column.
-_GLYPHS = {Status.PASS: "✓", Status.FAIL: "×", Status.NEEDS_ACTION: "!", Status.ERROR: "▲", Status.NOT_RUN: "○"}
+
+# Glyphs every common terminal font has (Fira Code, DejaVu, Menlo, Consolas; all in WGL4 but the check mark): no
+# tofu boxes in a status column.
+_GLYPHS = {Status.PASS: "✓", Status.FAIL: "×", Status.NEEDS_ACTION: "!", Status.ERROR: "▲", Status.NOT_RUN: "○",
+           Status.BLOCKED: "■", Status.WAIVED: "≈", Status.NOT_NEEDED: "–"}
 
 
 def utc_now() -> str:
@@ -83,8 +101,71 @@ def utc_now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+# ---- what a query builder may read ------------------------------------------------------------------------------
+class MissingInput(ConfigError):
+    """A run variable or a NetSuite field mapping the check needs is not recorded yet."""
+
+
+@dataclass
+class QueryContext:
+    """What a query builder may read: run variables, the profile's NetSuite script ids, the latest results, the
+    baselines recorded earlier in the run."""
+
+    variables: RunVariables
+    fields: Mapping[str, str | None]
+    sync_updates_yes: str = "Yes"
+    profile_name: str = ""
+    results: Mapping[str, CheckResult] = field(default_factory=dict)
+    invoice_settlement: bool | None = None
+    zuora_base_url: str | None = None
+    secrets: Mapping[str, SecretStr] = field(default_factory=dict)
+    step_states: Callable[[], list[StepState]] | None = None
+    recorded_baseline: Callable[[str], dict[str, int] | None] = lambda name: None
+
+    def var(self, name: str) -> Any:
+        value = self.variables.get(name)
+        if value is None:
+            raise MissingInput(f"run variable {name} is not recorded: {RunVariables.describe(name)}",
+                               hint=f"cutover set {name} VALUE")
+        return value
+
+    def ns(self, key: str) -> str:
+        """The profile's script id for a NetSuite custom field, checked to be a plain identifier."""
+        script_id = self.fields.get(key)
+        if not script_id:
+            raise MissingInput(f"NetSuite field {key} is not mapped in profile {self.profile_name}",
+                               hint=f"cutover profile fields {self.profile_name} --apply, or --field {key}=SCRIPTID")
+        if not _SCRIPT_ID.match(script_id):
+            raise ConfigError(f"NetSuite field {key} has a bad script id {script_id!r}",
+                              hint="script ids are letters, digits and underscores, e.g. custbodyzuoraid")
+        return script_id
+
+    def since(self, column: str, name: str) -> str:
+        """` AND column >= DATE '…'` when the cutover date is recorded, else nothing (no cutover = no bound)."""
+        value = self.variables.get(name)
+        return f" AND {column} >= {zuora_date(value)}" if value is not None else ""
+
+    def timestamp(self, name: str) -> str:
+        return zuora_timestamp(self.var(name))
+
+    def ns_date(self, name: str) -> str:
+        return netsuite_date(self.var(name))
+
+    def ns_timestamp(self, name: str) -> str:
+        return netsuite_timestamp(self.var(name))
+
+    def baseline(self, step_id: str, label: str) -> int | None:
+        result = self.results.get(step_id)
+        return None if result is None else result.details.get(label)
+
+
 # ---- checks ---------------------------------------------------------------------------------------------------
-Where = str | Callable[["QueryContext"], str]
+Where = str | Callable[[QueryContext], str]
+
+
+def resolve(where: Where, ctx: QueryContext) -> str:
+    """A Where (text, or a builder of the QueryContext) as SQL text."""
+    return where(ctx) if callable(where) else where
 
 
 @dataclass(frozen=True)
@@ -109,7 +190,9 @@ class Part:
 
 
 # A pass rule: (status, summary), or (status, summary, count) to set the step's count; None keeps the default.
-Rule = Callable[[Mapping[str, int], "QueryContext"], tuple["Status", str] | tuple["Status", str, int] | None]
+Rule = Callable[[Mapping[str, int], QueryContext], tuple["Status", str] | tuple["Status", str, int] | None]
+# An API probe: (step, context, clients, the counted parts' result or None) -> the step's result.
+Probe = Callable[["Step", QueryContext, Any, "CheckResult | None"], Awaitable["CheckResult"]]
 
 
 @dataclass(frozen=True)
@@ -123,7 +206,7 @@ class Check:
     parts: tuple[Part, ...] = ()
     fail_status: Status = Status.FAIL
     rule: Rule | None = None
-    probe: str | None = None  # name of a probe in core.runbook.probes
+    probe: Probe | None = None  # core.runbook.probes
     headline: str | None = None  # the part whose count is the step's count (default: sum of problem parts)
     records: str | None = None  # a run variable set to the time this check first passes (D1: is_enabled_ts)
 
@@ -151,7 +234,8 @@ class Step:
     check: Check | None = None
     instructions: tuple[str, ...] = ()  # numbered steps for the person; `{name}` fills in run variables
     ticket: TicketTemplate | None = None
-    action: str | None = None  # id of the fix in core.runbook.actions ("E1", "E2", "G2")
+    action: Any = None  # the core.runbook.fixes.Fix the tool writes itself (E1, E2, G2): plan, dry run, apply
+    stand_in: Any = None  # the core.runbook.stand_ins.StandIn a rehearsal plays for the person or Support
     confirm: bool = False  # passing also needs a person's recorded confirmation
     needs: tuple[str, ...] = ()  # run variables that must be set before it can pass or be confirmed
     gates: tuple[str, ...] = ()  # steps that must pass before this one may be confirmed or applied
@@ -181,6 +265,8 @@ class CheckResult:
     checked_at: str = field(default_factory=utc_now)
     error: str | None = None
     details: dict[str, int] = field(default_factory=dict)  # per-part counts, by part label
+    # Per-key counts to keep for a later comparison (D2 records NetSuite's credits per customer for H2).
+    baselines: dict[str, dict[str, int]] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def line(self) -> str:
@@ -202,6 +288,16 @@ class Confirmation:
 
 
 @dataclass(frozen=True)
+class Waiver:
+    """A person accepted what a step's check found, on purpose: who, when and why."""
+
+    step_id: str
+    who: str
+    at: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class TicketRecord:
     step_id: str
     number: str
@@ -220,8 +316,9 @@ class StepState:
     confirmation: Confirmation | None = None
     ticket: TicketRecord | None = None
     missing: tuple[str, ...] = ()  # run variables still to record
-    blocked_by: tuple[str, ...] = ()  # gate steps not yet passing
+    blocked_by: tuple[str, ...] = ()  # gate steps not yet done
     applicable: bool = True  # False when A3's path makes it irrelevant (F3a/F3b/F3c)
+    waiver: Waiver | None = None  # the standing waiver, shown even once the step passes on its own
 
     def to_dict(self) -> dict[str, Any]:
         base = self.result.to_dict() if self.result else {
@@ -232,7 +329,10 @@ class StepState:
                     blocked_by=list(self.blocked_by), applicable=self.applicable,
                     confirmed_by=self.confirmation.who if self.confirmation else None,
                     confirmed_at=self.confirmation.at if self.confirmation else None,
-                    ticket=self.ticket.number if self.ticket else None)
+                    ticket=self.ticket.number if self.ticket else None,
+                    waived_by=self.waiver.who if self.waiver else None,
+                    waived_at=self.waiver.at if self.waiver else None,
+                    waiver_reason=self.waiver.reason if self.waiver else None)
         return base
 
 

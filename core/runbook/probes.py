@@ -1,22 +1,26 @@
-"""Checks that are API probes rather than counts: IS on/off, connector fields, a new OAuth client, the journal.
+"""Checks that are API probes rather than counts: IS on/off, connector fields, a new OAuth client, the journal,
+and the per-customer credits H2 compares with D2's baseline. Each step names its probe as `Check(probe=...)`.
 
-Each probe gets the step, the QueryContext, the clients, and the result of the step's counted parts (or None when
-it has none) and returns the step's CheckResult.
+A probe gets the step, the QueryContext, the clients, and the result of the step's counted parts (or None when it
+has none) and returns the step's CheckResult.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections import Counter
 from dataclasses import replace
 
 from core.errors import AuthError
-from core.runbook.checks import Clients, QueryContext, need_zuora
-from core.runbook.model import CheckResult, Status, Step
+from core.runbook.checks import ID_CHUNK, Clients, chunks, need_netsuite, need_zuora
+from core.runbook.model import CheckResult, QueryContext, Status, Step
+from core.runbook.sql import ar_mig_memos, in_netsuite
+from core.sql_literals import quote
 
 CONNECTOR_OBJECTS = ("Invoice", "Payment", "InvoiceItemAdjustment")
 MEMO_FIELDS = ("IntegrationId__NS", "IntegrationStatus__NS", "SyncDate__NS", "Origin__NS", "Transaction__NS")
-
-Probe = Callable[[Step, QueryContext, Clients, CheckResult | None], Awaitable[CheckResult]]
+# D2's baseline for H2: NetSuite credit memos that came from negative invoices, per customer.
+NEGATIVE_CREDITS = "netsuite-negative-invoice-credits-by-customer"
+MORE_CREDITS = "customers with more negative-invoice credits than at D2"
 
 
 async def _missing_fields(systems: Clients, objects: tuple[str, ...], wanted: tuple[str, ...]) -> list[dict]:
@@ -28,26 +32,40 @@ async def _missing_fields(systems: Clients, objects: tuple[str, ...], wanted: tu
     return rows
 
 
+async def _harmonization(systems: Clients) -> bool:
+    """Memos without payment parts: Invoice Settlement Harmonization, not IS (runbook R12) [INFERRED: the IS
+    migration builds payment parts, ISH's own migration builds them FIFO later]."""
+    tables = {str(next(iter(r.values()))).lower() for r in await need_zuora(systems).data_query_rows("SHOW TABLES")}
+    return "creditmemo" in tables and "paymentpart" not in tables
+
+
 async def invoice_settlement_off(step: Step, ctx: QueryContext, systems: Clients, _: CheckResult | None
                                  ) -> CheckResult:
     """A1: IS is not on yet, and the connector's IntegrationId__NS exists on Invoice, Payment and IIA."""
     is_on = await need_zuora(systems).invoice_settlement_enabled()
-    ctx.invoice_settlement = is_on
+    harmonized = is_on and await _harmonization(systems)
+    ctx.invoice_settlement = is_on and not harmonized
     rows = await _missing_fields(systems, CONNECTOR_OBJECTS, ("IntegrationId__NS",))
     lacking = [r["object"] for r in rows if r["missing"]]
-    sample = ({"object": "Invoice Settlement", "missing": "", "state": "on" if is_on else "off"},
+    state = "harmonization (ISH)" if harmonized else "on" if is_on else "off"
+    sample = ({"object": "Invoice Settlement", "missing": "", "state": state},
               *({**r, "state": "connector fields " + ("missing" if r["missing"] else "present")} for r in rows))
     if lacking:
         status, summary = Status.FAIL, f"The connector is not installed: no IntegrationId__NS on {', '.join(lacking)}"
+    elif harmonized:
+        status, summary = Status.NEEDS_ACTION, (
+            "Invoice Settlement Harmonization is on: credit and debit memos already exist next to IIAs, but no "
+            "payment parts. The checklist applies to ISH -> IS too; confirm the path with Support (B1) before "
+            "going on, and expect A1's 'IS on' menus to show both sets")
     elif is_on and ctx.variables.is_enabled_ts is None:
         status, summary = Status.FAIL, "Invoice Settlement is already on; this runbook starts before the migration"
     elif is_on:
         status, summary = Status.PASS, f"Invoice Settlement on since {ctx.variables.is_enabled_ts:%Y-%m-%d %H:%M}Z"
     else:
         status, summary = Status.PASS, "Invoice Settlement is off and the connector is installed"
-    return CheckResult(step.id, status, len(lacking) + int(status is Status.FAIL and not lacking), summary,
-                       sample=sample, query="GET /v1/credit-memos?pageSize=1; GET /v1/describe/{Invoice,Payment,"
-                                            "InvoiceItemAdjustment}")
+    return CheckResult(step.id, status, len(lacking) + int(status is not Status.PASS and not lacking), summary,
+                       sample=sample, query="GET /v1/credit-memos?pageSize=1; SHOW TABLES; GET /v1/describe/"
+                                            "{Invoice,Payment,InvoiceItemAdjustment}")
 
 
 async def invoice_settlement_on(step: Step, ctx: QueryContext, systems: Clients, _: CheckResult | None
@@ -63,16 +81,62 @@ async def invoice_settlement_on(step: Step, ctx: QueryContext, systems: Clients,
                        query="GET /v1/credit-memos?pageSize=1")
 
 
-async def memo_fields(step: Step, ctx: QueryContext, systems: Clients, counted: CheckResult | None) -> CheckResult:
-    """D2, after the counts: CreditMemo and DebitMemo carry the connector fields."""
+async def _negative_credits(ctx: QueryContext, systems: Clients) -> Counter[str]:
+    """NetSuite credit memos typed NEGATIVE_INVOICE, per customer (entity)."""
+    q = (f"SELECT t.entity AS entity, COUNT(*) AS n FROM transaction t WHERE t.type = 'CustCred' "
+         f"AND t.{ctx.ns('zuora_type')} = 'NEGATIVE_INVOICE' GROUP BY t.entity")
+    return Counter({str(r["entity"]): int(r["n"]) for r in await need_netsuite(systems).suiteql_rows(q)})
+
+
+async def migration_output(step: Step, ctx: QueryContext, systems: Clients, counted: CheckResult | None
+                           ) -> CheckResult:
+    """D2, after the counts: CreditMemo and DebitMemo carry the connector fields; and the first time it runs with
+    IS on, NetSuite's negative-invoice credits per customer are kept as H2's baseline."""
     assert counted is not None
     rows = await _missing_fields(systems, ("CreditMemo", "DebitMemo"), MEMO_FIELDS)
     lacking = [f"{r['object']} lacks {r['missing']}" for r in rows if r["missing"]]
     query = counted.query + ";\nGET /v1/describe/CreditMemo; GET /v1/describe/DebitMemo"
+    baselines = {}
+    if ctx.recorded_baseline(NEGATIVE_CREDITS) is None:
+        baselines[NEGATIVE_CREDITS] = dict(await _negative_credits(ctx, systems))
     if not lacking:
-        return replace(counted, query=query)
+        return replace(counted, query=query, baselines=baselines)
     return replace(counted, status=Status.FAIL, summary="; ".join([counted.summary, *lacking]), query=query,
-                    sample=tuple(rows) + counted.sample)
+                   sample=tuple(rows) + counted.sample, baselines=baselines)
+
+
+async def credits_per_customer(step: Step, ctx: QueryContext, systems: Clients, counted: CheckResult | None
+                               ) -> CheckResult:
+    """H2, after the counts: per customer, NetSuite's credits for negative invoices (NEGATIVE_INVOICE credits, and
+    credits carrying the id of an AR Mig memo whose invoice NetSuite had) may not exceed D2's baseline. New
+    credit memos after go-live are other Zuora ids, so they do not count."""
+    assert counted is not None
+    before = ctx.recorded_baseline(NEGATIVE_CREDITS)
+    if before is None:
+        return replace(counted, status=Status.NEEDS_ACTION if counted.status is Status.PASS else counted.status,
+                       summary=counted.summary + "; no D2 baseline of NetSuite's credits per customer: run D2 "
+                                                 "before the new connector's first run")
+    now = await _negative_credits(ctx, systems)
+    ids_sql = f"SELECT m.id FROM creditmemo m WHERE {ar_mig_memos('m.')} AND {in_netsuite('m.')}"
+    zid = ctx.ns("zuora_id")
+    async for ids in chunks(need_zuora(systems).data_query(ids_sql), ID_CHUNK):
+        q = (f"SELECT t.entity AS entity, COUNT(*) AS n FROM transaction t WHERE t.type = 'CustCred' "
+             f"AND t.{zid} IN ({', '.join(quote(i) for i in ids)}) GROUP BY t.entity")
+        now.update({str(r["entity"]): int(r["n"]) for r in await need_netsuite(systems).suiteql_rows(q)})
+    grown = sorted((c for c in now if now[c] > before.get(c, 0)), key=lambda c: now[c] - before.get(c, 0),
+                   reverse=True)
+    details = {**counted.details, MORE_CREDITS: len(grown)}
+    query = counted.query + f";\nper customer: NEGATIVE_INVOICE credits + credits carrying an AR Mig memo id, " \
+                            f"against D2's baseline ({len(before):,} customers)"
+    if not grown:
+        return replace(counted, details=details, query=query)
+    extra = sum(now[c] - before.get(c, 0) for c in grown)
+    sample = tuple({"customer": c, "at D2": before.get(c, 0), "now": now[c]} for c in grown[:10]) + counted.sample
+    summary = (f"{len(grown):,} customers have {extra:,} more credits for negative invoices in NetSuite than at D2"
+               + ("" if counted.status is Status.PASS else f"; {counted.summary}"))
+    # Mostly the same credits the id match counts: the larger number, never their sum.
+    return replace(counted, status=Status.FAIL, count=max(counted.count or 0, extra), summary=summary,
+                   sample=sample[:20], details=details, query=query)
 
 
 async def oauth_token(step: Step, ctx: QueryContext, systems: Clients, _: CheckResult | None) -> CheckResult:
@@ -97,21 +161,16 @@ async def oauth_token(step: Step, ctx: QueryContext, systems: Clients, _: CheckR
 
 
 async def journal_complete(step: Step, ctx: QueryContext, systems: Clients, _: CheckResult | None) -> CheckResult:
-    """I2: every other applicable step passes, so the report can be signed off."""
-    states = ctx.step_states() if ctx.step_states else []
-    open_steps = [s for s in states if s.step.id != step.id and s.applicable and s.status is not Status.PASS
-                  and not s.step.children]
+    """I2: every other step is done (passes, is waived, or is off the chosen path), so the report can be signed."""
+    states = [s for s in (ctx.step_states() if ctx.step_states else []) if s.step.id != step.id
+              and not s.step.children]
+    open_steps = [s for s in states if not s.status.done]
     sample = tuple({"id": s.step.id, "status": str(s.status), "summary": s.summary} for s in open_steps[:20])
     if open_steps:
+        listed = ", ".join(s.step.id for s in open_steps[:8]) + (", …" if len(open_steps) > 8 else "")
         return CheckResult(step.id, Status.NEEDS_ACTION, len(open_steps),
-                           f"{len(open_steps)} steps do not pass yet", sample=sample, query="journal")
-    return CheckResult(step.id, Status.PASS, 0, "Every step passes: the run is ready for sign-off", query="journal")
-
-
-PROBES: dict[str, Probe] = {
-    "invoice_settlement_off": invoice_settlement_off,
-    "invoice_settlement_on": invoice_settlement_on,
-    "memo_fields": memo_fields,
-    "oauth_token": oauth_token,
-    "journal_complete": journal_complete,
-}
+                           f"Not ready for sign-off: {len(open_steps)} steps are still open ({listed})",
+                           sample=sample, query="journal")
+    waived = [s.step.id for s in states if s.status is Status.WAIVED]
+    return CheckResult(step.id, Status.PASS, 0, "Every step is done: the run is ready for sign-off"
+                       + (f" ({len(waived)} waived: {', '.join(waived)})" if waived else ""), query="journal")

@@ -10,7 +10,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from core.errors import CutoverError
-from core.runbook.checks import QueryContext, active_parts, resolve
+from core.runbook.checks import active_parts
+from core.runbook.model import QueryContext, resolve
 from core.runbook.model import Part, PlanSummary, Step, StepState
 from core.runbook.tickets import instructions
 

@@ -1,18 +1,24 @@
-"""Fold a step's latest check result, confirmation, ticket and run variables into the one status to draw.
+"""Fold a step's latest check result, confirmation, ticket, waiver, gates and run variables into one status.
 
 A step passes when each of its parts is done: its check passes (if it has one), a person confirmed it (if it asks
-for that), the ticket number is recorded (TICKET steps) and the run variables it needs are set. A parent (B2)
-takes the worst status of its rows. Steps the A3 path makes irrelevant (F3a/F3b/F3c) pass as "not needed".
+for that), the ticket number is recorded (TICKET steps) and the run variables it needs are set. Then, in order:
+- a step the A3 path makes irrelevant (F3a/F3b/F3c) is `not-needed`;
+- a step that passes stays `pass`, whatever happens to its gates later (done is done);
+- a step whose gates are not all done is `blocked`, naming each blocker and why;
+- a step a person waived is `waived`, with who, when and why, and what the check found;
+- otherwise its own status: fail, needs-action, error or not-run.
+A parent (B2) takes the worst status of its rows.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from core.runbook.model import CheckResult, Confirmation, Status, Step, StepState, TicketRecord
+from core.runbook.model import CheckResult, Confirmation, Status, Step, StepState, TicketRecord, Waiver
 from core.runbook.variables import RunVariables
 
-WORST_FIRST = (Status.ERROR, Status.FAIL, Status.NEEDS_ACTION, Status.NOT_RUN, Status.PASS)
+WORST_FIRST = (Status.ERROR, Status.FAIL, Status.BLOCKED, Status.NEEDS_ACTION, Status.NOT_RUN, Status.WAIVED,
+               Status.NOT_NEEDED, Status.PASS)
 
 
 def missing_variables(step: Step, variables: RunVariables) -> tuple[str, ...]:
@@ -27,17 +33,16 @@ def missing_variables(step: Step, variables: RunVariables) -> tuple[str, ...]:
     return tuple(out)
 
 
-def fold(step: Step, variables: RunVariables, result: CheckResult | None, confirmation: Confirmation | None,
-         ticket: TicketRecord | None, blocked_by: tuple[str, ...] = ()) -> StepState:
-    if not step.applies_to(variables.provisioning_path):
-        return StepState(step, Status.PASS, f"Not needed: the provisioning path is {variables.provisioning_path}",
-                         applicable=False)
-    missing = missing_variables(step, variables)
-    state = dict(step=step, result=result, confirmation=confirmation, ticket=ticket, missing=missing,
-                 blocked_by=blocked_by)
+def worst(statuses) -> Status:
+    return min(statuses, key=WORST_FIRST.index, default=Status.NOT_RUN)
+
+
+def _own(step: Step, result: CheckResult | None, confirmation: Confirmation | None, ticket: TicketRecord | None,
+         missing: tuple[str, ...]) -> tuple[Status, str]:
+    """The step's status from its own parts alone."""
     checked = result.status if result else Status.NOT_RUN
     if step.check and checked in (Status.ERROR, Status.FAIL, Status.NEEDS_ACTION):
-        return StepState(status=checked, summary=result.summary if result else "", **state)
+        return checked, result.summary if result else ""
     pending = []
     if step.check and checked is Status.NOT_RUN:
         pending.append(result.summary if result else "not checked yet")
@@ -48,10 +53,39 @@ def fold(step: Step, variables: RunVariables, result: CheckResult | None, confir
     if missing:
         pending.append("record " + ", ".join(missing))
     if not pending:
-        return StepState(status=Status.PASS, summary=_done_summary(result, confirmation, ticket), **state)
+        return Status.PASS, _done_summary(result, confirmation, ticket)
     started = (result is not None and checked is Status.PASS) or confirmation or ticket
-    return StepState(status=Status.NEEDS_ACTION if started else Status.NOT_RUN, summary="; ".join(pending),
-                     **state)
+    return (Status.NEEDS_ACTION if started else Status.NOT_RUN), "; ".join(pending)
+
+
+def fold(step: Step, variables: RunVariables, result: CheckResult | None, confirmation: Confirmation | None,
+         ticket: TicketRecord | None, waiver: Waiver | None = None, blockers: Mapping[str, StepState] | None = None
+         ) -> StepState:
+    """`blockers`: the states of the step's gates that are not done (empty when it is free to go)."""
+    if not step.applies_to(variables.provisioning_path):
+        return StepState(step, Status.NOT_NEEDED, f"Not needed: the provisioning path is "
+                                                  f"{variables.provisioning_path}", applicable=False)
+    blockers = dict(blockers or {})
+    missing = missing_variables(step, variables)
+    state = dict(step=step, result=result, confirmation=confirmation, ticket=ticket, missing=missing,
+                 blocked_by=tuple(blockers), waiver=waiver)
+    status, summary = _own(step, result, confirmation, ticket, missing)
+    if status is Status.PASS:
+        return StepState(status=status, summary=summary, **state)
+    if blockers:
+        return StepState(status=Status.BLOCKED, summary=blocked_summary(blockers), **state)
+    if waiver is not None:
+        return StepState(status=Status.WAIVED, summary=f"waived by {waiver.who} {waiver.at}: {waiver.reason} "
+                                                       f"(found: {summary})", **state)
+    return StepState(status=status, summary=summary, **state)
+
+
+def blocked_summary(blockers: Mapping[str, StepState]) -> str:
+    """'blocked until C2, B3 are done: C2 fail: 2 negative invoices …; B3 fail: …'. A blocker that is blocked
+    itself is named with its own blockers, not its whole story again."""
+    why = "; ".join(f"{g} blocked by {', '.join(s.blocked_by)}" if s.status is Status.BLOCKED
+                    else f"{g} {s.status}: {s.summary}" for g, s in blockers.items())
+    return f"blocked until {', '.join(blockers)} {'is' if len(blockers) == 1 else 'are'} done: {why}"
 
 
 def _done_summary(result: CheckResult | None, confirmation: Confirmation | None,
@@ -68,16 +102,18 @@ def _done_summary(result: CheckResult | None, confirmation: Confirmation | None,
 
 
 def fold_parent(step: Step, children: list[StepState]) -> StepState:
-    worst = min(children, key=lambda s: WORST_FIRST.index(s.status))
-    passed = sum(s.status is Status.PASS for s in children)
-    summary = (f"{passed}/{len(children)} rows pass" + ("" if worst.status is Status.PASS
-                                                         else f"; {worst.step.id}: {worst.summary}"))
-    return StepState(step, worst.status, summary)
+    bad = worst(s.status for s in children)
+    done = sum(s.status.done for s in children)
+    summary = f"{done}/{len(children)} rows done"
+    if not bad.done:
+        first = next(s for s in children if s.status is bad)
+        summary += f"; {first.step.id}: {first.summary}"
+    return StepState(step, bad, summary)
 
 
 def fold_all(steps: list[Step], variables: RunVariables, results: Mapping[str, CheckResult],
              confirmations: Mapping[str, Confirmation], tickets: Mapping[str, TicketRecord],
-             by_id: Mapping[str, Step]) -> dict[str, StepState]:
+             waivers: Mapping[str, Waiver], by_id: Mapping[str, Step]) -> dict[str, StepState]:
     """States of `steps` (and of whatever their gates and children need), keyed by step id."""
     done: dict[str, StepState] = {}
 
@@ -87,9 +123,10 @@ def fold_all(steps: list[Step], variables: RunVariables, results: Mapping[str, C
         if step.children:
             done[step.id] = fold_parent(step, [state(by_id[c]) for c in step.children])
             return done[step.id]
-        blocked = tuple(g for g in step.gates if state(by_id[g]).status is not Status.PASS)
+        gates = {g: state(by_id[g]) for g in step.gates}
+        blockers = {g: s for g, s in gates.items() if not s.status.done}
         done[step.id] = fold(step, variables, results.get(step.id), confirmations.get(step.id),
-                             tickets.get(step.id), blocked)
+                             tickets.get(step.id), waivers.get(step.id), blockers)
         return done[step.id]
 
     for step in steps:

@@ -17,6 +17,7 @@ from core.errors import ConfigError
 
 ProvisioningPath = Literal["edit-instance", "new-instance", "new-tenant"]
 E2Decision = Literal["sync", "mark-yes", "ignore"]
+E1Decision = Literal["sync", "mark-yes"]
 
 _FORMS = {
     date: "a date like 2026-10-28",
@@ -63,6 +64,8 @@ class RunVariables(BaseModel):
     new_account_id: str | None = Field(None, description="Account ID from Support (F4)")
     new_environment_id: str | None = Field(None, description="Environment ID from Support (F4)")
     new_memo_cutover: date | None = Field(None, description="new instance's Debit/Credit Memos cutover (F6)")
+    e1_decision: E1Decision | None = Field(None, description="AR Mig memos of negative invoices never in NetSuite "
+                                                              "(Case 2): sync | mark-yes")
     e2_decision: E2Decision | None = Field(None, description="credit-balance memos: sync | mark-yes | ignore")
     b1_ticket: str | None = Field(None, description="Support ticket for the IS enablement request (B1)")
     d1_ticket: str | None = Field(None, description="Support ticket for the IS migration (D1)")

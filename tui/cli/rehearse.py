@@ -1,8 +1,8 @@
 """`cutover rehearse`: the whole runbook against a fresh simulated tenant over loopback, nobody at the keyboard.
 
-Simulator stand-ins act where a person or Zuora Support would; the closing H2/H3 checks query both systems for
-real. Exit 0 when H2 and H3 pass, 1 when they do not (e.g. `--skip E1` leaves duplicates in NetSuite), 2 on an
-error (one line on stderr).
+Each step's stand-in acts where a person or Zuora Support would; every check queries both systems for real.
+Exit 0 when every step is pass, waived or not-needed; 1 when one is not (e.g. `--skip E1` leaves duplicates that
+H2 counts in NetSuite); 2 on an error (one line on stderr).
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ import json
 import sys
 
 EXIT_OK, EXIT_ATTENTION, EXIT_ERROR = 0, 1, 2
-_MARKS = {"act": "·", "confirm": "✓ confirmed", "ticket": "✓ ticket", "open": "! open", "skip": "– skipped"}
+_MARKS = {"act": "·", "confirm": "✓ confirmed", "ticket": "✓ ticket", "open": "! open", "skip": "– skipped",
+          "blocked": "■ blocked", "stop": "■ stopped"}
 
 
 def register(subparsers) -> None:
@@ -21,10 +22,13 @@ def register(subparsers) -> None:
     p.add_argument("--seed", type=int, default=1, help="seed of the simulated tenant (same seed, same data)")
     p.add_argument("--scale", default="small", help="tiny|small|medium|large or a number of invoices")
     p.add_argument("--skip", nargs="+", default=[], metavar="STEP",
-                   help="steps to leave out, e.g. --skip E1 (the first connector run then pushes duplicates)")
+                   help="leave out what the rehearsal does for these steps (the person still ticks the box), e.g. "
+                        "--skip E1: the first connector run then pushes duplicates, and H2 counts them")
     p.add_argument("--path", choices=("new-instance", "edit-instance"), default="new-instance",
                    help="A3 provisioning path to rehearse")
     p.add_argument("--e2", choices=("mark-yes", "ignore", "sync"), default="mark-yes", help="the E2 decision")
+    p.add_argument("--e1", choices=("sync", "mark-yes"), default="sync",
+                   help="the E1 decision on Case 2 memos (negative invoice never in NetSuite), if any")
     p.add_argument("--report", action="append", default=[], metavar="FILE",
                    help="also write the run's sign-off report (.md, .html or .json; repeat for several)")
     p.add_argument("--json", action="store_true", help="one JSON object at the end instead of a line per step")
@@ -42,7 +46,7 @@ def _rehearse(args) -> int:
 
     on_event = None if args.json else (lambda e: print(_line(e), flush=True))
     rehearsal = Rehearsal(seed=args.seed, scale=args.scale, skip=args.skip, provisioning_path=args.path,
-                          e2_decision=args.e2, on_event=on_event,
+                          e2_decision=args.e2, e1_decision=args.e1, on_event=on_event,
                           before_close=report_writer(args.report) if args.report else None)
     try:
         outcome = asyncio.run(rehearsal.run())
@@ -55,9 +59,17 @@ def _rehearse(args) -> int:
         print(json.dumps(outcome.to_dict(), ensure_ascii=False, default=str, indent=1))
     else:
         dup = outcome.duplicates_in_netsuite
-        verdict = "passed: H2 and H3 pass" if outcome.passed else "FAILED: H2 or H3 does not pass"
+        open_steps = outcome.open_steps
+        if outcome.passed:
+            verdict = "passed: every step done" + (f" ({len(outcome.waived)} waived)" if outcome.waived else "")
+        else:
+            verdict = (f"FAILED: {len(open_steps)} steps not done ("
+                       + ", ".join(f"{s.step.id} {s.status}" for s in open_steps[:6])
+                       + (", …" if len(open_steps) > 6 else "") + ")")
         print(f"rehearsal {verdict}; {'?' if dup is None else dup} duplicate credit memos in NetSuite; "
               f"{outcome.elapsed_s:.1f} s (seed {outcome.seed}, scale {outcome.scale})")
+        if outcome.stopped:
+            print(f"stopped at {outcome.stopped}")
         for path in args.report:
             print(f"sign-off report written to {path}")
     return EXIT_OK if outcome.passed else EXIT_ATTENTION

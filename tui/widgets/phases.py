@@ -6,24 +6,24 @@ from rich.text import Text
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from core.runbook.model import Phase, StepState
+from core.runbook.model import Phase, Status, StepState
+from core.runbook.state import worst
 from tui.widgets.status import GLYPHS, status_style
-
-_ORDER = ("error", "fail", "needs-action", "not-run", "pass")
 
 
 def phase_badge(states: list[StepState]) -> tuple[str, str, int, int]:
-    """(glyph, style, passed, total) for a phase: the worst status among its applicable steps."""
+    """(glyph, style, done, total) for a phase: the worst status among its applicable steps."""
     relevant = [s for s in states if s.applicable and s.step.parent is None]
     total = len(relevant)
-    passed = sum(1 for s in relevant if s.status == "pass")
-    if total and passed == total:
-        return "✓", status_style("pass"), passed, total
-    worst = min((s.status for s in relevant), key=lambda st: _ORDER.index(str(st)), default="not-run")
-    if str(worst) == "not-run" and passed:
-        return "▶", "bold", passed, total
-    glyph = GLYPHS[str(worst)] if str(worst) in ("error", "fail", "needs-action") else GLYPHS["not-run"]
-    return glyph, status_style(str(worst)), passed, total
+    done = sum(1 for s in relevant if s.status.done)
+    if total and done == total:
+        return "✓", status_style("pass"), done, total
+    bad = worst(s.status for s in relevant)
+    if bad is Status.NOT_RUN and done:
+        return "▶", "bold", done, total
+    glyph = GLYPHS[str(bad)] if bad in (Status.ERROR, Status.FAIL, Status.NEEDS_ACTION, Status.BLOCKED) \
+        else GLYPHS["not-run"]
+    return glyph, status_style(str(bad)), done, total
 
 
 class PhaseList(OptionList):

@@ -4,6 +4,28 @@ from __future__ import annotations
 
 from core.runbook import sources as src
 from core.runbook.model import Check, Kind, Phase, Step
+from core.runbook.probes import invoice_settlement_off
+from core.runbook.stand_ins import Rehearsing, StandIn, checked, confirmed
+
+_DATES = ("invoice", "payment", "refund", "iia", "ns_payment")
+
+
+async def _capture_old_instance(r: Rehearsing) -> None:
+    """A2: the consultant reads the old instance's ids (Logs tab) and cutover dates (Advanced Settings)."""
+    old = await r.world.current_instance()
+    dates = await r.world.cutover_dates()
+    r.set(old_instance_id=old["id"], old_account_id=old["account_id"], tenant_env="simulator",
+          **{f"old_cutover_dates__{k}": dates.get(k) for k in _DATES})
+    r.register("add", environment=old["environment"], role="old", instance_id=old["id"],
+               account_id=old["account_id"], environment_id=old["environment_id"],
+               oauth_client_id=old["oauth_client_id"], notes="read from the Logs tab")
+    r.say("A2", f"read the old instance {old['id']} (account {old['account_id']}) and its cutover dates from the "
+                "connector's Logs tab and Advanced Settings; recorded in the instances register")
+
+
+async def _choose_path(r: Rehearsing) -> None:
+    r.set(provisioning_path=r.provisioning_path)
+    r.confirm("A3", f"provisioning path {r.provisioning_path} (the rehearsal's option)")
 
 STEPS = (
     Step(
@@ -12,7 +34,8 @@ STEPS = (
             "Billing menu shows Credit/Debit Memos and the migration has happened; without IntegrationId__NS on "
             "Invoice, Payment and InvoiceItemAdjustment there is no connector to move.",
         doc_url=src.IS_OVERVIEW,
-        check=Check(ok="Invoice Settlement is off and the connector is installed", probe="invoice_settlement_off"),
+        check=Check(ok="Invoice Settlement is off and the connector is installed", probe=invoice_settlement_off),
+        stand_in=StandIn("the tool probes the tenant", after=checked("A1")),
     ),
     Step(
         "A2", Phase.A, "Capture the old connector configuration", Kind.HUMAN,
@@ -30,6 +53,8 @@ STEPS = (
             "Manage Netsuite Billing Connector Custom Field Settings).",
         ),
         confirm=True, needs=("old_instance_id", "old_account_id"),
+        stand_in=StandIn("the consultant reads the old instance's ids and settings", act=_capture_old_instance,
+                         after=confirmed("A2", "old instance ids and cutover dates read from the connector")),
     ),
     Step(
         "A3", Phase.A, "Choose the re-provisioning path", Kind.HUMAN,
@@ -43,5 +68,6 @@ STEPS = (
             "Record the choice: cutover set provisioning_path edit-instance|new-instance|new-tenant.",
         ),
         confirm=True, needs=("provisioning_path",),
+        stand_in=StandIn("the consultant records the path Support named", after=_choose_path),
     ),
 )

@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
 
 from core.runbook import sources as src
-from core.runbook.checks import QueryContext
+from core.runbook.model import Check, Kind, Part, Phase, QueryContext, Status, Step, TicketTemplate
+from core.runbook.stand_ins import Rehearsing, StandIn, checked, confirmed, fixed_at_source, in_order
 from core.sql_literals import zuora_date, zuora_timestamp
-from core.runbook.model import Check, Kind, Part, Phase, Status, Step, TicketTemplate
 
 _ACCOUNT_COLS = "id, accountnumber, name, status, creditbalance, currency"
 _NEG_INVOICE_SRC = "invoice i JOIN account a ON a.id = i.accountid"
@@ -17,11 +17,19 @@ _FIX_ACCOUNTS = ("Delete the listed accounts, or activate them (Customers > the 
                  "Re-run the check until it counts 0.")
 
 
-def _row(n: int, title: str, why: str, part: Part, instructions: tuple[str, ...], ok: str) -> Step:
+def _row(n: int, title: str, why: str, part: Part, instructions: tuple[str, ...], ok: str, fix: str) -> Step:
     """A B2 row V1-V6: a Data Query filter that must count 0 before the migration."""
     return Step(f"B2/V{n}", Phase.B, title, Kind.VERIFY, why=why, doc_url=src.C_VALID, also=Kind.HUMAN,
                 check=Check(ok=ok, parts=(part,), fail_status=Status.NEEDS_ACTION),
-                instructions=instructions, parent="B2", aliases=(f"V{n}",))
+                instructions=instructions, parent="B2", aliases=(f"V{n}",),
+                stand_in=StandIn(fix, act=fixed_at_source(f"V{n}"), after=checked(f"B2/V{n}")))
+
+
+async def _request_enablement(r: Rehearsing) -> None:
+    """B1: a date agreed with Support, the B2-B6 results checked for the ticket, the ticket sent."""
+    r.set(target_migration_date=r.today())
+    await r.check("B2", "B3", "B4")
+    r.ticket("B1")
 
 
 def _charge_missing(ctx: QueryContext) -> str:
@@ -38,6 +46,20 @@ def _charge_missing(ctx: QueryContext) -> str:
         f"AND c.effectivestartdate <= {zuora_date(date(year, 1, 1))} "
         f"AND c.effectiveenddate >= {zuora_date(date(year, 12, 31))}{recent})"
     )
+
+
+NEGATIVE_TO_CONVERT = "posted negative invoices"
+BALANCES_TO_CONVERT = "accounts with credit balance"
+
+
+def _v9_rule(counts: Mapping[str, int], ctx: QueryContext) -> tuple[Status, str]:
+    """What the migration will convert, so the person knows whether the On-Account code matters."""
+    negatives, balances = counts[NEGATIVE_TO_CONVERT], counts[BALANCES_TO_CONVERT]
+    if not negatives and not balances:
+        return Status.PASS, "Nothing for the migration to convert: no negative invoice, no credit balance"
+    return Status.PASS, (f"The migration will turn {negatives:,} posted negative invoices and {balances:,} credit "
+                         "balances into credit memos: give Support the On-Account accounting code (or confirm "
+                         "Finance is off)")
 
 
 def _v7_rule(counts: Mapping[str, int], ctx: QueryContext) -> tuple[Status, str]:
@@ -99,12 +121,17 @@ STEPS = (
     Step(
         "B1", Phase.B, "Compatibility review and enablement request", Kind.TICKET, also=Kind.HUMAN,
         why="Support assesses compatibility (Prepaid Drawdown and the No Rounding features must be off; the "
-            "connector is supported with limitations) and schedules the migration; IS cannot be rolled back.",
+            "connector is supported with limitations; Zuora Revenue's IIA Revenue Sync job must be disabled) and "
+            "schedules the migration; IS cannot be rolled back.",
         doc_url=src.C_ENABLE,
         instructions=("Review the known limitations (IS-COMPAT) and the connector's (Prepaid Drawdown, ARM).",
+                      "Zuora Revenue: disable the IIA Revenue Sync job and set up the credit and debit memo "
+                      "templates (Billing - Revenue integration needs its own IS enablement).",
                       "Agree a date at least 7 days out: cutover set target_migration_date YYYY-MM-DD.",
                       "Send the drafted ticket, then record its number: cutover ticket B1 --number N."),
         ticket=_B1_TICKET, needs=("target_migration_date",),
+        stand_in=StandIn("the consultant agrees a date with Support and sends the ticket",
+                         after=_request_enablement),
     ),
     Step(
         "B2", Phase.B, "Validate transactions", Kind.VERIFY,
@@ -114,34 +141,37 @@ STEPS = (
     _row(1, "Draft accounts with credit balance",
          "The migration turns credit balances into credit memos; draft accounts cannot take them.",
          Part("draft accounts with credit balance", "zuora", "account", "status = 'Draft' AND creditbalance > 0",
-              _ACCOUNT_COLS, order="accountnumber"), _FIX_ACCOUNTS, "No draft account has a credit balance"),
+              _ACCOUNT_COLS, order="accountnumber"), _FIX_ACCOUNTS, "No draft account has a credit balance",
+         "a person activates the draft accounts"),
     _row(2, "Canceled accounts with credit balance",
          "The migration turns credit balances into credit memos; canceled accounts cannot take them.",
          Part("canceled accounts with credit balance", "zuora", "account",
               "status = 'Canceled' AND creditbalance > 0", _ACCOUNT_COLS, order="accountnumber"),
-         _FIX_ACCOUNTS, "No canceled account has a credit balance"),
+         _FIX_ACCOUNTS, "No canceled account has a credit balance", "a person activates the canceled accounts"),
     _row(3, "Draft accounts with posted negative invoices",
          "Each negative invoice becomes a credit memo on its account; a draft account cannot take it.",
          Part("posted negative invoices on draft accounts", "zuora", _NEG_INVOICE_SRC,
               "a.status = 'Draft' AND i.balance < 0 AND i.status = 'Posted'", _NEG_INVOICE_COLS,
-              order="i.invoicenumber"), _FIX_ACCOUNTS, "No draft account has a posted negative invoice"),
+              order="i.invoicenumber"), _FIX_ACCOUNTS, "No draft account has a posted negative invoice",
+         "a person activates the draft accounts"),
     _row(4, "Canceled accounts with posted negative invoices",
          "Each negative invoice becomes a credit memo on its account; a canceled account cannot take it.",
          Part("posted negative invoices on canceled accounts", "zuora", _NEG_INVOICE_SRC,
               "a.status = 'Canceled' AND i.balance < 0 AND i.status = 'Posted'", _NEG_INVOICE_COLS,
-              order="i.invoicenumber"), _FIX_ACCOUNTS, "No canceled account has a posted negative invoice"),
+              order="i.invoicenumber"), _FIX_ACCOUNTS, "No canceled account has a posted negative invoice",
+         "a person activates the canceled accounts"),
     _row(5, "Draft invoices with a negative balance",
          "Draft negative invoices cannot be migrated to credit memos.",
          Part("draft invoices with a negative balance", "zuora", "invoice", "status = 'Draft' AND balance < 0",
               "id, invoicenumber, accountid, balance, invoicedate", order="invoicenumber"),
          ("Cancel or post each listed draft invoice.", "Re-run the check until it counts 0."),
-         "No draft invoice has a negative balance"),
+         "No draft invoice has a negative balance", "a person cancels the draft invoices"),
     _row(6, "Draft payments",
          "Draft payments are not migrated into payment parts.",
          Part("draft payments", "zuora", "payment", "status = 'Draft'",
               "id, paymentnumber, accountid, amount, effectivedate", order="paymentnumber"),
          ("Cancel or process each listed draft payment.", "Re-run the check until it counts 0."),
-         "No draft payments"),
+         "No draft payments", "a person cancels the draft payments"),
     Step(
         "B2/V7", Phase.B, "Error payments (for the record)", Kind.AUTO,
         why="Error and canceled payments are not migrated; their invoice links stay in the Invoice Payment data "
@@ -150,6 +180,7 @@ STEPS = (
         check=Check(ok="No error payments", rule=_v7_rule, parts=(
             Part("error payments", "zuora", "payment", "status = 'Error'",
                  "id, paymentnumber, accountid, amount, effectivedate", order="paymentnumber", role="info"),)),
+        stand_in=StandIn("the tool lists them for the record", after=checked("B2/V7")),
     ),
     Step(
         "B2/V8", Phase.B, "Payment runs that apply credit balance", Kind.HUMAN,
@@ -162,18 +193,23 @@ STEPS = (
                       "After IS, create new runs; to use old credit balance tick \"Auto-apply unapplied credit "
                       "memos during payment runs\" (it may also apply other credit memos).",
                       "Confirm here with a note of the runs you cancelled."),
+        stand_in=StandIn("the consultant reviews the payment runs",
+                         after=confirmed("B2/V8", "the simulated tenant has no scheduled payment runs")),
     ),
     Step(
         "B2/V9", Phase.B, "Zuora Finance: accounting code for migration memos", Kind.HUMAN,
         why="With Zuora Finance, the migration credit memos need an On-Account accounting code; the default is "
             "Accounts Receivable.",
         doc_url=src.C_VALID, parent="B2", aliases=("V9",), confirm=True,
-        check=Check(ok="Nothing for the migration to convert", parts=(
-            Part("posted negative invoices", "zuora", "invoice", "status = 'Posted' AND balance < 0",
+        check=Check(ok="Nothing for the migration to convert", rule=_v9_rule, parts=(
+            Part(NEGATIVE_TO_CONVERT, "zuora", "invoice", "status = 'Posted' AND balance < 0",
                  "id, invoicenumber, accountid, balance, currency", order="invoicenumber", role="info"),
-            Part("accounts with credit balance", "zuora", "account", "creditbalance > 0", _ACCOUNT_COLS,
+            Part(BALANCES_TO_CONVERT, "zuora", "account", "creditbalance > 0", _ACCOUNT_COLS,
                  order="accountnumber", role="info"),
         )),
+        stand_in=StandIn("the consultant gives Support the On-Account code", after=in_order(
+            checked("B2/V9"), confirmed("B2/V9", "On-Account accounting code for the migration memos: Customer "
+                                                 "Credit (simulated)"))),
         instructions=("If Zuora Finance is off, confirm with the note \"Finance off\".",
                       "Otherwise choose the On-Account accounting code and put it in the B1 ticket.",
                       "Confirm here with the code in the note."),
@@ -196,6 +232,7 @@ STEPS = (
                       "Add a one-time Flat Fee charge named exactly \"Special one time charge for migration - "
                       "<CURRENCY>\" with a negative amount (e.g. -10), not taxable, any valid accounting code.",
                       "One per listed currency, within two days before {target_migration_date}."),
+        stand_in=StandIn("a person creates the migration charges", act=fixed_at_source("B3"), after=checked("B3")),
     ),
     Step(
         "B4", Phase.B, "Finance timing (Zuora Finance only)", Kind.VERIFY, also=Kind.HUMAN,
@@ -212,6 +249,8 @@ STEPS = (
         instructions=("If Zuora Finance is off, confirm with the note \"Finance off\".",
                       "Finance > Accounting Periods: the period containing {target_migration_date} is Open.",
                       "Schedule month-end close before or after the migration, never during it."),
+        stand_in=StandIn("the consultant checks the period with Finance", after=in_order(
+            checked("B4"), confirmed("B4", "the period containing the migration date is Open; no close during it"))),
     ),
     Step(
         "B5", Phase.B, "API and integration review", Kind.HUMAN,
@@ -222,6 +261,8 @@ STEPS = (
                       "credit balance adjustments or negative invoices.",
                       "Plan their move to credit/debit memos and unapplied payments.",
                       "Confirm with the list in the note."),
+        stand_in=StandIn("the consultant reviews the integrations", after=confirmed(
+            "B5", "no integrations create IIAs or negative invoices in the simulated tenant")),
     ),
     Step(
         "B6", Phase.B, "Billing configuration review", Kind.HUMAN,
@@ -233,5 +274,7 @@ STEPS = (
                       "Review memo prefix and numbering, templates, custom fields, callouts and notifications.",
                       "Review role permissions, memo reason codes and accounting codes.",
                       "Confirm with what you changed in the note."),
+        stand_in=StandIn("the consultant reviews the billing configuration",
+                         after=confirmed("B6", "billing configuration reviewed: simulator defaults")),
     ),
 )

@@ -1,7 +1,9 @@
 """Phase C: connector readiness and freeze, before the migration (runbook.md C1-C7).
 
-Every check here describes the tenant before IS (`invoice_settlement=False`): once the migration has run, its own
-write-off IIAs and the written-off invoices would read as new problems, so the last pre-IS result stands.
+C1-C5 describe the tenant before IS (`invoice_settlement=False`): once the migration has run, its own write-off
+IIAs and the written-off invoices would read as new problems, so the last pre-IS result stands. C6 and C7 also run
+after IS, because their harm happens then: C6 leaves out the migration's own write-off IIAs, and C7 then counts
+only what the old instance alone syncs (IIAs, negative invoices), since the new one legitimately syncs the rest.
 """
 
 from __future__ import annotations
@@ -9,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from core.runbook import sources as src
-from core.runbook.checks import QueryContext, not_transferred
-from core.runbook.model import Check, Kind, Part, Phase, Status, Step
+from core.runbook.model import Check, Kind, Part, Phase, QueryContext, Status, Step
+from core.runbook.sql import migration_write_off, not_transferred
+from core.runbook.stand_ins import Rehearsing, StandIn, checked, fixed_at_source, in_order, run_now
 
 _RUN_NOW = ("Run the old connector: Launch > Logs > Run Now (it can take 30+ minutes).",
             "Read the Warning log for rows in Error (Logs > Download Logs).",
@@ -31,6 +34,15 @@ def _pending_negative_invoices(ctx: QueryContext) -> str:
     return (f"i.status = 'Posted' AND i.amount < 0 AND {not_transferred('i.')} "
             "AND coalesce(a.synctonetsuite__ns, 'Yes') = 'Yes'"
             + ctx.since("i.invoicedate", "old_cutover_dates.invoice"))
+
+
+def _with_account(table: str) -> str:
+    return f"{table} t JOIN account a ON a.id = t.accountid"
+
+
+def _picked(t: str) -> str:
+    """Not transferred yet, on an account that syncs to NetSuite (Sync To NetSuite empty or Yes; R4.1)."""
+    return f"{not_transferred(t)} AND coalesce(a.synctonetsuite__ns, 'Yes') = 'Yes'"
 
 
 def _ns_pending(ctx: QueryContext, kind: str) -> str:
@@ -73,9 +85,33 @@ def _stuck_part(label: str, table: str, number: str, where: str = _STUCK_TTA) ->
                 invoice_settlement=False)
 
 
-def _synced_part(label: str, table: str, number: str) -> Part:
-    return Part(label, "zuora", table, _synced_after_freeze, f"id, {number}, syncdate__ns, integrationstatus__ns",
-                order="syncdate__ns DESC", invoice_settlement=False)
+def _synced_part(label: str, table: str, number: str, where=_synced_after_freeze,
+                 invoice_settlement: bool | None = False) -> Part:
+    return Part(label, "zuora", table, where, f"id, {number}, syncdate__ns, integrationstatus__ns",
+                order="syncdate__ns DESC", invoice_settlement=invoice_settlement)
+
+
+OLD_INSTANCE_IIAS = "IIAs pushed to NetSuite after the freeze (only the old instance syncs IIAs)"
+OLD_INSTANCE_NEGATIVES = "negative invoices pushed to NetSuite after the freeze (only the old instance does)"
+
+
+def _fix_then_sync(step_id: str) -> StandIn:
+    return StandIn("a person fixes what the connector stops at, then runs it",
+                   act=in_order(fixed_at_source(step_id), run_now), after=checked(step_id))
+
+
+async def _freeze(r: Rehearsing) -> None:
+    """C7: the old instance stopped; the time recorded; the person's word."""
+    old = r.variables().old_instance_id
+    await r.world.stop_connector(old)
+    r.say("C7", f"old instance {old} stopped (scheduler off)")
+
+
+async def _record_freeze(r: Rehearsing) -> None:
+    freeze = await r.next_second()
+    r.set(freeze_ts=freeze)
+    r.confirm("C7", f"final sync run, old connector stopped and its scheduler off at {freeze}")
+    await r.check("C6", "C7")
 
 
 STEPS = (
@@ -92,6 +128,7 @@ STEPS = (
                  lambda c: _pending_iias(c, "j.") + " AND i.integrationid__ns IS NULL",
                  "j.id, j.adjustmentnumber, i.invoicenumber", role="info", invoice_settlement=False),
         )),
+        stand_in=StandIn("the consultant runs the old connector", act=run_now, after=checked("C1")),
     ),
     Step(
         "C2", Phase.C, "All negative invoices synced", Kind.AUTO, also=Kind.HUMAN,
@@ -108,6 +145,7 @@ STEPS = (
             Part(CREDIT_BALANCE_BASELINE, "zuora", "account", "creditbalance > 0", "id, accountnumber",
                  role="info", invoice_settlement=False),
         )),
+        stand_in=_fix_then_sync("C2"),
     ),
     Step(
         "C3", Phase.C, "Other pending Zuora transactions", Kind.AUTO, also=Kind.HUMAN,
@@ -115,22 +153,23 @@ STEPS = (
             "dates let them through (F6). Syncing them now removes that risk.",
         doc_url=src.NSC_PAYMENT_RULES, instructions=_RUN_NOW,
         check=Check(ok="No other Zuora transaction waits for NetSuite", fail_status=Status.NEEDS_ACTION, parts=(
-            Part("invoices not yet in NetSuite", "zuora", "invoice",
-                 lambda c: f"status = 'Posted' AND amount >= 0 AND {not_transferred()}"
-                 + c.since("invoicedate", "old_cutover_dates.invoice"),
-                 "id, invoicenumber, accountid, amount, invoicedate, transferredtoaccounting",
-                 order="invoicenumber", invoice_settlement=False),
-            Part("payments not yet in NetSuite", "zuora", "payment",
-                 lambda c: f"status = 'Processed' AND {not_transferred()}"
-                 + c.since("effectivedate", "old_cutover_dates.payment"),
-                 "id, paymentnumber, accountid, amount, effectivedate, transferredtoaccounting",
-                 order="paymentnumber", invoice_settlement=False),
-            Part("payment refunds not yet in NetSuite", "zuora", "refund",
-                 lambda c: f"sourcetype = 'Payment' AND status IN ('Posted', 'Processed') AND {not_transferred()}"
-                 + c.since("refunddate", "old_cutover_dates.refund"),
-                 "id, refundnumber, accountid, amount, refunddate, transferredtoaccounting",
-                 order="refundnumber", invoice_settlement=False),
+            Part("invoices not yet in NetSuite", "zuora", _with_account("invoice"),
+                 lambda c: f"t.status = 'Posted' AND t.amount >= 0 AND {_picked('t.')}"
+                 + c.since("t.invoicedate", "old_cutover_dates.invoice"),
+                 "t.id, t.invoicenumber, t.accountid, t.amount, t.invoicedate, t.transferredtoaccounting",
+                 order="t.invoicenumber", invoice_settlement=False),
+            Part("payments not yet in NetSuite", "zuora", _with_account("payment"),
+                 lambda c: f"t.status = 'Processed' AND {_picked('t.')}"
+                 + c.since("t.effectivedate", "old_cutover_dates.payment"),
+                 "t.id, t.paymentnumber, t.accountid, t.amount, t.effectivedate, t.transferredtoaccounting",
+                 order="t.paymentnumber", invoice_settlement=False),
+            Part("payment refunds not yet in NetSuite", "zuora", _with_account("refund"),
+                 lambda c: f"t.sourcetype = 'Payment' AND t.status IN ('Posted', 'Processed') AND {_picked('t.')}"
+                 + c.since("t.refunddate", "old_cutover_dates.refund"),
+                 "t.id, t.refundnumber, t.accountid, t.amount, t.refunddate, t.transferredtoaccounting",
+                 order="t.refundnumber", invoice_settlement=False),
         )),
+        stand_in=_fix_then_sync("C3"),
     ),
     Step(
         "C4", Phase.C, "NetSuite-to-Zuora traffic drained", Kind.AUTO, also=Kind.HUMAN,
@@ -145,6 +184,7 @@ STEPS = (
             Part("NetSuite customer refunds not yet in Zuora", "netsuite", "transaction t",
                  lambda c: _ns_pending(c, "CustRfnd"), _ns_cols, order="t.id", invoice_settlement=False),
         )),
+        stand_in=_fix_then_sync("C4"),
     ),
     Step(
         "C5", Phase.C, "Stuck or half-synced records", Kind.AUTO, also=Kind.HUMAN,
@@ -164,6 +204,7 @@ STEPS = (
             Part("NetSuite transactions stuck or in error", "netsuite", "transaction t", _ns_stuck, _ns_cols,
                  order="t.id", invoice_settlement=False),
         )),
+        stand_in=_fix_then_sync("C5"),
     ),
     Step(
         "C6", Phase.C, "Stop creating negative invoices and IIAs", Kind.HUMAN, also=Kind.VERIFY,
@@ -177,10 +218,15 @@ STEPS = (
         check=Check(ok="Nothing negative or adjusting was created since the freeze", parts=(
             Part("negative invoices created since the freeze", "zuora", "invoice",
                  lambda c: f"amount < 0 AND {_after_freeze('createddate')(c)}",
-                 "id, invoicenumber, accountid, amount, createddate", order="createddate", invoice_settlement=False),
+                 "id, invoicenumber, accountid, amount, createddate", order="createddate"),
             Part("IIAs created since the freeze", "zuora", "invoiceitemadjustment", _after_freeze("createddate"),
                  "id, adjustmentnumber, invoicenumber, amount, createddate", order="createddate",
                  invoice_settlement=False),
+            Part("IIAs created since the freeze (not the migration's write-offs)", "zuora",
+                 "invoiceitemadjustment j",
+                 lambda c: f"j.createddate >= {c.timestamp('freeze_ts')} AND NOT {migration_write_off('j.')}",
+                 "j.id, j.adjustmentnumber, j.invoicenumber, j.amount, j.createddate", order="j.createddate",
+                 invoice_settlement=True),
         )),
     ),
     Step(
@@ -193,12 +239,18 @@ STEPS = (
                       "Turn the old instance's Scheduler off.",
                       "Record the time: cutover set freeze_ts 'YYYY-MM-DD HH:MM' (UTC).",
                       "Re-run this check: no connector write may come after freeze_ts."),
-        check=Check(ok="No connector write since the freeze", parts=(
+        check=Check(ok="No write by the old connector since the freeze", parts=(
             _synced_part("accounts synced after the freeze", "account", "accountnumber"),
             _synced_part("invoices synced after the freeze", "invoice", "invoicenumber"),
             _synced_part("payments synced after the freeze", "payment", "paymentnumber"),
             _synced_part("refunds synced after the freeze", "refund", "refundnumber"),
             _synced_part("IIAs synced after the freeze", "invoiceitemadjustment", "adjustmentnumber"),
+            _synced_part(OLD_INSTANCE_IIAS, "invoiceitemadjustment", "adjustmentnumber", invoice_settlement=True),
+            _synced_part(OLD_INSTANCE_NEGATIVES, "invoice", "invoicenumber",
+                         lambda c: f"amount < 0 AND {_synced_after_freeze(c)}", invoice_settlement=True),
         )),
+        stand_in=StandIn("the consultant stops the old connector after a final sync",
+                         before=in_order(run_now, checked("C1", "C2", "C3", "C4", "C5")), act=_freeze,
+                         after=_record_freeze),
     ),
 )

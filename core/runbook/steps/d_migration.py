@@ -5,12 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from core.runbook import sources as src
-from core.runbook.checks import AR_MIG, QueryContext
-from core.runbook.model import Check, Kind, Part, Phase, Status, Step, TicketTemplate
+from core.runbook.model import Check, Kind, Part, Phase, QueryContext, Status, Step, TicketTemplate
+from core.runbook.probes import invoice_settlement_on, migration_output
+from core.runbook.sql import ar_mig_memos
+from core.runbook.stand_ins import Rehearsing, StandIn, checked
 from core.runbook.steps.c_freeze import CREDIT_BALANCE_BASELINE, NEGATIVE_BASELINE
 from core.runbook.steps.e_data_fixes import credit_balance_memos
 
 AR_MIG_MEMOS = "AR Mig memos"
+MIGRATION_GATES = (*(f"B2/V{n}" for n in range(1, 7)), "B3", "C1", "C2", "C3", "C4", "C5", "C6", "C7")
 BALANCE_MEMOS = "credit-balance memos"
 
 
@@ -35,13 +38,32 @@ def _migration_rule(counts: Mapping[str, int], ctx: QueryContext) -> tuple[Statu
                          "expects")
 
 
+async def _request_migration(r: Rehearsing) -> None:
+    r.ticket("D1")  # refused while a migration gate is open: nothing is asked of Support then
+
+
+async def _support_migrates(r: Rehearsing) -> None:
+    summary = await r.world.migrate_invoice_settlement()
+    r.set(migration_date=summary["migration_date"])
+    r.say("D1", f"Support's migration: {summary['negative_invoice_memos']:,} AR Mig memos, "
+                f"{summary['credit_balance_memos']:,} credit-balance memos; IS on at {summary['is_enabled_ts']}")
+
+
+async def _time_passes(r: Rehearsing) -> None:
+    """The migration takes a while: whatever connector is still scheduled runs meanwhile."""
+    for run in await r.world.tick():
+        r.say("D1", f"scheduled run of instance {run.get('instance_id')} during the migration: "
+                    f"{run.get('synced', 0):,} synced")
+    await r.check("D1", "C6", "C7")
+
+
 STEPS = (
     Step(
         "D1", Phase.D, "Support enables IS and runs the migration", Kind.TICKET,
         why="Only Zuora Global Support turns IS on and runs the data migration. New payments, refunds, credit "
             "balance adjustments or negative invoices during it force a re-run, so pick a quiet time.",
         doc_url=src.C_ENABLE,
-        check=Check(ok="Invoice Settlement is on", probe="invoice_settlement_on", records="is_enabled_ts"),
+        check=Check(ok="Invoice Settlement is on", probe=invoice_settlement_on, records="is_enabled_ts"),
         ticket=TicketTemplate(
             subject="Invoice Settlement: please enable IS and run the data migration for {profile}",
             body="""Hello Zuora Global Support,
@@ -64,16 +86,19 @@ Thank you.""",
         instructions=("Send the drafted ticket and record its number: cutover ticket D1 --number N.",
                       "When Support reports the migration done: cutover set migration_date YYYY-MM-DD.",
                       "Re-run this check; it records is_enabled_ts when it first sees IS on."),
-        needs=("migration_date",), gates=("C7",),
+        # R8: nothing is asked of Support while a record would be stranded or the migration would fail on it.
+        needs=("migration_date",), gates=MIGRATION_GATES,
+        stand_in=StandIn("Support enables IS and runs the migration", before=_request_migration,
+                         act=_support_migrates, after=_time_passes),
     ),
     Step(
         "D2", Phase.D, "Verify the migration output", Kind.AUTO,
         why="Each negative invoice must have become one AR Mig credit memo, each credit balance one credit memo, "
             "and the memos must carry the connector's fields; otherwise Support must look before anything syncs.",
         doc_url=src.C_GUIDE,
-        check=Check(ok="The migration output matches the baseline", rule=_migration_rule, probe="memo_fields",
+        check=Check(ok="The migration output matches the baseline", rule=_migration_rule, probe=migration_output,
                     parts=(
-                        Part(AR_MIG_MEMOS, "zuora", "creditmemo", f"reasoncode = {AR_MIG}",
+                        Part(AR_MIG_MEMOS, "zuora", "creditmemo", ar_mig_memos(),
                              "id, memonumber, accountid, totalamount, memodate", order="memonumber", role="info",
                              invoice_settlement=True),
                         Part(BALANCE_MEMOS, "zuora", "creditmemo", credit_balance_memos,
@@ -86,5 +111,6 @@ Thank you.""",
                              "id, accountnumber, creditbalance, currency", order="accountnumber",
                              invoice_settlement=True),
                     )),
+        stand_in=StandIn("the tool checks the migration's output", after=checked("D2")),
     ),
 )

@@ -4,6 +4,66 @@ from __future__ import annotations
 
 from core.runbook import sources as src
 from core.runbook.model import Check, Kind, Phase, Step, TicketTemplate
+from core.runbook.probes import oauth_token
+from core.runbook.stand_ins import Rehearsing, StandIn, checked, confirmed
+
+LOGIN = "cutover-rehearsal-oauth"
+
+
+async def _new_oauth_client(r: Rehearsing) -> None:
+    client = await r.world.create_oauth_client("NetSuite connector after Invoice Settlement")
+    r.set(new_oauth_client_id=client.client_id)
+    r.keep_secret("new_oauth_client_secret", client.client_secret)  # in memory only, as a person types it
+    r.say("F1", f"OAuth client {client.client_id} created in Administration > Manage Users")
+
+
+async def _connect_login(r: Rehearsing) -> None:
+    r.set(connect_login_name=LOGIN)
+    r.confirm("F2", f"Connect tenant login {LOGIN} holds the new client")
+
+
+async def _edit_instance(r: Rehearsing) -> None:
+    v = r.variables()
+    await r.world.update_instance(v.old_instance_id, oauth_client_id=v.new_oauth_client_id)
+    r.register("update", v.old_instance_id, oauth_client_id=v.new_oauth_client_id)
+    r.say("F3a", f"instance {v.old_instance_id} now signs in with the new OAuth client")
+
+
+async def _new_instance(r: Rehearsing) -> None:
+    client_id = r.variables().new_oauth_client_id
+    new = await r.world.create_instance(client_id)
+    r.set(new_instance_id=new["id"])
+    r.register("add", environment=new["environment"], role="new", instance_id=new["id"],
+               oauth_client_id=client_id, notes="created in Connect")
+    r.say("F3b", f"instance {new['id']} created on the new OAuth client")
+
+
+async def _support_reprovisions(r: Rehearsing) -> None:
+    """F4, Support's part: the payment sync's stored credentials, and (new instance) the new ids."""
+    v = r.variables()
+    await r.world.update_boomi_credentials(v.new_oauth_client_id)
+    r.say("F4", "Support pointed the NetSuite-to-Zuora payment sync's stored (Boomi) credentials at the new client")
+    if v.provisioning_path == "new-instance":
+        new = await r.world.current_instance()
+        r.set(new_account_id=new["account_id"], new_environment_id=new["environment_id"])
+        r.register("update", new["id"], account_id=new["account_id"], environment_id=new["environment_id"])
+        r.say("F4", f"Support's ids recorded: account {new['account_id']}")
+
+
+async def _ticket_f4(r: Rehearsing) -> None:
+    r.ticket("F4")
+
+
+async def _memo_cutover(r: Rehearsing) -> None:
+    day = r.variables().migration_date.isoformat()
+    await r.world.set_cutover_dates(memo=day)
+    r.say("F6", f"Debit/Credit Memos cutover set to {day}; the other cutovers kept")
+
+
+async def _record_memo_cutover(r: Rehearsing) -> None:
+    day = r.variables().migration_date.isoformat()
+    r.set(new_memo_cutover=day)
+    r.confirm("F6", f"Debit/Credit Memos cutover {day}; the other cutovers kept from A2")
 
 _F4_TICKET = TicketTemplate(
     subject="NetSuite connector re-provisioning after Invoice Settlement for {profile}",
@@ -43,7 +103,8 @@ STEPS = (
         instructions=("Zuora: Profile menu > Administration > Manage Users > create an API-only user.",
                       "Open the user and create an OAuth client; copy the client id and the secret (shown once).",
                       "cutover set new_oauth_client_id ID, then test it: cutover check F1 --oauth-secret."),
-        check=Check(ok="The new OAuth client gets a token", probe="oauth_token"),
+        check=Check(ok="The new OAuth client gets a token", probe=oauth_token),
+        stand_in=StandIn("the consultant creates the OAuth client", act=_new_oauth_client, after=checked("F1")),
     ),
     Step(
         "F2", Phase.F, "Create the OAuth tenant login in Zuora Connect", Kind.HUMAN,
@@ -54,6 +115,7 @@ STEPS = (
                       "{new_oauth_client_id} and its secret, save.",
                       "The tile shows a token after the account name. Record the login: "
                       "cutover set connect_login_name NAME."),
+        stand_in=StandIn("the consultant makes the Connect login", after=_connect_login),
     ),
     Step(
         "F3a", Phase.F, "Point the existing instance at the new OAuth (path edit-instance)", Kind.HUMAN,
@@ -63,6 +125,8 @@ STEPS = (
                       "Put the OAuth login {connect_login_name} in the Target field and save.",
                       "Open the settings: the Debit/Credit Memos cutover and \"Disable Zuora Credit/Debit Memo "
                       "Sync\" now show, and the IIA cutover is gone."),
+        stand_in=StandIn("the consultant edits the instance", act=_edit_instance,
+                         after=confirmed("F3a", "instance edited: Target = the new OAuth login")),
     ),
     Step(
         "F3b", Phase.F, "Create a new connector instance (path new-instance)", Kind.HUMAN,
@@ -72,6 +136,8 @@ STEPS = (
                       "Name auto-filled; Execution External; Build Name \"Production - US\"; Source/Target = the "
                       "OAuth login {connect_login_name}; the NetSuite login can be re-used.",
                       "Launch it, note the Instance ID on the Logs tab: cutover set new_instance_id ID."),
+        stand_in=StandIn("the consultant creates the new instance", act=_new_instance,
+                         after=confirmed("F3b", "new instance created and launched")),
     ),
     Step(
         "F3c", Phase.F, "Re-use the ids on the new IS tenant (path new-tenant)", Kind.HUMAN,
@@ -90,6 +156,7 @@ STEPS = (
         instructions=("Send the drafted ticket: cutover ticket F4 --number N.",
                       "Path new-instance: record the ids Support returns: cutover set new_account_id ID, "
                       "cutover set new_environment_id ID."),
+        stand_in=StandIn("Support re-provisions the connector", before=_ticket_f4, act=_support_reprovisions),
     ),
     Step(
         "F5", Phase.F, "Configure Sync Preferences", Kind.HUMAN,
@@ -101,6 +168,8 @@ STEPS = (
                       "Set Unassigned Payments to the internal id of the NetSuite customer kept for Zuora "
                       "unassigned payments.",
                       "Submit, and confirm with any differences in the note."),
+        stand_in=StandIn("the consultant copies the sync preferences",
+                         after=confirmed("F5", "sync preferences copied from A2 (simulator defaults)")),
     ),
     Step(
         "F6", Phase.F, "Configure Advanced Settings", Kind.HUMAN,
@@ -114,6 +183,7 @@ STEPS = (
                       "NetSuite Payments cutover: no later than {freeze_ts} (old: {old_cutover_dates.ns_payment}).",
                       "Turn on NetSuite Payment Sync and Refund Sync if the old instance had them.",
                       "Use Standard Invoice Sync as before; choose \"Avoid zero amount invoice items\"."),
+        stand_in=StandIn("the consultant sets the memo cutover", act=_memo_cutover, after=_record_memo_cutover),
     ),
     Step(
         "F7", Phase.F, "Configure the Scheduler (leave it off)", Kind.HUMAN,
@@ -123,5 +193,7 @@ STEPS = (
         instructions=("Scheduler: Minute 1-30, Hour 1-12 or Day 1-14 (UTC); keep at least 30 minutes between "
                       "runs.",
                       "Save it disabled; H4 turns it on."),
+        stand_in=StandIn("the consultant saves the schedule, off",
+                         after=confirmed("F7", "schedule set and left off until H4")),
     ),
 )

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from core.runbook import sources as src
-from core.runbook.checks import QueryContext
+from core.runbook.fixes import PaymentSyncUpdates
+from core.runbook.model import Check, Kind, Part, Phase, QueryContext, Status, Step
+from core.runbook.stand_ins import Rehearsing, StandIn, applied, checked
 from core.sql_literals import quote
-from core.runbook.model import Check, Kind, Part, Phase, Status, Step
 
 # Payment method names the connector can match in Zuora (R8.12).
 ZUORA_PAYMENT_METHODS = ("ACH", "Cash", "Check", "CreditCard", "Other", "PayPal", "WireTransfer", "DebitCard",
@@ -18,10 +19,16 @@ CRITERIA = ("without a Zuora customer id", "with Zuora Sync Updates not Yes",
             "with a payment method Zuora does not know")
 
 
+def since_freeze(ctx: QueryContext) -> str:
+    """Dated, created or last changed since the freeze: a payment typed in today but dated last week (back-dated)
+    is in the window as much as one dated today."""
+    return (f"(t.trandate >= {ctx.ns_date('freeze_ts')} OR t.createddate >= {ctx.ns_timestamp('freeze_ts')} "
+            f"OR t.lastmodifieddate >= {ctx.ns_timestamp('freeze_ts')})")
+
+
 def freeze_window(ctx: QueryContext) -> str:
     """Customer payments entered in NetSuite since the freeze that did not come from Zuora."""
-    return (f"t.type = 'CustPymt' AND t.trandate >= {ctx.ns_date('freeze_ts')} "
-            f"AND NVL(t.{ctx.ns('zuora_origin')}, 'x') <> 'ZUORA'")
+    return f"t.type = 'CustPymt' AND {since_freeze(ctx)} AND NVL(t.{ctx.ns('zuora_origin')}, 'x') <> 'ZUORA'"
 
 
 def window_payments(ctx: QueryContext) -> str:
@@ -74,6 +81,23 @@ def _default_rule(counts: Mapping[str, int], ctx: QueryContext) -> tuple[Status,
     return None
 
 
+WINDOW_PAYMENTS = 3  # typed into NetSuite after the freeze, before the G1 default
+
+
+async def _window_payments(r: Rehearsing) -> None:
+    """Collections go on during the cutover: payments typed into NetSuite before the default is set, one of them
+    dated back before the freeze."""
+    made = await r.world.enter_netsuite_payments(WINDOW_PAYMENTS - 1)
+    made += await r.world.enter_netsuite_payments(1, backdate_days=40)
+    r.say("G1", f"{len(made)} customer payments typed into NetSuite since the freeze, before the default "
+                f"(one dated {made[-1]['trandate']}): Zuora Sync Updates empty")
+
+
+async def _default_yes(r: Rehearsing) -> None:
+    await r.world.set_field_default("zuora_sync_updates", "Yes")
+    r.say("G1", "Zuora Sync Updates defaults to Yes (Customization > Transaction Body Fields)")
+
+
 STEPS = (
     Step(
         "G1", Phase.G, "Default Zuora Sync Updates to Yes in NetSuite", Kind.HUMAN, also=Kind.VERIFY,
@@ -84,6 +108,8 @@ STEPS = (
                       "Fields.",
                       "Open Zuora Sync Updates > Validation & Defaulting.",
                       "Set the default selection to Yes and save; then re-run this check."),
+        stand_in=StandIn("the NetSuite administrator sets the default", before=_window_payments, act=_default_yes,
+                         after=checked("G1")),
         check=Check(ok="Zuora Sync Updates defaults to Yes", rule=_default_rule, parts=(
             Part(FIELD_DEFINED, "netsuite", "customfield",
                  lambda c: f"LOWER(scriptid) = LOWER({quote(c.ns('zuora_sync_updates'))})",
@@ -97,9 +123,12 @@ STEPS = (
     Step(
         "G2", Phase.G, "Back-fill Zuora Sync Updates on payments from the freeze window", Kind.AUTO,
         why="A field default applies to new records only: customer payments entered since the freeze, before G1, "
-            "have an empty Zuora Sync Updates and never reach Zuora. Payments that came from Zuora are never "
-            "touched.",
-        doc_url=src.P_PAY, action="G2", needs=("freeze_ts",),
+            "have an empty Zuora Sync Updates and never reach Zuora. The window counts each payment's creation and "
+            "last change, not only its date, so back-dated entries are found too. Payments that came from Zuora are "
+            "never touched.",
+        doc_url=src.P_PAY, needs=("freeze_ts",), action=PaymentSyncUpdates("G2", backfill_targets),
+        stand_in=StandIn("the tool back-fills the payments (plan, confirm, apply)", act=applied("G2"),
+                         after=checked("G2")),
         check=Check(ok="Every freeze-window payment has Zuora Sync Updates set", parts=(
             Part("window payments with Zuora Sync Updates empty", "netsuite", "transaction t", backfill_targets,
                  _payment_cols, order="t.id"),)),
@@ -117,5 +146,6 @@ STEPS = (
                              _payment_cols, order="t.id"),
                         *(_criterion(label) for label in CRITERIA),
                     )),
+        stand_in=StandIn("the tool checks the window payments", after=checked("G3")),
     ),
 )

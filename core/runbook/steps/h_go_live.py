@@ -5,15 +5,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from core.runbook import sources as src
-from core.runbook.checks import AR_MIG, QueryContext, not_transferred
-from core.sql_literals import quote
-from core.runbook.model import Check, Kind, Part, Phase, Status, Step
+from core.runbook.model import Check, Kind, Part, Phase, QueryContext, Status, Step
+from core.runbook.probes import credits_per_customer
+from core.runbook.sql import AR_MIG, ar_mig_memos, in_netsuite, not_transferred
+from core.runbook.stand_ins import Rehearsing, StandIn, checked, confirmed
 from core.runbook.steps.g_payments import freeze_window
 
 NS_PAYMENTS_PER_MIN = 2  # R7: NetSuite payment throughput into Zuora with 10 threads
 DUPLICATES = "duplicate credit memos in NetSuite"
-WINDOW_PENDING = "NetSuite window payments not yet in Zuora"
-_MEMO_COLS = "id, memonumber, accountid, totalamount, memodate, transferredtoaccounting, integrationstatus__ns"
+MISSING_IN_ZUORA = "NetSuite payments since the freeze not in Zuora"
+SYNCED_SINCE_IS = "records synced since IS was enabled"
+_MEMO_COLS = "m.id, m.memonumber, m.accountid, m.totalamount, m.memodate, m.transferredtoaccounting, " \
+             "m.integrationstatus__ns"
+_CONNECTED = ("account", "invoice", "payment", "refund", "creditmemo", "debitmemo")
 
 
 def _duplicates(ctx: QueryContext) -> str:
@@ -25,17 +29,110 @@ def _duplicate_cols(ctx: QueryContext) -> str:
             f"t.{ctx.ns('zuora_type')} AS zuoratype")
 
 
-def _window_pending(ctx: QueryContext) -> str:
-    return (f"{freeze_window(ctx)} AND t.{ctx.ns('zuora_sync_updates')} = {quote(ctx.sync_updates_yes)} "
-            f"AND NVL(t.{ctx.ns('zuora_integration_status')}, 'x') <> 'Sync Complete'")
+def _already_credited(m: str = "m.") -> str:
+    """AR Mig memos whose negative invoice NetSuite already has: a second credit for those is a duplicate."""
+    return f"{ar_mig_memos(m)} AND {in_netsuite(m)}"
 
 
-def _flows_rule(counts: Mapping[str, int], ctx: QueryContext) -> tuple[Status, str] | None:
-    waiting = counts[WINDOW_PENDING]
-    if not waiting:
-        return None
-    found = "; ".join(f"{n:,} {label}" for label, n in counts.items() if n)
-    return Status.FAIL, f"{found} (about {waiting / NS_PAYMENTS_PER_MIN:,.0f} min at ~2 NetSuite payments/min)"
+# ---- H3 ------------------------------------------------------------------------------------------------------
+def _memos_waiting(table: str):
+    """Posted memos the new connector should have sent: not transferred, on accounts that sync, from the memo
+    cutover on. AR Mig memos are out, except Case 2 ones (their negative invoice never reached NetSuite)."""
+    def where(c: QueryContext) -> str:
+        ar_mig = f" AND (coalesce(m.reasoncode, 'x') <> {AR_MIG} OR NOT {in_netsuite('m.')})" \
+            if table == "creditmemo" else ""
+        return (f"m.status = 'Posted' AND coalesce(m.origin__ns, 'x') <> 'NETSUITE' AND {not_transferred('m.')} "
+                f"AND coalesce(a.synctonetsuite__ns, 'Yes') = 'Yes'{ar_mig}"
+                + c.since("m.memodate", "new_memo_cutover"))
+    return where
+
+
+def _union(columns: str, where: str, tables=_CONNECTED) -> str:
+    return "(" + " UNION ALL ".join(f"SELECT '{t}' AS object, {columns} FROM {t} WHERE {where}" for t in tables) \
+        + ") r"
+
+
+def _zuora_errors(ctx: QueryContext) -> str:
+    return f"r.updateddate >= {ctx.timestamp('is_enabled_ts')}"
+
+
+def _ns_errors(ctx: QueryContext) -> str:
+    status = ctx.ns("zuora_integration_status")
+    return f"t.{status} LIKE 'Error%' AND t.lastmodifieddate >= {ctx.ns_timestamp('is_enabled_ts')}"
+
+
+def _missing_in_zuora(ctx: QueryContext) -> str:
+    """Whatever their Zuora Sync Updates: the payments G2 exists to rescue, and those the Boomi credentials stop."""
+    return f"{freeze_window(ctx)} AND t.{ctx.ns('zuora_id')} IS NULL"
+
+
+def _synced_since_is(ctx: QueryContext) -> str:
+    return f"r.syncdate__ns >= {ctx.timestamp('is_enabled_ts')} AND r.integrationstatus__ns = 'Sync Complete'"
+
+
+def _flows_rule(counts: Mapping[str, int], ctx: QueryContext) -> tuple[Status, str, int] | None:
+    problems = {p.label: counts[p.label] for p in _H3_PARTS if p.role == "problem" and counts[p.label]}
+    if problems:
+        found = "; ".join(f"{n:,} {label}" for label, n in problems.items())
+        missing = counts[MISSING_IN_ZUORA]
+        if missing:
+            found += f" (about {missing / NS_PAYMENTS_PER_MIN:,.0f} min at ~2 NetSuite payments/min once they qualify)"
+        return Status.FAIL, found, sum(problems.values())
+    if not counts[SYNCED_SINCE_IS]:
+        return Status.NEEDS_ACTION, ("Nothing has synced since IS was enabled, so nothing proves the new flows work "
+                                     "yet: re-run after the new connector has synced new memos or payments"), 0
+    info = "; ".join(f"{counts[p.label]:,} {p.label}" for p in _H3_PARTS if p.role == "info" and counts[p.label]
+                     and p.label != SYNCED_SINCE_IS)
+    return Status.PASS, (f"{counts[SYNCED_SINCE_IS]:,} {SYNCED_SINCE_IS}; every memo and NetSuite payment since the "
+                         "freeze has synced, none in error" + (f" ({info})" if info else "")), 0
+
+
+_H3_PARTS = (
+    Part("credit memos waiting for NetSuite", "zuora", "creditmemo m JOIN account a ON a.id = m.accountid",
+         _memos_waiting("creditmemo"), _MEMO_COLS, order="m.memonumber", invoice_settlement=True),
+    Part("debit memos waiting for NetSuite", "zuora", "debitmemo m JOIN account a ON a.id = m.accountid",
+         _memos_waiting("debitmemo"), _MEMO_COLS, order="m.memonumber", invoice_settlement=True),
+    Part(MISSING_IN_ZUORA, "netsuite", "transaction t", _missing_in_zuora,
+         lambda c: (f"t.id, t.tranid, t.trandate, t.createddate, t.{c.ns('zuora_sync_updates')} AS zuorasyncupdates, "
+                    f"t.{c.ns('zuora_integration_status')} AS integrationstatus"),
+         order="t.id", invoice_settlement=True),
+    Part("Zuora records in error since IS", "zuora",
+         _union("id, integrationstatus__ns, updateddate", "integrationstatus__ns LIKE 'Error%'"), _zuora_errors,
+         "r.object, r.id, r.integrationstatus__ns", order="r.updateddate DESC", invoice_settlement=True),
+    Part("NetSuite transactions in error since IS", "netsuite", "transaction t", _ns_errors,
+         lambda c: f"t.id, t.tranid, t.type, t.{c.ns('zuora_integration_status')} AS integrationstatus",
+         order="t.id", invoice_settlement=True),
+    # R12: debit memos need their customer (and charges, tax codes) in NetSuite first.
+    Part("debit memos whose customer is not in NetSuite", "zuora", "debitmemo m JOIN account a ON a.id = m.accountid",
+         "m.status = 'Posted' AND a.integrationid__ns IS NULL", "m.id, m.memonumber, m.accountid", role="info",
+         invoice_settlement=True),
+    # R12: IS syncs applied amounts; unapplied cash may never reach NetSuite.
+    Part("payments since IS with unapplied cash (may not reach NetSuite)", "zuora", "payment p",
+         lambda c: (f"p.createddate >= {c.timestamp('is_enabled_ts')} AND p.unappliedamount > 0 "
+                    "AND coalesce(p.origin__ns, 'x') <> 'NETSUITE'"),
+         "p.id, p.paymentnumber, p.amount, p.unappliedamount", role="info", invoice_settlement=True),
+    Part(SYNCED_SINCE_IS, "zuora", _union("id, syncdate__ns, integrationstatus__ns", "syncdate__ns IS NOT NULL",
+                                          ("creditmemo", "debitmemo", "payment", "refund")),
+         _synced_since_is, "r.object, r.id", role="info", invoice_settlement=True),
+)
+
+
+async def _first_run(r: Rehearsing) -> None:
+    """H1, the world's part: a day of business, then the new connector's first run. A person can click Run Now
+    whatever the tool says; the tool only refuses to record it while H1 is blocked."""
+    made = await r.world.tenant_traffic(3)
+    r.say("H1", f"a day of business: {len(made['credit_memos'])} credit memos, {len(made['debit_memos'])} debit "
+                f"memos, {len(made['payments'])} payments and a refund in Zuora; {len(made['netsuite_payments'])} "
+                "payments typed into NetSuite")
+    await r.world.start_connector()
+    run = await r.world.run_connector()
+    r.say("H1", f"new connector Run Now: {run.get('status')}, {run.get('synced', 0):,} synced, "
+                f"{run.get('errors', 0):,} errors")
+
+
+async def _schedule_on(r: Rehearsing) -> None:
+    r.set(go_live_ts=await r.next_second())
+    r.confirm("H4", "schedule enabled after H2 and H3 passed")
 
 
 STEPS = (
@@ -49,49 +146,54 @@ STEPS = (
                       "IS order: customers, catalog, charges, invoices, debit memos, credit memos, Zuora "
                       "payments, Zuora refunds, NetSuite payments, NetSuite refunds.",
                       "Confirm with the run's time and any warnings in the note, then run H2 and H3."),
+        stand_in=StandIn("the consultant runs the new connector", act=_first_run,
+                         after=confirmed("H1", "first run of the new connector finished; logs kept")),
     ),
     Step(
         "H2", Phase.H, "No duplicates in NetSuite", Kind.AUTO,
         why="A NetSuite credit memo carrying an AR Mig memo's Zuora id is a second credit for a negative "
-            "invoice NetSuite already had.",
+            "invoice NetSuite already had. Per customer, NetSuite's credits for negative invoices may not grow "
+            "past what D2 recorded.",
         doc_url=src.P_MIG,
         instructions=("For each duplicate: delete the NetSuite credit memo, then set the Zuora memo's TTA to "
                       "Yes (cutover apply E1) so it is not sent again.",),
-        check=Check(ok="No AR Mig memo reached NetSuite a second time", headline=DUPLICATES, parts=(
-            Part(DUPLICATES, "netsuite", "transaction t", _duplicates, _duplicate_cols, order="t.id",
-                 invoice_settlement=True, ids_from=f"SELECT id FROM creditmemo WHERE reasoncode = {AR_MIG}"),
-            Part("AR Mig memos carrying a NetSuite id", "zuora", "creditmemo",
-                 f"reasoncode = {AR_MIG} AND integrationid__ns IS NOT NULL", _MEMO_COLS + ", integrationid__ns",
-                 order="memonumber", invoice_settlement=True),
-            Part("AR Mig memos not marked transferred", "zuora", "creditmemo",
-                 f"reasoncode = {AR_MIG} AND coalesce(transferredtoaccounting, 'No') <> 'Yes'", _MEMO_COLS,
-                 order="memonumber", invoice_settlement=True),
-        )),
+        check=Check(ok="No AR Mig memo reached NetSuite a second time", headline=DUPLICATES,
+                    probe=credits_per_customer, parts=(
+                        Part(DUPLICATES, "netsuite", "transaction t", _duplicates, _duplicate_cols, order="t.id",
+                             invoice_settlement=True,
+                             ids_from=f"SELECT m.id FROM creditmemo m WHERE {_already_credited()}"),
+                        Part("AR Mig memos carrying a NetSuite id", "zuora", "creditmemo m",
+                             f"{_already_credited()} AND m.integrationid__ns IS NOT NULL",
+                             _MEMO_COLS + ", m.integrationid__ns", order="m.memonumber", invoice_settlement=True),
+                        Part("AR Mig memos not marked transferred", "zuora", "creditmemo m",
+                             f"{_already_credited()} AND coalesce(m.transferredtoaccounting, 'No') <> 'Yes'",
+                             _MEMO_COLS, order="m.memonumber", invoice_settlement=True),
+                    )),
+        stand_in=StandIn("the tool looks for duplicates", after=checked("H2")),
     ),
     Step(
         "H3", Phase.H, "New flows work", Kind.AUTO,
-        why="After the first run, posted memos and the freeze-window NetSuite payments must have synced; what is "
-            "left shows a rule or setting still blocking them (cutover date, account not synced, Boomi creds).",
-        doc_url=src.NSC_IS_CREDIT_MEMO, needs=("freeze_ts",),
-        check=Check(ok="Memos and window payments have synced", rule=_flows_rule, parts=(
-            Part("credit memos waiting for NetSuite", "zuora", "creditmemo",
-                 lambda c: (f"status = 'Posted' AND coalesce(origin__ns, 'x') <> 'NETSUITE' "
-                            f"AND coalesce(reasoncode, 'x') <> {AR_MIG} AND {not_transferred()}"
-                            + c.since("memodate", "new_memo_cutover")),
-                 _MEMO_COLS, order="memonumber", invoice_settlement=True),
-            Part("debit memos waiting for NetSuite", "zuora", "debitmemo",
-                 lambda c: f"status = 'Posted' AND {not_transferred()}" + c.since("memodate", "new_memo_cutover"),
-                 _MEMO_COLS, order="memonumber", invoice_settlement=True),
-            Part(WINDOW_PENDING, "netsuite", "transaction t", _window_pending,
-                 lambda c: f"t.id, t.tranid, t.trandate, t.{c.ns('zuora_integration_status')} AS integrationstatus",
-                 order="t.id", invoice_settlement=True),
-        )),
+        why="After the first run, memos and the NetSuite payments made since the freeze must have synced, "
+            "whatever their Zuora Sync Updates: what is left shows a rule or setting still blocking them (the G1 "
+            "default, G2's back-fill, a cutover date, the Boomi credentials of F4). Both systems are swept for "
+            "records in error since IS; an empty tenant proves nothing, so the check waits for real traffic.",
+        doc_url=src.NSC_IS_CREDIT_MEMO, needs=("freeze_ts", "is_enabled_ts"),
+        instructions=("Payments not in Zuora: check G1's default, G2, and that Support updated the payment sync's "
+                      "credentials (F4).",
+                      "Records in error: read the connector's Warning log, fix the cause, run again.",
+                      "Debit memos: their charges and tax codes must be in NetSuite first.",
+                      "Unapplied cash may never reach NetSuite: book it by hand or apply it."),
+        check=Check(ok="Memos and NetSuite payments have synced", rule=_flows_rule, parts=_H3_PARTS),
+        stand_in=StandIn("the tool checks the new flows", after=checked("H3")),
     ),
     Step(
         "H4", Phase.H, "Enable the schedule", Kind.HUMAN,
-        why="Scheduled runs start only once the first run proved there are no duplicates and the new flows work.",
-        doc_url=src.NSC_SCHEDULER, confirm=True, gates=("H2", "H3"), needs=("go_live_ts",),
+        why="Scheduled runs start only once E1, E2, G1 and G2 are done, and the first run proved there are no "
+            "duplicates and the new flows work.",
+        doc_url=src.NSC_SCHEDULER, confirm=True, needs=("go_live_ts",),
+        gates=("E1", "E2", "G1", "G2", "H1", "H2", "H3"),
         instructions=("Turn on the Scheduler configured in F7.",
                       "Record the time: cutover set go_live_ts 'YYYY-MM-DD HH:MM' (UTC)."),
+        stand_in=StandIn("the consultant turns the schedule on", after=_schedule_on),
     ),
 )

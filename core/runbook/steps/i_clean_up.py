@@ -4,6 +4,22 @@ from __future__ import annotations
 
 from core.runbook import sources as src
 from core.runbook.model import Check, Kind, Phase, Step
+from core.runbook.probes import journal_complete
+from core.runbook.stand_ins import Rehearsing, StandIn, checked
+
+
+async def _retire(r: Rehearsing) -> None:
+    v = r.variables()
+    if v.provisioning_path != "new-instance":
+        r.say("I1", f"nothing to retire: instance {v.old_instance_id} was re-pointed and is the live one")
+        return
+    await r.world.update_instance(v.old_instance_id, status="retired")
+    r.register("retire", v.old_instance_id, "the new instance is live (H2/H3 pass)")
+    r.say("I1", f"old instance {v.old_instance_id} retired; its logs kept")
+
+
+async def _confirm_retired(r: Rehearsing) -> None:
+    r.confirm("I1", "old instance retired (or re-pointed and live); its logs kept")
 
 STEPS = (
     Step(
@@ -12,12 +28,14 @@ STEPS = (
         doc_url=src.P_MIG, confirm=True, gates=("H4",),
         instructions=("Check the old instance {old_instance_id}'s scheduler is off and stays off.",
                       "Download and keep its logs; do not delete it until Support confirms."),
+        stand_in=StandIn("the consultant retires the old instance", act=_retire, after=_confirm_retired),
     ),
     Step(
         "I2", Phase.I, "Final report", Kind.AUTO,
         why="The sign-off record: every query result with its time, the ids changed (E1, G2), the decisions "
             "(A3, E2) and the ticket numbers, all from the journal.",
         doc_url=src.P_PARENT,
-        check=Check(ok="Every step passes", probe="journal_complete"),
+        check=Check(ok="Every step is done", probe=journal_complete),
+        stand_in=StandIn("the tool checks the whole run", after=checked("I2")),
     ),
 )
