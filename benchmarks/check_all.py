@@ -28,9 +28,8 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from core.config import NetSuiteFields, Profile  # noqa: E402
-from core.journal import Journal  # noqa: E402
-from core.runbook.engine import Runbook  # noqa: E402
+from core.config import NetSuiteFields, Operator, Profile  # noqa: E402
+from core.run import Run  # noqa: E402
 from core.runbook.model import Status  # noqa: E402
 from core.secrets import Credentials  # noqa: E402
 from core.session import Session  # noqa: E402
@@ -59,21 +58,21 @@ def kind_of(request: httpx.Request) -> str:
 async def measure(info: dict, data_dir: Path) -> dict:
     profile = Profile(name="bench", zuora_base_url=info["zuora_base_url"],
                       netsuite_base_url=info["netsuite_base_url"], netsuite_account_id=info["netsuite_account_id"],
-                      environment="sandbox", data_dir=data_dir, netsuite_fields=NetSuiteFields(**NS_FIELD_IDS))
+                      environment="sandbox", data_dir=data_dir, netsuite_fields=NetSuiteFields(**NS_FIELD_IDS),
+                      operator=Operator(name="benchmark", email="benchmark@cutover.invalid"))
     credentials = Credentials.from_values({n: info[n] for n in Credentials.model_fields})
     zuora_calls: Counter[str] = Counter()
     options = {"on_request": lambda request: zuora_calls.update([kind_of(request)])}
-    async with Session(profile, credentials, zuora_options=options) as session:
-        with Journal.for_profile(profile) as journal:
-            runbook = Runbook(profile, journal, session)
-            runbook.set_variable("freeze_ts", day(FREEZE_DAYS))
-            runbook.set_variable("target_migration_date", AS_OF.isoformat())
-            before = rss_mb()
-            started = time.perf_counter()
-            states = await runbook.check()
-            elapsed = time.perf_counter() - started
-            after = rss_mb()
-            netsuite_calls = session.netsuite.request_count
+    async with Run(profile, credentials, session=Session(profile, credentials, zuora_options=options)) as run:
+        session, runbook = run.session, run.runbook
+        runbook.set_variable("freeze_ts", day(FREEZE_DAYS))
+        runbook.set_variable("target_migration_date", AS_OF.isoformat())
+        before = rss_mb()
+        started = time.perf_counter()
+        states = await runbook.check()
+        elapsed = time.perf_counter() - started
+        after = rss_mb()
+        netsuite_calls = session.netsuite.request_count
     results = [s.result for s in states if s.result is not None and s.step.check is not None]
     errors = {r.step_id: r.summary for r in results if r.status is Status.ERROR}
     jobs = zuora_calls["data_query_submit"]

@@ -1,4 +1,4 @@
-"""The TUI's single hold on core: one profile's session, journal, runbook engine and monitor sampler.
+"""The TUI's single hold on core: one profile's Run (session, journal, runbook engine, register) and sampler.
 
 Screens call these methods from workers and render what comes back; nothing here imports textual widgets,
 and the TUI never touches httpx. Blocking work (keyring, seeding the demo tenant, SQLite writes of a report)
@@ -15,11 +15,11 @@ from typing import Any
 from core.config import Profile, get_profile
 from core.errors import CutoverError
 from core.demo import DemoTenant
-from core.journal import Journal
 from core.monitor import Sampler
 from core.monitor.model import SyncError
 from core.monitor.records import RecordView, record_in_both_systems
 from core.runbook import actions, render
+from core.run import Run
 from core.runbook.engine import Runbook
 from core.runbook.model import ApplyOutcome, ApplyProgress, CheckResult, PlanSummary, StepState
 from core.secrets import CredentialStore, Credentials
@@ -36,9 +36,7 @@ class Backend:
         self.monitor_interval = monitor_interval
         self.profile: Profile | None = None
         self.credentials: Credentials | None = None
-        self.session: Session | None = None
-        self.journal: Journal | None = None
-        self.runbook: Runbook | None = None
+        self.run: Run | None = None
         self.current_sampler: Sampler | None = None
         self.status_text = "Connecting…"
         self._topbars: list[Any] = []
@@ -46,7 +44,19 @@ class Backend:
     # ---- lifecycle ------------------------------------------------------------------------------------------
     @property
     def ready(self) -> bool:
-        return self.runbook is not None
+        return self.run is not None
+
+    @property
+    def runbook(self) -> Runbook | None:
+        return self.run.runbook if self.run else None
+
+    @property
+    def journal(self):
+        return self.run.journal if self.run else None
+
+    @property
+    def session(self) -> Session | None:
+        return self.run.session if self.run else None
 
     async def open(self) -> None:
         if self.demo is not None:
@@ -57,9 +67,7 @@ class Backend:
             self.status_text = f"Reading profile {self.profile_name_arg} and its keyring entries…"
             self.profile = await asyncio.to_thread(get_profile, self.profile_name_arg)
             self.credentials = await asyncio.to_thread(CredentialStore().load, self.profile.name)
-        self.session = Session(self.profile, self.credentials)
-        self.journal = await asyncio.to_thread(Journal.for_profile, self.profile)
-        self.runbook = Runbook(self.profile, self.journal, self.session)
+        self.run = await asyncio.to_thread(Run, self.profile, self.credentials)
         self.status_text = "Ready"
         try:  # one cheap probe, so the header can say whether IS is on
             await self.runbook.invoice_settlement()
@@ -68,10 +76,8 @@ class Backend:
         self.update_topbars()
 
     async def close(self) -> None:
-        if self.session is not None:
-            await self.session.aclose()
-        if self.journal is not None:
-            self.journal.close()
+        if self.run is not None:
+            await self.run.aclose()
         if self.demo is not None:
             await self.demo.__aexit__(None, None, None)
 

@@ -24,12 +24,10 @@ _FIELDS = ("environment", "role", "kind", "instance_id", "account_id", "environm
 
 def _register(args, stack: ExitStack, *, credentials: bool = False):
     """(register, credentials) on the target profile's journal."""
-    from core.instances import InstanceRegister
-    from core.journal import Journal
+    from core.run import Run
 
     profile, secrets = resolve_target(args, stack, credentials=credentials)
-    journal = stack.enter_context(Journal.for_profile(profile))
-    return InstanceRegister(journal, profile), secrets
+    return stack.enter_context(Run(profile)).register, secrets
 
 
 def _given(args) -> dict[str, str]:

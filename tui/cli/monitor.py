@@ -46,16 +46,14 @@ def run(args) -> int:
 
 
 async def _monitor(args) -> None:
-    from core.journal import Journal
     from core.monitor import DEFAULT_INTERVAL_S, Sampler, watch
-    from core.session import Session
+    from core.run import Run
 
     with ExitStack() as stack:
         profile, credentials = resolve_target(args, stack)
-        with Journal.for_profile(profile) as journal:  # the recorded cutover dates, read once
-            cutovers = journal.variables().connector_cutovers()
-        async with Session(profile, credentials) as session:
-            sampler = Sampler(session.zuora, session.netsuite, profile.netsuite_fields, cutovers=cutovers)
+        async with Run(profile, credentials) as run:
+            cutovers = run.journal.variables().connector_cutovers()  # the recorded cutover dates, read once
+            sampler = Sampler(run.session.zuora, run.session.netsuite, profile.netsuite_fields, cutovers=cutovers)
             async for sample in watch(sampler, args.interval or DEFAULT_INTERVAL_S):
                 print(json.dumps(sample.to_dict(), ensure_ascii=False) if args.json else render(sample),
                       flush=True)

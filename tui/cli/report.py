@@ -23,15 +23,15 @@ def register(subparsers) -> None:
 
 
 def _report(args) -> int:
-    from core.journal import Journal
     from core.report import format_for, write_report
+    from core.run import Run
 
     fmt = args.format or format_for(args.output)
     with ExitStack() as stack:
         profile, _ = resolve_target(args, stack, credentials=False)
-        journal = stack.enter_context(Journal.for_profile(profile))
+        run = stack.enter_context(Run(profile))
         try:
-            path = write_report(journal, profile, args.output, fmt)
+            path = write_report(run.journal, profile, args.output, fmt)
         except BrokenPipeError:  # `cutover report | head`: the reader left; nothing is wrong
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             return 0
