@@ -139,3 +139,64 @@ def test_monitor_reads_the_recorded_cutover_dates(capsys, sim_profile):
     assert run(capsys, "set", "old_cutover_dates.invoice", "2099-01-01", "--profile", "sim")[0] == 0
     after = invoices()
     assert after["pending"] == 0 and after["ignored"] == before["ignored"] + before["pending"]
+
+
+def test_waive_a_row_on_purpose_then_withdraw_it(capsys, sim_profile):
+    code, _, err = run(capsys, "waive", "V6", "--profile", "sim", "--reason", "the drafts are Support's test data")
+    assert code == 2 and "has not been checked" in err  # a waiver accepts what a check found
+    run(capsys, "check", "V6", "--profile", "sim")
+    code, _, err = run(capsys, "waive", "V6", "--profile", "sim")
+    assert code == 2 and "say why" in err
+    code, out, err = run(capsys, "waive", "V6", "--profile", "sim", "--reason", "the drafts are Support's test data")
+    assert code == 0, err
+    assert out.startswith("B2/V6 waived by Test Operator <test@example.com> at ")
+    code, out, _ = run(capsys, "check", "V6", "B3", "--profile", "sim", "--json")
+    steps = {s["id"]: s for s in json.loads(out)}
+    assert steps["B2/V6"]["status"] == "waived" and steps["B2/V6"]["waived_by"] == "Test Operator <test@example.com>"
+    assert steps["B2/V6"]["waiver_reason"] == "the drafts are Support's test data"
+    assert "(found: 3 draft payments)" in steps["B2/V6"]["summary"]
+    code, out, _ = run(capsys, "check", "V6", "--profile", "sim")
+    assert code == 1 and out.splitlines()[1].startswith("≈  B2/V6")  # waived is not pass: the run is not clean
+    code, out, _ = run(capsys, "waive", "V6", "--profile", "sim", "--withdraw", "--reason", "they are real")
+    assert code == 0 and "withdrawn" in out and "needs-action" in out
+    code, out, _ = run(capsys, "report", "--profile", "sim")
+    assert code == 0 and "## Waivers" in out and "the drafts are Support's test data" in out and "they are real" in out
+
+
+def test_d1_ticket_waits_for_its_gates(capsys, sim_profile):
+    code, _, err = run(capsys, "ticket", "D1", "--profile", "sim", "--number", "00042")
+    assert code == 2 and err.startswith("cutover: D1 is blocked: B2/V1 is not-run")
+    code, out, _ = run(capsys, "check", "D1", "--profile", "sim", "--json")
+    d1 = json.loads(out)[0]
+    assert d1["status"] == "blocked" and "C7" in d1["blocked_by"] and d1["summary"].startswith("blocked until")
+
+
+def test_the_operator_is_recorded_in_the_profile_and_asked_for_when_missing(capsys, monkeypatch):
+    monkeypatch.delenv("CUTOVER_OPERATOR")
+    code, _, err = run(capsys, "profile", "add", "acme", "--zuora-env", "us-cloud1-api-sandbox",
+                       "--netsuite-account-id", "1234567_SB1", "--operator-name", "Ada Lovelace")
+    assert code == 2 and "both --operator-name and --operator-email" in err
+    run(capsys, "profile", "add", "acme", "--zuora-env", "us-cloud1-api-sandbox", "--netsuite-account-id",
+        "1234567_SB1")
+    code, _, err = run(capsys, "confirm", "B5", "--profile", "acme", "--note", "reviewed")  # not a terminal
+    assert code == 2 and "who is doing this?" in err and "cutover profile operator" in err
+    code, _, err = run(capsys, "profile", "operator", "acme", "--name", "Ada Lovelace", "--email", "ada@nowhere")
+    assert code == 2 and "is not an email address" in err
+    code, out, _ = run(capsys, "profile", "operator", "acme", "--name", "Ada Lovelace", "--email", "ada@example.com")
+    assert code == 0 and out.strip() == "profile 'acme': operator Ada Lovelace <ada@example.com>"
+    code, out, _ = run(capsys, "confirm", "B5", "--profile", "acme", "--note", "reviewed")
+    assert code == 0 and "B5 confirmed by Ada Lovelace <ada@example.com>" in out
+
+
+def test_on_a_terminal_the_operator_is_asked_once(capsys, monkeypatch):
+    monkeypatch.delenv("CUTOVER_OPERATOR")
+    run(capsys, "profile", "add", "acme", "--zuora-env", "us-cloud1-api-sandbox", "--netsuite-account-id",
+        "1234567_SB1")
+    answers = iter(["Ada Lovelace", "not-an-email", "Ada Lovelace", "ada@example.com"])
+    monkeypatch.setattr(builtins, "input", lambda prompt="": next(answers))
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: True)
+    code, out, err = run(capsys, "confirm", "B5", "--profile", "acme", "--note", "reviewed")
+    assert code == 0 and "is not an email address" in err and "Ada Lovelace <ada@example.com>" in out
+    assert get_profile("acme").operator.email == "ada@example.com"  # saved: never asked again
+    monkeypatch.setattr(builtins, "input", lambda prompt="": pytest.fail("asked twice"))
+    assert run(capsys, "confirm", "B6", "--profile", "acme", "--note", "reviewed")[0] == 0

@@ -233,6 +233,9 @@ class Runbook:
             raise ConfigError(f"{step.id} does not apply: {state.summary}")
         if state.status is Status.PASS:
             raise ConfigError(f"{step.id} passes: there is nothing to waive")
+        if step.check is not None and state.result is None:
+            raise ConfigError(f"{step.id} has not been checked: a waiver accepts what its check found",
+                              hint=f"cutover check {step.id} first")
         self._require_gates(state)
         return self.journal.waive(step.id, reason)
 

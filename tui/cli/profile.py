@@ -10,7 +10,8 @@ import asyncio
 import json
 
 from core.config import (
-    NetSuiteFields, Profile, config_path, get_profile, remove_profile, save_profile, scan_profiles, validate_profile,
+    NetSuiteFields, Operator, Profile, config_path, get_profile, remove_profile, save_profile, scan_profiles,
+    validate_profile,
 )
 from core.errors import ConfigError, CredentialsError
 from core.netsuite import CandidateField, proposed_mapping
@@ -43,20 +44,27 @@ def parse_fields(pairs: list[str]) -> dict[str, str]:
 # ---- add -------------------------------------------------------------------------------------------------------
 def cmd_add(args: argparse.Namespace) -> int:
     fields: dict = {}
+    operator = None
     if args.name in scan_profiles():
         if not args.replace:
             raise ConfigError(f"profile {args.name!r} already exists",
                               hint="pass --replace to overwrite it, or pick another name")
-        try:  # keep the field mapping already made for this account
-            fields = get_profile(args.name).netsuite_fields.model_dump(exclude_none=True)
+        try:  # keep the field mapping already made for this account, and who works on it
+            kept = get_profile(args.name)
+            fields, operator = kept.netsuite_fields.model_dump(exclude_none=True), kept.operator
         except ConfigError:
             fields = {}
+    if (args.operator_name is None) != (args.operator_email is None):
+        raise ConfigError("give both --operator-name and --operator-email, or neither (asked at the first record)")
+    if args.operator_name is not None:
+        operator = {"name": args.operator_name, "email": args.operator_email}
     fields.update(parse_fields(args.field))
     data = {
         "zuora_env": args.zuora_env, "zuora_base_url": args.zuora_base_url,
         "netsuite_account_id": args.netsuite_account_id, "netsuite_base_url": args.netsuite_base_url,
         "environment": "production" if args.production else "sandbox", "read_only": args.read_only,
         "data_dir": args.data_dir, "netsuite_fields": fields,
+        "operator": operator.model_dump() if isinstance(operator, Operator) else operator,
     }
     profile = validate_profile(args.name, {k: v for k, v in data.items() if v is not None},
                                hint="correct that option and run the command again")
@@ -117,7 +125,8 @@ def cmd_show(args: argparse.Namespace) -> int:
     rows = [["name", p.name], ["environment", p.environment], ["read only", "yes" if p.read_only else "no"],
             ["zuora", f"{p.zuora_env or 'custom URL'}: {p.zuora_url()}"],
             ["netsuite account", p.netsuite_account_id], ["netsuite", p.netsuite_url()],
-            ["data dir", str(p.data_dir)]]
+            ["data dir", str(p.data_dir)], ["operator", p.operator.label if p.operator else "(asked at the first "
+                                                                                             "record)"]]
     rows += [[f"field {k}", getattr(p.netsuite_fields, k) or "(not mapped)"] for k in NetSuiteFields.keys()]
     rows.append(["sync updates yes", p.netsuite_fields.sync_updates_yes])
     sources, problem = credential_sources(p.name)
@@ -125,6 +134,25 @@ def cmd_show(args: argparse.Namespace) -> int:
     print(table(["SETTING", "VALUE"], rows))
     if problem:
         print(f"keyring: {problem}")
+    return 0
+
+
+def cmd_operator(args: argparse.Namespace) -> int:
+    """Who works on this profile: named with every confirmation, waiver, ticket and write in its journal."""
+    profile = get_profile(args.name)
+    if args.operator_name is None and args.operator_email is None:
+        print(profile.operator.label if profile.operator else
+              f"no operator recorded: `cutover profile operator {profile.name} --name NAME --email EMAIL`")
+        return 0 if profile.operator else 1
+    name = args.operator_name or (profile.operator.name if profile.operator else None)
+    email = args.operator_email or (profile.operator.email if profile.operator else None)
+    if not name or not email:
+        raise ConfigError("give the operator's --name and --email (the first time, both)")
+    updated = validate_profile(profile.name, {**profile.model_dump(exclude={"name"}, exclude_none=True),
+                                              "operator": {"name": name, "email": email}},
+                               hint="correct that option and run the command again")
+    save_profile(updated)
+    print(f"profile {profile.name!r}: operator {updated.operator.label}")
     return 0
 
 
@@ -198,6 +226,13 @@ def register(sub) -> None:
     add.add_argument("--field", action="append", default=[], metavar="KEY=SCRIPTID",
                      help="NetSuite script id for a field key, e.g. zuora_sync_updates=custbody_zuora_sync_updates")
     add.add_argument("--replace", action="store_true", help="overwrite an existing profile (its field map stays)")
+    add.add_argument("--operator-name", metavar="NAME", help="who works on it (recorded with every confirmation, "
+                                                             "waiver, ticket and write)")
+    add.add_argument("--operator-email", metavar="EMAIL", help="their email")
+
+    op = subcommand(ps, "operator", cmd_operator, "show or record who works on a profile (name and email)")
+    op.add_argument("--name", dest="operator_name", metavar="NAME")
+    op.add_argument("--email", dest="operator_email", metavar="EMAIL")
 
     subcommand(ps, "list", cmd_list, "list the profiles", profile=False).add_argument("--json", action="store_true")
     subcommand(ps, "show", cmd_show, "show one profile and where its secrets come from").add_argument(

@@ -40,6 +40,11 @@ def register(subparsers) -> None:
     p = command("apply", "apply a fix's plan: asks first, records every outcome, resumes after a crash", _apply)
     p.add_argument("step", metavar="STEP")
     p.add_argument("--yes", action="store_true", help="do not ask (for scripts); production still needs it")
+    p = command("waive", "accept what a step's check found, on purpose, with a reason (or --withdraw it)", _waive,
+                clients=False)
+    p.add_argument("step", metavar="STEP")
+    p.add_argument("--reason", help="why this is accepted (goes in the sign-off report)")
+    p.add_argument("--withdraw", action="store_true", help="withdraw the step's standing waiver")
     p = command("confirm", "record that a person did a HUMAN step", _confirm, clients=False)
     p.add_argument("step", metavar="STEP")
     p.add_argument("--note", required=True, help="what was done (kept in the journal)")
@@ -57,19 +62,40 @@ def register(subparsers) -> None:
 # ---- the runbook for a profile --------------------------------------------------------------------------------
 @asynccontextmanager
 async def _runbook(args, *, secrets=None):
-    """A Runbook on the profile's journal, with clients for the commands that talk to the systems."""
-    from core.journal import Journal
-    from core.runbook.engine import Runbook
-    from core.session import Session
+    """The profile's Run (journal, register, runbook; clients for the commands that talk to the systems)."""
+    from core.run import Run
 
     with ExitStack() as stack:
         profile, credentials = resolve_target(args, stack, credentials=args.needs_clients)
-        journal = stack.enter_context(Journal.for_profile(profile))
-        if credentials is None:
-            yield Runbook(profile, journal, None)
-            return
-        async with Session(profile, credentials) as session:
-            yield Runbook(profile, journal, session, secrets=secrets)
+        async with Run(ask_operator_once(profile), credentials, secrets=secrets) as run:
+            yield run.runbook
+
+
+def ask_operator_once(profile):
+    """A profile with nobody named to record under: on a terminal, ask once and save it in the profile; elsewhere
+    leave it, and the first record says how to name one."""
+    if profile.operator_label is not None or not sys.stdin.isatty():
+        return profile
+    from pydantic import ValidationError
+
+    from core.config import Operator, save_profile, validate_profile, validation_message
+
+    print(f"Who is working on {profile.name}? Asked once; recorded with every confirmation, waiver, ticket and "
+          f"write.", file=sys.stderr)
+    while True:
+        name, email = input("Your name: ").strip(), input("Your email: ").strip()
+        try:
+            operator = Operator(name=name, email=email)
+        except ValidationError as exc:
+            print(f"  {validation_message(exc)}", file=sys.stderr)
+            continue
+        break
+    if profile.name == "demo":  # the demo's profile lives in memory only
+        return profile.model_copy(update={"operator": operator})
+    updated = validate_profile(profile.name, {**profile.model_dump(exclude={"name"}, exclude_none=True),
+                                              "operator": operator.model_dump()})
+    save_profile(updated)
+    return updated
 
 
 def _say(*lines: str) -> None:
@@ -204,6 +230,20 @@ async def _confirm(args) -> int:
     async with _runbook(args) as runbook:
         done = runbook.confirm(args.step, args.note)
         _say(f"{done.step_id} confirmed by {done.who} at {done.at}", f"Now: {runbook.state(done.step_id).summary}")
+    return EXIT_OK
+
+
+async def _waive(args) -> int:
+    async with _runbook(args) as runbook:
+        if args.withdraw:
+            gone = runbook.withdraw_waiver(args.step, args.reason or "")
+            _say(f"{gone.step_id}: waiver by {gone.who} withdrawn", f"Now: {runbook.state(gone.step_id).status}: "
+                 f"{runbook.state(gone.step_id).summary}")
+            return EXIT_OK
+        if not args.reason:
+            raise ConfigError("say why the step is accepted", hint=f'cutover waive {args.step} --reason "…"')
+        waiver = runbook.waive(args.step, args.reason)
+        _say(f"{waiver.step_id} waived by {waiver.who} at {waiver.at}: {waiver.reason}")
     return EXIT_OK
 
 
