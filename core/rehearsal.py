@@ -210,7 +210,8 @@ class Rehearsal:
                     self.world = control
                     self.set(zuora_base_url=profile.zuora_url(), netsuite_account_id=profile.netsuite_account_id)
                     await self._walk()
-                states = list(run.runbook.states().values())
+                folded = run.runbook.states()
+                states = [folded[s.id] for s in RUNBOOK]
                 h2 = run.journal.latest_result("H2")
                 if self.before_close is not None:  # the journal and the tenant go away with the block
                     self.before_close(self)
