@@ -250,6 +250,6 @@ def report_writer(paths: Iterable[Path | str]) -> Callable[[Rehearsal], None]:
 
     def write(rehearsal: Rehearsal) -> None:
         for path in paths:
-            write_report(rehearsal.opened.journal, rehearsal.opened.profile, path, format_for(path))
+            write_report(rehearsal.opened, path, format_for(path))
 
     return write

@@ -4,7 +4,8 @@ It covers the profile and both systems, every step's state with its latest check
 count, summary, query text, time), the decisions (A3, C2 case 2, E2) and every run variable, the people's
 confirmations, the ticket numbers, the plans, and every record the tool changed with its old and new value.
 
-The changes come from the journal's audit log, which a big E1 fills with 100k rows: they are streamed from SQLite
+It reads one Run (core.run): its journal, profile, runbook states and instances register. The changes come from
+the journal's audit log, which a big E1 fills with 100k rows: they are streamed from SQLite
 to the file a row at a time, never held in memory. The report reads the journal and the profile only, never the
 credentials, so no secret can reach it. Markdown and HTML share one stream of blocks (`blocks`); JSON is one
 object written as it goes.
@@ -19,14 +20,17 @@ import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from core.errors import ConfigError, CutoverError
 from core.journal import Journal
-from core.runbook.engine import Runbook
 from core.runbook.model import CheckResult, Status, StepState, utc_now
 from core.runbook.phases import RUNBOOK
 from core.runbook.variables import RunVariables, format_value
+
+if TYPE_CHECKING:
+    from core.instances import InstanceRegister
+    from core.run import Run
 
 FORMATS = ("md", "html", "json")
 HISTORY_LIMIT = 1000  # check results per step; a run takes a few dozen
@@ -54,9 +58,9 @@ def header(journal: Journal, profile) -> dict[str, Any]:
     }
 
 
-def step_states(journal: Journal, profile) -> list[StepState]:
+def step_states(run: Run) -> list[StepState]:
     """Every step's folded state, in runbook order (B2 before its rows)."""
-    states = Runbook(profile, journal).states()
+    states = run.runbook.states()
     return [states[s.id] for s in RUNBOOK]
 
 
@@ -142,11 +146,8 @@ def plan_rows(journal: Journal) -> list[dict[str, Any]]:
     return rows
 
 
-def instance_rows(journal: Journal, profile) -> tuple[list[dict[str, Any]], list[str]]:
+def instance_rows(register: InstanceRegister) -> tuple[list[dict[str, Any]], list[str]]:
     """The connector instances register (old and new, with ids and state) and its licence warnings."""
-    from core.instances import InstanceRegister
-
-    register = InstanceRegister(journal, profile)
     rows = [i.model_dump(mode="json", exclude={"key", "created_by", "updated_by"}) for i in register.list()]
     return rows, register.warnings()
 
@@ -203,9 +204,10 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def blocks(journal: Journal, profile) -> Iterator[Block]:
+def blocks(run: Run) -> Iterator[Block]:
+    journal, profile = run.journal, run.profile
     head = header(journal, profile)
-    states = step_states(journal, profile)
+    states = step_states(run)
     yield Heading(1, f"Sign-off report: {profile.name}")
     yield Facts((("Generated", f"{head['generated_at']} by {head['generated_by']}"),
                  ("Profile", f"{profile.name} ({profile.environment}{', read-only' if profile.read_only else ''})"),
@@ -241,7 +243,7 @@ def blocks(journal: Journal, profile) -> Iterator[Block]:
     yield Table(("Step", "Number", "Recorded by", "When"),
                 ((r["step"], r["number"], r["who"], r["at"]) for r in ticket_rows(journal)))
     yield Heading(2, "Connector instances")
-    instances, warnings = instance_rows(journal, profile)
+    instances, warnings = instance_rows(run.register)
     yield from (Para(f"Warning: {w}") for w in warnings)
     yield Table(("Environment", "Role", "Kind", "Instance ID", "Account ID", "Environment ID", "OAuth client",
                  "NetSuite", "Status", "Notes"),
@@ -332,7 +334,9 @@ class MarkdownRenderer(Renderer):
 
 
 # ---- JSON: one object, written as it goes -------------------------------------------------------------------------
-def write_json(out: TextIO, journal: Journal, profile) -> None:
+def write_json(out: TextIO, run: Run) -> None:
+    journal, profile = run.journal, run.profile
+
     def dump(value: Any) -> str:
         return json.dumps(value, ensure_ascii=False, default=str)
 
@@ -342,8 +346,8 @@ def write_json(out: TextIO, journal: Journal, profile) -> None:
         out.write("\n]")
 
     out.write("{\n" + dump("header") + ": " + dump(header(journal, profile)))
-    stream("steps", (step_entry(journal, s) for s in step_states(journal, profile)))
-    instances, warnings = instance_rows(journal, profile)
+    stream("steps", (step_entry(journal, s) for s in step_states(run)))
+    instances, warnings = instance_rows(run.register)
     for key, value in (("waivers", waiver_rows(journal)), ("decisions", decisions(journal)),
                        ("variables", variable_rows(journal)),
                        ("confirmations", list(confirmation_rows(journal))), ("tickets", ticket_rows(journal)),
@@ -368,31 +372,31 @@ def format_for(path: Path | str | None, default: str = "md") -> str:
     return check_format(suffix) if suffix in ("md", "markdown", "html", "htm", "json") else default
 
 
-def stream_report(journal: Journal, profile, out: TextIO, fmt: str = "md") -> None:
+def stream_report(run: Run, out: TextIO, fmt: str = "md") -> None:
     fmt = check_format(fmt)
     if fmt == "json":
-        write_json(out, journal, profile)
+        write_json(out, run)
     elif fmt == "html":
         from core.report_html import HtmlRenderer
 
-        HtmlRenderer(out, title=f"Sign-off report: {profile.name}").write(blocks(journal, profile))
+        HtmlRenderer(out, title=f"Sign-off report: {run.profile.name}").write(blocks(run))
     else:
-        MarkdownRenderer(out).write(blocks(journal, profile))
+        MarkdownRenderer(out).write(blocks(run))
 
 
-def write_report(journal: Journal, profile, path: Path | str | None = None, fmt: str = "md") -> Path | None:
+def write_report(run: Run, path: Path | str | None = None, fmt: str = "md") -> Path | None:
     """Write the report to `path` (through a temporary file, so a half-written report never stands) and return
     the path; to stdout when `path` is None or "-"."""
     fmt = check_format(fmt)
     if path is None or str(path) == "-":
-        stream_report(journal, profile, sys.stdout, fmt)
+        stream_report(run, sys.stdout, fmt)
         return None
     path = Path(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with tmp.open("w", encoding="utf-8", newline="\n") as out:
-            stream_report(journal, profile, out, fmt)
+            stream_report(run, out, fmt)
         os.replace(tmp, path)
     except OSError as exc:
         tmp.unlink(missing_ok=True)

@@ -14,6 +14,7 @@ from cli_support import run
 
 from core.config import get_profile
 from core.journal import Journal
+from core.run import Run
 from core.rehearsal import Rehearsal
 from core.report import write_report
 from core.runbook.model import CheckResult, Status
@@ -32,8 +33,7 @@ def rehearsed(tmp_path_factory):
 
     def keep(rehearsal: Rehearsal) -> None:
         journal = rehearsal.opened.journal
-        seen["paths"] = {fmt: write_report(journal, rehearsal.opened.profile, out / f"report.{fmt}", fmt)
-                         for fmt in FORMATS}
+        seen["paths"] = {fmt: write_report(rehearsal.opened, out / f"report.{fmt}", fmt) for fmt in FORMATS}
         seen["audit"] = list(journal.audit_log())
         seen["confirmations"] = journal.confirmations()
         seen["tickets"] = journal.tickets()
@@ -100,22 +100,24 @@ NASTY = "<script>alert('x')</script> | a & b\nsecond line"
 
 
 def test_html_escapes_what_people_typed_and_markdown_keeps_tables_whole(profile, tmp_path):
-    with Journal.for_profile(profile) as journal:
+    with Run(profile) as run_:
+        journal = run_.journal
         journal.confirm("A2", NASTY)
         journal.record_ticket("B1", "<b>00123</b>")
         journal.record_result(CheckResult("C1", Status.FAIL, 2, "2 IIAs <pending>", query="SELECT 1 -- <q>"))
-        html = write_report(journal, profile, tmp_path / "r.html", "html").read_text()
-        md = write_report(journal, profile, tmp_path / "r.md", "md").read_text()
+        html = write_report(run_, tmp_path / "r.html", "html").read_text()
+        md = write_report(run_, tmp_path / "r.md", "md").read_text()
     assert "<script>" not in html and "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in html
     assert "&lt;b&gt;00123&lt;/b&gt;" in html and "2 IIAs &lt;pending&gt;" in html and "-- &lt;q&gt;" in html
     assert "<link" not in html and "src=" not in html  # self-contained
-    row = next(line for line in md.splitlines() if line.startswith("| A2 | root") or "alert" in line)
+    row = next(line for line in md.splitlines() if line.startswith("| A2 | Test Operator") or "alert" in line)
     assert "\\| a & b<br>second line" in row and row.count(" | ") == 3  # the pipe cannot split the table
 
 
 def test_the_audit_log_streams_into_the_file(profile, tmp_path):
     n = 20_000
-    with Journal.for_profile(profile) as journal:
+    with Run(profile) as run_:
+        journal = run_.journal
         with sqlite3.connect(journal.path) as db:
             db.executemany("INSERT INTO audit(at, who, step_id, plan_id, system, object, record_id, field, old, new,"
                            " request_id) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
@@ -123,7 +125,7 @@ def test_the_audit_log_streams_into_the_file(profile, tmp_path):
                              "transferredToAccounting", "No", "Yes", f"req-{i}") for i in range(n)))
         for fmt in ("json", "md"):
             tracemalloc.start()
-            path = write_report(journal, profile, tmp_path / f"big.{fmt}", fmt)
+            path = write_report(run_, tmp_path / f"big.{fmt}", fmt)
             peak = tracemalloc.get_traced_memory()[1]
             tracemalloc.stop()
             assert path.stat().st_size > 2_500_000 and peak < 1_500_000, (fmt, peak)

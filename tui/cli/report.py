@@ -31,7 +31,7 @@ def _report(args) -> int:
         profile, _ = resolve_target(args, stack, credentials=False)
         run = stack.enter_context(Run(profile))
         try:
-            path = write_report(run.journal, profile, args.output, fmt)
+            path = write_report(run, args.output, fmt)
         except BrokenPipeError:  # `cutover report | head`: the reader left; nothing is wrong
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             return 0
