@@ -2,7 +2,10 @@
 the profile's tenant, old and new, sandbox and production, with its ids, the Zuora OAuth client it uses (the client
 id only, never the secret), its NetSuite account and its state.
 
-It lives in the profile's journal database (table `connector_instance`), so it travels with the run. It warns when
+It lives in the profile's journal database (table `connector_instance`), so it travels with the run. It is the one
+place connector ids are recorded: the run variables that name them (old_instance_id, old_account_id,
+new_instance_id, new_account_id, new_environment_id) mirror the register for the profile's environment, and
+setting one of those variables writes the register (Runbook.set_variable), never the variable alone. It warns when
 more permanent instances are live than a licence includes (two: one sandbox, one production), carries the old
 AccountId and EnvironmentId over to the new instance on the new-tenant path (F3c), says whether the NetSuite
 credentials stay as they are, tests a new OAuth client when a person asks (the secret only in memory), and gives
@@ -49,6 +52,12 @@ CREATE TABLE IF NOT EXISTS connector_instance (id INTEGER PRIMARY KEY, environme
     netsuite_account_id TEXT, status TEXT NOT NULL, notes TEXT NOT NULL DEFAULT '', provisioned_on TEXT,
     oauth_checked_at TEXT, oauth_check TEXT, created_at TEXT, created_by TEXT, updated_at TEXT, updated_by TEXT)
 """
+# Run variables that name connector ids: (role, field) of the profile's environment's instance they mirror.
+MIRRORED: dict[str, tuple[str, str]] = {
+    "old_instance_id": ("old", "instance_id"), "old_account_id": ("old", "account_id"),
+    "new_instance_id": ("new", "instance_id"), "new_account_id": ("new", "account_id"),
+    "new_environment_id": ("new", "environment_id"),
+}
 _WRITABLE = ("environment", "role", "kind", "instance_id", "account_id", "environment_id", "oauth_client_id",
              "netsuite_account_id", "status", "notes", "provisioned_on")
 
@@ -207,6 +216,7 @@ class InstanceRegister:
                              list(row.values()))
             key = int(cur.lastrowid)
             self._carry_over(db, data["environment"])
+        self._mirror(who)
         return self.get(f"#{key}")
 
     def update(self, ref: int | str, who: str | None = None, **values: Any) -> ConnectorInstance:
@@ -226,7 +236,38 @@ class InstanceRegister:
             db.execute(f"UPDATE connector_instance SET {', '.join(f'{k} = ?' for k in sets)} WHERE id = ?",
                        (*sets.values(), current.key))
             self._carry_over(db, merged["environment"])
+        self._mirror(who)
         return self.get(f"#{current.key}")
+
+    # ---- the run variables that mirror it ---------------------------------------------------------------------
+    def instance_for(self, role: str) -> ConnectorInstance | None:
+        """The profile's environment's old or new instance."""
+        if self.profile is None:
+            return None
+        env = self.profile.environment
+        return self.old_instance(env) if role == "old" else self.new_instance(env)
+
+    def record_id(self, variable: str, text: str | None, who: str | None = None) -> ConnectorInstance:
+        """`cutover set old_instance_id ID` and the like: write the id where it lives, the register (adding the
+        profile's environment's old or new instance when there is none yet)."""
+        if self.profile is None:
+            raise ConfigError("connector ids are recorded in a profile's instances register")
+        role, field = MIRRORED[variable]
+        instance = self.instance_for(role)
+        if instance is None:
+            return self.add(who=who, environment=self.profile.environment, role=role, **{field: text})
+        return self.update(f"#{instance.key}", who=who, **{field: text})
+
+    def _mirror(self, who: str | None) -> None:
+        """Bring the mirrored run variables in line with the register (one direction only: register -> variables)."""
+        if self.profile is None:
+            return
+        current = self.journal.variables()
+        for name, (role, field) in MIRRORED.items():
+            instance = self.instance_for(role)
+            value = getattr(instance, field) if instance is not None else None
+            if value != current.get(name) and (value is not None or instance is not None):
+                self.journal.set_variable(name, value or "", who=who)
 
     def retire(self, ref: int | str, note: str = "", who: str | None = None) -> ConnectorInstance:
         """Mark an instance retired: it no longer takes a licensed place. The record stays for the report."""

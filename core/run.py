@@ -51,7 +51,7 @@ class Run:
         except BaseException:
             self.journal.close()
             raise
-        self.runbook = Runbook(profile, self.journal, self.session, secrets=secrets)
+        self.runbook = Runbook(profile, self.journal, self.session, secrets=secrets, register=self.register)
 
     def __repr__(self) -> str:
         return f"Run(profile={self.profile.name!r}, connected={self.session is not None})"

@@ -234,3 +234,25 @@ def test_the_f4_ticket_draft_takes_its_ids_from_the_register(profile, journal):
         assert expected in text, expected
     assert "stale-variable-id" not in text
     assert "sandbox new instance 50001" in text  # the register's own lines
+
+
+def test_connector_ids_have_one_source_of_truth_the_register(profile):
+    """`cutover set old_instance_id` writes the register; the register's edits show in the run variables."""
+    from core.run import Run
+
+    with Run(profile) as run:
+        variables = run.runbook.set_variable("old_instance_id", "48213")
+        old = run.register.instance_for("old")
+        assert (old.instance_id, old.environment, old.role) == ("48213", profile.environment, "old")
+        assert variables.old_instance_id == "48213"
+        run.register.update("48213", account_id="zuora-1a2b")  # edited in the register (screen or CLI) ...
+        assert run.journal.variables().old_account_id == "zuora-1a2b"  # ... and the variable follows
+        run.runbook.set_variable("new_instance_id", "50001")
+        run.runbook.set_variable("new_account_id", "zuora-9z8y")
+        assert run.register.instance_for("new").account_id == "zuora-9z8y"
+        with pytest.raises(ConfigError, match="is not an id"):
+            run.runbook.set_variable("new_environment_id", "two words")
+        assert run.journal.variables().new_environment_id is None  # nothing stored on a bad value
+        run.runbook.set_variable("old_account_id", "")  # clearing clears it in the register too
+        assert run.register.get("48213").account_id is None and run.journal.variables().old_account_id is None
+        assert sorted(i.ref for i in run.register.list()) == ["48213", "50001"]  # one row per role, never two

@@ -55,11 +55,12 @@ _BY_ID = {s.id: s for s in RUNBOOK}
 
 class Runbook:
     def __init__(self, profile, journal: Journal, clients: Any = None, *,
-                 secrets: Mapping[str, SecretStr] | None = None):
+                 secrets: Mapping[str, SecretStr] | None = None, register: Any = None):
         self.profile = profile
         self.journal = journal
         self.clients = clients
         self.secrets = dict(secrets or {})
+        self.register = register  # core.instances.InstanceRegister: where connector ids live
         self._invoice_settlement: bool | None = None
 
     # ---- context ----------------------------------------------------------------------------------------------
@@ -247,6 +248,15 @@ class Runbook:
         return gone
 
     def set_variable(self, name: str, text: str | None) -> RunVariables:
+        """Record a run variable. Connector ids are written to the instances register, which the variable mirrors:
+        one source of truth for them."""
+        from core.instances import MIRRORED  # late: the register builds on the session layer
+
+        canonical = RunVariables.canonical(name)
+        if self.register is not None and canonical in MIRRORED:
+            RunVariables().set(canonical, text)  # the same validation and message as any variable
+            self.register.record_id(canonical, text)
+            return self.journal.variables()
         return self.journal.set_variable(name, text)
 
     # ---- fixes (core.runbook.actions) ---------------------------------------------------------------------------

@@ -15,10 +15,9 @@ async def _capture_old_instance(r: Rehearsing) -> None:
     old = await r.world.current_instance()
     dates = await r.world.cutover_dates()
     r.set(old_instance_id=old["id"], old_account_id=old["account_id"], tenant_env="simulator",
-          **{f"old_cutover_dates__{k}": dates.get(k) for k in _DATES})
-    r.register("add", environment=old["environment"], role="old", instance_id=old["id"],
-               account_id=old["account_id"], environment_id=old["environment_id"],
-               oauth_client_id=old["oauth_client_id"], notes="read from the Logs tab")
+          **{f"old_cutover_dates__{k}": dates.get(k) for k in _DATES})  # the ids go to the instances register
+    r.register("update", old["id"], environment_id=old["environment_id"], oauth_client_id=old["oauth_client_id"],
+               notes="read from the Logs tab")
     r.say("A2", f"read the old instance {old['id']} (account {old['account_id']}) and its cutover dates from the "
                 "connector's Logs tab and Advanced Settings; recorded in the instances register")
 

@@ -32,9 +32,8 @@ async def _edit_instance(r: Rehearsing) -> None:
 async def _new_instance(r: Rehearsing) -> None:
     client_id = r.variables().new_oauth_client_id
     new = await r.world.create_instance(client_id)
-    r.set(new_instance_id=new["id"])
-    r.register("add", environment=new["environment"], role="new", instance_id=new["id"],
-               oauth_client_id=client_id, notes="created in Connect")
+    r.set(new_instance_id=new["id"])  # recorded in the instances register
+    r.register("update", new["id"], oauth_client_id=client_id, notes="created in Connect")
     r.say("F3b", f"instance {new['id']} created on the new OAuth client")
 
 
@@ -45,8 +44,7 @@ async def _support_reprovisions(r: Rehearsing) -> None:
     r.say("F4", "Support pointed the NetSuite-to-Zuora payment sync's stored (Boomi) credentials at the new client")
     if v.provisioning_path == "new-instance":
         new = await r.world.current_instance()
-        r.set(new_account_id=new["account_id"], new_environment_id=new["environment_id"])
-        r.register("update", new["id"], account_id=new["account_id"], environment_id=new["environment_id"])
+        r.set(new_account_id=new["account_id"], new_environment_id=new["environment_id"])  # into the register
         r.say("F4", f"Support's ids recorded: account {new['account_id']}")
 
 
