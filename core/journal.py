@@ -293,6 +293,10 @@ class Journal:
                        (record.step_id, record.number, record.who, record.at))
         return record
 
+    def ticket_history(self) -> list[TicketRecord]:
+        rows = self._rows("SELECT * FROM ticket ORDER BY id")
+        return [TicketRecord(r["step_id"], r["number"], r["who"], r["at"]) for r in rows]
+
     def tickets(self) -> dict[str, TicketRecord]:
         rows = self._rows("SELECT * FROM ticket WHERE id IN (SELECT max(id) FROM ticket GROUP BY step_id)")
         return {r["step_id"]: TicketRecord(r["step_id"], r["number"], r["who"], r["at"]) for r in rows}

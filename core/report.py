@@ -128,7 +128,8 @@ def confirmation_rows(journal: Journal) -> Iterator[dict[str, Any]]:
 
 
 def ticket_rows(journal: Journal) -> list[dict[str, Any]]:
-    return [{"step": t.step_id, "number": t.number, "who": t.who, "at": t.at} for t in journal.tickets().values()]
+    """Every ticket number recorded, replaced ones included, oldest first."""
+    return [{"step": t.step_id, "number": t.number, "who": t.who, "at": t.at} for t in journal.ticket_history()]
 
 
 def plan_rows(journal: Journal) -> list[dict[str, Any]]:

@@ -71,13 +71,25 @@ def test_variables_confirmations_and_tickets(capsys, sim_profile, tmp_path):
     assert code == 0 and "A2 confirmed by" in out
 
     draft = tmp_path / "b1.txt"
+    code, _, err = run(capsys, "ticket", "B1", "--profile", "sim", "--save", str(draft))
+    assert code == 2 and "before drafting the B1 ticket, record target_migration_date and check B2/V1" in err
+    run(capsys, "set", "target_migration_date", "2026-11-20", "--profile", "sim")
+    run(capsys, "check", "B2", "B3", "--profile", "sim")
     code, out, _ = run(capsys, "ticket", "B1", "--profile", "sim", "--save", str(draft))
     assert code == 0 and out.startswith("Subject: Invoice Settlement: compatibility review")
-    assert "instance inst-9, account acct-9" in draft.read_text()
+    assert "(instance inst-9, account acct-9)" in draft.read_text() and "<" not in draft.read_text()
     code, out, _ = run(capsys, "ticket", "B1", "--number", "00777", "--profile", "sim")
     assert code == 0 and "ticket 00777 recorded" in out
+    code, _, err = run(capsys, "ticket", "B1", "--number", "00778", "--profile", "sim")
+    assert code == 2 and "B1 already has ticket 00777" in err  # replacing is on purpose only
+    code, out, _ = run(capsys, "ticket", "B1", "--number", "00778", "--replace", "--profile", "sim")
+    assert code == 0 and "ticket 00778 recorded" in out
+    code, out, _ = run(capsys, "report", "--profile", "sim", "--format", "json")
+    assert [t["number"] for t in json.loads(out)["tickets"]] == ["00777", "00778"]  # the old one stays on record
+    code, out, _ = run(capsys, "confirm", "A2", "--withdraw", "--profile", "sim")
+    assert code == 0 and "withdrawn" in out and "confirm when done" in out
     code, out, _ = run(capsys, "vars", "--profile", "sim")
-    assert any(line.startswith("b1_ticket") and "00777" in line for line in out.splitlines())
+    assert any(line.startswith("b1_ticket") and "00778" in line for line in out.splitlines())
 
 
 def test_plan_and_apply_g2_from_the_command_line(capsys, sim_profile, tmp_path):

@@ -15,6 +15,7 @@ from core.runbook.engine import Runbook
 from core.runbook.fixes import Fix
 from core.runbook.model import CheckResult, Kind, MissingInput, Phase, QueryContext, Status, resolve
 from core.runbook.stand_ins import StandIn
+from core.runbook.tickets import TicketIncomplete
 from core.runbook.steps.d_migration import MIGRATION_GATES
 from core.runbook import render
 from core.runbook.phases import RUNBOOK, find_step, select_steps
@@ -186,10 +187,19 @@ def test_tickets_are_drafted_with_ids_dates_and_counts(runbook):
     runbook.set_variable("target_migration_date", "2026-11-20")
     runbook.journal.record_result(CheckResult("B2/V1", Status.NEEDS_ACTION, 2, "2 draft accounts with credit "
                                                                                  "balance"))
+    # Nothing goes to Support with a placeholder in it: what is missing is asked for, then checked, first.
+    with pytest.raises(TicketIncomplete) as missing:
+        runbook.ticket("B1")
+    assert missing.value.needs.variables == ("old_account_id",)
+    assert missing.value.needs.checks == ("B2/V2", "B2/V3", "B2/V4", "B2/V5", "B2/V6", "B2/V7", "B2/V9", "B3")
+    runbook.set_variable("old_account_id", "acct-1")
+    for step_id in missing.value.needs.checks:
+        runbook.journal.record_result(CheckResult(step_id, Status.PASS, 0, f"{step_id} is clean"))
     draft = runbook.ticket("B1")
     assert "inst-old-7" in draft.body and "2026-11-20" in draft.body
-    assert "B2/V1 needs-action: 2 draft accounts with credit balance" in draft.body
-    assert "B3 not checked yet" in draft.body and "<old_account_id not recorded>" in draft.body
+    assert "- 2 draft accounts with credit balance (checked 20" in draft.body  # a sentence, no status code
+    assert "needs-action" not in draft.text and "<" not in draft.text and "not recorded" not in draft.text
+    assert "Our current choice" not in draft.body  # the optional A3 choice is left out while unrecorded
     assert draft.subject.endswith("for acme")
     runbook.record_ticket("B1", "00123")
     assert runbook.journal.variables().b1_ticket == "00123"  # mirrored into the run variable
@@ -204,7 +214,7 @@ def test_tickets_are_drafted_with_ids_dates_and_counts(runbook):
 
 
 def _pass_migration_gates(runbook):
-    for step_id in MIGRATION_GATES:
+    for step_id in (*MIGRATION_GATES, "C2", "C6"):
         runbook.journal.record_result(CheckResult(step_id, Status.PASS, 0, "ok"))
     runbook.set_variable("freeze_ts", "2026-11-20 18:00")
     runbook.confirm("C7", "scheduler off")
@@ -223,7 +233,9 @@ def test_d1_is_blocked_until_every_migration_gate_is_done(runbook):
     assert runbook.state("B3").status is Status.WAIVED
     assert runbook.state("D1").blocked_by == ("C2",)  # a waiver satisfies a gate
     runbook.journal.record_result(CheckResult("C2", Status.PASS, 0, "Every negative invoice is in NetSuite"))
-    assert runbook.state("D1").status is Status.NOT_RUN and runbook.ticket("D1").subject
+    assert runbook.state("D1").status is Status.NOT_RUN
+    runbook.set_variable("old_instance_id", "inst-old-7")
+    assert runbook.ticket("D1").subject
 
 
 def test_a_waiver_names_who_when_why_and_can_be_withdrawn(runbook):

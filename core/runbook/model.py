@@ -220,6 +220,9 @@ class TicketTemplate:
     subject: str
     body: str
     variable: str | None = None  # the run variable that mirrors the ticket number (B1 -> b1_ticket)
+    # Run variables the ticket can go without: a line naming one that is not recorded is left out of the draft.
+    # Every other variable it names is asked for before drafting (core.runbook.tickets.ticket_needs).
+    optional: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -1,18 +1,29 @@
 """Fill `{…}` placeholders in ticket templates and instructions from run variables and the latest results.
 
 `{freeze_ts}` / `{old_cutover_dates.invoice}` give a variable as text, `{r[C2].line}` / `.count` / `.summary` a
-step's latest result, `{profile}` the profile name. Anything not recorded yet reads `<name not recorded>`, so a
-draft is always complete text that shows what is still missing.
+step's latest result, `{profile}` the profile name.
+
+A Support ticket is sent to a person outside the team, so a draft never carries a placeholder or the tool's own
+status text. Before drafting, `ticket_needs` says what is missing: the run variables the template names (asked
+for first) and the steps whose results it quotes but which were never checked, or only checked while an input was
+missing (checked first). A line that names a fact nobody has to record (an id the register may not have) is left
+out of the draft rather than shown as "not recorded". Instructions, read by the consultant, still say what is not
+recorded yet.
 """
 
 from __future__ import annotations
 
+import re
+import string
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from core.runbook.model import CheckResult, Step
+from core.errors import ConfigError
+from core.runbook.model import CheckResult, Status, Step
 from core.runbook.variables import RunVariables, format_value
+
+_RESULT = re.compile(r"r\[([^\]]+)\]")
 
 
 @dataclass(frozen=True)
@@ -26,39 +37,96 @@ class DraftTicket:
         return f"Subject: {self.subject}\n\n{self.body}\n"
 
 
-class _Missing:
+@dataclass(frozen=True)
+class TicketNeeds:
+    """What must happen before a step's ticket can be drafted."""
+
+    variables: tuple[str, ...] = ()  # run variables to record
+    checks: tuple[str, ...] = ()  # steps to (re)check
+    extra: tuple[str, ...] = field(default=())
+
+    def __bool__(self) -> bool:
+        return bool(self.variables or self.checks)
+
+    def message(self, step_id: str) -> str:
+        parts = []
+        if self.variables:
+            parts.append("record " + ", ".join(self.variables))
+        if self.checks:
+            parts.append("check " + ", ".join(self.checks))
+        return f"before drafting the {step_id} ticket, " + " and ".join(parts)
+
+
+class TicketIncomplete(ConfigError):
+    def __init__(self, step_id: str, needs: TicketNeeds):
+        hint = "; ".join([*(f"cutover set {v} VALUE" for v in needs.variables[:1]),
+                          *([f"cutover check {' '.join(needs.checks)}"] if needs.checks else [])])
+        super().__init__(needs.message(step_id), hint=hint)
+        self.needs = needs
+
+
+def quoted(result: CheckResult) -> str:
+    """A step's latest result as a sentence for a person outside the team: no status code, a plain date."""
+    when = result.checked_at.replace("T", " ").removesuffix("Z")[:16]
+    return f"{result.summary} (checked {when} UTC)"
+
+
+class _Missing(Exception):
+    def __init__(self, name: str):
+        super().__init__(name)
+        self.name = name
+
+
+class _Quoted:
+    """`{r[C2].line}`: the result as a sentence, `.count`, `.summary`."""
+
+    def __init__(self, result: CheckResult):
+        self.line, self.summary = quoted(result), result.summary
+        self.count = "?" if result.count is None else f"{result.count:,}"
+
+
+class _Results:
+    def __init__(self, results: Mapping[str, CheckResult], strict: bool):
+        self._results, self._strict = results, strict
+
+    def __getitem__(self, step_id: str) -> Any:
+        result = self._results.get(step_id)
+        if result is None:
+            if self._strict:
+                raise _Missing(f"r[{step_id}]")
+            return _NotChecked(step_id)
+        return _Quoted(result)
+
+
+class _NotChecked:
     def __init__(self, step_id: str):
         self.line = self.summary = f"{step_id} not checked yet"
         self.count = "?"
 
 
-class _Results:
-    def __init__(self, results: Mapping[str, CheckResult]):
-        self._results = results
-
-    def __getitem__(self, step_id: str) -> Any:
-        return self._results.get(step_id) or _Missing(step_id)
-
-
 class _Dotted:
     """`{old_cutover_dates.invoice}`: attribute access into the flat variable names."""
 
-    def __init__(self, values: Mapping[str, str | None], prefix: str):
-        self._values, self._prefix = values, prefix
+    def __init__(self, values: Mapping[str, str | None], prefix: str, strict: bool):
+        self._values, self._prefix, self._strict = values, prefix, strict
 
     def __getattr__(self, sub: str) -> str:
         name = f"{self._prefix}.{sub}"
-        return self._values.get(name) or f"<{name} not recorded>"
+        value = self._values.get(name)
+        if value is None and self._strict:
+            raise _Missing(name)
+        return value or f"<{name} not recorded>"
 
 
 class _Fill(dict):
     def __init__(self, variables: RunVariables, results: Mapping[str, CheckResult], profile: str,
-                 extra: Mapping[str, str] | None = None):
+                 extra: Mapping[str, str] | None = None, *, strict: bool = False):
         super().__init__()
         # The instances register's ids come first: they are what the person recorded about the instances.
         self._values = {n: format_value(v) for n, v in variables.items()} | dict(extra or {})
-        self._results = _Results(results)
+        self._results = _Results(results, strict)
         self._profile = profile
+        self._strict = strict
 
     def __missing__(self, key: str) -> Any:
         if key == "r":
@@ -66,21 +134,65 @@ class _Fill(dict):
         if key == "profile":
             return self._profile
         if any(n.startswith(f"{key}.") for n in self._values):
-            return _Dotted(self._values, key)
-        return self._values.get(key) or f"<{key} not recorded>"
+            return _Dotted(self._values, key, self._strict)
+        value = self._values.get(key)
+        if value is None and self._strict:
+            raise _Missing(key)
+        return value or f"<{key} not recorded>"
 
 
 def fill(template: str, variables: RunVariables, results: Mapping[str, CheckResult], profile: str,
          extra: Mapping[str, str] | None = None) -> str:
+    """Instructions and the like: what is not recorded yet says so."""
     return template.format_map(_Fill(variables, results, profile, extra))
+
+
+def _fields(template: str) -> list[str]:
+    return [name for _, name, _, _ in string.Formatter().parse(template) if name]
+
+
+def ticket_needs(step: Step, variables: RunVariables, results: Mapping[str, CheckResult]) -> TicketNeeds:
+    """The run variables the template's required lines name, and the quoted steps to check first."""
+    assert step.ticket is not None
+    template = f"{step.ticket.subject}\n{step.ticket.body}"
+    missing = []
+    for name in _fields(template):
+        base = name.split("[")[0].split(".")[0]
+        if name.startswith("r["):
+            continue
+        if (base in RunVariables.model_fields or name in RunVariables.names()) and variables.get(name) is None \
+                and name not in step.ticket.optional:
+            missing.append(name)
+    checks = []
+    for step_id in dict.fromkeys(_RESULT.findall(template)):
+        result = results.get(step_id)
+        if result is None or result.status is Status.ERROR or (result.status is Status.NEEDS_ACTION
+                                                                and result.count is None):
+            checks.append(step_id)  # never checked, or checked while an input it needs was missing
+    return TicketNeeds(tuple(dict.fromkeys(missing)), tuple(checks))
 
 
 def draft_ticket(step: Step, variables: RunVariables, results: Mapping[str, CheckResult],
                  profile: str, extra: Mapping[str, str] | None = None) -> DraftTicket:
-    """`extra`: values that win over the run variables (the connector instances register, for F4)."""
+    """The ticket as a person would send it. TicketIncomplete when something must be recorded or checked first;
+    a line naming an optional fact nobody recorded is left out. `extra`: values that win over the run variables
+    (the connector instances register, for F4)."""
     assert step.ticket is not None
-    return DraftTicket(step.id, fill(step.ticket.subject, variables, results, profile, extra),
-                       fill(step.ticket.body, variables, results, profile, extra))
+    needs = ticket_needs(step, variables, results)
+    if needs:
+        raise TicketIncomplete(step.id, needs)
+    fill_ = _Fill(variables, results, profile, extra, strict=True)
+
+    def lines(text: str) -> str:
+        out = []
+        for line in text.split("\n"):
+            try:
+                out.append(line.format_map(fill_))
+            except _Missing:
+                continue  # an optional fact nobody recorded: the sentence goes, not a placeholder
+        return "\n".join(out)
+
+    return DraftTicket(step.id, lines(step.ticket.subject), lines(step.ticket.body))
 
 
 def instructions(step: Step, variables: RunVariables, profile: str) -> list[str]:

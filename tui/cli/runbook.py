@@ -45,12 +45,15 @@ def register(subparsers) -> None:
     p.add_argument("step", metavar="STEP")
     p.add_argument("--reason", help="why this is accepted (goes in the sign-off report)")
     p.add_argument("--withdraw", action="store_true", help="withdraw the step's standing waiver")
-    p = command("confirm", "record that a person did a HUMAN step", _confirm, clients=False)
+    p = command("confirm", "record that a person did a HUMAN step (or --withdraw that)", _confirm, clients=False)
     p.add_argument("step", metavar="STEP")
-    p.add_argument("--note", required=True, help="what was done (kept in the journal)")
+    note = p.add_mutually_exclusive_group(required=True)
+    note.add_argument("--note", help="what was done (kept in the journal)")
+    note.add_argument("--withdraw", action="store_true", help="take back the step's confirmation")
     p = command("ticket", "draft a TICKET step's Support ticket, or record its number", _ticket, clients=False)
     p.add_argument("step", metavar="STEP")
     p.add_argument("--number", help="the ticket number Support gave")
+    p.add_argument("--replace", action="store_true", help="replace a number recorded before (asked on a terminal)")
     p.add_argument("--save", metavar="FILE", help="also write the draft to FILE")
     p = command("set", "record a run variable (an empty VALUE clears it)", _set, clients=False)
     p.add_argument("name", metavar="VAR")
@@ -228,6 +231,11 @@ class _Progress:
 # ---- the person's part ------------------------------------------------------------------------------------------
 async def _confirm(args) -> int:
     async with _runbook(args) as runbook:
+        if args.withdraw:
+            gone = runbook.withdraw_confirmation(args.step)
+            _say(f"{gone.step_id}: confirmation by {gone.who} of {gone.at} withdrawn",
+                 f"Now: {runbook.state(gone.step_id).status}: {runbook.state(gone.step_id).summary}")
+            return EXIT_OK
         done = runbook.confirm(args.step, args.note)
         _say(f"{done.step_id} confirmed by {done.who} at {done.at}", f"Now: {runbook.state(done.step_id).summary}")
     return EXIT_OK
@@ -250,7 +258,15 @@ async def _waive(args) -> int:
 async def _ticket(args) -> int:
     async with _runbook(args) as runbook:
         if args.number:
-            record = runbook.record_ticket(args.step, args.number)
+            from core.runbook.engine import TicketExists
+
+            try:
+                record = runbook.record_ticket(args.step, args.number, replace=args.replace)
+            except TicketExists as exc:
+                if not sys.stdin.isatty() or input(f"{exc.message}: replace it with {args.number}? [y/N] ").strip() \
+                        .lower() not in ("y", "yes"):
+                    raise
+                record = runbook.record_ticket(args.step, args.number, replace=True)
             _say(f"{record.step_id}: ticket {record.number} recorded by {record.who} at {record.at}")
             return EXIT_OK
         draft = runbook.ticket(args.step)

@@ -95,8 +95,9 @@ _B1_TICKET = TicketTemplate(
     body="""Hello Zuora Global Support,
 
 We plan to enable Invoice Settlement on this tenant, which runs the Zuora Connector for NetSuite
-(instance {old_instance_id}, account {old_account_id}). Please assess feature compatibility in Production
-and schedule the IS data migration. Target migration date: {target_migration_date} (at least 7 days from now).
+(instance {old_instance_id}, account {old_account_id}).
+Please assess feature compatibility in Production and schedule the IS data migration.
+Target migration date: {target_migration_date} (at least 7 days from now).
 
 Validate-transactions checklist (B2), as checked today:
 - {r[B2/V1].line}
@@ -111,10 +112,11 @@ One-time migration charge (B3): {r[B3].line}
 
 If Zuora Finance is on: please use our On-Account accounting code for the migration credit memos (V9).
 Which connector re-provisioning path applies to us: edit the existing instance, a new instance with new
-Account/Environment IDs, or re-used IDs on a new tenant? (Our current choice: {provisioning_path}.)
+Account/Environment IDs, or re-used IDs on a new tenant?
+Our current choice: {provisioning_path}.
 
 Thank you.""",
-    variable="b1_ticket",
+    variable="b1_ticket", optional=("provisioning_path",),
 )
 
 STEPS = (

@@ -68,8 +68,8 @@ STEPS = (
             subject="Invoice Settlement: please enable IS and run the data migration for {profile}",
             body="""Hello Zuora Global Support,
 
-Following ticket {b1_ticket}, please enable Invoice Settlement and run the IS data migration on
-{target_migration_date}.
+Please enable Invoice Settlement and run the IS data migration on {target_migration_date}.
+This follows our ticket {b1_ticket}.
 
 Our NetSuite connector (instance {old_instance_id}) was stopped at {freeze_ts} (UTC); no IIAs or negative
 invoices have been created since ({r[C6].line}).
@@ -81,7 +81,7 @@ The one-time migration charge is in place: {r[B3].line}
 Please tell us when the migration has finished, and its date.
 
 Thank you.""",
-            variable="d1_ticket",
+            variable="d1_ticket", optional=("b1_ticket",),
         ),
         instructions=("Send the drafted ticket and record its number: cutover ticket D1 --number N.",
                       "When Support reports the migration done: cutover set migration_date YYYY-MM-DD.",

@@ -68,10 +68,11 @@ _F4_TICKET = TicketTemplate(
     body="""Hello Zuora Global Support,
 
 Invoice Settlement is now on for this tenant (since {is_enabled_ts}; migration on {migration_date}).
-Re-provisioning path: {provisioning_path}. Old connector instance {old_instance_id} (Account ID {old_account_id},
-Environment ID {old_environment_id}).
-New instance (if created): {new_instance_id}. New Zuora OAuth client: {new_oauth_client_id}
-(Connect login: {connect_login_name}).
+Re-provisioning path: {provisioning_path}.
+Old connector instance {old_instance_id} (Account ID {old_account_id}).
+Its Environment ID: {old_environment_id}.
+New instance: {new_instance_id}.
+New Zuora OAuth client: {new_oauth_client_id} (Connect login: {connect_login_name}).
 {netsuite_credentials}
 
 Connector instances on record:
@@ -89,7 +90,7 @@ Please:
 AR Mig memos already marked transferred: {r[E1].line}
 
 Thank you.""",
-    variable="f4_ticket",
+    variable="f4_ticket", optional=("new_instance_id",),
 )
 
 STEPS = (
