@@ -466,3 +466,14 @@ async def test_d2_records_h2s_baseline_only_the_first_time(t):
     h2 = await check(t, "H2")  # and H2 compares with it
     assert h2.details[MORE_CREDITS] == 1 and h2.status is Status.FAIL
     assert {"customer": customer, "at D2": baseline[customer], "now": baseline[customer] + 1} in h2.sample
+
+
+async def test_on_an_ish_tenant_the_pre_is_checks_still_run_and_d1_waits_for_is():
+    """ISH has the memos but is not IS: C1-C3 keep running, D1 and E1 do not claim the migration happened."""
+    async with DemoTenant(scale=200, connector_pace_s=0, harmonization=True) as demo:
+        async with Run(demo.profile, demo.credentials) as run:
+            states = {s.step.id: s for s in await run.runbook.check(["A1", "C1", "C2", "D1", "E1"])}
+    assert states["A1"].status is Status.NEEDS_ACTION
+    assert states["C2"].result.status is Status.FAIL and states["C1"].result.status is not Status.NOT_RUN
+    assert states["D1"].result.status is Status.NEEDS_ACTION and "still off" in states["D1"].result.summary
+    assert states["E1"].result.status is Status.NOT_RUN  # "runs once Invoice Settlement is on"

@@ -35,6 +35,7 @@ from core.runbook.model import (
     utc_now,
 )
 from core.runbook.phases import RUNBOOK, find_step, select_steps
+from core.runbook.probes import settlement_state
 from core.runbook.state import fold_all
 from core.runbook.tickets import DraftTicket, draft_ticket
 from core.runbook.variables import RunVariables
@@ -44,6 +45,14 @@ log = logging.getLogger(__name__)
 
 class StepBlocked(CutoverError):
     """A gate step is not done: the write, confirmation or ticket must wait."""
+
+
+class TicketExists(ConfigError):
+    """The step has a ticket number already: replacing it must be on purpose."""
+
+    def __init__(self, message: str, *, hint: str, standing: TicketRecord):
+        super().__init__(message, hint=hint)
+        self.standing = standing
 
 
 def _depends_on_is(step: Step) -> bool:
@@ -78,7 +87,8 @@ class Runbook:
         """Whether IS is on (the CreditMemo tables exist only then). Cached; `fresh` asks Zuora again, since IS
         flips once during the cutover (D1)."""
         if fresh or self._invoice_settlement is None:
-            self._invoice_settlement = await self.clients.zuora.invoice_settlement_enabled()
+            # Invoice Settlement Harmonization has the memos but is not IS yet: the pre-IS checks still apply.
+            self._invoice_settlement = await settlement_state(self.clients) == "on"
         return self._invoice_settlement
 
     # ---- checks -----------------------------------------------------------------------------------------------
@@ -207,12 +217,21 @@ class Runbook:
         return draft_ticket(step, self.journal.variables(), self.journal.latest_results(), self.profile.name,
                             extra=register)
 
-    def record_ticket(self, step_id: str, number: str) -> TicketRecord:
+    def record_ticket(self, step_id: str, number: str, *, replace: bool = False) -> TicketRecord:
+        """Record the ticket number Support gave. A step that has one already keeps it unless `replace`: the old
+        number stays in the journal's history either way."""
         step = find_step(step_id)
         if step.ticket is None or not number.strip():
             raise ConfigError(f"nothing to record: {step.id} has no ticket" if step.ticket is None
                               else "give the ticket number, e.g. --number 00123456")
         self.require_gates(step.id)
+        standing = self.journal.tickets().get(step.id)
+        if standing is not None and standing.number == number.strip():
+            return standing
+        if standing is not None and not replace:
+            raise TicketExists(f"{step.id} already has ticket {standing.number} (recorded by {standing.who} at "
+                               f"{standing.at})", hint="replace it on purpose (--replace); the old number stays "
+                                                       "in the journal", standing=standing)
         record = self.journal.record_ticket(step.id, number)
         if step.ticket.variable:
             self.journal.set_variable(step.ticket.variable, record.number, who=record.who)
@@ -239,6 +258,14 @@ class Runbook:
                               hint=f"cutover check {step.id} first")
         self._require_gates(state)
         return self.journal.waive(step.id, reason)
+
+    def withdraw_confirmation(self, step_id: str) -> Confirmation:
+        """Take back a person's confirmation: the step needs confirming again; the history keeps both."""
+        step = find_step(step_id)
+        gone = self.journal.withdraw_confirmation(step.id)
+        if gone is None:
+            raise ConfigError(f"{step.id} has no confirmation to withdraw")
+        return gone
 
     def withdraw_waiver(self, step_id: str, reason: str = "") -> Waiver:
         step = find_step(step_id)

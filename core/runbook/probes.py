@@ -39,12 +39,19 @@ async def _harmonization(systems: Clients) -> bool:
     return "creditmemo" in tables and "paymentpart" not in tables
 
 
+async def settlement_state(systems: Clients) -> str:
+    """"off", "harmonization" (memos without payment parts: the IS migration is still to come) or "on"."""
+    if not await need_zuora(systems).invoice_settlement_enabled():
+        return "off"
+    return "harmonization" if await _harmonization(systems) else "on"
+
+
 async def invoice_settlement_off(step: Step, ctx: QueryContext, systems: Clients, _: CheckResult | None
                                  ) -> CheckResult:
     """A1: IS is not on yet, and the connector's IntegrationId__NS exists on Invoice, Payment and IIA."""
-    is_on = await need_zuora(systems).invoice_settlement_enabled()
-    harmonized = is_on and await _harmonization(systems)
-    ctx.invoice_settlement = is_on and not harmonized
+    state = await settlement_state(systems)
+    is_on, harmonized = state != "off", state == "harmonization"
+    ctx.invoice_settlement = state == "on"
     rows = await _missing_fields(systems, CONNECTOR_OBJECTS, ("IntegrationId__NS",))
     lacking = [r["object"] for r in rows if r["missing"]]
     state = "harmonization (ISH)" if harmonized else "on" if is_on else "off"
@@ -70,8 +77,8 @@ async def invoice_settlement_off(step: Step, ctx: QueryContext, systems: Clients
 
 async def invoice_settlement_on(step: Step, ctx: QueryContext, systems: Clients, _: CheckResult | None
                                 ) -> CheckResult:
-    """D1: poll the IS probe until Support has turned IS on."""
-    is_on = await need_zuora(systems).invoice_settlement_enabled()
+    """D1: poll the IS probe until Support has turned IS on (ISH's memos alone are not IS)."""
+    is_on = await settlement_state(systems) == "on"
     ctx.invoice_settlement = is_on
     if is_on:
         return CheckResult(step.id, Status.PASS, 0, "Invoice Settlement is on",
