@@ -12,16 +12,19 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
-from core.config import Profile, get_profile
-from core.errors import CutoverError
+from pydantic import ValidationError
+
+from core.config import Operator, Profile, get_profile, save_profile, validation_message
+from core.errors import ConfigError, CutoverError
 from core.demo import DemoTenant
 from core.monitor import Sampler
 from core.monitor.model import SyncError
 from core.monitor.records import RecordView, record_in_both_systems
 from core.runbook import actions, render
 from core.run import Run
-from core.runbook.engine import Runbook
-from core.runbook.model import ApplyOutcome, ApplyProgress, CheckResult, PlanSummary, StepState
+from core.runbook.engine import SIGN_OFF, Runbook
+from core.runbook.model import ApplyOutcome, ApplyProgress, CheckResult, PlanSummary, StepState, Waiver
+from core.runbook.phases import RUNBOOK
 from core.secrets import CredentialStore, Credentials
 from core.session import Session
 
@@ -170,6 +173,66 @@ class Backend:
     async def record_ticket(self, step_id: str, number: str) -> None:
         await asyncio.to_thread(self.runbook.record_ticket, step_id, number)
 
+    # ---- waivers: a person accepts a row on purpose (blocking: call from a thread worker) -----------------------
+    @staticmethod
+    def can_waive(state: StepState) -> bool:
+        """Whether a waiver makes sense here: a single row (not a group like B2, not the sign-off), on the chosen
+        path, free of gates, checked if it has a check (a waiver accepts what the check found), and not done
+        already. The engine refuses the rest anyway; this keeps it off screen."""
+        step = state.step
+        return (not step.children and step.id != SIGN_OFF and state.applicable and state.waiver is None
+                and not state.blocked_by and not state.status.done
+                and (step.check is None or state.result is not None))
+
+    def waive(self, step_id: str, reason: str) -> Waiver:
+        return self.runbook.waive(step_id, reason)
+
+    def withdraw_waiver(self, step_id: str, reason: str) -> Waiver:
+        if not reason.strip():
+            raise ConfigError("say why the waiver is withdrawn: it goes in the sign-off report")
+        return self.runbook.withdraw_waiver(step_id, reason)
+
+    @staticmethod
+    def gated_steps(step_id: str) -> list[str]:
+        """The steps that wait for this one (a waiver on it lets them go)."""
+        return [s.id for s in RUNBOOK if step_id in s.gates]
+
+    def blockers(self, state: StepState) -> list[StepState]:
+        """The states of the gates that keep a step blocked, in the step's own order."""
+        if not state.blocked_by:
+            return []
+        states = self.runbook.states()
+        return [states[g] for g in state.blocked_by if g in states]
+
+    # ---- the operator: who every confirmation, waiver, ticket and write is recorded under ----------------------
+    @property
+    def operator_label(self) -> str | None:
+        return self.journal.operator if self.journal is not None else None
+
+    @property
+    def needs_operator(self) -> bool:
+        """The open profile names no operator and CUTOVER_OPERATOR is unset: ask before the first record."""
+        return self.journal is not None and not self.journal.operator
+
+    def save_operator(self, name: str, email: str) -> Operator:
+        """Blocking (thread worker). Validate, save in the profile's config (the demo's profile lives in memory
+        only), and record under it from now on. ConfigError names the bad field."""
+        operator = make_operator(name, email)
+        if not self.is_demo:
+            stored = get_profile(self.profile.name)  # the file's current table: other edits since opening survive
+            save_profile(stored.model_copy(update={"operator": operator}))
+        self.use_operator(operator)
+        return operator
+
+    def use_operator(self, operator: Operator | None) -> None:
+        """The open run records under `operator` from now on (None: the profile's fallback, CUTOVER_OPERATOR)."""
+        if self.profile is None:
+            return
+        self.profile = self.profile.model_copy(update={"operator": operator})
+        if self.run is not None:
+            self.run.profile = self.run.runbook.profile = self.run.register.profile = self.profile
+            self.run.journal.operator = self.profile.operator_label
+
     def ticket_text(self, step_id: str) -> str:
         return self.runbook.ticket(step_id).text
 
@@ -191,7 +254,7 @@ class Backend:
     def write_report(self) -> Path:
         from core.report import write_report
 
-        return write_report(self.journal, self.profile, self.exports_dir() / "report.md", fmt="md")
+        return write_report(self.run, self.exports_dir() / "report.md", fmt="md")
 
     # ---- text for the screens (pure formatting lives in core.runbook.render) ----------------------------------
     def detail_text(self, state: StepState, width: int = 100) -> str:
@@ -228,3 +291,11 @@ class Backend:
         if summary.get("status") != "completed":
             return f"{summary.get('status')}: {summary.get('message', '')}".strip()
         return f"{summary.get('synced', 0):,} records synced, {summary.get('errors', 0):,} errors"
+
+
+def make_operator(name: str, email: str) -> Operator:
+    """core.config.Operator, or a ConfigError with its validation message ('email: … is not an email address')."""
+    try:
+        return Operator(name=name, email=email)
+    except ValidationError as exc:
+        raise ConfigError(validation_message(exc)) from None

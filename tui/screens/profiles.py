@@ -42,6 +42,8 @@ class ProfilesScreen(Screen):
         "apply.\n"
         "- The NetSuite script ids are the account's ids of the connector's Zuora fields "
         "(`cutover profile fields NAME` finds them).\n"
+        "- Operator: the name and email recorded with every confirmation, waiver, ticket and write on this profile "
+        "(asked once in the checklist if left empty; CUTOVER_OPERATOR stands in for CI).\n"
         "- `Ctrl+S` saves; `Ctrl+K` opens the profile's credentials (kept in the OS keyring, never in the file)."
     )
     BINDINGS = [
@@ -86,6 +88,9 @@ class ProfilesScreen(Screen):
                 for key in NetSuiteFields.keys():
                     yield FormRow(field_label(key), text_input(f"field-{key}", placeholder="(not mapped)"))
                 yield FormRow("sync updates 'Yes'", text_input("field-sync_updates_yes", "Yes"))
+                yield Label("Operator (named with every record)", classes="form-section")
+                yield FormRow("Operator name", text_input("operator-name", placeholder="e.g. Ada Lovelace"))
+                yield FormRow("Operator email", text_input("operator-email", placeholder="e.g. ada@example.com"))
                 yield Static(id="profile-problem", markup=False)
                 with Horizontal(id="profile-buttons"):
                     yield Button("Save", id="save", variant="primary")
@@ -156,6 +161,9 @@ class ProfilesScreen(Screen):
         for key in NetSuiteFields.keys():
             self._input(f"field-{key}").value = getattr(fields, key) or ""
         self._input("field-sync_updates_yes").value = fields.sync_updates_yes
+        operator = valid.operator if valid else None
+        self._input("operator-name").value = operator.name if operator else ""
+        self._input("operator-email").value = operator.email if operator else ""
         self.query_one("#production", Checkbox).value = bool(valid and valid.is_production)
         self.query_one("#read-only", Checkbox).value = bool(valid and valid.read_only)
         self.query_one("#profile-problem", Static).update(str(p) if isinstance(p, ConfigError) else "")
@@ -171,6 +179,9 @@ class ProfilesScreen(Screen):
                 "netsuite_base_url": text("netsuite-base-url"),
                 "environment": "production" if self.query_one("#production", Checkbox).value else "sandbox",
                 "read_only": self.query_one("#read-only", Checkbox).value, "netsuite_fields": fields}
+        operator = {"name": text("operator-name"), "email": text("operator-email")}
+        if any(operator.values()):  # both empty: no operator; one of them: Operator's own message names the other
+            data["operator"] = {k: v or "" for k, v in operator.items()}
         existing = self.profiles.get(self.editing) if self.editing else None
         if isinstance(existing, Profile):
             data["data_dir"] = str(existing.data_dir)  # saved only when it is not the default
@@ -208,8 +219,13 @@ class ProfilesScreen(Screen):
         self.editing = profile.name
         self.query_one("#profile-problem", Static).update("")
         backend = getattr(self.app, "backend", None)
-        reopen = " The open session keeps the old settings until the profile is reopened." if (
-            backend is not None and backend.profile is not None and backend.profile.name == profile.name) else ""
+        is_open = (backend is not None and not backend.is_demo and backend.profile is not None
+                   and backend.profile.name == profile.name)
+        reopen = " The open session keeps the old settings until the profile is reopened." if is_open else ""
+        if is_open and backend.profile.operator != profile.operator:
+            backend.use_operator(profile.operator)  # who records is not a connection setting: it applies now
+            reopen = " The open session records under the new operator from now on;" + reopen.replace(
+                " The open session keeps", " it keeps")
         self.notify(f"Saved profile {profile.name} in {path}. Next: its credentials (Ctrl+K).{reopen}", timeout=8)
         self.load(select=profile.name)
 

@@ -1,14 +1,20 @@
 """One step: why it matters, what the tool checks (the exact query), the records it found, and the actions of
 its kind. AUTO: re-check, plan, apply. VERIFY: re-check. HUMAN: confirm with a note. TICKET: the drafted text,
-save it, record the number. Every network call runs in a worker; Esc during an apply cancels safely."""
+save it, record the number. Every network call runs in a worker; Esc during an apply cancels safely.
+
+A blocked step says which gates hold it and why; a waived one says who accepted it, when and why. `w` waives a
+row with a reason (or withdraws a standing waiver). The first thing recorded under a name asks who is doing it
+when the profile names no operator (tui.screens.operator)."""
 
 from __future__ import annotations
 
 import asyncio
+import textwrap
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -16,15 +22,21 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Input, Label, ProgressBar, Static, TextArea
 
-from core.runbook.model import ApplyProgress, Kind, PlanSummary, StepState
+from core.errors import CutoverError
+from core.journal import OperatorMissing
+from core.runbook.engine import StepBlocked
+from core.runbook.model import ApplyProgress, PlanSummary, Status, StepState
 from tui.screens.confirm import ConfirmWrite
-from tui.widgets.status import GLYPHS, state_key
+from tui.screens.operator import with_operator
+from tui.screens.reason import ReasonScreen
+from tui.widgets.status import GLYPHS, STYLES, state_key
 from tui.widgets.topbar import TopBar
 
 SAMPLE_LIMIT = 20
 
 
 class StepScreen(Screen):
+    TITLE = "Step"
     AUTO_FOCUS = "#step-body"  # not an Input: single-key bindings must work until the person picks a field
     HELP = (
         "A step of the runbook.\n\n"
@@ -35,8 +47,23 @@ class StepScreen(Screen):
         "confirmed); the step is re-checked at the end. `e` exports the plan.\n"
         "- HUMAN steps: follow the numbered instructions, then confirm with a note (`n`).\n"
         "- TICKET steps: the drafted ticket has every id, date and count filled in; save it (`s`) and record "
-        "the ticket number."
+        "the ticket number.\n"
+        "- **Blocked** (■): the steps it waits for are listed with what each found. Nothing here can be confirmed, "
+        "recorded or applied until they pass, or a person waives them on their own screens.\n"
+        "- **Waive** (`w`): accept what a row's check found, on purpose, with a reason. The row then shows ≈ "
+        "waived (who, when, why), counts as done for the steps it gates, and is listed in the sign-off report. "
+        "On a waived row `w` withdraws the waiver (with a reason too). Groups (B2), the sign-off (I2), passing, "
+        "blocked and not yet checked rows cannot be waived.\n"
+        "- The first record asks for your name and email when the profile names no operator; they are saved in "
+        "the profile and recorded with everything you do."
     )
+    DEFAULT_CSS = """
+    StepScreen .status-blocked { color: $text-error; }
+    StepScreen .status-waived { color: $text-primary; }
+    StepScreen .status-not-needed { color: $text-muted; }
+    StepScreen #step-gate { border-left: thick $error; padding-left: 1; margin-bottom: 1; }
+    StepScreen #step-waiver { border-left: thick $primary; padding-left: 1; margin-bottom: 1; }
+    """
     BINDINGS = [
         Binding("r", "recheck", "Re-check", id="step.recheck"),
         Binding("p", "plan", "Plan", id="step.plan"),
@@ -44,6 +71,8 @@ class StepScreen(Screen):
         Binding("e", "export_plan", "Export plan", id="step.export"),
         Binding("n", "focus_note", "Note/confirm", id="step.note"),
         Binding("s", "save_ticket", "Save ticket", id="step.save_ticket"),
+        Binding("w", "waive", "Waive", id="step.waive"),
+        Binding("w", "withdraw_waiver", "Withdraw waiver", id="step.withdraw_waiver"),
         Binding("escape", "back", "Back", id="step.back"),
     ]
 
@@ -53,10 +82,20 @@ class StepScreen(Screen):
         self.plan: PlanSummary | None = None
         self.cancel = asyncio.Event()
         self.applying = False
+        self.shown: StepState | None = None  # the state last drawn (the footer asks it, not the journal)
+        self.ticket_drafted = False
 
     @property
     def state(self) -> StepState:
         return self.app.backend.state(self.step_id)
+
+    @property
+    def help_title(self) -> str:
+        return f"Step {self.step_id} · {self.current.step.title}"
+
+    @property
+    def current(self) -> StepState:
+        return self.shown if self.shown is not None else self.state
 
     # ---- layout ---------------------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -64,6 +103,8 @@ class StepScreen(Screen):
         yield TopBar(id="topbar")
         with VerticalScroll(id="step-body"):
             yield Static(id="step-head", markup=False)
+            yield Static(id="step-gate", markup=False, classes="hidden")
+            yield Static(id="step-waiver", markup=False, classes="hidden")
             yield Static(id="step-why", markup=False)
             yield Static(id="step-check", markup=False)
             sample = DataTable(id="sample", cursor_type="row", zebra_stripes=True)
@@ -79,7 +120,7 @@ class StepScreen(Screen):
                 yield Label("Drafted ticket (edit freely, then save or copy):")
                 yield TextArea(id="ticket-text", read_only=False, soft_wrap=True)
                 yield Input(id="ticket-number", placeholder="ticket number, e.g. 00412345, then Enter")
-            if step.kind in (Kind.HUMAN, Kind.TICKET) or step.also in (Kind.HUMAN,) or step.confirm:
+            if step.confirm:  # only a step that takes a person's confirmation offers one (engine.confirm)
                 yield Input(id="note", placeholder="note for the record (what you did, where), then Enter "
                                                    "to confirm")
             with Horizontal(id="step-buttons"):
@@ -92,28 +133,30 @@ class StepScreen(Screen):
                 if step.ticket:
                     yield Button("Save ticket", id="save-ticket")
                     yield Button("Copy", id="copy-ticket")
+                yield Button("Waive…", id="waive", classes="hidden")
+                yield Button("Withdraw waiver…", id="withdraw-waiver", classes="hidden")
         yield Footer()
 
     def on_mount(self) -> None:
         self.app.backend.bind_topbar(self.query_one(TopBar))
         self.render_state()
-        if self.state.step.ticket:
-            self.query_one("#ticket-text", TextArea).text = self.app.backend.ticket_text(self.step_id)
         if self.state.step.action:
             self.load_existing_plan()
 
     # ---- rendering ------------------------------------------------------------------------------------------
     def render_state(self) -> None:
-        state, step = self.state, self.state.step
+        state = self.state
+        step = state.step
+        self.shown = state
         key = state_key(state)
-        head = f"{GLYPHS[key]} {step.id} · {step.title}   [{step.kinds}]   {state.summary}"
+        head = f"{GLYPHS[key]} {step.id} · {step.title}   [{step.kinds}]   {self.head_summary(state)}"
         self.query_one("#step-head", Static).update(head)
         self.query_one("#step-head").set_classes(f"status-{key}")
+        self.render_gate(state)
+        self.render_waiver(state)
         why = f"Why  {step.why}\nDoc  {step.doc_url}"
         if state.missing:
             why += f"\nNeeds  run variables not yet recorded: {', '.join(state.missing)} (cutover set VAR VALUE)"
-        if state.blocked_by:
-            why += f"\nWaits  for {', '.join(state.blocked_by)} to pass first"
         if state.confirmation:
             c = state.confirmation
             why += f"\nConfirmed  by {c.who} at {c.at}: {c.note}"
@@ -124,6 +167,86 @@ class StepScreen(Screen):
         if step.instructions:
             self.query_one("#step-instructions", Static).update(self.app.backend.instructions_text(self.step_id))
         self.render_sample(state)
+        if step.ticket and not self.ticket_drafted:
+            self.load_ticket(state)
+        self.query_one("#waive", Button).set_class(not self.app.backend.can_waive(state), "hidden")
+        self.query_one("#withdraw-waiver", Button).set_class(state.waiver is None, "hidden")
+        self.refresh_bindings()  # Waive / Withdraw waiver follow the state
+
+    @staticmethod
+    def head_summary(state: StepState) -> str:
+        """The status line's words: a blocked step names its gates (the panel below says why), a waived one what its
+        check found (the waiver panel says who and why)."""
+        if state.status is Status.BLOCKED:
+            n = len(state.blocked_by)
+            if n > 4:  # the panel below lists them
+                return f"blocked until {n} steps are done"
+            return f"blocked until {', '.join(state.blocked_by)} {'is' if n == 1 else 'are'} done"
+        if state.status is Status.WAIVED:
+            return "waived · found: " + (state.result.summary if state.result else "not checked")
+        return state.summary
+
+    def render_gate(self, state: StepState) -> None:
+        """What blocks the step: each gate not done with its glyph and what it found; gates not run yet on one
+        line. One line per gate, cut at the width (the gate's own screen has the rest)."""
+        panel = self.query_one("#step-gate", Static)
+        panel.set_class(not state.blocked_by, "hidden")
+        if not state.blocked_by:
+            return
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append("Blocked", style=STYLES["blocked"])
+        text.append(" until these are done (pass, or waived with a reason):")
+        not_run = []
+        for gate in self.app.backend.blockers(state):
+            status = str(gate.status)
+            if gate.status is Status.NOT_RUN:
+                not_run.append(gate.step.id)
+                continue
+            why = f"blocked by {', '.join(gate.blocked_by)}" if gate.blocked_by else gate.summary
+            text.append("\n")
+            text.append(f"{GLYPHS[status]} ", style=STYLES[status])
+            text.append(f"{gate.step.id:<6}", style="bold")
+            text.append(f"{status}: {why}")
+        if not_run:
+            text.append("\n")
+            text.append(f"{GLYPHS['not-run']} ", style=STYLES["not-run"])
+            lines = textwrap.wrap(", ".join(not_run), width=54)  # every id stays on screen, even at 80 columns
+            text.append("not done yet: " + "\n                ".join(lines))
+        text.append("\nNothing here is recorded before; waive a gate on its own screen (w).", style="dim")
+        panel.update(text)
+
+    def render_waiver(self, state: StepState) -> None:
+        panel = self.query_one("#step-waiver", Static)
+        waiver = state.waiver
+        panel.set_class(waiver is None, "hidden")
+        if waiver is None:
+            return
+        text = Text()
+        text.append(f"{GLYPHS['waived']} Waived", style=STYLES["waived"])
+        text.append(f"  by {waiver.who} at {waiver.at}\n")
+        text.append("Why", style="bold")
+        text.append(f"  {waiver.reason}\n")
+        if state.status is Status.PASS:
+            text.append("The step now passes on its own; the waiver stands until withdrawn (w).", style="dim")
+        else:
+            text.append("It counts as done for the steps it gates. w withdraws it.", style="dim")
+        panel.update(text)
+
+    def load_ticket(self, state: StepState) -> None:
+        """The drafted ticket, once the step is free to ask Support (a blocked step has nothing to ask yet)."""
+        area = self.query_one("#ticket-text", TextArea)
+        area.read_only = True  # until there is a draft to edit
+        if state.blocked_by:
+            area.text = (f"(The ticket is drafted once {state.step.id} is no longer blocked: "
+                         f"{', '.join(state.blocked_by)} must be done first.)")
+            return
+        try:
+            area.text = self.app.backend.ticket_text(self.step_id)
+        except CutoverError as exc:
+            area.text = f"(The ticket cannot be drafted yet: {self.app.describe_error(exc)})"
+            return
+        area.read_only = False
+        self.ticket_drafted = True
 
     def render_sample(self, state: StepState) -> None:
         table = self.query_one("#sample", DataTable)
@@ -162,6 +285,10 @@ class StepScreen(Screen):
         self.query_one("#step-head", Static).update(f"… {self.step_id} · checking …")
         try:
             await self.app.backend.check(self.step_id)
+        except OperatorMissing:  # a check that records a run variable (D1's is_enabled_ts) needs a name
+            self.render_state()
+            with_operator(self, self.recheck)
+            return
         except Exception as exc:
             self.notify(self.app.describe_error(exc), title=f"{self.step_id} check failed", severity="error")
         self.render_state()
@@ -217,7 +344,8 @@ class StepScreen(Screen):
         try:
             await self.app.backend.confirm(self.step_id, note)
         except Exception as exc:
-            self.notify(self.app.describe_error(exc), title="Not confirmed", severity="error", timeout=8)
+            self.notify(self.refusal(exc), title="Not confirmed", severity="error", timeout=10)
+            self.render_state()
             return
         self.notify(f"{self.step_id} confirmed", timeout=3)
         self.render_state()
@@ -227,15 +355,27 @@ class StepScreen(Screen):
         try:
             await self.app.backend.record_ticket(self.step_id, number)
         except Exception as exc:
-            self.notify(self.app.describe_error(exc), title="Ticket not recorded", severity="error")
+            self.notify(self.refusal(exc), title="Ticket not recorded", severity="error", timeout=10)
+            self.render_state()
             return
         self.notify(f"Ticket {number} recorded for {self.step_id}", timeout=3)
         self.render_state()
 
+    def refusal(self, exc: BaseException) -> str:
+        """Core's refusal in a line; a gate's refusal names the gates, not every gate's whole story (that is on
+        screen already), and says what to do in the app."""
+        if isinstance(exc, StepBlocked):
+            gates = self.state.blocked_by
+            n = len(gates)
+            return (f"{self.step_id} is blocked until {', '.join(gates)} {'is' if n == 1 else 'are'} done: nothing "
+                    f"was recorded. Make {'it' if n == 1 else 'them'} pass, or waive "
+                    f"{'it' if n == 1 else 'them'} with a reason (w on {'its' if n == 1 else 'their'} screen).")
+        return self.app.describe_error(exc)
+
     # ---- actions --------------------------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         """The footer shows only the actions of this step's kind (False hides a binding, None would grey it)."""
-        step = self.state.step
+        step = self.current.step
         if action == "export_plan":
             return bool(step.action) and self.plan is not None
         if action in ("plan", "apply"):
@@ -246,6 +386,10 @@ class StepScreen(Screen):
             return bool(step.ticket)
         if action == "focus_note":
             return bool(self.query("#note"))
+        if action == "waive":
+            return self.app.backend.can_waive(self.current)
+        if action == "withdraw_waiver":
+            return self.current.waiver is not None
         return True
 
     @on(Button.Pressed, "#recheck")
@@ -254,7 +398,7 @@ class StepScreen(Screen):
 
     @on(Button.Pressed, "#plan")
     def action_plan(self) -> None:
-        self.make_plan()
+        with_operator(self, self.make_plan)  # a plan is recorded under the operator
 
     @on(Button.Pressed, "#apply")
     def action_apply(self) -> None:
@@ -275,7 +419,8 @@ class StepScreen(Screen):
             if ok:
                 self.run_apply(plan)
 
-        self.app.push_screen(ConfirmWrite(f"Apply {plan.step_id}?", what, typed_word=typed), decided)
+        with_operator(self, lambda: self.app.push_screen(ConfirmWrite(f"Apply {plan.step_id}?", what,
+                                                                      typed_word=typed), decided))
 
     @on(Button.Pressed, "#export")
     def action_export_plan(self) -> None:
@@ -300,7 +445,7 @@ class StepScreen(Screen):
         if not note:
             self.notify("Write a short note first: what was done, and where", severity="warning", timeout=4)
             return
-        self.confirm(note)
+        with_operator(self, lambda: self.confirm(note))
 
     @on(Input.Submitted, "#ticket-number")
     def ticket_submitted(self, event: Input.Submitted) -> None:
@@ -308,17 +453,72 @@ class StepScreen(Screen):
         if not number:
             self.notify("Type the ticket number Zuora Support gave you", severity="warning", timeout=4)
             return
-        self.record_ticket(number)
+        with_operator(self, lambda: self.record_ticket(number))
 
     @on(Button.Pressed, "#save-ticket")
     def action_save_ticket(self) -> None:
+        if not self.ticket_drafted:
+            self.notify("Nothing to save yet: the ticket is drafted once the step is no longer blocked",
+                        severity="warning", timeout=5)
+            return
         text = self.query_one("#ticket-text", TextArea).text
         self.write_file(lambda: self.app.backend.save_ticket(self.step_id, text), "Ticket text saved to")
 
     @on(Button.Pressed, "#copy-ticket")
     def copy_ticket(self) -> None:
+        if not self.ticket_drafted:
+            self.notify("Nothing to copy yet: the ticket is drafted once the step is no longer blocked",
+                        severity="warning", timeout=5)
+            return
         self.app.copy_to_clipboard(self.query_one("#ticket-text", TextArea).text)
         self.notify("Ticket text copied to the clipboard", timeout=3)
+
+    # ---- waivers ----------------------------------------------------------------------------------------------
+    @on(Button.Pressed, "#waive")
+    def action_waive(self) -> None:
+        state = self.state
+        if not self.app.backend.can_waive(state):
+            self.render_state()
+            return
+        with_operator(self, lambda: self.ask_waiver(state))
+
+    def ask_waiver(self, state: StepState) -> None:
+        step_id = state.step.id
+        gated = self.app.backend.gated_steps(step_id)
+        what = (f"{GLYPHS[str(state.status)]} {step_id} {state.status}: {state.summary}\n\n"
+                f"Waiving accepts this on purpose: {step_id} shows ≈ waived"
+                + (f", counts as done for {', '.join(gated)}" if gated else "")
+                + f", and the sign-off report lists it under {self.app.backend.operator_label}.")
+        self.app.push_screen(ReasonScreen(
+            f"Waive {step_id}?", what, placeholder="why this is accepted (a few words), then Enter",
+            save_label="Waive", fail_title="Not waived",
+            save=lambda reason: self.app.backend.waive(step_id, reason)), self.waiver_done("{step} waived"))
+
+    @on(Button.Pressed, "#withdraw-waiver")
+    def action_withdraw_waiver(self) -> None:
+        state = self.state
+        if state.waiver is None:
+            self.render_state()
+            return
+        with_operator(self, lambda: self.ask_withdrawal(state))
+
+    def ask_withdrawal(self, state: StepState) -> None:
+        step_id, waiver = state.step.id, state.waiver
+        what = (f"Waived by {waiver.who} at {waiver.at}: {waiver.reason}\n\n"
+                f"Withdrawing puts {step_id} back to what its check finds; the steps it gates wait for it again. "
+                "Both the waiver and its withdrawal stay in the journal.")
+        self.app.push_screen(ReasonScreen(
+            f"Withdraw the waiver on {step_id}?", what, placeholder="why it is withdrawn, then Enter",
+            save_label="Withdraw", fail_title="Waiver not withdrawn",
+            save=lambda reason: self.app.backend.withdraw_waiver(step_id, reason)),
+            self.waiver_done("Waiver on {step} withdrawn: back to {status}"))
+
+    def waiver_done(self, what: str) -> Callable[[bool | None], None]:
+        def done(saved: bool | None) -> None:
+            if saved:
+                self.render_state()
+                self.notify(what.format(step=self.step_id, status=self.shown.status), timeout=4)
+        return done
 
     def action_back(self) -> None:
         if self.applying:
