@@ -97,8 +97,10 @@ async def _negative_credits(ctx: QueryContext, systems: Clients) -> Counter[str]
 
 async def migration_output(step: Step, ctx: QueryContext, systems: Clients, counted: CheckResult | None
                            ) -> CheckResult:
-    """D2, after the counts: CreditMemo and DebitMemo carry the connector fields; and the first time it runs with
-    IS on, NetSuite's negative-invoice credits per customer are kept as H2's baseline."""
+    """D2, after the counts: the memos carry the connector fields, and NetSuite's credits per customer are kept.
+
+    CreditMemo and DebitMemo must list the connector's fields; the first time D2 runs with IS on, NetSuite's
+    negative-invoice credits per customer are recorded as H2's baseline."""
     assert counted is not None
     rows = await _missing_fields(systems, ("CreditMemo", "DebitMemo"), MEMO_FIELDS)
     lacking = [f"{r['object']} lacks {r['missing']}" for r in rows if r["missing"]]
@@ -114,9 +116,10 @@ async def migration_output(step: Step, ctx: QueryContext, systems: Clients, coun
 
 async def credits_per_customer(step: Step, ctx: QueryContext, systems: Clients, counted: CheckResult | None
                                ) -> CheckResult:
-    """H2, after the counts: per customer, NetSuite's credits for negative invoices (NEGATIVE_INVOICE credits, and
-    credits carrying the id of an AR Mig memo whose invoice NetSuite had) may not exceed D2's baseline. New
-    credit memos after go-live are other Zuora ids, so they do not count."""
+    """H2, after the counts: per customer, NetSuite's credits for negative invoices stay at D2's baseline.
+
+    They are the NEGATIVE_INVOICE credits and the credits carrying the id of an AR Mig memo whose invoice NetSuite
+    had. New credit memos after go-live are other Zuora ids, so they do not count."""
     assert counted is not None
     before = ctx.recorded_baseline(NEGATIVE_CREDITS)
     if before is None:

@@ -34,7 +34,8 @@ def check_text(state: StepState, ctx: QueryContext) -> str:
         kind = "a person's confirmation" if step.kind in ("HUMAN",) or step.confirm else "a recorded ticket number"
         return f"Check  none by API: this step passes on {kind}."
     if step.check.probe:
-        head = f"Check  API probe ({step.check.probe})"
+        what = (step.check.probe.__doc__ or step.check.probe.__name__).strip().split("\n")[0]
+        head = f"Check  API probe: {what.split(': ', 1)[-1]}"
     else:
         parts = active_parts(step.check, ctx.invoice_settlement)
         lines = [f"{p.label}:\n  {part_sql(p, ctx)}" for p in parts]
