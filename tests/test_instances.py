@@ -17,6 +17,7 @@ from core.demo import DemoTenant
 from core.errors import ConfigError
 from core.instances import InstanceRegister, instances_for_ticket
 from core.journal import Journal
+from core.runbook.model import CheckResult, Status
 from core.secrets import CredentialStore
 from core.sim.support import create_oauth_client
 from tui.cli import instances as instances_cli
@@ -229,7 +230,14 @@ def test_the_f4_ticket_draft_takes_its_ids_from_the_register(profile, journal):
     register.add(environment="sandbox", role="new", instance_id="50001", account_id="zuora-9z8y",
                  environment_id="env-new-2e", oauth_client_id="client-new-77")
     journal.set_variable("new_instance_id", "stale-variable-id")  # the register wins over a stale variable
-    text = Runbook(profile, journal).ticket("F4").text
+    runbook = Runbook(profile, journal)
+    for name, value in (("is_enabled_ts", "2026-11-21 10:00"), ("migration_date", "2026-11-21"),
+                        ("provisioning_path", "new-instance"), ("new_oauth_client_id", "client-new-77"),
+                        ("connect_login_name", "acme-oauth"), ("e2_decision", "mark-yes")):
+        runbook.set_variable(name, value)
+    for step_id in ("E1", "E2"):
+        journal.record_result(CheckResult(step_id, Status.PASS, 0, f"{step_id} done"))
+    text = runbook.ticket("F4").text
     for expected in ("48213", "zuora-1a2b", "env-old-9f3c", "50001", "client-new-77", "NetSuite credentials"):
         assert expected in text, expected
     assert "stale-variable-id" not in text

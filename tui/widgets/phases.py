@@ -19,6 +19,9 @@ def phase_badge(states: list[StepState]) -> tuple[str, str, int, int]:
     if total and done == total:
         return "✓", status_style("pass"), done, total
     bad = worst(s.status for s in relevant)
+    started = done or any(s.status not in (Status.NOT_RUN, Status.BLOCKED) for s in relevant)
+    if bad in (Status.NOT_RUN, Status.BLOCKED) and not started:
+        return GLYPHS["not-run"], status_style("not-run"), done, total  # waiting for earlier phases: not alarming
     if bad is Status.NOT_RUN and done:
         return "▶", "bold", done, total
     glyph = GLYPHS[str(bad)] if bad in (Status.ERROR, Status.FAIL, Status.NEEDS_ACTION, Status.BLOCKED) \

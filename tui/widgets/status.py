@@ -7,7 +7,7 @@ from rich.text import Text
 from core.runbook.model import Status, StepState
 
 STYLES = {"pass": "bold green", "fail": "bold red", "needs-action": "bold yellow", "error": "bold magenta",
-          "not-run": "dim", "running": "bold cyan", "confirmed": "bold green", "blocked": "bold red",
+          "not-run": "dim", "running": "bold cyan", "confirmed": "bold green", "blocked": "yellow",
           "waived": "bold blue", "not-needed": "dim"}
 GLYPHS = {**{str(s): s.glyph for s in Status}, "running": "…", "confirmed": "◉"}
 
