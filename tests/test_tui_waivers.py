@@ -159,7 +159,8 @@ async def test_a_blocked_step_shows_its_gates_and_refuses_confirmations_and_tick
         assert "× C2" in gate and app.backend.state("C2").summary[:30] in gate  # what C2 found
         assert all(g in gate for g in state.blocked_by)  # every gate named
         ticket = screen.query_one("#ticket-text", TextArea)
-        assert "drafted once D1 is no longer blocked" in ticket.text and ticket.read_only
+        assert "drafted once D1 is no longer blocked" in shown(screen, "#ticket-needs") and ticket.read_only
+        assert ticket.text == ""  # never a draft with a placeholder or a status code in it
         assert not screen.query("#note")  # D1 takes a ticket number, not a confirmation
 
         field = screen.query_one("#ticket-number", Input)

@@ -8,7 +8,8 @@ runs in threads so the event loop stays free.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from functools import partial
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from core.monitor import Sampler
 from core.monitor.model import SyncError
 from core.monitor.records import RecordView, record_in_both_systems
 from core.runbook import actions, render
+from core.runbook.tickets import ticket_needs
 from core.run import Run
 from core.runbook.engine import SIGN_OFF, Runbook
 from core.runbook.model import ApplyOutcome, ApplyProgress, CheckResult, PlanSummary, StepState, Waiver
@@ -149,12 +151,14 @@ class Backend:
         self.update_topbars()
         return result
 
-    async def check_many(self, step_ids: list[str]) -> AsyncIterator[tuple[str, CheckResult | Exception]]:
-        for sid in step_ids:
-            try:
-                yield sid, await self.check(sid)
-            except Exception as exc:  # one failing check must not stop the phase
-                yield sid, exc
+    async def check_steps(self, step_ids: list[str], on_result: Callable[[CheckResult], None]
+                          ) -> dict[str, StepState]:
+        """Check these steps in one engine round (IS probed once); each result goes to `on_result` as it lands.
+        A check that fails to run comes back as an error result, never an exception. The folded states of every
+        step at the end."""
+        await self.runbook.check(step_ids, on_result=on_result)
+        self.update_topbars()
+        return await asyncio.to_thread(self.runbook.states)
 
     async def plan(self, step_id: str) -> PlanSummary:
         return await actions.make_plan(self.runbook, step_id)
@@ -170,8 +174,27 @@ class Backend:
     async def confirm(self, step_id: str, note: str) -> None:
         await asyncio.to_thread(self.runbook.confirm, step_id, note)
 
-    async def record_ticket(self, step_id: str, number: str) -> None:
-        await asyncio.to_thread(self.runbook.record_ticket, step_id, number)
+    async def record_ticket(self, step_id: str, number: str, *, replace: bool = False) -> None:
+        """core.runbook.engine.TicketExists when the step has another number and `replace` is not given."""
+        await asyncio.to_thread(partial(self.runbook.record_ticket, step_id, number, replace=replace))
+
+    async def withdraw_confirmation(self, step_id: str) -> None:
+        await asyncio.to_thread(self.runbook.withdraw_confirmation, step_id)
+
+    def needed_variables(self, state: StepState) -> list[str]:
+        """The run variables a step asks for: its own `needs` on the chosen path, then what its ticket names and
+        is not recorded yet (asked before drafting)."""
+        path = self.runbook.journal.variables().provisioning_path
+        names = [n.partition("@")[0] for n in state.step.needs
+                 if not n.partition("@")[2] or n.partition("@")[2] == path]
+        if state.step.ticket is not None:
+            names += list(ticket_needs(state.step, self.journal.variables(), self.journal.latest_results()).variables)
+        return list(dict.fromkeys(names))
+
+    def ticket_checks(self, step_id: str) -> tuple[str, ...]:
+        """The steps a ticket quotes that must be checked (again) before it can be drafted."""
+        step = self.state(step_id).step
+        return ticket_needs(step, self.journal.variables(), self.journal.latest_results()).checks
 
     # ---- waivers: a person accepts a row on purpose (blocking: call from a thread worker) -----------------------
     @staticmethod
@@ -236,13 +259,10 @@ class Backend:
     def ticket_text(self, step_id: str) -> str:
         return self.runbook.ticket(step_id).text
 
-    def save_ticket(self, step_id: str, text: str) -> Path:
-        path = self.exports_dir() / f"ticket-{step_id.replace('/', '-')}.txt"
-        path.write_text(text, encoding="utf-8")
-        return path
-
     def export_plan(self, plan: PlanSummary) -> Path:
-        path = self.exports_dir() / f"plan-{plan.step_id.replace('/', '-')}-{plan.plan_id}.csv"
+        """Blocking: the plan's records as CSV in a working file (streamed: a plan can hold 100k records). The
+        screen then delivers it to the person's downloads folder (App.deliver_text)."""
+        path = self.exports_dir() / plan_file_name(plan)
         actions.export_plan(self.journal, plan.plan_id, path)
         return path
 
@@ -291,6 +311,14 @@ class Backend:
         if summary.get("status") != "completed":
             return f"{summary.get('status')}: {summary.get('message', '')}".strip()
         return f"{summary.get('synced', 0):,} records synced, {summary.get('errors', 0):,} errors"
+
+
+def plan_file_name(plan: PlanSummary) -> str:
+    return f"plan-{plan.step_id.replace('/', '-')}-{plan.plan_id}.csv"
+
+
+def ticket_file_name(step_id: str) -> str:
+    return f"ticket-{step_id.replace('/', '-')}.txt"
 
 
 def make_operator(name: str, email: str) -> Operator:

@@ -92,8 +92,10 @@ class Runbook:
         return self._invoice_settlement
 
     # ---- checks -----------------------------------------------------------------------------------------------
-    async def check(self, selectors: Iterable[str] = ()) -> list[StepState]:
-        """Run the checks of the selected phases/steps (all when none), record them; the steps' new states."""
+    async def check(self, selectors: Iterable[str] = (), *,
+                    on_result: Callable[[CheckResult], None] | None = None) -> list[StepState]:
+        """Run the checks of the selected phases/steps (all when none), record them; the steps' new states.
+        IS is probed once for them all. `on_result` hears each result as it lands (a screen's row)."""
         steps = select_steps(selectors)
         checked = [s for s in steps if s.check is not None]
         if any(_depends_on_is(s) for s in checked):
@@ -103,7 +105,9 @@ class Runbook:
 
         async def one(step: Step) -> None:
             async with gate:
-                await self.check_step(step, results)
+                result = await self.check_step(step, results)
+            if on_result is not None:
+                on_result(result)
 
         await asyncio.gather(*(one(s) for s in checked))
         states = self.states()

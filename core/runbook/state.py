@@ -13,6 +13,7 @@ A parent (B2) takes the worst status of its rows.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
 from core.runbook.model import CheckResult, Confirmation, Status, Step, StepState, TicketRecord, Waiver
 from core.runbook.variables import RunVariables
@@ -78,6 +79,20 @@ def fold(step: Step, variables: RunVariables, result: CheckResult | None, confir
         return StepState(status=Status.WAIVED, summary=f"waived by {waiver.who} {waiver.at}: {waiver.reason} "
                                                        f"(found: {summary})", **state)
     return StepState(status=status, summary=summary, **state)
+
+
+def with_result(state: StepState, result: CheckResult) -> StepState:
+    """The state again with a fresh check result, folded from what the state already knows (its confirmation,
+    ticket, waiver, missing variables and gates): a screen redraws a row as a result lands, with no journal read."""
+    if not state.applicable:
+        return state
+    status, summary = _own(state.step, result, state.confirmation, state.ticket, state.missing)
+    if status is Status.PASS or not (state.blocked_by or state.waiver):
+        return replace(state, result=result, status=status, summary=summary)
+    if state.blocked_by:
+        return replace(state, result=result)  # still waiting: its summary names the gates
+    return replace(state, result=result, status=Status.WAIVED,
+                   summary=f"waived by {state.waiver.who} {state.waiver.at}: {state.waiver.reason} (found: {summary})")
 
 
 def blocked_summary(blockers: Mapping[str, StepState]) -> str:

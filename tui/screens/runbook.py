@@ -12,6 +12,8 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, OptionList, Static
 
 from core.runbook.model import Phase, StepState
+from core.runbook.state import with_result
+from tui.messages import StepChecked, StepsFolded
 from tui.widgets.phases import PhaseList
 from tui.widgets.status import status_cell
 from tui.widgets.topbar import TopBar
@@ -61,6 +63,7 @@ class RunbookScreen(Screen):
         self.running: set[str] = set()
         self.title_width = 60
         self.narrow = False
+        self.known: dict[str, StepState] = {}  # the states last drawn: a landing result re-folds one, no read
 
     def compose(self) -> ComposeResult:
         yield TopBar(id="topbar")
@@ -97,18 +100,19 @@ class RunbookScreen(Screen):
 
     # ---- rendering ------------------------------------------------------------------------------------------
     def refresh_all(self) -> None:
+        """Fold every step from the journal once, then draw from that."""
         if not self.app.backend.ready:
             self.query_one("#step-detail", Static).update(self.app.backend.status_text)
             return
+        self.known = {s.step.id: s for s in self.app.backend.states()}
         self.refresh_sidebar()
         self.show_phase(self.phase)
 
     def refresh_sidebar(self) -> None:
-        if not self.app.backend.ready:
+        if not self.known:
             return
-        states = self.app.backend.states()
         by_phase: dict[Phase, list[StepState]] = {}
-        for s in states:
+        for s in self.known.values():
             by_phase.setdefault(s.step.phase, []).append(s)
         sidebar = self.query_one(PhaseList)
         sidebar.show(by_phase)
@@ -118,7 +122,7 @@ class RunbookScreen(Screen):
         self.phase = phase
         table = self.query_one("#steps", DataTable)
         table.border_title = f"{phase.letter} · {phase.title}"
-        states = [s for s in self.app.backend.states() if s.step.phase is phase]
+        states = [s for s in self.known.values() if s.step.phase is phase]
         keep = {s.step.id for s in states}
         for key in [k.value for k in table.rows if k.value not in keep]:
             table.remove_row(key)
@@ -159,7 +163,7 @@ class RunbookScreen(Screen):
         if sid is None:
             detail.update("")
             return
-        state = self.app.backend.state(sid)
+        state = self.known.get(sid) or self.app.backend.state(sid)
         detail.border_title = f"{sid} · {state.summary}"
         detail.update(self.app.backend.detail_text(state, detail.content_size.width or self.size.width - 20))
 
@@ -202,7 +206,7 @@ class RunbookScreen(Screen):
         self.refresh_sidebar()
 
     def go_to(self, step_id: str) -> None:
-        state = self.app.backend.state(step_id)
+        state = self.known.get(step_id) or self.app.backend.state(step_id)
         if state.step.phase is not self.phase:
             self.show_phase(state.step.phase)
             self.refresh_sidebar()
@@ -214,30 +218,46 @@ class RunbookScreen(Screen):
         if not self.app.backend.ready:
             self.notify("Still connecting…", timeout=3)
             return
-        ids = [s.step.id for s in self.app.backend.states()
-               if s.step.phase is self.phase and s.step.check is not None and s.applicable]
+        ids = [s.step.id for s in self.known.values()
+               if s.step.phase is self.phase and s.step.check is not None and s.applicable
+               and not s.step.children]
         if not ids:
             self.notify(f"Phase {self.phase.letter} has no automated checks: its steps are confirmed by a person",
                         timeout=4)
             return
         self.running.update(ids)
         for sid in ids:
-            self.render_row(self.app.backend.state(sid))
-        self.run_checks(ids)
+            self.render_row(self.known[sid])
+        self.run_checks(self.phase, ids)
 
     @work(group="runbook-checks", exit_on_error=False)
-    async def run_checks(self, ids: list[str]) -> None:
-        """One check at a time per worker; each result re-renders its row as it lands."""
-        failures = 0
-        async for step_id, result_or_error in self.app.backend.check_many(ids):
-            self.running.discard(step_id)
-            if isinstance(result_or_error, Exception):
-                failures += 1
-                self.notify(self.app.describe_error(result_or_error), title=f"{step_id} check failed",
-                            severity="error", timeout=6)
-            self.render_row(self.app.backend.state(step_id))
-            if step_id == self.selected_step_id():
+    async def run_checks(self, phase: Phase, ids: list[str]) -> None:
+        """The engine checks the phase (IS probed once, a few at a time); each result is posted as it lands, and
+        the folded states once at the end."""
+        states = await self.app.backend.check_steps(ids, lambda r: self.post_message(StepChecked(r.step_id, r)))
+        self.post_message(StepsFolded(states))
+        errors = [s for s in states.values() if s.step.id in ids and s.result is not None and s.result.error]
+        if errors:
+            self.notify("; ".join(f"{s.step.id}: {s.result.error}" for s in errors[:3]),
+                        title="Some checks could not run", severity="error", timeout=8)
+        else:
+            self.notify(f"Phase {phase.letter}: {len(ids)} checks done", timeout=3)
+
+    @on(StepChecked)
+    def step_checked(self, message: StepChecked) -> None:
+        self.running.discard(message.step_id)
+        known = self.known.get(message.step_id)
+        if known is None:
+            return
+        self.known[message.step_id] = state = with_result(known, message.result)
+        if state.step.phase is self.phase:
+            self.render_row(state)
+            if message.step_id == self.selected_step_id():
                 self.show_detail()
+
+    @on(StepsFolded)
+    def steps_folded(self, message: StepsFolded) -> None:
+        self.running.clear()
+        self.known = dict(message.states)
         self.refresh_sidebar()
-        if not failures:
-            self.notify(f"Phase {self.phase.letter}: {len(ids)} checks done", timeout=3)
+        self.show_phase(self.phase)

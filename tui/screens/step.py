@@ -1,35 +1,36 @@
-"""One step: why it matters, what the tool checks (the exact query), the records it found, and the actions of
-its kind. AUTO: re-check, plan, apply. VERIFY: re-check. HUMAN: confirm with a note. TICKET: the drafted text,
-save it, record the number. Every network call runs in a worker; Esc during an apply cancels safely.
+"""One step: why it matters, what the tool checks (the exact query), the records it found, the run variables it
+needs (edited in place), and the actions of its kind. AUTO: re-check, plan, apply. VERIFY: re-check. HUMAN:
+confirm with a note (or withdraw it). TICKET: the drafted text, saved to the downloads folder, and the number.
 
-A blocked step says which gates hold it and why; a waived one says who accepted it, when and why. `w` waives a
-row with a reason (or withdraws a standing waiver). The first thing recorded under a name asks who is doing it
-when the profile names no operator (tui.screens.operator)."""
+Workers do the network and journal work and post what they found (tui.messages); the handlers render from those
+messages, never from a second journal read. A blocked step says which gates hold it and why; a waived one who
+accepted it, when and why (`w`). The first record asks who is doing it when the profile names no operator."""
 
 from __future__ import annotations
 
 import asyncio
-import textwrap
+import io
 import time
-from collections.abc import Callable
-from pathlib import Path
 
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Input, Label, ProgressBar, Static, TextArea
 
 from core.errors import CutoverError
 from core.journal import OperatorMissing
-from core.runbook.engine import StepBlocked
-from core.runbook.model import ApplyProgress, PlanSummary, Status, StepState
+from core.runbook.engine import StepBlocked, TicketExists
+from core.runbook.model import ApplyProgress, PlanSummary, StepState
+from core.runbook.tickets import TicketIncomplete
+from tui.backend import plan_file_name, ticket_file_name
+from tui.messages import ApplyFinished, ApplyProgressed, PlanReady, StepUpdated
 from tui.screens.confirm import ConfirmWrite
 from tui.screens.operator import with_operator
 from tui.screens.reason import ReasonScreen
-from tui.widgets.status import GLYPHS, STYLES, state_key
+from tui.widgets.status import GLYPHS, state_key
+from tui.widgets.step_panels import gate_text, head_summary, waiver_text, why_text
 from tui.widgets.topbar import TopBar
 
 SAMPLE_LIMIT = 20
@@ -41,28 +42,33 @@ class StepScreen(Screen):
     HELP = (
         "A step of the runbook.\n\n"
         "- **Why**: what goes wrong if this step is skipped.\n"
+        "- **Needs**: the run variables the step (or its ticket) uses, edited in place with the same checks as "
+        "`cutover set`; Enter saves one, Esc puts the stored value back.\n"
         "- **Check**: the exact query the tool runs on Zuora or NetSuite, and what it found.\n"
         "- AUTO steps: `p` plans the fix (a dry run listing every record with its current and new value), "
         "`a` applies it after a confirmation, with a progress bar; Esc cancels safely (what is confirmed stays "
-        "confirmed); the step is re-checked at the end. `e` exports the plan.\n"
-        "- HUMAN steps: follow the numbered instructions, then confirm with a note (`n`).\n"
-        "- TICKET steps: the drafted ticket has every id, date and count filled in; save it (`s`) and record "
-        "the ticket number.\n"
+        "confirmed); the step is re-checked at the end. `e` exports the plan to your downloads folder.\n"
+        "- HUMAN steps: follow the numbered instructions, then confirm with a note (`n`); `x` withdraws a "
+        "confirmation (both stay in the journal).\n"
+        "- TICKET steps: the ticket is drafted once what it quotes is recorded and checked; save it (`s`, to your "
+        "downloads folder) and record the number Support gives (a second number asks before it replaces the "
+        "first).\n"
         "- **Blocked** (■): the steps it waits for are listed with what each found. Nothing here can be confirmed, "
         "recorded or applied until they pass, or a person waives them on their own screens.\n"
         "- **Waive** (`w`): accept what a row's check found, on purpose, with a reason. The row then shows ≈ "
         "waived (who, when, why), counts as done for the steps it gates, and is listed in the sign-off report. "
-        "On a waived row `w` withdraws the waiver (with a reason too). Groups (B2), the sign-off (I2), passing, "
-        "blocked and not yet checked rows cannot be waived.\n"
-        "- The first record asks for your name and email when the profile names no operator; they are saved in "
-        "the profile and recorded with everything you do."
+        "On a waived row `w` withdraws the waiver (with a reason too).\n"
+        "- The first record asks for your name and email when the profile names no operator."
     )
     DEFAULT_CSS = """
-    StepScreen .status-blocked { color: $text-error; }
+    StepScreen .status-blocked { color: $text-warning; }
     StepScreen .status-waived { color: $text-primary; }
     StepScreen .status-not-needed { color: $text-muted; }
-    StepScreen #step-gate { border-left: thick $error; padding-left: 1; margin-bottom: 1; }
+    StepScreen #step-gate { border-left: thick $warning; padding-left: 1; margin-bottom: 1; }
     StepScreen #step-waiver { border-left: thick $primary; padding-left: 1; margin-bottom: 1; }
+    StepScreen #apply-panel { height: auto; border-left: thick $warning; padding-left: 1; margin-bottom: 1; }
+    StepScreen #step-needs { height: auto; margin-bottom: 1; }
+    StepScreen #ticket-needs { color: $text-warning; }
     """
     BINDINGS = [
         Binding("r", "recheck", "Re-check", id="step.recheck"),
@@ -70,6 +76,7 @@ class StepScreen(Screen):
         Binding("a", "apply", "Apply…", id="step.apply"),
         Binding("e", "export_plan", "Export plan", id="step.export"),
         Binding("n", "focus_note", "Note/confirm", id="step.note"),
+        Binding("x", "withdraw_confirmation", "Withdraw confirmation", id="step.withdraw_confirmation"),
         Binding("s", "save_ticket", "Save ticket", id="step.save_ticket"),
         Binding("w", "waive", "Waive", id="step.waive"),
         Binding("w", "withdraw_waiver", "Withdraw waiver", id="step.withdraw_waiver"),
@@ -82,20 +89,22 @@ class StepScreen(Screen):
         self.plan: PlanSummary | None = None
         self.cancel = asyncio.Event()
         self.applying = False
-        self.shown: StepState | None = None  # the state last drawn (the footer asks it, not the journal)
+        self.apply_started = 0.0
+        self.shown: StepState | None = None  # the state last drawn: footers and handlers ask it, not the journal
         self.ticket_drafted = False
 
     @property
     def state(self) -> StepState:
+        """A fresh fold from the journal (used when the screen opens or comes back)."""
         return self.app.backend.state(self.step_id)
-
-    @property
-    def help_title(self) -> str:
-        return f"Step {self.step_id} · {self.current.step.title}"
 
     @property
     def current(self) -> StepState:
         return self.shown if self.shown is not None else self.state
+
+    @property
+    def help_title(self) -> str:
+        return f"Step {self.step_id} · {self.current.step.title}"
 
     # ---- layout ---------------------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -103,8 +112,13 @@ class StepScreen(Screen):
         yield TopBar(id="topbar")
         with VerticalScroll(id="step-body"):
             yield Static(id="step-head", markup=False)
+            if step.action:  # the apply's progress right under the head: on screen at 80x24 without scrolling
+                with Vertical(id="apply-panel", classes="hidden"):
+                    yield ProgressBar(id="apply-progress", show_eta=False)
+                    yield Static(id="apply-status", markup=False)
             yield Static(id="step-gate", markup=False, classes="hidden")
             yield Static(id="step-waiver", markup=False, classes="hidden")
+            yield Vertical(id="step-needs", classes="hidden")
             yield Static(id="step-why", markup=False)
             yield Static(id="step-check", markup=False)
             sample = DataTable(id="sample", cursor_type="row", zebra_stripes=True)
@@ -114,11 +128,10 @@ class StepScreen(Screen):
                 yield Static(id="step-instructions", markup=False)
             if step.action:
                 yield Static(id="plan-text", markup=False, classes="hidden")
-                yield ProgressBar(id="apply-progress", classes="hidden", show_eta=False)
-                yield Static(id="apply-status", markup=False, classes="hidden")
             if step.ticket:
                 yield Label("Drafted ticket (edit freely, then save or copy):")
-                yield TextArea(id="ticket-text", read_only=False, soft_wrap=True)
+                yield Static(id="ticket-needs", markup=False, classes="hidden")
+                yield TextArea(id="ticket-text", read_only=True, soft_wrap=True)
                 yield Input(id="ticket-number", placeholder="ticket number, e.g. 00412345, then Enter")
             if step.confirm:  # only a step that takes a person's confirmation offers one (engine.confirm)
                 yield Input(id="note", placeholder="note for the record (what you did, where), then Enter "
@@ -131,6 +144,7 @@ class StepScreen(Screen):
                     yield Button("Apply…", id="apply", variant="warning", disabled=True)
                     yield Button("Export plan", id="export", disabled=True)
                 if step.ticket:
+                    yield Button("Check what it quotes", id="ticket-checks", classes="hidden")
                     yield Button("Save ticket", id="save-ticket")
                     yield Button("Copy", id="copy-ticket")
                 yield Button("Waive…", id="waive", classes="hidden")
@@ -139,114 +153,54 @@ class StepScreen(Screen):
 
     def on_mount(self) -> None:
         self.app.backend.bind_topbar(self.query_one(TopBar))
-        self.render_state()
-        if self.state.step.action:
+        self.render_state(self.state)
+        if self.current.step.action:
             self.load_existing_plan()
 
-    # ---- rendering ------------------------------------------------------------------------------------------
-    def render_state(self) -> None:
-        state = self.state
+    def on_screen_resume(self) -> None:
+        if not self.applying:
+            self.render_state(self.state)  # something changed elsewhere (a gate, the simulated tenant)
+
+    # ---- rendering (from a state a worker posted, or the fold on open) --------------------------------------
+    def render_state(self, state: StepState) -> None:
         step = state.step
         self.shown = state
         key = state_key(state)
-        head = f"{GLYPHS[key]} {step.id} · {step.title}   [{step.kinds}]   {self.head_summary(state)}"
+        head = f"{GLYPHS[key]} {step.id} · {step.title}   [{step.kinds}]   {head_summary(state)}"
         self.query_one("#step-head", Static).update(head)
         self.query_one("#step-head").set_classes(f"status-{key}")
-        self.render_gate(state)
-        self.render_waiver(state)
-        why = f"Why  {step.why}\nDoc  {step.doc_url}"
-        if state.missing:
-            why += f"\nNeeds  run variables not yet recorded: {', '.join(state.missing)} (cutover set VAR VALUE)"
-        if state.confirmation:
-            c = state.confirmation
-            why += f"\nConfirmed  by {c.who} at {c.at}: {c.note}"
-        if state.ticket:
-            why += f"\nTicket  {state.ticket.number} (recorded {state.ticket.at} by {state.ticket.who})"
-        self.query_one("#step-why", Static).update(why)
+        gate = self.query_one("#step-gate", Static)
+        gate.set_class(not state.blocked_by, "hidden")
+        if state.blocked_by:
+            gate.update(gate_text(self.app.backend.blockers(state)))
+        waiver = self.query_one("#step-waiver", Static)
+        waiver.set_class(state.waiver is None, "hidden")
+        if state.waiver is not None:
+            waiver.update(waiver_text(state))
+        self.render_needs(state)
+        self.query_one("#step-why", Static).update(why_text(state))
         self.query_one("#step-check", Static).update(self.app.backend.check_text(state))
         if step.instructions:
             self.query_one("#step-instructions", Static).update(self.app.backend.instructions_text(self.step_id))
         self.render_sample(state)
-        if step.ticket and not self.ticket_drafted:
+        if step.ticket:
             self.load_ticket(state)
         self.query_one("#waive", Button).set_class(not self.app.backend.can_waive(state), "hidden")
         self.query_one("#withdraw-waiver", Button).set_class(state.waiver is None, "hidden")
-        self.refresh_bindings()  # Waive / Withdraw waiver follow the state
+        self.refresh_bindings()  # the footer follows the state
 
-    @staticmethod
-    def head_summary(state: StepState) -> str:
-        """The status line's words: a blocked step names its gates (the panel below says why), a waived one what its
-        check found (the waiver panel says who and why)."""
-        if state.status is Status.BLOCKED:
-            n = len(state.blocked_by)
-            if n > 4:  # the panel below lists them
-                return f"blocked until {n} steps are done"
-            return f"blocked until {', '.join(state.blocked_by)} {'is' if n == 1 else 'are'} done"
-        if state.status is Status.WAIVED:
-            return "waived · found: " + (state.result.summary if state.result else "not checked")
-        return state.summary
-
-    def render_gate(self, state: StepState) -> None:
-        """What blocks the step: each gate not done with its glyph and what it found; gates not run yet on one
-        line. One line per gate, cut at the width (the gate's own screen has the rest)."""
-        panel = self.query_one("#step-gate", Static)
-        panel.set_class(not state.blocked_by, "hidden")
-        if not state.blocked_by:
+    def render_needs(self, state: StepState) -> None:
+        """An editor per run variable the step needs (tui.widgets.variable_editor), in place."""
+        box = self.query_one("#step-needs", Vertical)
+        names = self.app.backend.needed_variables(state)
+        box.set_class(not names, "hidden")
+        have = [w.name for w in box.children if getattr(w, "variable_name", None)]
+        if have == names:
             return
-        text = Text(no_wrap=True, overflow="ellipsis")
-        text.append("Blocked", style=STYLES["blocked"])
-        text.append(" until these are done (pass, or waived with a reason):")
-        not_run = []
-        for gate in self.app.backend.blockers(state):
-            status = str(gate.status)
-            if gate.status is Status.NOT_RUN:
-                not_run.append(gate.step.id)
-                continue
-            why = f"blocked by {', '.join(gate.blocked_by)}" if gate.blocked_by else gate.summary
-            text.append("\n")
-            text.append(f"{GLYPHS[status]} ", style=STYLES[status])
-            text.append(f"{gate.step.id:<6}", style="bold")
-            text.append(f"{status}: {why}")
-        if not_run:
-            text.append("\n")
-            text.append(f"{GLYPHS['not-run']} ", style=STYLES["not-run"])
-            lines = textwrap.wrap(", ".join(not_run), width=54)  # every id stays on screen, even at 80 columns
-            text.append("not done yet: " + "\n                ".join(lines))
-        text.append("\nNothing here is recorded before; waive a gate on its own screen (w).", style="dim")
-        panel.update(text)
-
-    def render_waiver(self, state: StepState) -> None:
-        panel = self.query_one("#step-waiver", Static)
-        waiver = state.waiver
-        panel.set_class(waiver is None, "hidden")
-        if waiver is None:
+        box.remove_children()
+        if not names:
             return
-        text = Text()
-        text.append(f"{GLYPHS['waived']} Waived", style=STYLES["waived"])
-        text.append(f"  by {waiver.who} at {waiver.at}\n")
-        text.append("Why", style="bold")
-        text.append(f"  {waiver.reason}\n")
-        if state.status is Status.PASS:
-            text.append("The step now passes on its own; the waiver stands until withdrawn (w).", style="dim")
-        else:
-            text.append("It counts as done for the steps it gates. w withdraws it.", style="dim")
-        panel.update(text)
-
-    def load_ticket(self, state: StepState) -> None:
-        """The drafted ticket, once the step is free to ask Support (a blocked step has nothing to ask yet)."""
-        area = self.query_one("#ticket-text", TextArea)
-        area.read_only = True  # until there is a draft to edit
-        if state.blocked_by:
-            area.text = (f"(The ticket is drafted once {state.step.id} is no longer blocked: "
-                         f"{', '.join(state.blocked_by)} must be done first.)")
-            return
-        try:
-            area.text = self.app.backend.ticket_text(self.step_id)
-        except CutoverError as exc:
-            area.text = f"(The ticket cannot be drafted yet: {self.app.describe_error(exc)})"
-            return
-        area.read_only = False
-        self.ticket_drafted = True
+        box.mount(Static("Needs  " + ", ".join(names) + " (record them on the Variables screen, v)", markup=False))
 
     def render_sample(self, state: StepState) -> None:
         table = self.query_one("#sample", DataTable)
@@ -262,110 +216,194 @@ class StepScreen(Screen):
         total = state.result.count or len(rows)
         table.border_title = f"Records found ({len(rows)} of {total:,} shown)"
 
-    def render_plan(self, plan: PlanSummary) -> None:
-        self.plan = plan
-        self.refresh_bindings()  # Export plan joins the footer once there is a plan
-        text = self.app.backend.plan_text(plan)
-        widget = self.query_one("#plan-text", Static)
-        widget.update(text)
-        widget.remove_class("hidden")
-        remaining = plan.remaining if plan.status != "planned" else plan.total
-        self.query_one("#apply", Button).disabled = remaining == 0 or self.app.backend.read_only
-        self.query_one("#export", Button).disabled = False
+    def load_ticket(self, state: StepState) -> None:
+        """The drafted ticket, once nothing it quotes is missing: otherwise what to record or check first."""
+        area = self.query_one("#ticket-text", TextArea)
+        needs = self.query_one("#ticket-needs", Static)
+        checks = self.query_one("#ticket-checks", Button)
+        checks.add_class("hidden")
+        if state.blocked_by:
+            self.set_draft(f"The ticket is drafted once {state.step.id} is no longer blocked: "
+                                 f"{', '.join(state.blocked_by)} must be done first.")
+            return
+        try:
+            text = self.app.backend.ticket_text(self.step_id)
+        except TicketIncomplete as exc:
+            self.set_draft(f"Before drafting: {exc.message.split(', ', 1)[-1]}."
+                           + (" Record the values above." if exc.needs.variables else ""))
+            checks.set_class(not exc.needs.checks, "hidden")
+            return
+        except CutoverError as exc:
+            self.set_draft(f"The ticket cannot be drafted yet: {self.app.describe_error(exc)}")
+            return
+        if not self.ticket_drafted or area.read_only:  # never overwrite what the person edited
+            area.text = text
+        needs.add_class("hidden")
+        area.read_only = False
+        self.ticket_drafted = True
 
-    # ---- workers --------------------------------------------------------------------------------------------
+    def set_draft(self, why: str) -> None:
+        area = self.query_one("#ticket-text", TextArea)
+        needs = self.query_one("#ticket-needs", Static)
+        needs.update(why)
+        needs.remove_class("hidden")
+        area.text, area.read_only = "", True
+        self.ticket_drafted = False
+
+    # ---- messages -------------------------------------------------------------------------------------------
+    @on(StepUpdated)
+    def step_updated(self, message: StepUpdated) -> None:
+        self.render_state(message.state)
+        if message.note:
+            self.notify(message.note, timeout=3)
+
+    @on(PlanReady)
+    def plan_ready(self, message: PlanReady) -> None:
+        self.plan = message.plan
+        widget = self.query_one("#plan-text", Static)
+        widget.update(message.text)
+        widget.remove_class("hidden")
+        plan = message.plan
+        remaining = plan.remaining if plan.status != "planned" else plan.total
+        self.query_one("#apply", Button).disabled = remaining == 0 or self.app.backend.read_only or self.applying
+        self.query_one("#export", Button).disabled = False
+        self.refresh_bindings()  # Export plan joins the footer once there is a plan
+
+    @on(ApplyProgressed)
+    def apply_progressed(self, message: ApplyProgressed) -> None:
+        p = message.progress
+        self.query_one("#apply-progress", ProgressBar).update(total=max(p.total, 1), progress=p.done)
+        eta = "–" if p.eta_s is None else f"{p.eta_s:,.0f} s"
+        self.query_one("#apply-status", Static).update(
+            f"{p.done:,}/{p.total:,} written · {p.rate_per_s:,.1f}/s · ETA {eta} · {p.failed:,} failed · "
+            "Esc cancels safely")
+
+    @on(ApplyFinished)
+    def apply_finished(self, message: ApplyFinished) -> None:
+        self.applying = False
+        status = self.query_one("#apply-status", Static)
+        outcome = message.outcome
+        if outcome is None:
+            status.update(f"Stopped: {message.error}. Apply again to resume: confirmed writes are never "
+                          "repeated.")
+            self.notify(message.error or "the apply stopped", title="Apply stopped", severity="error", timeout=10)
+        else:
+            verb = "cancelled" if outcome.cancelled else "done"
+            plan = outcome.plan
+            status.update(f"Apply {verb}: {outcome.written:,} written, {outcome.already_set:,} already set, "
+                          f"{outcome.failed:,} failed, {outcome.write_calls:,} write calls in {message.took_s:,.1f} s"
+                          f"; {plan.remaining:,} of {plan.total:,} still to write."
+                          + (f" Re-check: {outcome.recheck.summary}" if outcome.recheck else ""))
+            self.query_one("#apply-progress", ProgressBar).update(total=max(plan.total, 1),
+                                                                 progress=plan.total - plan.remaining)
+            self.notify(f"{self.step_id} apply {verb}", severity="warning" if outcome.failed else "information")
+            self.post_message(PlanReady(plan, message.plan_text))  # the header is this run's, not the one before
+        self.refresh_state()
+
+    # ---- workers: they post, the handlers above render ------------------------------------------------------
+    @work(group="step-state", exit_on_error=False)
+    async def refresh_state(self, note: str = "") -> None:
+        state = await asyncio.to_thread(self.app.backend.state, self.step_id)
+        self.post_message(StepUpdated(state, note))
+
     @work(group="step-existing-plan", exit_on_error=False)
     async def load_existing_plan(self) -> None:
         plan = await self.app.backend.latest_plan(self.step_id)
         if plan is not None:
-            self.render_plan(plan)
+            self.post_message(PlanReady(plan, await asyncio.to_thread(self.app.backend.plan_text, plan)))
 
     @work(exclusive=True, group="step-check", exit_on_error=False)
-    async def recheck(self) -> None:
+    async def recheck(self, *step_ids: str) -> None:
         self.query_one("#step-head", Static).update(f"… {self.step_id} · checking …")
         try:
-            await self.app.backend.check(self.step_id)
+            if step_ids:  # what the ticket quotes
+                await self.app.backend.check_steps(list(step_ids), lambda result: None)
+            else:
+                await self.app.backend.check(self.step_id)
         except OperatorMissing:  # a check that records a run variable (D1's is_enabled_ts) needs a name
-            self.render_state()
-            with_operator(self, self.recheck)
+            self.refresh_state()
+            with_operator(self, lambda: self.recheck(*step_ids))
             return
-        except Exception as exc:
-            self.notify(self.app.describe_error(exc), title=f"{self.step_id} check failed", severity="error")
-        self.render_state()
+        self.refresh_state()
 
     @work(exclusive=True, group="step-plan", exit_on_error=False)
     async def make_plan(self) -> None:
         self.notify(f"Planning {self.step_id}: reading the records to change…", timeout=3)
         try:
             plan = await self.app.backend.plan(self.step_id)
-        except Exception as exc:
+        except CutoverError as exc:
             self.notify(self.app.describe_error(exc), title="Plan failed", severity="error", timeout=8)
             return
-        self.render_plan(plan)
+        self.post_message(PlanReady(plan, await asyncio.to_thread(self.app.backend.plan_text, plan)))
         if plan.total == 0:
             self.notify("Nothing to change: every record already has the new value", timeout=4)
 
     @work(exclusive=True, group="step-apply", exit_on_error=False)
     async def run_apply(self, plan: PlanSummary) -> None:
-        bar = self.query_one("#apply-progress", ProgressBar)
-        status = self.query_one("#apply-status", Static)
-        bar.remove_class("hidden")
-        status.remove_class("hidden")
-        bar.update(total=max(plan.total, 1), progress=0)
-        self.applying, started = True, time.monotonic()
-        self.cancel.clear()
+        started = time.monotonic()
 
         def progress(p: ApplyProgress) -> None:
-            bar.update(total=max(p.total, 1), progress=p.done)
-            eta = "–" if p.eta_s is None else f"{p.eta_s:,.0f} s"
-            status.update(f"{p.done:,}/{p.total:,} written · {p.rate_per_s:,.1f}/s · ETA {eta} · "
-                          f"{p.failed:,} failed · Esc cancels safely")
+            self.post_message(ApplyProgressed(p))
 
         try:
             outcome = await self.app.backend.apply(plan, progress, self.cancel)
-        except Exception as exc:
-            self.notify(self.app.describe_error(exc), title="Apply stopped", severity="error", timeout=10)
-            status.update(f"Stopped: {self.app.describe_error(exc)}. Apply again to resume: confirmed writes "
-                          "are never repeated.")
-        else:
-            took = time.monotonic() - started
-            verb = "cancelled" if outcome.cancelled else "done"
-            status.update(f"Apply {verb}: {outcome.written:,} written, {outcome.already_set:,} already set, "
-                          f"{outcome.failed:,} failed, {outcome.write_calls:,} write calls in {took:,.1f} s."
-                          + (f" Re-check: {outcome.recheck.summary}" if outcome.recheck else ""))
-            self.notify(f"{self.step_id} apply {verb}", severity="warning" if outcome.failed else "information")
-            self.render_plan(outcome.plan)
-        finally:
-            self.applying = False
-            self.render_state()
+        except CutoverError as exc:
+            self.post_message(ApplyFinished(None, error=self.app.describe_error(exc)))
+            return
+        text = await asyncio.to_thread(self.app.backend.plan_text, outcome.plan)
+        self.post_message(ApplyFinished(outcome, text, took_s=time.monotonic() - started))
 
     @work(group="step-confirm", exit_on_error=False)
     async def confirm(self, note: str) -> None:
         try:
             await self.app.backend.confirm(self.step_id, note)
-        except Exception as exc:
+        except CutoverError as exc:
             self.notify(self.refusal(exc), title="Not confirmed", severity="error", timeout=10)
-            self.render_state()
             return
-        self.notify(f"{self.step_id} confirmed", timeout=3)
-        self.render_state()
+        self.query_one("#note", Input).value = ""
+        self.refresh_state(f"{self.step_id} confirmed")
+
+    @work(group="step-confirm", exit_on_error=False)
+    async def withdraw_confirmation(self) -> None:
+        try:
+            await self.app.backend.withdraw_confirmation(self.step_id)
+        except CutoverError as exc:
+            self.notify(self.refusal(exc), title="Not withdrawn", severity="error", timeout=8)
+            return
+        self.refresh_state(f"{self.step_id}: confirmation withdrawn (both stay in the journal)")
 
     @work(group="step-ticket", exit_on_error=False)
-    async def record_ticket(self, number: str) -> None:
+    async def record_ticket(self, number: str, replace: bool = False) -> None:
         try:
-            await self.app.backend.record_ticket(self.step_id, number)
-        except Exception as exc:
-            self.notify(self.refusal(exc), title="Ticket not recorded", severity="error", timeout=10)
-            self.render_state()
+            await self.app.backend.record_ticket(self.step_id, number, replace=replace)
+        except TicketExists as exc:
+            self.ask_replace(exc, number)
             return
-        self.notify(f"Ticket {number} recorded for {self.step_id}", timeout=3)
-        self.render_state()
+        except CutoverError as exc:
+            self.notify(self.refusal(exc), title="Ticket not recorded", severity="error", timeout=10)
+            return
+        self.query_one("#ticket-number", Input).value = ""
+        self.refresh_state(f"Ticket {number} recorded for {self.step_id}")
+
+    def ask_replace(self, exc: TicketExists, number: str) -> None:
+        old = exc.standing
+
+        def decided(ok: bool | None) -> None:
+            if ok:
+                self.record_ticket(number, replace=True)
+            else:
+                self.notify(f"Kept ticket {old.number}", timeout=3)
+
+        self.app.push_screen(ConfirmWrite(
+            f"Replace ticket {old.number}?",
+            f"{self.step_id} has ticket {old.number}, recorded by {old.who} at {old.at}.\n"
+            f"Record {number} instead? The old number stays in the journal and the sign-off report.",
+            confirm_label="Replace"), decided)
 
     def refusal(self, exc: BaseException) -> str:
-        """Core's refusal in a line; a gate's refusal names the gates, not every gate's whole story (that is on
-        screen already), and says what to do in the app."""
+        """Core's refusal in a line; a gate's refusal names the gates (the rest is on screen already)."""
         if isinstance(exc, StepBlocked):
-            gates = self.state.blocked_by
+            gates = self.current.blocked_by
             n = len(gates)
             return (f"{self.step_id} is blocked until {', '.join(gates)} {'is' if n == 1 else 'are'} done: nothing "
                     f"was recorded. Make {'it' if n == 1 else 'them'} pass, or waive "
@@ -374,8 +412,9 @@ class StepScreen(Screen):
 
     # ---- actions --------------------------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple) -> bool | None:
-        """The footer shows only the actions of this step's kind (False hides a binding, None would grey it)."""
-        step = self.current.step
+        """The footer shows only the actions of this step's kind and state (False hides a binding)."""
+        state = self.current
+        step = state.step
         if action == "export_plan":
             return bool(step.action) and self.plan is not None
         if action in ("plan", "apply"):
@@ -385,24 +424,38 @@ class StepScreen(Screen):
         if action == "save_ticket":
             return bool(step.ticket)
         if action == "focus_note":
-            return bool(self.query("#note"))
+            return step.confirm
+        if action == "withdraw_confirmation":
+            return state.confirmation is not None
         if action == "waive":
-            return self.app.backend.can_waive(self.current)
+            return self.app.backend.can_waive(state)
         if action == "withdraw_waiver":
-            return self.current.waiver is not None
+            return state.waiver is not None
         return True
 
     @on(Button.Pressed, "#recheck")
     def action_recheck(self) -> None:
         self.recheck()
 
+    @on(Button.Pressed, "#ticket-checks")
+    def check_quoted(self) -> None:
+        needed = self.app.backend.ticket_checks(self.step_id)
+        if needed:
+            self.notify(f"Checking {', '.join(needed)} for the {self.step_id} ticket…", timeout=3)
+            self.recheck(*needed)
+
     @on(Button.Pressed, "#plan")
     def action_plan(self) -> None:
+        if self.applying:
+            self.notify("An apply is running: a new plan waits until it ends (Esc cancels it safely)", timeout=5)
+            return
         with_operator(self, self.make_plan)  # a plan is recorded under the operator
 
     @on(Button.Pressed, "#apply")
     def action_apply(self) -> None:
         if self.applying:
+            self.notify(f"{self.step_id} is applying already: watch the progress above; Esc cancels it safely",
+                        timeout=5)
             return
         if self.app.backend.read_only:
             self.notify(f"Profile {self.app.backend.profile_label} is read-only: Plan works, Apply is refused. "
@@ -417,27 +470,53 @@ class StepScreen(Screen):
 
         def decided(ok: bool | None) -> None:
             if ok:
-                self.run_apply(plan)
+                self.start_apply(plan)
+            else:
+                self.notify("Not applied", timeout=3)
 
         with_operator(self, lambda: self.app.push_screen(ConfirmWrite(f"Apply {plan.step_id}?", what,
                                                                       typed_word=typed), decided))
+
+    def start_apply(self, plan: PlanSummary) -> None:
+        self.applying = True
+        self.cancel.clear()
+        panel = self.query_one("#apply-panel")
+        panel.remove_class("hidden")
+        self.query_one("#apply-progress", ProgressBar).update(total=max(plan.total, 1),
+                                                             progress=plan.total - plan.remaining)
+        self.query_one("#apply-status", Static).update("Starting… Esc cancels safely")
+        self.query_one("#apply", Button).disabled = True
+        panel.scroll_visible()
+        self.run_apply(plan)
 
     @on(Button.Pressed, "#export")
     def action_export_plan(self) -> None:
         if self.plan is None:
             self.notify("Plan first (p)", timeout=3)
             return
-        plan = self.plan
-        self.write_file(lambda: self.app.backend.export_plan(plan), "Plan exported to")
+        self.export_plan(self.plan)
 
-    @work(group="step-export", exit_on_error=False, thread=True)
-    def write_file(self, write: Callable[[], Path], done: str) -> None:
-        """Exports and saved tickets are written off the event loop; the path is announced when it is there."""
-        path = write()
-        self.app.call_from_thread(self.notify, f"{done} {path}", timeout=6)
+    @work(group="step-export", exit_on_error=False)
+    async def export_plan(self, plan: PlanSummary) -> None:
+        path = await asyncio.to_thread(self.app.backend.export_plan, plan)
+        self.app.deliver_text(path, save_filename=plan_file_name(plan), mime_type="text/csv", name="plan export")
 
     def action_focus_note(self) -> None:
         self.query_one("#note", Input).focus()
+
+    def action_withdraw_confirmation(self) -> None:
+        c = self.current.confirmation
+        if c is None:
+            return
+
+        def decided(ok: bool | None) -> None:
+            if ok:
+                with_operator(self, self.withdraw_confirmation)
+
+        self.app.push_screen(ConfirmWrite(
+            f"Withdraw the confirmation of {self.step_id}?",
+            f"Confirmed by {c.who} at {c.at}: {c.note}\n\nThe step then needs confirming again; the confirmation "
+            "and its withdrawal both stay in the journal.", confirm_label="Withdraw"), decided)
 
     @on(Input.Submitted, "#note")
     def note_submitted(self, event: Input.Submitted) -> None:
@@ -458,16 +537,17 @@ class StepScreen(Screen):
     @on(Button.Pressed, "#save-ticket")
     def action_save_ticket(self) -> None:
         if not self.ticket_drafted:
-            self.notify("Nothing to save yet: the ticket is drafted once the step is no longer blocked",
-                        severity="warning", timeout=5)
+            self.notify("Nothing to save yet: the ticket is drafted once what it quotes is ready", severity="warning",
+                        timeout=5)
             return
         text = self.query_one("#ticket-text", TextArea).text
-        self.write_file(lambda: self.app.backend.save_ticket(self.step_id, text), "Ticket text saved to")
+        self.app.deliver_text(io.StringIO(text), save_filename=ticket_file_name(self.step_id),
+                              mime_type="text/plain", name="ticket text")
 
     @on(Button.Pressed, "#copy-ticket")
     def copy_ticket(self) -> None:
         if not self.ticket_drafted:
-            self.notify("Nothing to copy yet: the ticket is drafted once the step is no longer blocked",
+            self.notify("Nothing to copy yet: the ticket is drafted once what it quotes is ready",
                         severity="warning", timeout=5)
             return
         self.app.copy_to_clipboard(self.query_one("#ticket-text", TextArea).text)
@@ -476,9 +556,8 @@ class StepScreen(Screen):
     # ---- waivers ----------------------------------------------------------------------------------------------
     @on(Button.Pressed, "#waive")
     def action_waive(self) -> None:
-        state = self.state
+        state = self.current
         if not self.app.backend.can_waive(state):
-            self.render_state()
             return
         with_operator(self, lambda: self.ask_waiver(state))
 
@@ -492,13 +571,12 @@ class StepScreen(Screen):
         self.app.push_screen(ReasonScreen(
             f"Waive {step_id}?", what, placeholder="why this is accepted (a few words), then Enter",
             save_label="Waive", fail_title="Not waived",
-            save=lambda reason: self.app.backend.waive(step_id, reason)), self.waiver_done("{step} waived"))
+            save=lambda reason: self.app.backend.waive(step_id, reason)), self.waiver_done(f"{step_id} waived"))
 
     @on(Button.Pressed, "#withdraw-waiver")
     def action_withdraw_waiver(self) -> None:
-        state = self.state
+        state = self.current
         if state.waiver is None:
-            self.render_state()
             return
         with_operator(self, lambda: self.ask_withdrawal(state))
 
@@ -511,18 +589,19 @@ class StepScreen(Screen):
             f"Withdraw the waiver on {step_id}?", what, placeholder="why it is withdrawn, then Enter",
             save_label="Withdraw", fail_title="Waiver not withdrawn",
             save=lambda reason: self.app.backend.withdraw_waiver(step_id, reason)),
-            self.waiver_done("Waiver on {step} withdrawn: back to {status}"))
+            self.waiver_done(f"Waiver on {step_id} withdrawn"))
 
-    def waiver_done(self, what: str) -> Callable[[bool | None], None]:
+    def waiver_done(self, what: str):
         def done(saved: bool | None) -> None:
             if saved:
-                self.render_state()
-                self.notify(what.format(step=self.step_id, status=self.shown.status), timeout=4)
+                self.refresh_state(what)
         return done
 
     def action_back(self) -> None:
         if self.applying:
             self.cancel.set()
+            self.query_one("#apply-status", Static).update(
+                "Cancelling: the batch in flight finishes and is recorded; nothing else is sent…")
             self.notify("Cancelling: the batch in flight finishes and is recorded; nothing else is sent",
                         severity="warning", timeout=5)
             return

@@ -1,0 +1,76 @@
+"""The step screen's text panels, as pure functions of a StepState: the status line, what blocks the step, and the
+standing waiver. No I/O: the screen passes in the gates' states it already has."""
+
+from __future__ import annotations
+
+import textwrap
+
+from rich.text import Text
+
+from core.runbook.model import Status, StepState
+from tui.widgets.status import GLYPHS, STYLES
+
+
+def head_summary(state: StepState) -> str:
+    """The status line's words: a blocked step names its gates (the panel below says why), a waived one what its
+    check found (the waiver panel says who and why)."""
+    if state.status is Status.BLOCKED:
+        n = len(state.blocked_by)
+        if n > 4:  # the panel below lists them
+            return f"blocked until {n} steps are done"
+        return f"blocked until {', '.join(state.blocked_by)} {'is' if n == 1 else 'are'} done"
+    if state.status is Status.WAIVED:
+        return "waived · found: " + (state.result.summary if state.result else "not checked")
+    return state.summary
+
+
+def gate_text(blockers: list[StepState]) -> Text:
+    """Each gate not done with its glyph and what it found; gates not run yet on one wrapped line, so every id stays
+    on screen at 80 columns. One line per gate, cut at the width (the gate's own screen has the rest)."""
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append("Blocked", style=STYLES["blocked"])
+    text.append(" until these are done (pass, or waived with a reason):")
+    not_run = []
+    for gate in blockers:
+        status = str(gate.status)
+        if gate.status is Status.NOT_RUN:
+            not_run.append(gate.step.id)
+            continue
+        why = f"blocked by {', '.join(gate.blocked_by)}" if gate.blocked_by else gate.summary
+        text.append("\n")
+        text.append(f"{GLYPHS[status]} ", style=STYLES[status])
+        text.append(f"{gate.step.id:<6}", style="bold")
+        text.append(f"{status}: {why}")
+    if not_run:
+        text.append("\n")
+        text.append(f"{GLYPHS['not-run']} ", style=STYLES["not-run"])
+        lines = textwrap.wrap(", ".join(not_run), width=54)
+        text.append("not done yet: " + "\n                ".join(lines))
+    text.append("\nNothing here is recorded before; waive a gate on its own screen (w).", style="dim")
+    return text
+
+
+def waiver_text(state: StepState) -> Text:
+    waiver = state.waiver
+    assert waiver is not None
+    text = Text()
+    text.append(f"{GLYPHS['waived']} Waived", style=STYLES["waived"])
+    text.append(f"  by {waiver.who} at {waiver.at}\n")
+    text.append("Why", style="bold")
+    text.append(f"  {waiver.reason}\n")
+    if state.status is Status.PASS:
+        text.append("The step now passes on its own; the waiver stands until withdrawn (w).", style="dim")
+    else:
+        text.append("It counts as done for the steps it gates. w withdraws it.", style="dim")
+    return text
+
+
+def why_text(state: StepState) -> str:
+    step = state.step
+    text = f"Why  {step.why}\nDoc  {step.doc_url}"
+    if state.confirmation:
+        c = state.confirmation
+        text += f"\nConfirmed  by {c.who} at {c.at}: {c.note} (x withdraws it)"
+    if state.ticket:
+        text += f"\nTicket  {state.ticket.number} (recorded {state.ticket.at} by {state.ticket.who})"
+    return text
