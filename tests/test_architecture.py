@@ -42,7 +42,6 @@ def test_no_undefined_names_or_unused_imports():
 KNOWN_CYCLES = [
     {"core.zuora.client", "core.zuora.memos", "core.zuora.dataquery", "core.zuora.queries", "core.zuora.describe"},
     {"core.report", "core.report_html"},
-    {"tui.app", "tui.screens.profiles"},
 ]
 
 

@@ -15,7 +15,8 @@ from tests.tui_helpers import wait_ready, wait_until
 from tui.app import CutoverApp
 from tui.backend import Backend
 from tui.screens.operator import OperatorScreen
-from tui.screens.profiles import ProfilesApp, ProfilesScreen
+from tui.profiles_app import ProfilesApp
+from tui.screens.profiles import ProfilesScreen
 from tui.screens.reason import ReasonScreen
 from tui.screens.step import StepScreen
 

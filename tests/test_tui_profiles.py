@@ -17,7 +17,8 @@ from tests.tui_helpers import demo_app, wait_ready, wait_until
 from tui.screens.confirm import ConfirmWrite
 from tui.screens.credentials import CredentialsScreen
 from tui.screens.instances import InstanceForm, InstancesScreen, OAuthTest
-from tui.screens.profiles import ProfilesApp, ProfilesScreen
+from tui.profiles_app import ProfilesApp
+from tui.screens.profiles import ProfilesScreen
 
 SIZE = (80, 24)
 

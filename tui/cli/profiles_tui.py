@@ -9,7 +9,7 @@ import argparse
 def cmd_profiles(args: argparse.Namespace) -> int:
     from tui.backend import Backend
     from tui.cli.interactive import _run_app
-    from tui.screens.profiles import ProfilesApp
+    from tui.profiles_app import ProfilesApp
 
     chosen = ProfilesApp().run()
     if not chosen:

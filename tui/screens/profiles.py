@@ -1,7 +1,8 @@
 """Profiles: pick, create and edit the Zuora tenant + NetSuite account pairs in config.toml. No secrets here: they go
 in on the Credentials screen (OS keyring). Reading and writing the file run in thread workers.
 
-`ProfilesApp` is `cutover profiles`: this screen with no profile open; Open ends it with the chosen profile's name.
+`tui.profiles_app.ProfilesApp` is `cutover profiles`: this screen with no profile open; Open ends it with the
+chosen profile's name.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from textual import on, work
-from textual.app import App, ComposeResult
+from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
@@ -18,7 +19,6 @@ from textual.widgets import Button, Checkbox, DataTable, Footer, Input, Label, S
 from core.config import NetSuiteFields, Profile, config_path, save_profile, scan_profiles, validate_profile
 from core.errors import ConfigError
 from core.zuora.environments import ENVIRONMENT_NAMES
-from tui.app import CutoverApp
 from tui.widgets.form import FormRow, choice, notify_failure, selected, text_input
 
 TEXT_FIELDS = ("zuora-base-url", "netsuite-account-id", "netsuite-base-url")
@@ -256,19 +256,3 @@ class ProfilesScreen(Screen):
     def pressed(self, event: Button.Pressed) -> None:
         {"save": self.action_save, "new": self.action_new, "credentials": self.action_credentials,
          "open": self.action_open}[event.button.id]()
-
-
-class ProfilesApp(App):
-    """`cutover profiles`: manage profiles with none open. `run()` returns the name of the profile to open, if any.
-
-    A plain App, not a CutoverApp: that one's mount and unmount handlers open and close a profile's backend."""
-
-    CSS_PATH = CutoverApp.CSS_PATH
-    TITLE = CutoverApp.TITLE
-    BINDINGS = [Binding("f1", "help", "Help", id="app.help"), Binding("q", "quit", "Quit", id="app.quit")]
-    describe_error = CutoverApp.describe_error
-    action_help = CutoverApp.action_help
-
-    def on_mount(self) -> None:
-        self.theme = "textual-dark"
-        self.push_screen(ProfilesScreen(opener=self.exit))
