@@ -14,24 +14,22 @@ The verdict is the tool's own: passed only when every step is pass, waived or no
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, get_args
 
 from core.config import Operator
 from core.demo import DemoTenant
 from core.errors import ConfigError, CutoverError
+from core.playing import Event, StandInPlayer
 from core.run import Run
 from core.runbook.engine import StepBlocked
-from core.runbook.model import Status, StepState, utc_now
+from core.runbook.model import Status, StepState
 from core.runbook.phases import RUNBOOK, find_step
-from core.runbook.stand_ins import World
 from core.runbook.steps.h_go_live import DUPLICATES
-from core.runbook.variables import E1Decision, E2Decision, RunVariables
+from core.runbook.variables import E1Decision, E2Decision
 from core.sim.control import SimControl
 from core.sim.records import sim_today
 
@@ -40,16 +38,6 @@ E1_DECISIONS, E2_DECISIONS = get_args(E1Decision), get_args(E2Decision)
 REHEARSAL_OPERATOR = Operator(name="cutover rehearsal", email="rehearsal@cutover.invalid")
 # What the rest of the run cannot do without: IS on after D1.
 NEEDED_FOR_THE_REST = {"D1": "Invoice Settlement is not on, so nothing after D1 can be rehearsed"}
-
-
-@dataclass(frozen=True)
-class Event:
-    """One line of the rehearsal's log: a step's check result, or something done in a person's place."""
-
-    step_id: str
-    what: str  # check | act | confirm | ticket | open | skip | blocked | stop
-    text: str
-    status: str | None = None
 
 
 @dataclass
@@ -94,14 +82,6 @@ class RehearsalOutcome:
         }
 
 
-async def _next_second() -> str:
-    """Wait for the next whole UTC second and return it: the store stamps writes to the second, so every write
-    made before the call is strictly earlier than the returned time."""
-    now = datetime.now(UTC)
-    await asyncio.sleep(1 - now.microsecond / 1_000_000)
-    return utc_now()
-
-
 def _skippable(step_ids: Iterable[str]) -> tuple[str, ...]:
     out = []
     for text in step_ids:
@@ -114,10 +94,9 @@ def _skippable(step_ids: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(out))
 
 
-class Rehearsal:
-    """The runbook's stand-ins see it as core.runbook.stand_ins.Rehearsing."""
-
-    world: World
+class Rehearsal(StandInPlayer):
+    """The runbook's stand-ins see it as core.runbook.stand_ins.Rehearsing: a StandInPlayer (core.playing) that
+    also plays the person, confirming, ticketing and applying in the rehearsal's name."""
 
     def __init__(self, *, seed: int = 1, scale: str | int = "small", skip: Iterable[str] = (),
                  provisioning_path: str = "new-instance", e2_decision: str = "mark-yes", e1_decision: str = "sync",
@@ -130,49 +109,18 @@ class Rehearsal:
             raise ConfigError(f"the E2 decision is one of {', '.join(E2_DECISIONS)}, not {e2_decision!r}")
         if e1_decision not in E1_DECISIONS:
             raise ConfigError(f"the E1 decision is one of {', '.join(E1_DECISIONS)}, not {e1_decision!r}")
+        super().__init__(provisioning_path=provisioning_path, e1_decision=e1_decision, e2_decision=e2_decision,
+                         today=lambda: sim_today(self.tenant.sim.store), on_event=on_event)
         self.skip = _skippable(skip)
         self.seed, self.scale = seed, scale
-        self.provisioning_path, self.e2_decision, self.e1_decision = provisioning_path, e2_decision, e1_decision
-        self.on_event, self.before_close = on_event, before_close
-        self.events: list[Event] = []
+        self.before_close = before_close
         self.stopped: str | None = None
-        self._current = ""  # the step whose stand-in is playing
         try:
             self.tenant = DemoTenant(seed=seed, scale=scale, connector_pace_s=0)
         except ValueError as exc:  # a bad scale
             raise ConfigError(str(exc), hint="e.g. --scale small, or --scale 300") from None
 
-    # ---- the log ------------------------------------------------------------------------------------------------
-    def _emit(self, step_id: str, what: str, text: str, status: str | None = None) -> None:
-        event = Event(step_id, what, text, status)
-        self.events.append(event)
-        if self.on_event is not None:
-            self.on_event(event)
-
-    # ---- Rehearsing: what the stand-ins call --------------------------------------------------------------------
-    def say(self, step_id: str, text: str) -> None:
-        self._emit(step_id or self._current, "act", text)
-
-    def set(self, **values: Any) -> None:
-        for name, value in values.items():
-            self.opened.runbook.set_variable(name.replace("__", "."), None if value is None else str(value))
-
-    def variables(self) -> RunVariables:
-        return self.opened.journal.variables()
-
-    def today(self) -> str:
-        return sim_today(self.tenant.sim.store)
-
-    async def next_second(self) -> str:
-        return await _next_second()
-
-    async def check(self, *selectors: str) -> dict[str, StepState]:
-        states = await self.opened.runbook.check(selectors)
-        for state in states:
-            if state.step.check is not None and not state.step.children:
-                self._emit(state.step.id, "check", state.summary, str(state.status))
-        return {s.step.id: s for s in states}
-
+    # ---- the person's own records, in the rehearsal's name --------------------------------------------------
     def confirm(self, step_id: str, note: str) -> None:
         try:
             self.opened.runbook.confirm(step_id, f"rehearsal: {note}")
@@ -192,12 +140,6 @@ class Rehearsal:
         self._emit(step_id, "act", f"plan {outcome.plan.plan_id} of {outcome.plan.total:,} records applied: "
                                    f"{outcome.written:,} written, {outcome.failed:,} failed, "
                                    f"{outcome.write_calls:,} write calls")
-
-    def keep_secret(self, name: str, value: Any) -> None:
-        self.opened.runbook.secrets[name] = value
-
-    def register(self, action: str, *args: Any, **values: Any) -> None:
-        getattr(self.opened.register, action)(*args, **values)
 
     # ---- the run ------------------------------------------------------------------------------------------------
     async def run(self) -> RehearsalOutcome:
