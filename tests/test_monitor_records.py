@@ -34,11 +34,15 @@ async def test_enter_on_an_error_shows_both_systems():
         monitor = await open_monitor(pilot, samples=1)
         errors = monitor.query_one("#error-table", DataTable)
         errors.focus()
+        await wait_until(pilot, lambda: errors.row_count > 0)
+        under_cursor = errors.coordinate_to_cell_key(errors.cursor_coordinate).row_key.value
         await pilot.press("enter")
         await wait_until(pilot, lambda: isinstance(app.screen, RecordScreen))
-        await wait_until(pilot, lambda: len(app.screen.query(DataTable)) == 2)
-        titles = [t.border_title for t in app.screen.query(DataTable)]
+        await wait_until(pilot, lambda: app.screen.view is not None and app.screen.reason is not None)
+        assert app.screen.error.key == under_cursor
+        titles = [str(t.border_title) for t in app.screen.query(".system")]
         assert titles == ["Zuora", "NetSuite"]
+        assert app.screen.view.zuora is not None or app.screen.view.netsuite is not None
         await pilot.press("escape")
         await wait_until(pilot, lambda: app.screen is monitor)
 

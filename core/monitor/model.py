@@ -3,6 +3,7 @@ errors. Immutable values, so a screen or a JSON writer can hold them without a l
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
@@ -22,7 +23,8 @@ class SyncRow:
     ignored: int = 0  # set aside by hand (TTA / status Ignore), or never sent and dated before the cutover date
     waiting: int = 0  # not eligible yet (an IS payment whose Zuora Sync Updates is not Yes)
     rate_per_min: float | None = None  # records finished (done or error) per minute; None until two samples
-    eta_s: float | None = None  # seconds until pending + processing is through; None: no backlog, or no rate
+    eta_s: float | None = None  # seconds until pending + processing is through; None: no backlog, no rate, stalled
+    stalled: bool = False  # a backlog that did not move since the sample before (no estimate, never "0:00")
 
     @property
     def key(self) -> str:
@@ -82,9 +84,19 @@ class MonitorSample:
 
 
 def format_eta(seconds: float | None) -> str:
-    """`m:ss` or `h:mm:ss`; an en dash when there is no estimate."""
+    """`m:ss` or `h:mm:ss`, rounded up (work left never reads as 0:00); an en dash when there is no estimate."""
     if seconds is None:
         return "–"
-    total = int(seconds)
+    total = math.ceil(seconds)
     h, rem = divmod(total, 3600)
     return f"{h}:{rem // 60:02d}:{rem % 60:02d}" if h else f"{rem // 60}:{rem % 60:02d}"
+
+
+def eta_text(row: SyncRow) -> str:
+    """A row's ETA cell: "done" only for an empty backlog; "stalled" for a backlog that stopped moving; an en
+    dash until two samples give a rate; else the estimate, at least 0:01."""
+    if row.backlog <= 0:
+        return "done"
+    if row.stalled:
+        return "stalled"
+    return format_eta(row.eta_s)

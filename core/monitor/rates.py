@@ -40,6 +40,11 @@ class RateTracker:
         (t0, f0), (t1, f1) = points[0], points[-1]
         return max(0, f1 - f0) * 60.0 / (t1 - t0)
 
+    def moved_last(self, key: str) -> bool | None:
+        """Whether the row finished anything between its last two samples; None before a second sample."""
+        series = self._series.get(key)
+        return bool(series[-1]) if series else None
+
     def history(self, key: str) -> list[float]:
         """Throughput per minute between successive samples, oldest first."""
         return list(self._series.get(key, ()))

@@ -109,7 +109,11 @@ class Sampler:
         for (label, side), states in counts.items():
             row = SyncRow(label, side, **states)
             rate = self.rates.observe(row.key, now, row.finished)
-            rows.append(SyncRow(label, side, **states, rate_per_min=rate, eta_s=eta_seconds(row.backlog, rate)))
+            # A backlog that did not move since the sample before is stalled, whatever the window's rate says:
+            # a burst a minute ago must not promise the rest in 0:00.
+            stalled = row.backlog > 0 and rate is not None and (not rate or self.rates.moved_last(row.key) is False)
+            rows.append(SyncRow(label, side, **states, rate_per_min=rate, stalled=stalled,
+                                eta_s=None if stalled else eta_seconds(row.backlog, rate)))
         self.rates.forget({r.key for r in rows})
         return rows
 

@@ -5,8 +5,9 @@ old connector, create an instance or an OAuth client, set a NetSuite field defau
 They accept the simulator's Zuora bearer token. Besides the migration and the connector's UI: the person who
 fixes data at the source (`/people/fix-source`), Support updating the payment sync's stored credentials
 (`/support/boomi-credentials`), the schedulers' turn (`/connector/tick`) and the tenant's own life after go-live
-(`/tenant/traffic`). Errors are JSON `{"success": false, "message": ...}` that say
-what to do.
+(`/tenant/traffic`). `GET /connector/errors` reads the connector's error log: the latest message per failed
+record, what a real connector writes only to its Warning log (Logs > Download Logs). Errors are JSON
+`{"success": false, "message": ...}` that say what to do.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from starlette.routing import Mount, Route
 
 from core.errors import CutoverError, NotFound
 from core.sim import support
+from core.sim.connector import ERROR_LOG_KEPT
 from core.sim.migration import MigrationRefused, migrate_invoice_settlement
 from core.sim.netsuite_user import enter_payments, set_field_default
 from core.sim.source_fixes import fix_at_source
@@ -29,6 +31,7 @@ from core.sim.traffic import tenant_traffic
 
 WRITE_LOG_PAGE = 500
 WRITE_LOG_MAX = 5000
+ERRORS_PAGE = 50
 
 
 class BadRequest(ValueError):
@@ -173,6 +176,11 @@ def routes(sim) -> list:
         rows = rows[:limit]
         return {"entries": rows, "next_since": rows[-1]["seq"] if rows else since, "more": more}
 
+    def connector_errors(request, body):
+        q = request.query_params
+        limit = _int(q.get("limit"), "limit", ERRORS_PAGE, 1, ERROR_LOG_KEPT)
+        return {"errors": connector.errors(q.get("record_id") or None, limit)}
+
     def ep(action, status=200):
         return _endpoint(sim, action, status)
 
@@ -186,6 +194,7 @@ def routes(sim) -> list:
         Route("/connector/start", ep(instance_state("running")), methods=["POST"]),
         Route("/connector/tick", ep(lambda r, b: {"runs": connector.tick()}), methods=["POST"]),
         Route("/connector/status", ep(lambda r, b: connector.status()), methods=["GET"]),
+        Route("/connector/errors", ep(connector_errors), methods=["GET"]),
         Route("/connector/instances", ep(lambda r, b: {"instances": support.list_instances(store)}),
               methods=["GET"]),
         Route("/connector/instances", ep(create_instance, 201), methods=["POST"]),

@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 RUNNING, STOPPED = "running", "stopped"
 INVOICE_SETTLEMENT_MODE, LEGACY_MODE = "invoice-settlement", "legacy"
 ERRORS_KEPT = 50  # per run summary: enough to read, bounded on a big tenant
+ERROR_LOG_KEPT = 5000  # records whose latest error message the connector's log keeps (the oldest drop out)
 
 
 def _status_of(row: dict, ctx: SyncContext) -> str | None:
@@ -213,6 +214,7 @@ class Connector:
         except SyncError as exc:
             with self.store.transaction() as conn:
                 step.fail(RecordWriter(self.store, conn, source="connector"), ctx, row, str(exc))
+                self._log_error(conn, step, row, str(exc), summary["run_id"])
             counts["errors"] += 1
             summary["errors"] += 1
             if len(summary["error_samples"]) < ERRORS_KEPT:
@@ -220,6 +222,22 @@ class Connector:
             return
         counts["synced"] += 1
         summary["synced"] += 1
+
+    # ---- the error log (what the real connector writes to its Warning log) ------------------------------------
+    @staticmethod
+    def _log_error(conn, step, row: dict, message: str, run_id: int) -> None:
+        """The record's latest error, replacing any before it; the oldest records drop out past ERROR_LOG_KEPT."""
+        conn.execute("INSERT OR REPLACE INTO sim_connector_error(record_id, direction, step, run_id, ts, message) "
+                     "VALUES (?,?,?,?,?,?)", (str(row["id"]), step.direction, step.name, run_id, now_ts(), message))
+        # A replaced row takes the next rowid, so rowid order is the order of the latest failures.
+        conn.execute("DELETE FROM sim_connector_error WHERE rowid <= (SELECT rowid FROM sim_connector_error "
+                     "ORDER BY rowid DESC LIMIT 1 OFFSET ?)", (ERROR_LOG_KEPT,))
+
+    def errors(self, record_id: str | None = None, limit: int = ERRORS_KEPT) -> list[dict]:
+        """The latest error message per failed record, newest first; one record's with `record_id`."""
+        if record_id is not None:
+            return self.store.query("SELECT * FROM sim_connector_error WHERE record_id = ?", (str(record_id),))
+        return self.store.query("SELECT * FROM sim_connector_error ORDER BY rowid DESC LIMIT ?", (limit,))
 
     # ---- schedule -------------------------------------------------------------------------------------------
     def start_schedule(self, interval_s: float) -> None:

@@ -87,6 +87,13 @@ class SimControl(AbstractAsyncContextManager):
     async def start_connector(self, instance_id: str | None = None) -> dict[str, Any]:
         return await self._call("POST", "/connector/start", {"instance_id": instance_id} if instance_id else None)
 
+    async def connector_errors(self, record_id: str | None = None, limit: int | None = None
+                               ) -> list[dict[str, Any]]:
+        """The connector's error log (its Warning log on a real tenant): the latest message per failed record,
+        newest first, or one record's (`record_id`: the Zuora id, or the NetSuite internal id). Read-only."""
+        params = {k: v for k, v in (("record_id", record_id), ("limit", limit)) if v is not None}
+        return (await self._call("GET", "/connector/errors", **params))["errors"]
+
     async def tick(self) -> list[dict[str, Any]]:
         """Time passes: every running instance has its scheduled run. The answer is one summary per run."""
         return (await self._call("POST", "/connector/tick"))["runs"]

@@ -33,6 +33,10 @@ SIM_TABLES = {
     "ended TEXT, summary TEXT",
     "sim_query_job": "id TEXT PRIMARY KEY, query TEXT, status TEXT, created TEXT, updated TEXT, "
     "output_rows INTEGER, file_path TEXT, error TEXT",
+    # The connector's Warning log, as far as a drill-down needs it: the latest error message per failed record
+    # (overwritten on each failure, bounded by the connector), read-only under GET /_sim/connector/errors.
+    "sim_connector_error": "record_id TEXT PRIMARY KEY, direction TEXT, step TEXT, run_id INTEGER, ts TEXT, "
+    "message TEXT",
 }
 
 

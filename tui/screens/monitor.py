@@ -19,7 +19,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 from textual.worker import Worker, WorkerState
 
-from core.monitor.model import MonitorSample, SyncError, SyncRow, format_eta, row_key
+from core.monitor.model import MonitorSample, SyncError, SyncRow, eta_text, row_key
 from tui.widgets.sparkline import sparkline_text
 
 # Waiting: IS payments whose Zuora Sync Updates is not Yes yet (step G2), shown while there is room.
@@ -41,9 +41,14 @@ def fmt_count(n: int | None) -> str:
 
 @dataclass
 class RowFilter:
-    """`/` text: a state name keeps rows with work in that state; anything else matches the object name."""
+    """`/` text: a state name keeps rows with work in that state; anything else matches the object name (or the
+    direction). The errors table follows: an error stays when its own row would (every error for `error`)."""
 
     text: str = ""
+
+    @property
+    def active(self) -> bool:
+        return bool(self.text.strip())
 
     def keeps(self, row: SyncRow) -> bool:
         t = self.text.strip().lower()
@@ -51,7 +56,20 @@ class RowFilter:
             return True
         if t in STATES:
             return bool(getattr(row, t))
-        return t in row.object.lower() or t in row.side.lower()
+        return self._names(t, row.object, row.side)
+
+    def keeps_error(self, error: SyncError, row: SyncRow | None) -> bool:
+        """`row`: the error's own row in the same sample, if it has one."""
+        t = self.text.strip().lower()
+        if not t or t == "error":
+            return True
+        if t in STATES:
+            return row is not None and self.keeps(row)
+        return self._names(t, error.object, error.side)
+
+    @staticmethod
+    def _names(t: str, object: str, side: str) -> bool:
+        return t in object.lower() or t in side.lower()
 
 
 class MonitorScreen(Screen):
@@ -71,13 +89,16 @@ class MonitorScreen(Screen):
         "per sample, so the connector keeps its concurrency).\n\n"
         "- Rows: one per object type and direction; Pending → Processing → Done, or Error.\n"
         "- Waiting (wide screens): NetSuite payments that sync only once their Zuora Sync Updates is Yes (G2).\n"
-        "- Rate/min and ETA come from the change between samples.\n"
+        "- Rate/min and ETA come from the change between samples. ETA reads 'done' once nothing is left, "
+        "'stalled' when a backlog did not move since the sample before, and – until two samples give a rate.\n"
         "- Pending leaves out what the connector will never pick: records set to Ignore, and, once their "
         "cutover dates are recorded (`cutover set old_cutover_dates.invoice …`), records dated before them "
         "(`cutover monitor --json` counts those as ignored).\n"
-        "- `/` filters by object, or by a state name (pending, processing, done, error).\n"
+        "- `/` filters both tables by object, or by a state name (pending, processing, done, error): the errors "
+        "table keeps the errors of the rows shown.\n"
         "- `p` pauses the display (sampling goes on); `s` samples now.\n"
-        "- Enter on a row jumps to its latest error; Enter on an error shows the record in both systems.\n"
+        "- Enter on a row jumps to its latest error; Enter on an error shows the record in both systems and "
+        "the connector's error text (on a real tenant: where to read it in the connector's Warning log).\n"
         "- `R` triggers the simulator connector's Run Now (demo tenant only).\n"
         "- The header turns to 'stale' when a sample is late; the table keeps its cursor."
     )
@@ -99,7 +120,7 @@ class MonitorScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Static(id="monitor-header")
         with Vertical(id="monitor-body"):
-            yield Input(placeholder="filter: object name, or pending / processing / done / error",
+            yield Input(placeholder="filter both tables: object name, or pending / processing / done / error",
                         id="monitor-filter", classes="hidden")
             table = DataTable(id="sync-table", cursor_type="row", zebra_stripes=True)
             table.border_title = "Sync state"
@@ -185,7 +206,7 @@ class MonitorScreen(Screen):
                     "error": Text(fmt_count(row.error), style="bold red" if row.error else ""),
                     "waiting": Text(fmt_count(row.waiting), style="bold yellow" if row.waiting else ""),
                     "rate": "–" if row.rate_per_min is None else f"{row.rate_per_min:,.0f}",
-                    "eta": format_eta(row.eta_s),
+                    "eta": Text(eta_text(row), style="yellow" if row.stalled else ""),
                 }
                 if self.compact:
                     del cells["waiting"]
@@ -197,11 +218,15 @@ class MonitorScreen(Screen):
                             table.update_cell(key, col, value, update_width=True)
                 else:
                     table.add_row(*(cells[c] for c, _ in self.columns), key=key)
-            self.render_errors(sample.errors)
+            self.render_errors(sample)
 
-    def render_errors(self, errors: list[SyncError]) -> None:
+    def render_errors(self, sample: MonitorSample) -> None:
+        """The latest errors the filter keeps, by row key, newest first."""
         table = self.query_one("#error-table", DataTable)
-        table.border_title = f"Latest errors ({len(errors)})"
+        rows = {r.key: r for r in sample.rows}
+        errors = [e for e in sample.errors if self.filter.keeps_error(e, rows.get(row_key(e.object, e.side)))]
+        shown = f"{len(errors)} of {len(sample.errors)}" if self.filter.active else f"{len(errors)}"
+        table.border_title = f"Latest errors ({shown})"
         keys = [e.key for e in errors]
         for key in [k.value for k in table.rows if k.value not in set(keys)]:
             table.remove_row(key)
