@@ -32,6 +32,7 @@ from tui.screens.reason import ReasonScreen
 from tui.widgets.status import GLYPHS, state_key
 from tui.widgets.step_panels import gate_text, head_summary, waiver_text, why_text
 from tui.widgets.topbar import TopBar
+from tui.widgets.variable_editor import VariableEditor
 
 SAMPLE_LIMIT = 20
 
@@ -194,13 +195,19 @@ class StepScreen(Screen):
         box = self.query_one("#step-needs", Vertical)
         names = self.app.backend.needed_variables(state)
         box.set_class(not names, "hidden")
-        have = [w.name for w in box.children if getattr(w, "variable_name", None)]
+        have = [w.variable for w in box.query(VariableEditor)]
         if have == names:
-            return
+            return  # the editors keep what the person is typing
         box.remove_children()
-        if not names:
-            return
-        box.mount(Static("Needs  " + ", ".join(names) + " (record them on the Variables screen, v)", markup=False))
+        if names:
+            box.mount(Label("Needs  (Enter saves · Esc puts the stored value back · v lists every variable)"))
+            box.mount_all(VariableEditor(name, compact=True) for name in names)
+
+    @on(VariableEditor.Changed)
+    def variable_changed(self, message: VariableEditor.Changed) -> None:
+        """A value the step needs was recorded: fold the step again (and redraft its ticket)."""
+        message.stop()
+        self.refresh_state(f"{message.name} recorded")
 
     def render_sample(self, state: StepState) -> None:
         table = self.query_one("#sample", DataTable)
