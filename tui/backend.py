@@ -8,6 +8,7 @@ runs in threads so the event loop stays free.
 from __future__ import annotations
 
 import asyncio
+import re
 from functools import partial
 from collections.abc import Callable
 from pathlib import Path
@@ -23,6 +24,7 @@ from core.monitor.model import SyncError
 from core.monitor.records import RecordView, record_in_both_systems
 from core.runbook import actions, render
 from core.runbook.tickets import ticket_needs
+from core.runbook.variables import RunVariables
 from core.run import Run
 from core.runbook.engine import SIGN_OFF, Runbook
 from core.runbook.model import ApplyOutcome, ApplyProgress, CheckResult, PlanSummary, StepState, Waiver
@@ -182,11 +184,13 @@ class Backend:
         await asyncio.to_thread(self.runbook.withdraw_confirmation, step_id)
 
     def needed_variables(self, state: StepState) -> list[str]:
-        """The run variables a step asks for: its own `needs` on the chosen path, then what its ticket names and
-        is not recorded yet (asked before drafting)."""
+        """The run variables a step asks for: its own `needs` on the chosen path, those its instructions tell the
+        person to record (`cutover set NAME`), then what its ticket names and is not recorded yet."""
         path = self.runbook.journal.variables().provisioning_path
         names = [n.partition("@")[0] for n in state.step.needs
                  if not n.partition("@")[2] or n.partition("@")[2] == path]
+        names += [m for line in state.step.instructions for m in _RECORDS.findall(line)
+                  if m in RunVariables.names()]
         if state.step.ticket is not None:
             names += list(ticket_needs(state.step, self.journal.variables(), self.journal.latest_results()).variables)
         return list(dict.fromkeys(names))
@@ -311,6 +315,9 @@ class Backend:
         if summary.get("status") != "completed":
             return f"{summary.get('status')}: {summary.get('message', '')}".strip()
         return f"{summary.get('synced', 0):,} records synced, {summary.get('errors', 0):,} errors"
+
+
+_RECORDS = re.compile(r"cutover set ([a-z_][a-z_.]*[a-z_])")
 
 
 def plan_file_name(plan: PlanSummary) -> str:
