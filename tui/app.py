@@ -2,22 +2,60 @@
 
 The app starts drawing at once and connects in the background (Harlequin #393): the demo tenant seeds, or the
 profile's credentials come out of the keyring, in a worker; the screens show "connecting…" meanwhile.
+
+What the app owns for every screen:
+- one handler turns a worker that ends in error, on any screen, into one notification (`on_worker_state_changed`);
+  a screen that shows a failure itself stops the message;
+- every file it saves goes through `App.deliver_text` / `deliver_binary`, so it lands in the person's downloads
+  folder (or the browser's, under textual-serve), and the app says where once it is there (`DeliveryComplete`);
+- quitting asks first while a write is in flight, or when the demo would lose what was done in it.
 """
 
 from __future__ import annotations
 
+import asyncio
+import io
+import re
 from pathlib import Path
 
-from textual import work
+from platformdirs import user_downloads_path
+from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.worker import Worker, WorkerState
 
 from core.errors import CutoverError
 from tui.backend import Backend
 from tui.commands import StepCommands
+from tui.screens.confirm import ConfirmWrite
 from tui.screens.help import HelpScreen, help_markdown
 from tui.screens.runbook import RunbookScreen
+
+# A worker's state change goes to the node that runs it and stops there (bubble=False). Letting it bubble brings
+# every screen's worker up to the app's one handler; a screen that handles a worker's end itself still sees it first.
+Worker.StateChanged.bubble = True
+
+# Worker groups that write (the journal, the tenant, the profile, a file): quitting while one runs asks first.
+WRITING_GROUPS = {
+    "step-apply": "an apply", "step-confirm": "a confirmation being recorded",
+    "step-ticket": "a ticket number being recorded", "step-export": "a plan export being written",
+    "report": "the sign-off report being built", "instances-write": "a change to the instances register",
+    "instance-form": "an instance being recorded", "reason-save": "a waiver being recorded",
+    "operator-save": "the operator being saved", "profiles-save": "a profile being saved",
+    "credentials-save": "credentials being stored in the keyring",
+}
+WRITING_SUFFIXES = ("-save", "-write", "-apply")  # the convention for groups of new screens
+# Groups whose screen shows their failure itself (the monitor's header says "sample failed" and notifies).
+SELF_REPORTED = {"monitor-poll"}
+# The notification title of a worker that failed unexpectedly, by group (otherwise "<name> failed").
+FAILURE_TITLES = {"report": "Report not saved", "step-export": "Plan not exported", "step-apply": "Apply stopped",
+                  "backend-open": "Not connected"}
+# What the demo's journal holds, for the question before quitting (table, one, many).
+DEMO_RECORDS = (("check_result", "check result", "check results"), ("plan", "plan", "plans"),
+                ("confirmation", "confirmation", "confirmations"), ("ticket", "ticket number", "ticket numbers"),
+                ("waiver", "waiver", "waivers"), ("variable_history", "run variable set", "run variables set"),
+                ("connector_instance", "connector instance", "connector instances"))
 
 
 class CutoverApp(App):
@@ -29,13 +67,20 @@ class CutoverApp(App):
         Binding("question_mark", "help", "Keys", show=False),
         Binding("m", "monitor", "Monitor", id="app.monitor"),
         Binding("i", "instances", "Instances", show=False, id="app.instances"),
+        Binding("v", "variables", "Variables", show=False, id="app.variables"),
+        Binding("S", "simulated", "Simulated tenant", show=False, id="app.simulated"),
         Binding("ctrl+r", "report", "Report", show=False, id="app.report"),
         Binding("q", "quit", "Quit", id="app.quit"),
     ]
 
-    def __init__(self, backend: Backend):
+    def __init__(self, backend: Backend, *, downloads_dir: Path | None = None):
         super().__init__()
         self.backend = backend
+        self.downloads_dir = downloads_dir  # None: the person's downloads folder (platformdirs, as Textual does)
+        self.deliveries: dict[str, str] = {}  # delivery key -> what it is, until DeliveryComplete/Failed
+        self.delivered: list[Path] = []  # files saved through the app this session
+        self.quit_dialog: ConfirmWrite | None = None
+        self._asking_quit = False
 
     def on_mount(self) -> None:
         self.theme = "textual-dark"
@@ -68,7 +113,19 @@ class CutoverApp(App):
             return str(exc)
         if isinstance(exc, TimeoutError):
             return "the request timed out; the tenant may be slow: try again"
-        return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        return " ".join(text.split())  # one line
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Any worker, on any screen, that ends in error: one notification with what went wrong. Workers catch
+        what they expect and say it in their own words; this is the net for the unexpected, so nothing fails
+        silently and the app keeps running (workers here never exit the app on error)."""
+        worker = event.worker
+        if event.state is not WorkerState.ERROR or worker.group in SELF_REPORTED:
+            return
+        title = FAILURE_TITLES.get(worker.group) or f"{(worker.name or worker.group).replace('_', ' ')} failed"
+        self.notify(self.describe_error(worker.error), title=title[:1].upper() + title[1:], severity="error",
+                    timeout=10)
 
     def open_step(self, step_id: str) -> None:
         from tui.screens.step import StepScreen
@@ -92,10 +149,62 @@ class CutoverApp(App):
             home.go_to(step_id)
         self.open_step(step_id)
 
+    # ---- files: every one goes to the person's downloads folder through Textual's delivery -----------------------
+    @property
+    def downloads_folder(self) -> Path:
+        return self.downloads_dir or user_downloads_path()
+
+    def deliver_text(self, path_or_file, **options) -> str | None:
+        """App.deliver_text into the downloads folder (created when missing); the app announces the file when it is
+        there. `name` says what it is ("ticket text"): the notification and the quit question use it.
+
+        A path is handed on opened as text: Textual 8.2.8 opens a path in binary but its terminal driver writes
+        anything that is not a `typing.BinaryIO` instance (no real file is) in text mode, so a path fails with
+        "write() argument must be str, not bytes". The driver's thread still does the reading."""
+        if isinstance(path_or_file, (str, Path)):
+            path = Path(path_or_file)
+            if not options.get("save_filename"):
+                options["save_filename"] = path.name
+            path_or_file = path.open("r", encoding=options.get("encoding") or "utf-8", newline="")
+        return self._delivering(super().deliver_text, path_or_file, options)
+
+    def deliver_binary(self, path_or_file, **options) -> str | None:
+        """Into the downloads folder, announced like text. Beware: Textual 8.2.8's terminal driver writes binary in
+        text mode and fails (DeliveryFailed, announced); the app saves text only for now."""
+        return self._delivering(super().deliver_binary, path_or_file, options)
+
+    def _delivering(self, deliver, path_or_file, options: dict) -> str | None:
+        if options.get("save_directory") is None:
+            options["save_directory"] = self.downloads_dir
+            try:  # a fresh account may have no Downloads folder yet; the save would fail without one
+                self.downloads_folder.mkdir(parents=True, exist_ok=True)
+            except OSError:
+                pass  # DeliveryFailed will say why
+        key = deliver(path_or_file, **options)
+        if key is not None:
+            self.deliveries[key] = options.get("name") or options.get("save_filename") or "file"
+        return key
+
+    def on_delivery_complete(self, event: events.DeliveryComplete) -> None:
+        what = self.deliveries.pop(event.key, None) or event.name or "file"
+        if event.name == "screenshot":  # Textual's own handler announces it
+            return
+        if event.path is not None:
+            self.delivered.append(event.path)
+        where = f"to {event.path}" if event.path is not None else "to your browser's downloads"
+        self.notify(f"{what[:1].upper()}{what[1:]} saved {where}", title="Saved", timeout=8)
+
+    def on_delivery_failed(self, event: events.DeliveryFailed) -> None:
+        what = self.deliveries.pop(event.key, None) or event.name or "file"
+        if event.name == "screenshot":
+            return
+        self.notify(f"{what[:1].upper()}{what[1:]} not saved: {self.describe_error(event.exception)}",
+                    title="Save failed", severity="error", timeout=12)
+
     # ---- actions --------------------------------------------------------------------------------------------
     def action_help(self) -> None:
         screen: Screen = self.screen
-        self.push_screen(HelpScreen(help_markdown(screen)))
+        self.push_screen(HelpScreen(help_markdown(screen, demo=self.backend.is_demo)))
 
     def open_screen(self, screen_type: type[Screen], make, *, needs_tenant: bool = True) -> None:
         """Push a screen unless it is already in front; screens that read the tenant wait for the connection."""
@@ -106,6 +215,12 @@ class CutoverApp(App):
             return
         self.push_screen(make())
 
+    def screen_unavailable(self, what: str, exc: ImportError) -> None:
+        """A screen whose module is missing or broken: say so, and keep the app running."""
+        reason = "it is not part of this build" if isinstance(exc, ModuleNotFoundError) else self.describe_error(exc)
+        self.notify(f"The {what} screen cannot open: {reason}", title=f"No {what} screen", severity="error",
+                    timeout=8)
+
     def action_monitor(self) -> None:
         from tui.screens.monitor import MonitorScreen
 
@@ -115,6 +230,27 @@ class CutoverApp(App):
         from tui.screens.instances import InstancesScreen
 
         self.open_screen(InstancesScreen, InstancesScreen)
+
+    def action_variables(self) -> None:
+        try:
+            from tui.screens.variables import VariablesScreen
+        except ImportError as exc:
+            self.screen_unavailable("Variables", exc)
+            return
+        self.open_screen(VariablesScreen, VariablesScreen)
+
+    def action_simulated(self) -> None:
+        if not self.backend.is_demo:
+            self.notify("The Simulated tenant stands in for Zuora Support and the people outside the app on the "
+                        "demo only. On a real tenant they act for real: confirm their work on each step's screen.",
+                        title="Demo only", severity="warning", timeout=8)
+            return
+        try:
+            from tui.screens.simulated import SimulatedScreen
+        except ImportError as exc:
+            self.screen_unavailable("Simulated tenant", exc)
+            return
+        self.open_screen(SimulatedScreen, SimulatedScreen)
 
     def action_profiles(self) -> None:
         from tui.screens.profiles import ProfilesScreen
@@ -131,23 +267,101 @@ class CutoverApp(App):
         self.open_screen(CredentialsScreen, lambda: CredentialsScreen(self.backend.profile))
 
     def action_report(self) -> None:
+        if not self.backend.ready:
+            self.notify("Still connecting…", timeout=3)
+            return
         self.export_report()
 
     @work(group="report", exit_on_error=False, thread=True)
     def export_report(self) -> None:
-        try:
-            path = self.backend.write_report()
-        except Exception as exc:
-            self.call_from_thread(self.notify, self.describe_error(exc), title="Report failed", severity="error")
-            return
-        self.call_from_thread(self.notify, f"Sign-off report written to {path}", timeout=8)
+        """The sign-off report, built off the event loop, then delivered (a failure is notified by the handler)."""
+        from core.report import stream_report
 
+        out = io.StringIO()
+        stream_report(self.backend.run, out, "md")
+        name = re.sub(r"[^A-Za-z0-9._-]+", "-", self.backend.profile_name)
+        self.call_from_thread(self.deliver_text, io.StringIO(out.getvalue()), save_filename=f"report-{name}.md",
+                              mime_type="text/markdown", name="sign-off report")
+
+    # ---- quitting -------------------------------------------------------------------------------------------
+    def writes_in_flight(self) -> list[str]:
+        """What would be cut short by quitting now: running workers that write, files not yet delivered."""
+        out = []
+        for worker in self.workers:
+            if worker.is_finished or not (worker.group in WRITING_GROUPS or worker.group.endswith(WRITING_SUFFIXES)):
+                continue
+            what = WRITING_GROUPS.get(worker.group) or (worker.name or worker.group).replace("_", " ")
+            step = getattr(worker.node, "step_id", None)
+            out.append(f"{what} on {step}" if step else what)
+        out += [f"{what} being saved to your downloads folder" for what in self.deliveries.values()]
+        return list(dict.fromkeys(out))
+
+    def demo_records(self) -> list[str]:
+        """Blocking (journal reads): what the demo's journal holds, in words; empty when nothing was done yet."""
+        journal = self.backend.journal if self.backend.is_demo else None
+        if journal is None:
+            return []
+        out = []
+        for table, one, many in DEMO_RECORDS:
+            n = journal.query(f"SELECT count(*) AS n FROM {table}")[0]["n"]
+            if n:
+                out.append(f"{n:,} {one if n == 1 else many}")
+        return out
+
+    def quit_question(self, writing: list[str], records: list[str]) -> str:
+        parts = []
+        if writing:
+            parts.append("Still running: " + "; ".join(writing) + ".\nQuitting now stops it. What was written is "
+                         "in the journal, and Apply resumes where it stopped without repeating a confirmed write; a "
+                         "confirmation, ticket number or file still being saved may be lost: check it when you "
+                         "reopen.")
+        if records:
+            saved = ", ".join(p.name for p in self.delivered)
+            parts.append(
+                "This is the demo. Its simulated tenant and its journal (" + ", ".join(records) + ") live in a "
+                "temporary folder that is deleted when the app closes: none of it can be reopened.\n"
+                + (f"Files saved through the app already went to your downloads folder ({self.downloads_folder}) "
+                   f"and stay there: {saved}." if saved else
+                   f"Nothing was saved through the app yet: Ctrl+R saves the sign-off report to your downloads "
+                   f"folder ({self.downloads_folder}) first, and tickets and plan exports go there too."))
+        return "\n\n".join(parts)
+
+    async def action_quit(self) -> None:
+        """q, Ctrl+Q and the palette's Quit: at once when nothing would be lost, else one question first."""
+        if self._asking_quit or (self.quit_dialog is not None and self.quit_dialog in self.screen_stack):
+            return
+        self._asking_quit = True
+        try:
+            writing = self.writes_in_flight()
+            records = await asyncio.to_thread(self.demo_records) if self.backend.ready else []
+        finally:
+            self._asking_quit = False
+        if not writing and not records:
+            self.exit()
+            return
+
+        def answered(yes: bool | None) -> None:
+            self.quit_dialog = None
+            if yes:
+                self.exit()
+
+        self.quit_dialog = ConfirmWrite("Quit cutover?", self.quit_question(writing, records), confirm_label="Quit",
+                                        cancel_label="Stay", cancelled=None)
+        self.push_screen(self.quit_dialog, answered)
+
+    # ---- the command palette --------------------------------------------------------------------------------
     def get_system_commands(self, screen: Screen):
         yield from super().get_system_commands(screen)
         yield SystemCommand("Monitor", "Live sync state of both systems (m)", self.action_monitor)
-        yield SystemCommand("Report", "Write the sign-off report (Markdown)", self.action_report)
+        yield SystemCommand("Report", "Save the sign-off report (Markdown) to your downloads folder (Ctrl+R)",
+                            self.action_report)
         yield SystemCommand("Help", "Help for this screen (F1)", self.action_help)
         yield SystemCommand("Profiles", "Pick, create and edit profiles", self.action_profiles)
         yield SystemCommand("Credentials", "The profile's API secrets: keyring and connection test",
                             self.action_credentials)
         yield SystemCommand("Instances", "The connector instances register (i)", self.action_instances)
+        yield SystemCommand("Variables", "Every run variable, who set it and when (v)", self.action_variables)
+        if self.backend.is_demo:
+            yield SystemCommand("Simulated tenant",
+                                "What Support or a person does outside the app (demo only) (S)",
+                                self.action_simulated)

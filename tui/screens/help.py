@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -24,23 +26,52 @@ STATUS_WORDS = {
     "not-needed": "not needed on the chosen re-provisioning path",
 }
 
-GENERAL = """
+KEYS = """
 ## Everywhere
 - **Ctrl+P** opens the command palette: every step ("Go to step E1"), every screen and action.
-- **m** opens the live monitor, **Ctrl+R** writes the sign-off report, **i** the connector instances.
-- **F1** shows this help; **Esc** goes back; **q** quits (work in progress is journaled, nothing is lost).
-- Nothing is written on a single key press: writes always go through a plan and a confirmation.
+- **m** the live monitor · **i** the connector instances register · **v** the run variables (who set each, and
+  when){simulated}
+- **Ctrl+R** writes the sign-off report (Markdown) into your downloads folder; the notification names the file.
+- **F1** shows this help; **Esc** goes back.
+- **q** (or Ctrl+Q) quits. It asks first when a write is still running (an apply, a confirmation, a ticket, a
+  report), or when the demo would lose what was done in it.
+- Nothing is written on a single key press: writes always go through a plan and a confirmation. In a confirmation,
+  Enter does what the focused button says (the dialog names it), Esc cancels.
 - Every confirmation, waiver, ticket and write is recorded under the profile's operator (name and email), asked
   once when the profile has none.
+"""
 
+SIMULATED_KEY = """
+- **S** (shift+s, demo only) the Simulated tenant: what Zuora Support or a person would do outside the app, each
+  labelled with the step it stands in for"""
+
+STATUSES = """
 ## Statuses
 | | Means |
 |---|---|
 """ + "\n".join(f"| `{GLYPHS[k]}` | {words} |" for k, words in STATUS_WORDS.items()) + "\n"
 
 
-def help_markdown(screen: Screen) -> str:
-    title = getattr(screen, "help_title", None) or getattr(screen, "TITLE", None) or type(screen).__name__
+def general_help(demo: bool) -> str:
+    """The keys every screen shares (S only on the demo: a real tenant has no stand-ins), and the statuses."""
+    return KEYS.format(simulated=SIMULATED_KEY if demo else ".") + STATUSES
+
+
+def screen_title(screen: Screen) -> str:
+    """The screen's own name: its `help_title` (a step says which), its TITLE, else words from its class name."""
+    title = getattr(screen, "help_title", None) or getattr(screen, "TITLE", None)
+    if title:
+        return str(title)
+    words = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", re.sub(r"Screen$", "", type(screen).__name__)) or "Help"
+    return words[:1] + words[1:].lower()
+
+
+def help_markdown(screen: Screen, demo: bool | None = None) -> str:
+    if demo is None:
+        try:
+            demo = bool(getattr(getattr(screen.app, "backend", None), "is_demo", False))
+        except Exception:  # a screen outside a running app (NoActiveAppError): a real profile's keys
+            demo = False
     body = getattr(screen, "HELP", "") or ""
     keys = []
     for binding in screen._bindings.key_to_bindings.values():  # the screen's own bindings
@@ -48,7 +79,7 @@ def help_markdown(screen: Screen) -> str:
             if isinstance(b, Binding) and b.description:
                 keys.append(f"| `{b.key_display or b.key}` | {b.description} |")
     table = "\n".join(["| Key | Does |", "|---|---|", *dict.fromkeys(keys)]) if keys else ""
-    return f"# {title}\n\n{body}\n\n{table}\n{GENERAL}"
+    return f"# {screen_title(screen)}\n\n{body}\n\n{table}\n{general_help(demo)}"
 
 
 class HelpScreen(ModalScreen[None]):
