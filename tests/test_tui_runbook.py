@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from textual.widgets import DataTable, Input
+from textual.widgets import DataTable, Input, Static
 
 from core.runbook.model import Phase
 from sim_tenant import migrate
@@ -89,3 +89,48 @@ async def test_plan_and_apply_e1_from_the_step_screen():
                             "AND coalesce(transferredtoaccounting, 'No') <> 'Yes'")
         assert left == 0
         assert "Apply done" in str(screen.query_one("#apply-status").render())
+
+
+async def test_apply_feedback_after_esc_and_resume_is_never_stale():
+    """Esc during an apply cancels safely and says where it stopped; applying again resumes the same plan; the
+    status, the progress bar and the plan's header are the run's own each time, never one run behind."""
+    app = demo_app(scale=10_000, zuora_concurrency=2)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_ready(pilot, timeout=60)
+        await asyncio.to_thread(migrate, app.backend.demo.sim)
+        app.backend.runbook.set_variable("e1_decision", "mark-yes")
+        screen = await go_to_step(pilot, "E1")
+        await pilot.press("p")
+        await wait_until(pilot, lambda: screen.plan is not None, timeout=60)
+        total = screen.plan.total
+        assert total > 150  # several bulk calls of 50, two at a time
+        app.backend.demo.sim.config.latency_ms = 1500  # slow enough to be caught half-way
+        await pilot.press("a")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmWrite))
+        await pilot.press("enter")  # the dialog's focused button applies
+        await wait_until(pilot, lambda: app.screen is screen and screen.applying)
+        panel = screen.query_one("#apply-panel")
+        assert not panel.has_class("hidden") and panel.region.y < 24  # the progress is on screen at 80x24
+        await pilot.press("a")  # pressed again while it runs: it says so, and starts nothing
+        assert any("applying already" in n.message for n in app._notifications)
+        await pilot.press("escape")  # cancel safely
+        await wait_until(pilot, lambda: not screen.applying, timeout=60)
+        assert app.screen is screen  # Esc cancelled the apply; it did not leave the screen
+        plan = app.backend.journal.latest_plan("E1")
+        status = str(screen.query_one("#apply-status", Static).render())
+        assert status.startswith("Apply cancelled:") and f"{plan.remaining:,} of {total:,} still to write" in status
+        assert 0 < plan.remaining < total
+        header = str(screen.query_one("#plan-text", Static).render()).splitlines()[0]
+        assert f"{plan.remaining:,}" in header  # the plan's header is this run's, not the one before
+
+        app.backend.demo.sim.config.latency_ms = 0
+        await pilot.press("a")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmWrite))
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.screen is screen and not screen.applying
+                         and app.backend.state("E1").status == "pass", timeout=60)
+        assert app.backend.journal.latest_plan("E1").plan_id == plan.plan_id  # resumed, not planned again
+        status = str(screen.query_one("#apply-status", Static).render())
+        assert status.startswith("Apply done:") and f"0 of {total:,} still to write" in status
+        assert "Re-check: Every AR Mig memo" in status
+        assert screen.query_one("#apply-progress").percentage == 1.0

@@ -129,8 +129,10 @@ async def bulk_update_credit_memos(
     """Apply `updates` (dicts with `id` plus REST fields) through PUT .../bulk; a summary once all returned."""
     summary = BulkSummary()
     started = time.monotonic()
-    # Enough batches queued that a free slot never waits on this loop, few enough that memory stays flat.
-    window = client.max_concurrency + 4
+    # Enough batches queued that a free slot never waits on this loop, few enough that memory stays flat and that a
+    # cancelled apply (which stops handing out batches) has little already queued: the slots Zuora allows now, +2.
+    def window() -> int:
+        return client.limiter.capacity + 2
     finished: asyncio.Queue[list[BulkItemResult] | BaseException] = asyncio.Queue()
     running: set[asyncio.Task[None]] = set()
 
@@ -158,7 +160,7 @@ async def bulk_update_credit_memos(
 
     try:
         async for batch in _batches(updates):
-            while summary.requests - reported >= window or not finished.empty():
+            while summary.requests - reported >= window() or not finished.empty():
                 await report_next()
             task = asyncio.create_task(run(batch))
             running.add(task)

@@ -398,14 +398,12 @@ class StepScreen(Screen):
         def decided(ok: bool | None) -> None:
             if ok:
                 self.record_ticket(number, replace=True)
-            else:
-                self.notify(f"Kept ticket {old.number}", timeout=3)
 
         self.app.push_screen(ConfirmWrite(
             f"Replace ticket {old.number}?",
             f"{self.step_id} has ticket {old.number}, recorded by {old.who} at {old.at}.\n"
             f"Record {number} instead? The old number stays in the journal and the sign-off report.",
-            confirm_label="Replace"), decided)
+            confirm_label="Replace", cancelled=f"Kept ticket {old.number}"), decided)
 
     def refusal(self, exc: BaseException) -> str:
         """Core's refusal in a line; a gate's refusal names the gates (the rest is on screen already)."""
@@ -477,9 +475,7 @@ class StepScreen(Screen):
 
         def decided(ok: bool | None) -> None:
             if ok:
-                self.start_apply(plan)
-            else:
-                self.notify("Not applied", timeout=3)
+                self.start_apply(plan)  # a cancel says "Not applied" itself (ConfirmWrite)
 
         with_operator(self, lambda: self.app.push_screen(ConfirmWrite(f"Apply {plan.step_id}?", what,
                                                                       typed_word=typed), decided))
@@ -608,8 +604,8 @@ class StepScreen(Screen):
         if self.applying:
             self.cancel.set()
             self.query_one("#apply-status", Static).update(
-                "Cancelling: the batch in flight finishes and is recorded; nothing else is sent…")
-            self.notify("Cancelling: the batch in flight finishes and is recorded; nothing else is sent",
+                "Cancelling: the calls already sent or queued finish and are recorded; no new batch is taken…")
+            self.notify("Cancelling: the calls already sent or queued finish and are recorded; no new batch is taken",
                         severity="warning", timeout=5)
             return
         self.app.pop_screen()

@@ -47,18 +47,24 @@ class PhaseList(OptionList):
         self.set_class(folded, "folded")
 
     def show(self, by_phase: dict[Phase, list[StepState]]) -> None:
-        highlighted = self.highlighted
+        """Redraw the badges in place: rebuilding the options would move the highlight to A and back, and each move
+        tells the runbook screen to show that phase (its cursor then lost)."""
+        labels = [self._label(phase, by_phase.get(phase, [])) for phase in Phase]
+        if self.option_count == len(labels):
+            for phase, label in zip(Phase, labels, strict=True):
+                self.replace_option_prompt(phase.letter, label)
+            return
         self.clear_options()
-        for phase in Phase:
-            glyph, style, passed, total = phase_badge(by_phase.get(phase, []))
-            label = Text()
-            label.append(f"{glyph} ", style=style)
-            label.append(phase.letter, style="bold")
-            if self.folded:
-                label.append(f" {passed}/{total}", style="dim")
-            else:
-                label.append(f"  {phase.label:<11}", style="")
-                label.append(f"{passed}/{total}", style="dim")
-            self.add_option(Option(label, id=phase.letter))
-        if highlighted is not None:
-            self.highlighted = highlighted
+        self.add_options(Option(label, id=phase.letter) for phase, label in zip(Phase, labels, strict=True))
+
+    def _label(self, phase: Phase, states: list[StepState]) -> Text:
+        glyph, style, passed, total = phase_badge(states)
+        label = Text()
+        label.append(f"{glyph} ", style=style)
+        label.append(phase.letter, style="bold")
+        if self.folded:
+            label.append(f" {passed}/{total}", style="dim")
+        else:
+            label.append(f"  {phase.label:<11}", style="")
+            label.append(f"{passed}/{total}", style="dim")
+        return label
