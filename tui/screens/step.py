@@ -200,7 +200,7 @@ class StepScreen(Screen):
             return  # the editors keep what the person is typing
         box.remove_children()
         if names:
-            box.mount(Label("Needs  (Enter saves · Esc puts the stored value back · v lists every variable)"))
+            box.mount(Label("Needs  (Enter saves · Esc restores · v lists all variables)"))
             box.mount_all(VariableEditor(name, compact=True) for name in names)
 
     @on(VariableEditor.Changed)
