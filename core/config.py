@@ -8,12 +8,14 @@ the consultant's comments survive. Profiles never hold secrets: those are in the
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import tempfile
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit, urlunsplit
 
 import tomlkit
 from platformdirs import user_config_dir, user_data_dir
@@ -28,6 +30,9 @@ APP = "cutover"
 CONFIG_FILE_ENV = "CUTOVER_CONFIG_FILE"
 OPERATOR_ENV = "CUTOVER_OPERATOR"
 _NAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]|_(?!_))*$")  # no "__": it is the env nesting delimiter
+# The name is a folder name (the data dir) and part of keyring entries: well under any file system's 255 bytes.
+MAX_NAME_LENGTH = 64
+_PORT = re.compile(r":([^:\]]*)$")
 _ACCOUNT_ID = re.compile(r"^(?:\d+|TSTDRV\d+)(?:_[A-Z]{2}\d*)?$")
 _SCRIPT_ID = re.compile(r"^cust[a-z0-9_]+$")
 _SECRET_KEY = re.compile(r"secret|password|passwd|token|consumer_key|client_id|api_key|credential|private_key",
@@ -43,6 +48,47 @@ def config_path() -> Path:
     if override:
         return Path(override).expanduser()
     return Path(user_config_dir(APP)) / "config.toml"
+
+
+def _usable_config_path() -> Path:
+    """config_path(), refused when CUTOVER_CONFIG_FILE names a folder that is not there (a typo would otherwise
+    start a new, empty configuration somewhere unexpected) or names a folder instead of a file."""
+    path = config_path()
+    if os.environ.get(CONFIG_FILE_ENV):
+        if not path.parent.is_dir():
+            raise ConfigError(f"{CONFIG_FILE_ENV} names {path}, but the folder {path.parent} does not exist",
+                              hint=f"create it with `mkdir -p {path.parent}`, or correct {CONFIG_FILE_ENV}")
+        if path.is_dir():
+            raise ConfigError(f"{CONFIG_FILE_ENV} names {path}, which is a folder",
+                              hint=f"name a file, e.g. {CONFIG_FILE_ENV}={path / 'config.toml'}")
+    return path
+
+
+def file_problem(exc: OSError, path: Path | str | None = None) -> ConfigError | None:
+    """One line for a file the tool could not read or write: which path, what happened, what to do. None when the
+    error names no file (a network error, say), which the caller must explain some other way."""
+    where = path or exc.filename
+    if not where:
+        return None
+    elsewhere = "or point cutover elsewhere (CUTOVER_CONFIG_FILE, the profile's --data-dir, -o FILE)"
+    known = {
+        errno.ENOSPC: (f"the disk is full: cannot write {where}",
+                       "free some space on that disk (or choose another folder), then run the command again"),
+        errno.EDQUOT: (f"the disk quota is used up: cannot write {where}",
+                       "free some space (or choose another folder), then run the command again"),
+        errno.EROFS: (f"{where} is on a read-only file system", f"remount it read-write {elsewhere}"),
+        errno.EACCES: (f"permission denied: cutover may not use {where}",
+                       f"make it (and its folder) writable for this user {elsewhere}"),
+        errno.EPERM: (f"operation not permitted on {where}",
+                      f"make it (and its folder) writable for this user {elsewhere}"),
+        errno.ENAMETOOLONG: (f"the name is too long for the file system: {where}", "use a shorter name or path"),
+        errno.ENOENT: (f"no such file or folder: {where}", "check the path, or create the folder first"),
+        errno.EISDIR: (f"{where} is a folder, not a file", "give a file name inside it"),
+        errno.ENOTDIR: (f"part of {where} is a file where a folder should be", "check the path"),
+    }
+    message, hint = known.get(exc.errno, (f"cannot use {where}: {exc.strerror or exc}",
+                                          "check the path and its folder's permissions"))
+    return ConfigError(message, hint=hint)
 
 
 def data_root() -> Path:
@@ -183,6 +229,9 @@ class Profile(BaseModel):
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
+        if len(value) > MAX_NAME_LENGTH:
+            raise ValueError(f"a profile name is at most {MAX_NAME_LENGTH} characters (this one has {len(value)}): "
+                             f"use a shorter one, e.g. acme-prod")
         if not _NAME.match(value):
             raise ValueError(f"{value!r} is not a usable profile name: use lower-case letters, digits, '-' and "
                              f"single '_', starting with a letter or digit (e.g. acme-prod)")
@@ -195,6 +244,25 @@ class Profile(BaseModel):
             return None
         url = _resolved(lambda: resolve_zuora_base_url(value, None))
         return next(n for n in ENVIRONMENT_NAMES if ZUORA_ENVIRONMENTS[n] == url)
+
+    @field_validator("zuora_base_url", "netsuite_base_url", mode="before")
+    @classmethod
+    def _plain_url(cls, value: Any) -> Any:
+        """No password in a URL (it would sit in the config file and in every log line), no impossible port."""
+        if not isinstance(value, str) or not value.strip():
+            return value
+        parts = urlsplit(value.strip())
+        _userinfo, at, hostport = parts.netloc.rpartition("@")
+        port = _PORT.search(hostport) if not hostport.endswith("]") else None
+        bad_port = port is not None and port[1] != "" and not (port[1].isdigit() and 1 <= int(port[1]) <= 65535)
+        clean = urlunsplit(parts._replace(netloc=hostport[:port.start()] if bad_port else hostport))
+        if at:
+            raise ValueError(f"the URL carries a user name or password: give it without them, e.g. {clean} "
+                             f"(secrets go in the keyring with `cutover credentials set NAME`)")
+        if bad_port:
+            raise ValueError(f"port {port[1]} is not a number from 1 to 65535: give a port in that range, or "
+                             f"none for the scheme's own, e.g. {clean}")
+        return value
 
     @field_validator("zuora_base_url")
     @classmethod
@@ -278,18 +346,27 @@ class _Settings(BaseSettings):
 
 
 def _raw_profiles() -> dict[str, dict[str, Any]]:
-    path = config_path()
+    path = _usable_config_path()
     try:
         if path.exists():
             _refuse_secrets_in_file(path)
         return _Settings().profiles
+    except UnicodeDecodeError as exc:
+        raise _not_utf8(path, exc) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path} is not valid TOML: {exc}", hint="fix the syntax at that line") from None
     except (SettingsError, ValidationError) as exc:
+        if isinstance(exc.__cause__ or exc.__context__, UnicodeDecodeError):
+            raise _not_utf8(path, exc.__cause__ or exc.__context__) from None
         raise ConfigError(f"the settings in {path} or the CUTOVER_PROFILES* variables are malformed: "
                           f"{_first_line(exc)}", hint="each profile must be a [profiles.NAME] table") from None
     except OSError as exc:
-        raise ConfigError(f"cannot read {path}: {exc.strerror}", hint="check the file's permissions") from None
+        raise file_problem(exc, path) or ConfigError(f"cannot read {path}: {exc}") from None
+
+
+def _not_utf8(path: Path, exc: UnicodeDecodeError) -> ConfigError:
+    return ConfigError(f"{path} is not UTF-8 text (byte {exc.start} cannot be read)",
+                       hint="save it as UTF-8 in an editor, or move it aside and add the profiles again")
 
 
 def _refuse_secrets_in_file(path: Path) -> None:
@@ -371,19 +448,28 @@ def _read_doc(path: Path) -> tomlkit.TOMLDocument:
         return doc
     try:
         return tomlkit.parse(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise _not_utf8(path, exc) from None
+    except OSError as exc:
+        raise file_problem(exc, path) or ConfigError(f"cannot read {path}: {exc}") from None
     except tomlkit.exceptions.TOMLKitError as exc:
         raise ConfigError(f"{path} is not valid TOML: {exc}", hint="fix the syntax before saving a profile") from None
 
 
 def _write_doc(path: Path, doc: tomlkit.TOMLDocument) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".config-", suffix=".toml", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".config-", suffix=".toml", dir=path.parent)
+    except OSError as exc:
+        raise file_problem(exc, path) from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(tomlkit.dumps(doc))
         os.replace(tmp, path)  # atomic: a crash never leaves half a file
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError):  # a full disk or a read-only folder: the old file is still whole
+            raise file_problem(exc, path) from None
         raise
 
 
@@ -409,7 +495,7 @@ def _update_table(table, data: dict[str, Any]) -> None:
 
 def save_profile(profile: Profile) -> Path:
     """Write (or update) the profile's table; returns the config file's path."""
-    path = config_path()
+    path = _usable_config_path()
     doc = _read_doc(path)
     if "profiles" not in doc:
         doc["profiles"] = tomlkit.table(is_super_table=True)
@@ -428,7 +514,7 @@ def save_profile(profile: Profile) -> Path:
 
 
 def remove_profile(name: str) -> Path:
-    path = config_path()
+    path = _usable_config_path()
     doc = _read_doc(path) if path.exists() else tomlkit.document()
     profiles = doc.get("profiles") or {}
     if name not in profiles:

@@ -80,7 +80,9 @@ def test_no_secret_in_output_or_files_on_success_and_failure(tmp_path, demo):
     outputs += [via_keyring.stdout, via_keyring.stderr]
     assert "exit codes [0, 0, 0, 0, 0]" in via_keyring.stdout, via_keyring.stderr
     assert "memkeyring.MemoryKeyring" in via_keyring.stdout and "in the keyring" in via_keyring.stdout
-    assert "HTTP Request: POST" in via_keyring.stderr  # -v logged the calls, and the scan covers those lines
+    # -v logged the calls to the log file, never the terminal, and the scan below covers that file
+    assert "HTTP Request" not in via_keyring.stderr
+    assert "HTTP Request: POST" in (tmp_path / "state" / "cutover" / "log" / "cutover.log").read_text()
 
     via_env = _cutover(_env(tmp_path, right), "-m", "tui", "-v", "credentials", "test", "leak")
     outputs += [via_env.stdout, via_env.stderr]

@@ -2,6 +2,10 @@
 
 Headless commands import core only; the Textual app is imported lazily by the commands that open it, so
 `cutover check --json` works on a box with no terminal and no keyring.
+
+Whatever goes wrong ends in one line on stderr and exit 2 (130 for Ctrl+C), never a traceback: a CutoverError says
+what to do, a file the tool cannot write names the path and the fix, and anything unforeseen points at the log file
+(`cutover locate log`), where the details are. Logging goes to that file only, never the terminal.
 """
 
 from __future__ import annotations
@@ -9,18 +13,67 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import pkgutil
 import sys
 
 from core.errors import CutoverError
 
+EXIT_ERROR, EXIT_INTERRUPTED = 2, 130
+log = logging.getLogger("cutover")
+
+
+# ---- arguments ---------------------------------------------------------------------------------------------------
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value <= 3600:  # also refuses nan and inf
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds above 0 and up to 3600: give one "
+                                         f"such as --timeout 30")
+    return value
+
+
+def add_global_flags(parser: argparse.ArgumentParser, *, top: bool) -> None:
+    """-v, --debug, --timeout and --profile. On the top parser they carry the defaults; on each subcommand they are
+    SUPPRESSed, so a value given after the subcommand wins and an absent one leaves the top parser's in place."""
+    given = {} if top else {"default": argparse.SUPPRESS}
+    parser.add_argument("-v", "--verbose", action="store_true", **given,
+                        help="record HTTP calls in the log file (`cutover locate log`; secrets redacted)")
+    parser.add_argument("--debug", action="store_true", **given, help="record everything in the log file")
+    parser.add_argument("--timeout", type=_seconds, metavar="SECONDS", **given,
+                        help="give up on a request to Zuora or NetSuite after this long (default: the client's)")
+    parser.add_argument("--profile", metavar="NAME", **given, help="the profile to work on (`cutover profile list`)")
+
+
+class _Subcommands(argparse._SubParsersAction):
+    def add_parser(self, name, **kwargs):
+        # A fresh copy per subcommand: a subcommand that defines one of these flags itself replaces only its own.
+        flags = argparse.ArgumentParser(add_help=False)
+        add_global_flags(flags, top=False)
+        kwargs["parents"] = [*kwargs.get("parents", ()), flags]
+        return super().add_parser(name, **kwargs)
+
+
+class Parser(argparse.ArgumentParser):
+    """One line on a bad argument (not a usage block), and the global flags on every subcommand at any depth."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("conflict_handler", "resolve")
+        super().__init__(*args, **kwargs)
+        self.register("action", "parsers", _Subcommands)
+
+    def error(self, message: str):
+        self.exit(EXIT_ERROR, f"{self.prog}: {message} (see `{self.prog} --help`)\n")
+
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="cutover",
         description="Guided, verified move of a Zuora + NetSuite Connector tenant to Invoice Settlement.",
     )
-    parser.add_argument("-v", "--verbose", action="store_true", help="log HTTP calls (never secrets)")
+    add_global_flags(parser, top=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
         module = importlib.import_module(f"{__name__}.{info.name}")
@@ -30,19 +83,131 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# ---- running one command -----------------------------------------------------------------------------------------
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
+    from core.logs import start_log, stop_log
+
+    args = build_parser().parse_args(argv)
+    logfile = start_log(logging.DEBUG if args.debug else logging.INFO if args.verbose else logging.WARNING)
     try:
-        return int(args.func(args) or 0)
-    except CutoverError as exc:
-        print(f"cutover: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("cutover: interrupted", file=sys.stderr)
-        return 130
+        try:
+            return int(args.func(args) or 0)
+        except BaseException as exc:  # noqa: BLE001 - SystemExit passes through _outcome untouched
+            return _outcome(exc, logfile)
+    finally:
+        _flush_stdout()
+        stop_log(logfile)
+
+
+def _outcome(exc: BaseException, logfile) -> int:
+    """The exit code for an exception that ended a command, after its one line on stderr."""
+    cause = _first_cause(exc)
+    if isinstance(cause, SystemExit):
+        raise exc
+    if isinstance(cause, KeyboardInterrupt):
+        _say("interrupted")
+        return EXIT_INTERRUPTED
+    if isinstance(cause, BrokenPipeError) and _stdout_gone():
+        _silence_stdout()  # `cutover vars | head -1`: the reader has what it wanted; nothing is wrong
+        return 0
+    if isinstance(cause, CutoverError):
+        log.info("stopped: %s", cause)
+        _say(str(cause))
+        return EXIT_ERROR
+    from core.config import file_problem
+
+    known = file_problem(cause) if isinstance(cause, OSError) else _journal_problem(cause)
+    if known is not None:
+        log.error("stopped: %s", known, exc_info=exc)
+        _say(str(known))
+        return EXIT_ERROR
+    if not isinstance(exc, Exception):
+        raise exc
+    log.error("unexpected failure", exc_info=exc)
+    where = logfile.baseFilename
+    if logfile.written:
+        _say(f"something went wrong that cutover cannot explain ({type(cause).__name__}); the details are in "
+             f"{where}: attach that file when you report it")
+    else:
+        from core.logs import redact
+
+        reason = logfile.failed.strerror if logfile.failed and logfile.failed.strerror else "it could not be written"
+        _say(f"something went wrong that cutover cannot explain ({type(cause).__name__}: {redact(str(cause))}); "
+             f"the log file {where} could not be written ({reason}), so run it again once that folder is writable")
+    return EXIT_ERROR
+
+
+def _journal_problem(exc: BaseException) -> CutoverError | None:
+    """SQLite's own words for a journal the disk or the folder will not let it write, with what to do."""
+    import sqlite3
+
+    if not isinstance(exc, sqlite3.Error):
+        return None
+    text = str(exc)
+    where = "the profile's data folder (`cutover locate data --profile NAME`)"
+    if "disk is full" in text or "disk I/O error" in text:
+        return CutoverError(f"the journal could not be written: {text}",
+                            hint=f"free some space on the disk that holds {where}, then run the command again")
+    if "readonly" in text or "unable to open" in text or "permission" in text.lower():
+        return CutoverError(f"the journal could not be written: {text}",
+                            hint=f"make {where} writable, or give the profile another --data-dir")
+    if "locked" in text or "busy" in text:
+        return CutoverError(f"the journal is in use by another cutover: {text}",
+                            hint="wait for the other command to finish, then run this one again")
+    return None
+
+
+def _first_cause(exc: BaseException) -> BaseException:
+    """The exception a person should hear about: out of a task group's ExceptionGroup, an interrupt first, then
+    our own errors, then a file problem, else the first one raised."""
+    leaves, todo = [], [exc]
+    while todo:
+        e = todo.pop(0)
+        if isinstance(e, BaseExceptionGroup):
+            todo[:0] = e.exceptions
+        else:
+            leaves.append(e)
+    for kind in (SystemExit, KeyboardInterrupt, CutoverError, OSError):
+        for leaf in leaves:
+            if isinstance(leaf, kind):
+                return leaf
+    return leaves[0] if leaves else exc
+
+
+def _say(line: str) -> None:
+    print(f"cutover: {line}", file=sys.stderr, flush=True)
+
+
+def _stdout_gone() -> bool:
+    """Is our stdout a pipe whose reader has left? (A BrokenPipeError can also come from a socket.)"""
+    try:
+        import select
+
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), 0)
+        return any(event & (select.POLLERR | select.POLLHUP) for _, event in poller.poll(0))
+    except (AttributeError, OSError, ValueError):  # no poll (Windows), or no real stdout (tests capture it)
+        return True
+
+
+def _silence_stdout() -> None:
+    """Point stdout at devnull, so the interpreter's last flush has nowhere to fail (the recipe in the Python docs,
+    "Note on SIGPIPE")."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (AttributeError, OSError, ValueError):
+        pass
+
+
+def _flush_stdout() -> None:
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _silence_stdout()
+    except (OSError, ValueError):
+        pass
 
 
 if __name__ == "__main__":

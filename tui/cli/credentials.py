@@ -15,10 +15,19 @@ from dataclasses import asdict
 
 from core.config import get_profile
 from core.errors import CredentialsError
-from core.secrets import SECRET_LABELS, SECRET_NAMES, SYSTEM_SECRETS, Credentials, CredentialStore, \
-    credentials_from_env, env_var
+from core.secrets import (
+    SECRET_LABELS,
+    SECRET_NAMES,
+    SYSTEM_SECRETS,
+    Credentials,
+    CredentialStore,
+    credentials_from_env,
+    env_var,
+)
 from core.session import test_connection
 from tui.cli.profile import subcommand
+
+DEFAULT_TIMEOUT_S = 20.0  # per request, unless --timeout says otherwise
 
 
 def _wanted(only: str | None) -> tuple[str, ...]:
@@ -63,7 +72,7 @@ def cmd_set(args: argparse.Namespace) -> int:
 def cmd_test(args: argparse.Namespace) -> int:
     profile = get_profile(args.name)
     credentials = CredentialStore().load(profile.name)
-    checks = asyncio.run(test_connection(profile, credentials, timeout=args.timeout))
+    checks = asyncio.run(test_connection(profile, credentials, timeout=args.timeout or DEFAULT_TIMEOUT_S))
     if args.json:
         print(json.dumps([asdict(c) for c in checks]))
     else:
@@ -97,8 +106,8 @@ def register(sub) -> None:
                    help="take them from " + ", ".join(env_var(n) for n in SECRET_NAMES))
     s.add_argument("--only", choices=("zuora", "netsuite"), help="set one system's secrets only")
 
-    t = subcommand(ps, "test", cmd_test, "connect to both systems; exit 0 only when both work")
-    t.add_argument("--timeout", type=float, default=20.0, metavar="S", help="seconds per request (default 20)")
+    t = subcommand(ps, "test", cmd_test, "connect to both systems; exit 0 only when both work (--timeout SECONDS: "
+                                         "per request, default 20)")
     t.add_argument("--json", action="store_true", help="one JSON list of the checks")
 
     subcommand(ps, "delete", cmd_delete, "remove the profile's secrets from the keyring")

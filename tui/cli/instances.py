@@ -102,7 +102,7 @@ def cmd_test_oauth(args: argparse.Namespace) -> int:
         secret = SecretStr(getpass.getpass("New OAuth client secret: ").strip())
         checks = asyncio.run(register.test_oauth_client(typed or known or "", secret, credentials,
                                                         ref=instance.key if instance else None,
-                                                        timeout=args.timeout))
+                                                        timeout=args.timeout or 20.0))
     if args.json:
         print(json.dumps([asdict(c) for c in checks]))
     else:
@@ -152,7 +152,7 @@ def register(sub) -> None:
     retire = action("retire", cmd_retire, "mark an instance retired (it stays in the record)")
     retire.add_argument("ref", metavar="REF", help="its Instance ID or #number from `list`")
     retire.add_argument("--note", help="why, e.g. 'replaced by 48213 after go-live'")
-    test = action("test-oauth", cmd_test_oauth, "F1: does the new OAuth client get a token? (prompts, no echo)")
+    test = action("test-oauth", cmd_test_oauth, "F1: does the new OAuth client get a token? (prompts, no echo; "
+                                                "--timeout SECONDS per request, default 20)")
     test.add_argument("--instance", metavar="REF", help="the instance to record the result on (default: the new one)")
-    test.add_argument("--timeout", type=float, default=20.0, metavar="S", help="seconds per request (default 20)")
     test.add_argument("--json", action="store_true", help="one JSON list of the checks")

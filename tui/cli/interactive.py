@@ -1,8 +1,10 @@
-"""`cutover demo` and `cutover open PROFILE`: the Textual app. Textual is imported only when they run."""
+"""`cutover demo` and `cutover open --profile NAME`: the Textual app. Textual is imported only when they run."""
 
 from __future__ import annotations
 
 import argparse
+
+from tui.cli.target import add_profile_name, chosen_profile
 
 
 def _scale(text: str) -> int:
@@ -33,8 +35,9 @@ def cmd_open(args: argparse.Namespace) -> int:
     from core.config import get_profile
     from tui.backend import Backend
 
-    get_profile(args.profile)  # a typo in the name is said here, before the app takes over the terminal
-    return _run_app(Backend(profile_name=args.profile, monitor_interval=args.interval))
+    name = chosen_profile(args)
+    get_profile(name)  # a typo in the name is said here, before the app takes over the terminal
+    return _run_app(Backend(profile_name=name, monitor_interval=args.interval))
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -50,6 +53,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("open", help="open the checklist on a profile (credentials from the keyring)")
-    p.add_argument("profile", help="profile name (see `cutover profile list`)")
+    add_profile_name(p)
     p.add_argument("--interval", type=float, default=5.0, help="monitor poll interval in seconds (default 5)")
     p.set_defaults(func=cmd_open)

@@ -1,24 +1,39 @@
-"""`cutover locate config|data [PROFILE]`: print where the tool keeps things, for scripts and support."""
+"""`cutover locate config|data|journal|log [--profile NAME]`: print where the tool keeps things, for scripts and
+support."""
 
 from __future__ import annotations
 
 import argparse
 
 from core.config import config_path, data_root, get_profile
+from tui.cli.target import add_profile_name, chosen_profile
 
 
 def cmd_locate(args: argparse.Namespace) -> int:
+    name = chosen_profile(args)
     if args.what == "config":
         print(config_path())
-    elif args.profile:
-        print(get_profile(args.profile).data_dir)
+    elif args.what == "log":
+        from core.logs import log_path
+
+        print(log_path())
+    elif args.what == "journal":
+        if name is None:
+            from core.errors import ConfigError
+
+            raise ConfigError("whose journal?", hint="add --profile NAME (`cutover profile list` shows them)")
+        print(get_profile(name).data_dir / "journal.db")
+    elif name:
+        print(get_profile(name).data_dir)
     else:
         print(data_root())
     return 0
 
 
 def register(sub) -> None:
-    p = sub.add_parser("locate", help="print the config file's path, or the data folder (of a profile)")
-    p.add_argument("what", choices=("config", "data"))
-    p.add_argument("profile", nargs="?", help="with `data`: that profile's data folder")
+    p = sub.add_parser("locate", help="print where the config file, the data, a journal or the log file is",
+                       description="Print the config file's path, the data folder (of a profile), a profile's "
+                                   "journal, or the log file that -v, --debug and unexpected failures write.")
+    p.add_argument("what", choices=("config", "data", "journal", "log"))
+    add_profile_name(p, required=False)
     p.set_defaults(func=cmd_locate)

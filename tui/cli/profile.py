@@ -10,7 +10,14 @@ import asyncio
 import json
 
 from core.config import (
-    NetSuiteFields, Operator, Profile, config_path, get_profile, remove_profile, save_profile, scan_profiles,
+    NetSuiteFields,
+    Operator,
+    Profile,
+    config_path,
+    get_profile,
+    remove_profile,
+    save_profile,
+    scan_profiles,
     validate_profile,
 )
 from core.errors import ConfigError, CredentialsError
@@ -18,6 +25,7 @@ from core.netsuite import CandidateField, proposed_mapping
 from core.secrets import SECRET_NAMES, CredentialStore, credentials_from_env, env_var
 from core.session import netsuite_client
 from core.zuora.environments import ENVIRONMENT_NAMES
+from tui.cli.target import add_profile_name, chosen_profile
 
 
 def table(headers: list[str], rows: list[list[str]]) -> str:
@@ -202,11 +210,19 @@ def cmd_fields(args: argparse.Namespace) -> int:
 
 
 def subcommand(actions, name: str, func, help: str, *, profile: bool = True) -> argparse.ArgumentParser:
-    """One ACTION under `cutover profile|credentials`, taking the profile name unless told otherwise."""
-    parser = actions.add_parser(name, help=help)
+    """One ACTION under `cutover profile|credentials`, taking the profile as --profile NAME (or the older positional
+    NAME) unless told otherwise; `args.name` holds it when the action runs."""
+    parser = actions.add_parser(name, help=help, description=help)
     if profile:
-        parser.add_argument("name", help="profile name")
-    parser.set_defaults(func=func)
+        add_profile_name(parser)
+
+        def with_name(args: argparse.Namespace) -> int:
+            args.name = chosen_profile(args)
+            return func(args)
+
+        parser.set_defaults(func=with_name)
+    else:
+        parser.set_defaults(func=func)
     return parser
 
 

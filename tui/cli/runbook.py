@@ -36,7 +36,8 @@ def register(subparsers) -> None:
     p.add_argument("--oauth-secret", action="store_true", help="F1: type the new OAuth client's secret (no echo)")
     p = command("plan", "plan a fix (E1, E2, G2): the exact records, their current and new values", _plan)
     p.add_argument("step", metavar="STEP")
-    p.add_argument("--export", metavar="FILE", help="write the plan's records to FILE (.csv or .json)")
+    p.add_argument("-o", "--output", "--export", dest="export", metavar="FILE",
+                   help="also write the plan's records to FILE (.csv or .json; its folder is made if need be)")
     p = command("apply", "apply a fix's plan: asks first, records every outcome, resumes after a crash", _apply)
     p.add_argument("step", metavar="STEP")
     p.add_argument("--yes", action="store_true", help="do not ask (for scripts); production still needs it")
@@ -54,7 +55,8 @@ def register(subparsers) -> None:
     p.add_argument("step", metavar="STEP")
     p.add_argument("--number", help="the ticket number Support gave")
     p.add_argument("--replace", action="store_true", help="replace a number recorded before (asked on a terminal)")
-    p.add_argument("--save", metavar="FILE", help="also write the draft to FILE")
+    p.add_argument("-o", "--output", "--save", dest="save", metavar="FILE",
+                   help="also write the draft to FILE (its folder is made if need be)")
     p = command("set", "record a run variable (an empty VALUE clears it)", _set, clients=False)
     p.add_argument("name", metavar="VAR")
     p.add_argument("value", metavar="VALUE")
@@ -149,9 +151,22 @@ def _plan_lines(runbook, plan) -> list[str]:
     return [head, *rows, *(["  …"] if plan.total > len(rows) else [])]
 
 
+def _output_file(path: str, suffixes: tuple[str, ...] = ()) -> Path:
+    """The file a command will write, checked before anything is asked of the systems or the journal: a suffix it
+    can write, and its folder made (as `report -o` does). A folder that cannot be made is said by `cutover`."""
+    out = Path(path)
+    if suffixes and out.suffix.lower() not in suffixes:
+        raise ConfigError(f"cannot write {out.name}: the file name must end in {' or '.join(suffixes)}",
+                          hint=f"e.g. -o {out.with_suffix(suffixes[0])}")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    return out
+
+
 async def _plan(args) -> int:
     from core.runbook.actions import export_plan, make_plan
 
+    if args.export:
+        _output_file(args.export, (".csv", ".json"))
     async with _runbook(args) as runbook:
         plan = await make_plan(runbook, args.step)
         _say(*_plan_lines(runbook, plan))
@@ -256,6 +271,8 @@ async def _waive(args) -> int:
 
 
 async def _ticket(args) -> int:
+    if args.save:
+        _output_file(args.save)
     async with _runbook(args) as runbook:
         if args.number:
             from core.runbook.engine import TicketExists

@@ -1,28 +1,56 @@
-"""`--profile P | --demo`, shared by every headless command that talks to a tenant (not a command itself)."""
+"""`--profile NAME | --demo`, shared by every headless command that talks to a tenant (not a command itself).
+
+`--profile` itself is one of `cutover`'s global flags (tui.cli.add_global_flags): it is accepted before or after the
+subcommand, so only `--demo` is added here, and the choice between the two is checked when the target is resolved.
+"""
 
 from __future__ import annotations
 
 import argparse
 from contextlib import ExitStack
 
+from core.errors import ConfigError
+
 
 def add_target(parser: argparse.ArgumentParser) -> None:
-    target = parser.add_mutually_exclusive_group(required=True)
-    target.add_argument("--profile", metavar="P", help="a profile from `cutover profile list`")
-    target.add_argument("--demo", action="store_true", help="a fresh simulated tenant on loopback")
+    parser.add_argument("--demo", action="store_true", help="a fresh simulated tenant on loopback (or --profile NAME)")
+
+
+def add_profile_name(parser: argparse.ArgumentParser, *, required: bool = True) -> None:
+    """The older positional NAME, kept as an alias of --profile NAME."""
+    parser.add_argument("name", nargs="?", metavar="NAME",
+                        help="profile name, the same as --profile NAME" + ("" if required else " (optional)"))
+    parser.set_defaults(profile_required=required)
+
+
+def chosen_profile(args: argparse.Namespace) -> str | None:
+    """The profile a command was given, as NAME or --profile NAME (both only when they agree)."""
+    positional, flag = getattr(args, "name", None), getattr(args, "profile", None)
+    if positional and flag and positional != flag:
+        raise ConfigError(f"two profiles given: {positional!r} and --profile {flag!r}", hint="name one of them")
+    name = positional or flag
+    if name is None and getattr(args, "profile_required", False):
+        raise ConfigError("which profile?", hint="add --profile NAME (`cutover profile list` shows them)")
+    return name
 
 
 def resolve_target(args: argparse.Namespace, stack: ExitStack, *, credentials: bool = True):
     """(profile, credentials) of a fresh demo tenant (kept alive by `stack`), or of a saved profile with its
     keyring / CUTOVER_* secrets. `credentials=False` skips the keyring for journal-only commands (None)."""
+    profile_name = getattr(args, "profile", None)
+    if args.demo and profile_name:
+        raise ConfigError("give --profile NAME or --demo, not both")
     if args.demo:
         from core.demo import DemoTenant
 
         demo = stack.enter_context(DemoTenant())
         return demo.profile, demo.credentials
+    if not profile_name:
+        raise ConfigError("which tenant?", hint="add --profile NAME (`cutover profile list` shows them), or --demo "
+                                                "for a simulated one")
     from core.config import get_profile
 
-    profile = get_profile(args.profile)
+    profile = get_profile(profile_name)
     if not credentials:
         return profile, None
     from core.secrets import CredentialStore
