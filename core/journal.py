@@ -19,6 +19,7 @@ each step in its own transaction, so a journal begun by an older cutover opens i
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
 import sqlite3
@@ -65,9 +66,16 @@ ALTER TABLE confirmation ADD COLUMN withdrawn_at TEXT;
 CREATE TABLE baseline (name TEXT, key TEXT, value INTEGER, PRIMARY KEY (name, key));
 CREATE TABLE baseline_set (name TEXT PRIMARY KEY, step_id TEXT, recorded_at TEXT, rows INTEGER);
 """,
+    # Sealed plans (the hash of what the plan showed), and the records an apply skipped because they no longer
+    # matched the plan, in the audit log next to the writes.
+    2: """
+ALTER TABLE plan ADD COLUMN seal TEXT;
+ALTER TABLE audit ADD COLUMN outcome TEXT;
+ALTER TABLE apply_run ADD COLUMN skipped INTEGER DEFAULT 0;
+""",
 }
 SCHEMA_VERSION = max(_MIGRATIONS)
-ITEM_STATES = ("pending", "sent", "done", "failed")
+ITEM_STATES = ("pending", "sent", "done", "failed", "skipped")
 
 
 class ApplyBusy(CutoverError):
@@ -324,10 +332,31 @@ class Journal:
             return len(rows)
 
     def finish_plan(self, plan_id: int, *, calls: int, estimate_s: float) -> PlanSummary:
+        """The plan complete: counted, and sealed with the hash of what it shows (see `seal_of`)."""
+        seal = self.seal_of(plan_id)
         with self._tx() as db:
-            db.execute("UPDATE plan SET status = 'planned', calls = ?, estimate_s = ?, total = (SELECT count(*) "
-                       "FROM plan_item WHERE plan_id = ?) WHERE id = ?", (calls, estimate_s, plan_id, plan_id))
+            db.execute("UPDATE plan SET status = 'planned', calls = ?, estimate_s = ?, seal = ?, total = (SELECT "
+                       "count(*) FROM plan_item WHERE plan_id = ?) WHERE id = ?",
+                       (calls, estimate_s, seal, plan_id, plan_id))
         return self.plan(plan_id)
+
+    def seal_of(self, plan_id: int) -> str:
+        """SHA-256 over what the plan shows a person: its step, system, object, field and new value, then each
+        item's record id, number and old value in seq order. Recomputed from the journal before an apply, so an
+        item changed, added or removed since the plan was made is caught. Streamed: flat memory at any size."""
+        rows = self._rows("SELECT step_id, system, object, field, new_value FROM plan WHERE id = ?", (plan_id,))
+        if not rows:
+            raise CutoverError(f"no plan {plan_id} in the journal", hint="make one with `cutover plan STEP`")
+        digest = hashlib.sha256(json.dumps(list(rows[0])).encode())
+        last = 0
+        while True:  # its own keyset read: item statuses do not enter the seal, so a resumed plan keeps it
+            items = self._rows("SELECT seq, record_id, number, current FROM plan_item WHERE plan_id = ? AND seq > ? "
+                               "ORDER BY seq LIMIT 2000", (plan_id, last))
+            if not items:
+                return digest.hexdigest()
+            for r in items:
+                digest.update(b"\n" + json.dumps([r["seq"], r["record_id"], r["number"], r["current"]]).encode())
+            last = items[-1]["seq"]
 
     def plan(self, plan_id: int) -> PlanSummary:
         rows = self._rows("SELECT * FROM plan WHERE id = ?", (plan_id,))
@@ -339,7 +368,7 @@ class Journal:
         return PlanSummary(plan_id=r["id"], step_id=r["step_id"], system=r["system"], object=r["object"],
                            field=r["field"], new_value=r["new_value"], total=r["total"], calls=r["calls"],
                            estimate_s=r["estimate_s"], limit=r["concurrency"], created_at=r["created_at"],
-                           status=r["status"], counts={s: counts.get(s, 0) for s in ITEM_STATES})
+                           status=r["status"], counts={s: counts.get(s, 0) for s in ITEM_STATES}, seal=r["seal"])
 
     def latest_plan(self, step_id: str) -> PlanSummary | None:
         rows = self._rows("SELECT id FROM plan WHERE step_id = ? AND status <> 'superseded' ORDER BY id DESC "
@@ -363,12 +392,13 @@ class Journal:
             last = rows[-1]["seq"]
             limit = None if limit is None else limit - len(rows)
 
-    def claim_items(self, plan_id: int, after_seq: int, n: int) -> list[dict[str, Any]]:
-        """The next n pending or failed items after `after_seq`, marked `sent` before they leave."""
+    def claim_items(self, plan_id: int, after_seq: int, n: int, upto_seq: int | None = None) -> list[dict[str, Any]]:
+        """The next n pending or failed items after `after_seq` (and up to `upto_seq`), marked `sent` before they
+        leave."""
         with self._tx() as db:
             rows = [dict(r) for r in db.execute(
-                "SELECT * FROM plan_item WHERE plan_id = ? AND seq > ? AND status IN ('pending', 'failed') "
-                "ORDER BY seq LIMIT ?", (plan_id, after_seq, n))]
+                "SELECT * FROM plan_item WHERE plan_id = ? AND seq > ? AND (? IS NULL OR seq <= ?) AND status IN "
+                "('pending', 'failed') ORDER BY seq LIMIT ?", (plan_id, after_seq, upto_seq, upto_seq, n))]
             db.executemany("UPDATE plan_item SET status = 'sent', at = ? WHERE plan_id = ? AND seq = ?",
                            [(utc_now(), plan_id, r["seq"]) for r in rows])
         return rows
@@ -389,15 +419,31 @@ class Journal:
                        ("done" if success else "failed", outcome, error, request_id, at, plan.plan_id, item["seq"]))
             if success and outcome in ("written", "found-written"):  # ours, even if its answer was lost
                 db.execute("INSERT INTO audit(at, who, step_id, plan_id, system, object, record_id, field, old, "
-                           "new, request_id) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                           "new, request_id, outcome) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                            (at, self.who(), plan.step_id, plan.plan_id, plan.system, plan.object,
-                            item["record_id"], plan.field, item["current"], item["new"], request_id))
+                            item["record_id"], plan.field, item["current"], item["new"], request_id, outcome))
 
-    def audit_log(self, step_id: str | None = None) -> Iterator[dict[str, Any]]:
+    def record_skips(self, plan: PlanSummary, skipped: Iterable[tuple[dict[str, Any], str]]) -> int:
+        """Items apply did not write because the record no longer matched the plan (item, why), with an audit row
+        each (outcome `skipped`); the reason is kept as the item's error."""
+        at, who = utc_now(), self.who()
+        rows = list(skipped)
+        with self._tx() as db:
+            db.executemany("UPDATE plan_item SET status = 'skipped', outcome = 'skipped', error = ?, at = ? "
+                           "WHERE plan_id = ? AND seq = ?", [(why, at, plan.plan_id, i["seq"]) for i, why in rows])
+            db.executemany("INSERT INTO audit(at, who, step_id, plan_id, system, object, record_id, field, old, new, "
+                           "outcome) VALUES (?,?,?,?,?,?,?,?,?,?, 'skipped')",
+                           [(at, who, plan.step_id, plan.plan_id, plan.system, plan.object, i["record_id"],
+                             plan.field, i["current"], i["new"]) for i, _ in rows])
+        return len(rows)
+
+    def audit_log(self, step_id: str | None = None, *, skipped: bool = False) -> Iterator[dict[str, Any]]:
+        """Every write the tool made (outcome written or found-written), oldest first; with skipped=True, the
+        planned records an apply left alone instead."""
         last = 0
         while True:
-            rows = self._rows("SELECT * FROM audit WHERE id > ? AND (? IS NULL OR step_id = ?) ORDER BY id "
-                              "LIMIT 500", (last, step_id, step_id))
+            rows = self._rows("SELECT * FROM audit WHERE id > ? AND (? IS NULL OR step_id = ?) AND (coalesce(outcome, "
+                              "'written') = 'skipped') = ? ORDER BY id LIMIT 500", (last, step_id, step_id, skipped))
             if not rows:
                 return
             yield from (dict(r) for r in rows)
@@ -411,10 +457,11 @@ class Journal:
                              (plan_id, os.getpid(), utc_now()))
             return int(cur.lastrowid)
 
-    def end_apply_run(self, run_id: int, *, outcome: str, written: int, failed: int, write_calls: int) -> None:
+    def end_apply_run(self, run_id: int, *, outcome: str, written: int, failed: int, write_calls: int,
+                      skipped: int = 0) -> None:
         with self._tx() as db:
-            db.execute("UPDATE apply_run SET ended_at = ?, outcome = ?, written = ?, failed = ?, write_calls = ? "
-                       "WHERE id = ?", (utc_now(), outcome, written, failed, write_calls, run_id))
+            db.execute("UPDATE apply_run SET ended_at = ?, outcome = ?, written = ?, failed = ?, write_calls = ?, "
+                       "skipped = ? WHERE id = ?", (utc_now(), outcome, written, failed, write_calls, skipped, run_id))
             db.execute("UPDATE plan SET status = ? WHERE id = (SELECT plan_id FROM apply_run WHERE id = ?)",
                        (outcome, run_id))
 

@@ -142,6 +142,7 @@ def plan_rows(journal: Journal) -> list[dict[str, Any]]:
         rows.append({"step": plan.step_id, "plan_id": plan.plan_id, "status": plan.status, "system": plan.system,
                      "object": plan.object, "field": plan.field, "new_value": plan.new_value, "records": plan.total,
                      "done": plan.counts.get("done", 0), "failed": plan.counts.get("failed", 0),
+                     "skipped": plan.counts.get("skipped", 0), "seal": plan.seal,
                      "created_at": plan.created_at, "apply_runs": len(runs),
                      "written": sum(r["written"] or 0 for r in runs)})
     return rows
@@ -153,9 +154,10 @@ def instance_rows(register: InstanceRegister) -> tuple[list[dict[str, Any]], lis
     return rows, register.warnings()
 
 
-def changes(journal: Journal) -> Iterator[dict[str, Any]]:
-    """Every write the tool made, oldest first, streamed from the audit log."""
-    for row in journal.audit_log():
+def changes(journal: Journal, *, skipped: bool = False) -> Iterator[dict[str, Any]]:
+    """Every write the tool made, oldest first, streamed from the audit log (skipped=True: the planned records an
+    apply left alone because they no longer matched the plan)."""
+    for row in journal.audit_log(skipped=skipped):
         yield {k: row.get(k) for k in CHANGE_COLUMNS}
 
 
@@ -252,15 +254,23 @@ def blocks(run: Run) -> Iterator[Block]:
                        _text(i["environment_id"]), _text(i["oauth_client_id"]), _text(i["netsuite_account_id"]),
                        i["status"], i["notes"]) for i in instances))
     yield Heading(2, "Plans")
-    yield Table(("Step", "Plan", "Status", "Object", "Field", "New value", "Records", "Done", "Failed", "Written"),
-                ((r["step"], r["plan_id"], r["status"], f"{r['system']} {r['object']}", r["field"], r["new_value"],
-                  r["records"], r["done"], r["failed"], r["written"]) for r in plan_rows(journal)))
+    yield Table(("Step", "Plan", "Seal", "Status", "Object", "Field", "New value", "Records", "Done", "Failed",
+                 "Skipped", "Written"),
+                ((r["step"], r["plan_id"], _text(r["seal"])[:8], r["status"], f"{r['system']} {r['object']}",
+                  r["field"], r["new_value"], r["records"], r["done"], r["failed"], r["skipped"], r["written"])
+                 for r in plan_rows(journal)))
     yield Heading(2, "Records changed")
     yield Para("Every write the tool made, with the value before and after (from the journal's audit log).")
     yield Table(("When", "Step", "System", "Object", "Record", "Field", "Old → new", "Request id"),
                 ((r["at"], r["step_id"], r["system"], r["object"], r["record_id"], r["field"],
                   f"{_text(r['old']) or '(empty)'} → {_text(r['new'])}", _text(r["request_id"]))
                  for r in changes(journal)))
+    yield Heading(2, "Records skipped")
+    yield Para("Planned records an apply did not write because, just before the write, the step no longer selected "
+               "them or their value was no longer the plan's.")
+    yield Table(("When", "Step", "Plan", "Object", "Record", "Field", "Planned"),
+                ((r["at"], r["step_id"], r["plan_id"], r["object"], r["record_id"], r["field"],
+                  f"{_text(r['old']) or '(empty)'} → {_text(r['new'])}") for r in changes(journal, skipped=True)))
     yield Heading(2, "Steps in detail")
     for state in states:
         yield from _step_blocks(step_entry(journal, state))
@@ -355,6 +365,7 @@ def write_json(out: TextIO, run: Run) -> None:
                        ("instances", {"register": instances, "warnings": warnings}), ("plans", plan_rows(journal))):
         out.write(f",\n{dump(key)}: {dump(value)}")  # a few dozen rows each
     stream("changes", changes(journal))
+    stream("skipped", changes(journal, skipped=True))
     out.write("\n}\n")
 
 

@@ -90,7 +90,7 @@ def test_plan_items_outcomes_and_audit_log(journal):
     journal.record_outcome(plan, claimed[1], success=False, outcome="failed", error="not posted [code 53]")
     journal.reset_items(plan_id, [claimed[2]["seq"]])
     counts = journal.plan(plan_id).counts
-    assert counts == {"pending": 3, "sent": 0, "done": 1, "failed": 1}
+    assert counts == {"pending": 3, "sent": 0, "done": 1, "failed": 1, "skipped": 0}
     assert journal.plan(plan_id).remaining == 4
     # failed items are offered again, done ones never
     assert [c["record_id"] for c in journal.claim_items(plan_id, 0, 10)] == ["m2", "m3", "m4", "m5"]

@@ -72,8 +72,10 @@ def test_the_report_holds_the_whole_run_and_no_secret(rehearsed, fmt):
 def test_json_is_one_object_with_every_change(rehearsed):
     report = json.loads(rehearsed["text"]["json"])
     assert list(report) == ["header", "steps", "waivers", "decisions", "variables", "confirmations", "tickets",
-                            "instances", "plans", "changes"]
+                            "instances", "plans", "changes", "skipped"]
     assert report["waivers"] == []  # a clean rehearsal waives nothing
+    assert report["skipped"] == [] and {p["skipped"] for p in report["plans"]} == {0}  # nothing changed under it
+    assert all(len(p["seal"]) == 64 for p in report["plans"])
     register = {i["role"]: i for i in report["instances"]["register"]}
     assert register["old"]["status"] == "retired" and register["new"]["status"] == "active"
     assert register["new"]["account_id"] and register["new"]["oauth_client_id"]

@@ -113,6 +113,9 @@ async def test_apply_feedback_after_esc_and_resume_is_never_stale():
         assert not panel.has_class("hidden") and panel.region.y < 24  # the progress is on screen at 80x24
         await pilot.press("a")  # pressed again while it runs: it says so, and starts nothing
         assert any("applying already" in n.message for n in app._notifications)
+        # The memos are re-read just before the first write: cancel once writes are on their way.
+        await wait_until(pilot, lambda: app.backend.journal.plan(screen.plan.plan_id).counts["sent"] > 0,
+                         timeout=30)
         await pilot.press("escape")  # cancel safely
         await wait_until(pilot, lambda: not screen.applying, timeout=60)
         assert app.screen is screen  # Esc cancelled the apply; it did not leave the screen

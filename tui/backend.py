@@ -170,8 +170,8 @@ class Backend:
 
     async def apply(self, plan: PlanSummary, progress: Callable[[ApplyProgress], None],
                     cancel: asyncio.Event) -> ApplyOutcome:
-        return await actions.apply(self.runbook, plan.step_id, plan_id=plan.plan_id, on_progress=progress,
-                                   cancel=cancel)
+        return await actions.apply(self.runbook, plan.step_id, plan_id=plan.plan_id, seal=plan.seal,
+                                   on_progress=progress, cancel=cancel)  # the plan the person saw, by its seal
 
     async def confirm(self, step_id: str, note: str) -> None:
         await asyncio.to_thread(self.runbook.confirm, step_id, note)

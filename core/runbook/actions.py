@@ -6,6 +6,10 @@ records each item's outcome (and an audit row) as its answer arrives, and ends w
 A killed apply leaves some items `sent`: the next apply reads their current values first and only re-sends
 those that did not land, so a confirmed write is never repeated and a finished plan makes no write call.
 
+A plan is sealed when it is made (Journal.seal_of). Apply recomputes the seal and refuses a plan whose items
+changed since, or that was made for another step; then it re-checks each slice of records just before writing
+it (core.runbook.recheck) and skips, and reports, any record that no longer matches the plan.
+
 The functions take what they need through `Planning` (the engine's Runbook is one), never the engine itself.
 """
 
@@ -17,11 +21,12 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from typing import Any, Protocol
 
-from core.errors import ConfigError
+from core.errors import ConfigError, CutoverError
 from core.journal import Journal, apply_lock
 from core.runbook.fixes import Fix
 from core.runbook.model import ApplyOutcome, ApplyProgress, CheckResult, PlanSummary, QueryContext
 from core.runbook.phases import RUNBOOK, find_step
+from core.runbook.recheck import ReadAhead, slices
 
 
 class Planning(Protocol):
@@ -43,7 +48,12 @@ class Planning(Protocol):
 PLAN_CHUNK = 500  # plan items written to the journal per transaction
 RESUMABLE = ("planned", "applying", "cancelled", "failed")  # plan states an apply picks up where they stand
 PROGRESS_EVERY_S = 0.2  # the fastest an apply reports progress to its screen or terminal
+SEAL_PREFIX_MIN = 4  # hex digits of a seal a person must quote to name a plan by it
 ProgressCallback = Callable[[ApplyProgress], None]
+
+
+class PlanRefused(CutoverError):
+    """The plan is not the one to apply: it changed since it was sealed, or it is another step's or another seal's."""
 
 
 def fix_for(step_id: str) -> Fix:
@@ -102,12 +112,13 @@ async def _resumable_or_new(runbook: Planning, fix: Fix) -> PlanSummary:
 
 
 # ---- apply ------------------------------------------------------------------------------------------------------
-async def apply(runbook: Planning, step_id: str, *, plan_id: int | None = None,
+async def apply(runbook: Planning, step_id: str, *, plan_id: int | None = None, seal: str | None = None,
                 on_progress: ProgressCallback | None = None, cancel: Any = None) -> ApplyOutcome:
     """Apply the step's plan (the given one, an unfinished one, or a fresh one), then re-check the step.
 
-    `cancel` is anything with is_set() (threading.Event, asyncio.Event): items already sent finish and are
-    recorded; nothing new is sent.
+    `seal` is the seal (or its first digits) the person saw: a plan with another one is refused. `cancel` is
+    anything with is_set() (threading.Event, asyncio.Event): items already sent finish and are recorded; nothing
+    new is sent.
     """
     fix = fix_for(step_id)
     profile = runbook.profile
@@ -118,21 +129,42 @@ async def apply(runbook: Planning, step_id: str, *, plan_id: int | None = None,
     with apply_lock(profile.data_dir, profile.name, fix.step_id):
         if plan_id is not None:  # the plan the person saw: exactly that one
             plan = runbook.journal.plan(plan_id)
-            if plan.step_id != fix.step_id:
-                raise ConfigError(f"plan {plan.plan_id} belongs to {plan.step_id}, not {fix.step_id}")
-            if plan.status == "superseded":
-                raise ConfigError(f"plan {plan.plan_id} was replaced by a newer plan of {fix.step_id}",
-                                  hint="review the newer plan before applying it")
-            if plan.status == "planning":
-                raise ConfigError(f"plan {plan.plan_id} is incomplete: its planning was interrupted",
-                                  hint=f"make a new one with `cutover plan {fix.step_id}`")
         else:
             plan = await _resumable_or_new(runbook, fix)
+        check_plan(runbook.journal, plan, fix.step_id, seal)
         run = _Apply(runbook, fix, plan, on_progress, cancel)
         calls, plan = await run.go()
     recheck = await runbook.check_step(fix.step_id)
     return ApplyOutcome(plan=plan, written=run.written, failed=run.failed, already_set=run.found,
-                        cancelled=run.cancelled, write_calls=calls, recheck=recheck)
+                        cancelled=run.cancelled, write_calls=calls, recheck=recheck, skipped=run.skipped)
+
+
+def check_plan(journal: Journal, plan: PlanSummary, step_id: str, seal: str | None = None) -> None:
+    """Refuse, before anything is written, a plan that is not the step's, not complete and current, not exactly
+    what was sealed, or (given the seal the person saw, or its first digits) not the plan they reviewed."""
+    new_plan = f"make a new plan: cutover plan {step_id}"
+    if plan.step_id != step_id:
+        raise PlanRefused(f"plan {plan.plan_id} was made for {plan.step_id}, not {step_id}: nothing was written",
+                          hint=new_plan)
+    if plan.status == "superseded":
+        raise PlanRefused(f"plan {plan.plan_id} was replaced by a newer plan of {step_id}: nothing was written",
+                          hint="review the newer plan before applying it")
+    if plan.status == "planning":
+        raise PlanRefused(f"plan {plan.plan_id} is incomplete: its planning was interrupted", hint=new_plan)
+    seen = None if seal is None else seal.strip().lower()
+    if seen is not None and (len(seen) < SEAL_PREFIX_MIN or any(c not in "0123456789abcdef" for c in seen)):
+        raise ConfigError(f"{seal!r} is not a plan seal: quote at least {SEAL_PREFIX_MIN} of its hex digits",
+                          hint=f"the seal is on the plan's first line: cutover plan {step_id}")
+    if plan.seal is None:
+        raise PlanRefused(f"plan {plan.plan_id} has no seal (it was made by an older cutover): nothing was written",
+                          hint=new_plan)
+    if seen is not None and not plan.seal.startswith(seen):
+        raise PlanRefused(f"plan {plan.plan_id} has seal {plan.short_seal}, not the {seen[:8]} you saw: it is not "
+                          "the plan you reviewed; nothing was written", hint=f"review it with `cutover plan "
+                          f"{plan.step_id}` (a new plan), then apply with its seal")
+    if journal.seal_of(plan.plan_id) != plan.seal:
+        raise PlanRefused(f"plan {plan.plan_id} changed since it was sealed ({plan.short_seal}): its records are "
+                          "not the ones it showed; nothing was written", hint=new_plan)
 
 
 class _Apply:
@@ -141,30 +173,37 @@ class _Apply:
         self.runbook, self.journal, self.fix, self.plan = runbook, runbook.journal, fix, plan
         self.ctx = runbook.context()
         self.on_progress, self.cancel = on_progress, cancel
-        self.written = self.failed = self.found = 0
+        self.written = self.failed = self.found = self.skipped = 0
         self.cancelled = False
         self.started = time.monotonic()
         self.last_progress = self.started - PROGRESS_EVERY_S  # the first item reports at once
         self.done_before = plan.counts.get("done", 0)
+        self.skipped_before = plan.counts.get("skipped", 0)
 
     async def go(self) -> tuple[int, PlanSummary]:
         """The write calls made, and the plan as it ended."""
         await self._reconcile()
         run_id = self.journal.start_apply_run(self.plan.plan_id)
         calls = 0
+        ahead = ReadAhead(self.fix.step_id,
+                          slices(self.journal.iter_plan_items(self.plan.plan_id, ("pending", "failed")),
+                                 self.fix.recheck_slice),
+                          lambda ids: self.fix.still_selected(self.ctx, self.runbook.clients, ids))
         try:
-            calls = await self.fix.write(self.ctx, self.runbook.clients, self._items(), self._report)
+            calls = await self.fix.write(self.ctx, self.runbook.clients, self._items(ahead), self._report)
         finally:
+            await ahead.aclose()
             ended = self.journal.plan(self.plan.plan_id)
             status = "done" if not ended.remaining else "cancelled" if self.cancelled else "failed"
             self.journal.end_apply_run(run_id, outcome=status, written=self.written, failed=self.failed,
-                                       write_calls=calls)
+                                       write_calls=calls, skipped=self.skipped)
         self._progress(final=True)
         return calls, replace(ended, status=status)  # the status end_apply_run just stored
 
     async def _reconcile(self) -> None:
-        """Items a dead run sent without recording the answer: done if the value landed, else pending."""
-        sent = list(self.journal.iter_plan_items(self.plan.plan_id, ("sent",)))
+        """Items a run sent without learning that they landed (killed before the answer: `sent`; the answer lost
+        to a timeout: `failed`): done if the value is there now, else `sent` ones are pending again."""
+        sent = list(self.journal.iter_plan_items(self.plan.plan_id, ("sent", "failed")))
         if not sent:
             return
         current = await self.fix.current_values(self.ctx, self.runbook.clients, [i["record_id"] for i in sent])
@@ -172,18 +211,27 @@ class _Apply:
             if current.get(item["record_id"]) == item["new"]:
                 self.journal.record_outcome(self.plan, item, success=True, outcome="found-written")
                 self.found += 1
-        self.journal.reset_items(self.plan.plan_id, [i["seq"] for i in sent
-                                                     if current.get(i["record_id"]) != i["new"]])
+        self.journal.reset_items(self.plan.plan_id, [i["seq"] for i in sent if i["status"] == "sent"
+                                                     and current.get(i["record_id"]) != i["new"]])
 
-    async def _items(self) -> AsyncIterator[dict]:
-        after = 0
+    async def _items(self, ahead: ReadAhead) -> AsyncIterator[dict]:
+        """Each slice's items that the re-check kept, claimed a write call's worth at a time; its other items are
+        recorded as skipped first."""
         while not self._cancelled():
-            claimed = self.journal.claim_items(self.plan.plan_id, after, self.fix.batch)
-            if not claimed:
+            checked = await ahead.next()
+            if checked is None or self._cancelled():
                 return
-            after = claimed[-1]["seq"]
-            for item in claimed:
-                yield item
+            if checked.skip:
+                self.skipped += self.journal.record_skips(self.plan, checked.skip)
+                self._progress()
+            after, upto = checked.items[0]["seq"] - 1, checked.items[-1]["seq"]
+            while checked.keep and not self._cancelled():
+                claimed = self.journal.claim_items(self.plan.plan_id, after, self.fix.batch, upto_seq=upto)
+                if not claimed:
+                    break
+                after = claimed[-1]["seq"]
+                for item in claimed:
+                    yield item
 
     def _cancelled(self) -> bool:
         if self.cancel is not None and self.cancel.is_set():
@@ -208,9 +256,11 @@ class _Apply:
         elapsed = max(time.monotonic() - self.started, 1e-6)
         rate = (self.written + self.failed) / elapsed
         done = self.done_before + self.written + self.found
-        left = self.plan.total - done - self.failed
+        skipped = self.skipped_before + self.skipped
+        left = self.plan.total - done - self.failed - skipped
         self.on_progress(ApplyProgress(done=done, total=self.plan.total, failed=self.failed, rate_per_s=rate,
-                                       eta_s=0.0 if final or left <= 0 else (left / rate if rate else None)))
+                                       eta_s=0.0 if final or left <= 0 else (left / rate if rate else None),
+                                       skipped=skipped))
 
 
 def export_plan(journal, plan_id: int, path, fmt: str | None = None) -> int:
@@ -235,7 +285,7 @@ def export_plan(journal, plan_id: int, path, fmt: str | None = None) -> int:
                 n += 1
             return n
         head = {k: getattr(plan, k) for k in ("plan_id", "step_id", "system", "object", "field", "new_value",
-                                              "total", "calls", "estimate_s", "limit", "created_at", "status")}
+                                              "total", "calls", "estimate_s", "limit", "created_at", "status", "seal")}
         out.write(json.dumps({"plan": head})[:-1] + ', "items": [\n')
         for item in journal.iter_plan_items(plan_id):
             out.write(("," if n else "") + json.dumps({c: item[c] for c in cols}) + "\n")

@@ -300,7 +300,8 @@ class Runbook:
         """A fresh plan for the step's fix: the exact records with current and new values, in the journal."""
         return await actions.make_plan(self, step_id)
 
-    async def apply(self, step_id: str, *, plan_id: int | None = None,
+    async def apply(self, step_id: str, *, plan_id: int | None = None, seal: str | None = None,
                     progress: Callable[[ApplyProgress], None] | None = None, cancel: Any = None) -> ApplyOutcome:
-        """Apply the plan (see core.runbook.actions.apply): journaled per item, resumable, then re-checked."""
-        return await actions.apply(self, step_id, plan_id=plan_id, on_progress=progress, cancel=cancel)
+        """Apply the plan (see core.runbook.actions.apply): sealed, re-checked record by record before it is
+        written, journaled per item, resumable, then the step re-checked."""
+        return await actions.apply(self, step_id, plan_id=plan_id, seal=seal, on_progress=progress, cancel=cancel)

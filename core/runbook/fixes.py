@@ -17,6 +17,9 @@ from core.runbook.model import QueryContext, System, Where, resolve
 from core.sql_literals import quote
 
 SLICE_ROWS = 100_000  # Data Query rows per keyset slice (Live allows 500,000 output rows per job)
+# Memos re-checked by one Data Query before they are written: 40 bulk calls' worth, so a slice is re-read in
+# about the time the writes before it take, and a 20k-memo apply adds 10 queries.
+RECHECK_MEMOS = 2000
 
 
 def _chunked(ids: list[str]) -> list[list[str]]:
@@ -40,6 +43,7 @@ class Fix(ABC):
     batch: int  # records per write call
     seconds_per_call: float  # typical latency of one write call, for the estimate
     default_limit: int  # the vendor's usual concurrency limit
+    recheck_slice: int  # planned records re-checked by one query just before they are written
     invoice_settlement = False  # True: the records exist only once IS is on
 
     @abstractmethod
@@ -59,8 +63,17 @@ class Fix(ABC):
         """SQL reading `id` and `current` (the field's value) of these records."""
 
     @abstractmethod
+    def selected_query(self, ctx: QueryContext, ids: list[str]) -> str:
+        """SQL reading `id` and `current` of those of these records the step's own selection still picks."""
+
+    @abstractmethod
     async def rows(self, clients: Any, sql: str) -> list[dict]:
         """Defined by each fix."""
+
+    async def still_selected(self, ctx: QueryContext, clients: Any, ids: list[str]) -> dict[str, str | None]:
+        """Record id -> the field's value now, for those of `ids` (one slice) the step still selects: one query."""
+        rows = await self.rows(clients, self.selected_query(ctx, ids))
+        return {str(r["id"]): r.get("current") for r in rows}
 
     async def current_values(self, ctx: QueryContext, clients: Any, ids: list[str]) -> dict[str, str | None]:
         """Record id -> the field's value now, read a chunk of ids at a time (resuming a killed apply)."""
@@ -87,6 +100,7 @@ class CreditMemoTransferred(Fix):
 
     system, object, field = "zuora", "CreditMemo", "transferredToAccounting"
     batch, seconds_per_call, default_limit = 50, 1.5, 40
+    recheck_slice = RECHECK_MEMOS
     invoice_settlement = True
 
     def __init__(self, step_id: str, where: Where, value: Callable[[QueryContext], str]):
@@ -115,6 +129,10 @@ class CreditMemoTransferred(Fix):
         return (f"SELECT id, transferredtoaccounting AS current FROM creditmemo "
                 f"WHERE id IN ({', '.join(map(quote, ids))})")
 
+    def selected_query(self, ctx: QueryContext, ids: list[str]) -> str:
+        return (f"SELECT m.id, m.transferredtoaccounting AS current FROM creditmemo m "
+                f"WHERE {resolve(self._where, ctx)} AND m.id IN ({', '.join(map(quote, ids))})")
+
     async def rows(self, clients: Any, sql: str) -> list[dict]:
         return await clients.zuora.data_query_rows(sql)
 
@@ -142,6 +160,7 @@ class PaymentSyncUpdates(Fix):
 
     system, object, field = "netsuite", "customerPayment", "Zuora Sync Updates"
     batch, seconds_per_call, default_limit = 1, 1.0, 10
+    recheck_slice = ID_CHUNK  # one SuiteQL IN list
 
     def __init__(self, step_id: str, where: Where):
         self.step_id, self._where = step_id, where
@@ -160,6 +179,11 @@ class PaymentSyncUpdates(Fix):
     def current_query(self, ctx: QueryContext, ids: list[str]) -> str:
         listed = ", ".join(str(int(i)) for i in ids)  # NetSuite internal ids are integers
         return f"SELECT t.id, t.{self.field_name(ctx)} AS current FROM transaction t WHERE t.id IN ({listed})"
+
+    def selected_query(self, ctx: QueryContext, ids: list[str]) -> str:
+        listed = ", ".join(str(int(i)) for i in ids)
+        return (f"SELECT t.id, t.{self.field_name(ctx)} AS current FROM transaction t "
+                f"WHERE {resolve(self._where, ctx)} AND t.id IN ({listed})")
 
     async def rows(self, clients: Any, sql: str) -> list[dict]:
         return await clients.netsuite.suiteql_rows(sql)

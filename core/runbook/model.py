@@ -357,10 +357,16 @@ class PlanSummary:
     created_at: str
     status: str  # planned | applying | done | cancelled | failed
     counts: dict[str, int] = field(default_factory=dict)  # item status -> count
+    seal: str | None = None  # SHA-256 of what the plan shows (Journal.seal_of); None: made before plans were sealed
 
     @property
     def remaining(self) -> int:
         return self.counts.get("pending", 0) + self.counts.get("sent", 0) + self.counts.get("failed", 0)
+
+    @property
+    def short_seal(self) -> str:
+        """The seal as a person compares it: its first 8 hex digits."""
+        return (self.seal or "unsealed")[:8]
 
 
 @dataclass(frozen=True)
@@ -370,6 +376,7 @@ class ApplyProgress:
     failed: int
     rate_per_s: float
     eta_s: float | None
+    skipped: int = 0  # records left alone: no longer selected, or changed since the plan
 
 
 @dataclass(frozen=True)
@@ -381,3 +388,4 @@ class ApplyOutcome:
     cancelled: bool
     write_calls: int
     recheck: CheckResult | None
+    skipped: int = 0  # records this run left alone: no longer selected, or changed since the plan

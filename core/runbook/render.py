@@ -94,7 +94,8 @@ def _fit(text: str, width: int) -> str:
 
 def plan_text(plan: PlanSummary, items: Iterable[Mapping[str, Any]]) -> str:
     system = SYSTEM_NAMES.get(plan.system, plan.system)
-    head = (f"Plan #{plan.plan_id} · {plan.total:,} {plan.object} records · {system} field {plan.field} → "
+    head = (f"Plan #{plan.plan_id} · seal {plan.short_seal} · {plan.total:,} {plan.object} records · {system} field "
+            f"{plan.field} → "
             f"{plan.new_value}\n       {plan.calls:,} write calls · est. {plan.estimate_s:,.0f} s at the "
             f"tenant's limit of {plan.limit} · status {plan.status}")
     if plan.counts:
@@ -109,7 +110,10 @@ def plan_text(plan: PlanSummary, items: Iterable[Mapping[str, Any]]) -> str:
 def confirm_text(plan: PlanSummary, profile_label: str) -> str:
     system = SYSTEM_NAMES.get(plan.system, plan.system)
     remaining = plan.remaining if plan.status != "planned" else plan.total
-    return (f"Write {remaining:,} {plan.object} records in {system} ({profile_label}):\n"
+    return (f"Plan #{plan.plan_id} · seal {plan.short_seal} · {plan.total:,} {plan.object} records\n"
+            f"Write {remaining:,} {plan.object} records in {system} ({profile_label}):\n"
             f"set {plan.field} = {plan.new_value}.\n\n"
-            f"{plan.calls:,} write calls, about {plan.estimate_s:,.0f} s. Each outcome is journaled as it happens; "
-            "Esc cancels safely and Apply again resumes without repeating a confirmed write.")
+            f"{plan.calls:,} write calls, about {plan.estimate_s:,.0f} s. Each record is re-read just before it is "
+            "written: one the step no longer selects, or changed since the plan, is skipped and reported. Each outcome "
+            "is journaled as it happens; Esc cancels safely and Apply again resumes without repeating a confirmed "
+            "write.")

@@ -69,6 +69,9 @@ class SimConfig:
     seed: int = 1
     scale: int = SCALES["small"]
     latency_ms: float = 0.0
+    # Memo updates (PUT) land first and then wait out the latency, so a caller killed or timed out in that wait
+    # has lost the answer of a write that happened (the apply must find it, never send it twice).
+    write_before_latency: bool = False
     zuora_concurrency: int = 40  # Concurrency-Limit-Type: Default
     object_query_concurrency: int = 80
     netsuite_concurrency: int = 15  # shared/standard tier + 1 SuiteCloud Plus licence

@@ -193,7 +193,8 @@ def check_track_id(request: Request) -> None:
 
 async def _serve(call: ZuoraCall, handler: Callable[[ZuoraCall], Response]) -> Response:
     sim, dice = call.sim, call.sim.dice
-    if sim.config.latency_ms:
+    late = sim.config.write_before_latency and call.family is Family.V1 and call.request.method == "PUT"
+    if sim.config.latency_ms and not late:
         await asyncio.sleep(sim.config.latency_ms / 1000)
     try:
         if dice.roll("timeout"):
@@ -206,7 +207,10 @@ async def _serve(call: ZuoraCall, handler: Callable[[ZuoraCall], Response]) -> R
         if dice.roll("reset"):
             return ResetResponse()
         call.body = await call.request.body()
-        return await asyncio.get_running_loop().run_in_executor(_HANDLER_THREAD, _authorised, call, handler)
+        response = await asyncio.get_running_loop().run_in_executor(_HANDLER_THREAD, _authorised, call, handler)
+        if late and sim.config.latency_ms:
+            await asyncio.sleep(sim.config.latency_ms / 1000)  # the write has landed; its answer is on its way
+        return response
     except Fault as fault:
         return call.fault_response(fault)
 

@@ -41,6 +41,10 @@ def register(subparsers) -> None:
     p = command("apply", "apply a fix's plan: asks first, records every outcome, resumes after a crash", _apply)
     p.add_argument("step", metavar="STEP")
     p.add_argument("--yes", action="store_true", help="do not ask (for scripts); production still needs it")
+    p.add_argument("--plan", type=int, metavar="N", dest="plan_id",
+                   help="apply exactly plan N (refused if it is another step's or changed since it was made)")
+    p.add_argument("--seal", metavar="HEX", help="the seal of the plan you reviewed (its first digits will do): "
+                                                 "any other plan is refused")
     p = command("waive", "accept what a step's check found, on purpose, with a reason (or --withdraw it)", _waive,
                 clients=False)
     p.add_argument("step", metavar="STEP")
@@ -141,7 +145,8 @@ def _table(states) -> list[str]:
 
 # ---- plan and apply ---------------------------------------------------------------------------------------------
 def _plan_lines(runbook, plan) -> list[str]:
-    head = (f"Plan {plan.plan_id} for {plan.step_id}: {plan.total:,} {plan.system} {plan.object} records, "
+    head = (f"Plan {plan.plan_id} for {plan.step_id} (seal {plan.short_seal}): {plan.total:,} {plan.system} "
+            f"{plan.object} records, "
             f"{plan.field} -> {plan.new_value}; {plan.calls:,} write calls, est. {plan.estimate_s:,.0f} s at the "
             f"tenant's limit of {plan.limit}")
     if plan.remaining != plan.total:
@@ -177,14 +182,15 @@ async def _plan(args) -> int:
 
 
 async def _apply(args) -> int:
-    from core.runbook.actions import apply, prepare
+    from core.runbook.actions import apply, check_plan, fix_for, prepare
 
     async with _runbook(args) as runbook:
         profile = runbook.profile
         if profile.read_only:
             raise ConfigError(f"profile {profile.name} is read-only: apply is refused (plans still work)",
                               hint="use a profile with write access")
-        plan = await prepare(runbook, args.step)
+        plan = runbook.journal.plan(args.plan_id) if args.plan_id else await prepare(runbook, args.step)
+        check_plan(runbook.journal, plan, fix_for(args.step).step_id, args.seal)  # refused before it is offered
         _say(*_plan_lines(runbook, plan))
         if not plan.remaining:
             _say("Nothing to write.")
@@ -201,12 +207,20 @@ async def _apply(args) -> int:
 
         loop.add_signal_handler(signal.SIGINT, stop_softly)
         try:
-            outcome = await apply(runbook, args.step, plan_id=plan.plan_id, on_progress=_Progress(), cancel=cancel)
+            outcome = await apply(runbook, args.step, plan_id=plan.plan_id, seal=args.seal or plan.seal,
+                                  on_progress=_Progress(), cancel=cancel)
         finally:
             loop.remove_signal_handler(signal.SIGINT)
+        skipped = [f"  skipped {i['number'] or i['record_id']}: {i['error']}" for i in
+                   runbook.journal.iter_plan_items(outcome.plan.plan_id, ("skipped",), limit=10)]
+    more = outcome.plan.counts.get("skipped", 0) - len(skipped)
+    if more > 0:
+        skipped.append(f"  … and {more:,} more (the sign-off report lists them all: cutover report)")
     _say(f"{outcome.written:,} written, {outcome.already_set:,} found written by an earlier run, "
-         f"{outcome.failed:,} failed, in {outcome.write_calls:,} write calls"
+         f"{outcome.failed:,} failed, {outcome.skipped:,} skipped (no longer selected or changed since the plan), "
+         f"in {outcome.write_calls:,} write calls"
          + (" (cancelled: run the same command to finish)" if outcome.cancelled else ""),
+         *skipped,
          f"Re-check {outcome.recheck.step_id}: {outcome.recheck.status}: {outcome.recheck.summary}")
     done = outcome.plan.status == "done" and outcome.recheck.status == "pass"
     return EXIT_OK if done else EXIT_ATTENTION
@@ -218,7 +232,8 @@ def _agreed(args, profile, plan) -> bool:
         return True
     if not sys.stdin.isatty():
         raise ConfigError("not on a terminal, so nobody can confirm the plan", hint="pass --yes to apply as shown")
-    what = f"{plan.remaining:,} {plan.object} records in {plan.system} ({plan.field} -> {plan.new_value})"
+    what = (f"{plan.remaining:,} {plan.object} records in {plan.system} ({plan.field} -> {plan.new_value}; plan "
+            f"{plan.plan_id}, seal {plan.short_seal})")
     if profile.is_production:
         return input(f"Production! Type the profile name ({profile.name}) to write {what}: ").strip() == profile.name
     return input(f"Write {what}? [y/N] ").strip().lower() in ("y", "yes")

@@ -283,7 +283,7 @@ class StepScreen(Screen):
         eta = "–" if p.eta_s is None else f"{p.eta_s:,.0f} s"
         self.query_one("#apply-status", Static).update(
             f"{p.done:,}/{p.total:,} written · {p.rate_per_s:,.1f}/s · ETA {eta} · {p.failed:,} failed · "
-            "Esc cancels safely")
+            + (f"{p.skipped:,} skipped · " if p.skipped else "") + "Esc cancels safely")
 
     @on(ApplyFinished)
     def apply_finished(self, message: ApplyFinished) -> None:
@@ -298,7 +298,10 @@ class StepScreen(Screen):
             verb = "cancelled" if outcome.cancelled else "done"
             plan = outcome.plan
             status.update(f"Apply {verb}: {outcome.written:,} written, {outcome.already_set:,} already set, "
-                          f"{outcome.failed:,} failed, {outcome.write_calls:,} write calls in {message.took_s:,.1f} s"
+                          f"{outcome.failed:,} failed, "
+                          + (f"{outcome.skipped:,} skipped (no longer selected or changed since the plan: see the "
+                             "export), " if outcome.skipped else "")
+                          + f"{outcome.write_calls:,} write calls in {message.took_s:,.1f} s"
                           f"; {plan.remaining:,} of {plan.total:,} still to write."
                           + (f" Re-check: {outcome.recheck.summary}" if outcome.recheck else ""))
             self.query_one("#apply-progress", ProgressBar).update(total=max(plan.total, 1),
