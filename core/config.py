@@ -65,11 +65,13 @@ def _usable_config_path() -> Path:
 
 
 def file_problem(exc: OSError, path: Path | str | None = None) -> ConfigError | None:
-    """One line for a file the tool could not read or write: which path, what happened, what to do. None when the
-    error names no file (a network error, say), which the caller must explain some other way."""
+    """One line for a file the tool could not read or write: which path, what happened, what to do. None for an
+    error that is not about a file (a refused connection, say), which the caller must explain some other way."""
     where = path or exc.filename
-    if not where:
-        return None
+    if not where:  # a write() that fails names no file; the disk's own errors are still worth saying so
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM):
+            return None
+        where = "a file cutover was writing"
     elsewhere = "or point cutover elsewhere (CUTOVER_CONFIG_FILE, the profile's --data-dir, -o FILE)"
     known = {
         errno.ENOSPC: (f"the disk is full: cannot write {where}",
@@ -85,6 +87,8 @@ def file_problem(exc: OSError, path: Path | str | None = None) -> ConfigError | 
         errno.ENOENT: (f"no such file or folder: {where}", "check the path, or create the folder first"),
         errno.EISDIR: (f"{where} is a folder, not a file", "give a file name inside it"),
         errno.ENOTDIR: (f"part of {where} is a file where a folder should be", "check the path"),
+        errno.EEXIST: (f"{where} is in the way: it is a file where a folder should be",
+                       "choose another path, or move that file aside"),
     }
     message, hint = known.get(exc.errno, (f"cannot use {where}: {exc.strerror or exc}",
                                           "check the path and its folder's permissions"))

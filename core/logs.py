@@ -28,7 +28,7 @@ REDACTED = "[redacted]"
 _URL_QUERY = re.compile(r"(?P<keep>\bhttps?://[^\s?#\"'<>]+)\?[^\s#\"'<>]*", re.IGNORECASE)
 _BEARER = re.compile(r"\b(?P<keep>Bearer\s+)[A-Za-z0-9\-._~+/]+=*", re.IGNORECASE)
 _AUTHORIZATION = re.compile(
-    r"(?P<keep>\bAuthorization[\"']?\s*[:=]\s*[\"']?(?:(?:Bearer|Basic|OAuth|Token|Digest)\s+)?)"
+    r"(?P<keep>\bAuthorization[\"']?\s*[:=]\s*[\"']?(?:(?:Bearer|Basic|OAuth|Token|Digest)\s+)?+)"
     r"(?!\[redacted\])[^\s\"',}]+", re.IGNORECASE)
 # key=value, key: value, "key": "value" where the key names a secret (oauth_signature, client_secret, ...).
 _SECRET_VALUE = re.compile(
@@ -39,8 +39,8 @@ _SECRET_VALUE = re.compile(
 def redact(text: str) -> str:
     """`text` with signed-URL queries, bearer tokens, Authorization values and secret values replaced."""
     text = _URL_QUERY.sub(lambda m: f"{m['keep']}?{REDACTED}", text)
-    text = _BEARER.sub(lambda m: f"{m['keep']}{REDACTED}", text)
     text = _AUTHORIZATION.sub(lambda m: f"{m['keep']}{REDACTED}", text)
+    text = _BEARER.sub(lambda m: f"{m['keep']}{REDACTED}", text)
     return _SECRET_VALUE.sub(lambda m: f"{m['keep']}{REDACTED}", text)
 
 

@@ -172,15 +172,15 @@ def cmd_remove(args: argparse.Namespace) -> int:
 
 
 # ---- fields ----------------------------------------------------------------------------------------------------
-async def _discover(profile: Profile) -> list[CandidateField]:
+async def _discover(profile: Profile, timeout: float | None) -> list[CandidateField]:
     credentials = CredentialStore().load(profile.name)
-    async with netsuite_client(profile, credentials) as client:
+    async with netsuite_client(profile, credentials, **({"timeout": timeout} if timeout else {})) as client:
         return await client.discover_zuora_fields()
 
 
 def cmd_fields(args: argparse.Namespace) -> int:
     profile = get_profile(args.name)
-    candidates = asyncio.run(_discover(profile))
+    candidates = asyncio.run(_discover(profile, args.timeout))
     current = profile.netsuite_fields.script_ids()
     mapped_ids = set(current.values())
     rows = [[c.script_id, c.label, c.field_type or "", c.profile_key or "", c.matched_by or "",
