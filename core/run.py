@@ -40,11 +40,13 @@ class Systems(Protocol):
 
 class Run:
     def __init__(self, profile: Profile, credentials: Credentials | None = None, *,
-                 secrets: Mapping[str, SecretStr] | None = None, session: Session | None = None):
+                 secrets: Mapping[str, SecretStr] | None = None, session: Session | None = None,
+                 timeout: float | None = None):
+        """`timeout`: seconds each call waits for an answer (`--timeout`); None keeps the clients' default."""
         self.profile = profile
         self.credentials = credentials
-        self.session: Session | None = session or (Session(profile, credentials) if credentials is not None
-                                                    else None)
+        self.session: Session | None = session or (Session(profile, credentials, timeout=timeout)
+                                                    if credentials is not None else None)
         self.journal = Journal.for_profile(profile)
         try:
             self.register = InstanceRegister(self.journal, profile)

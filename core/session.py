@@ -50,14 +50,20 @@ def netsuite_client(profile: Profile, credentials: Credentials, **options) -> Ne
 
 
 class Session:
-    """`async with Session(profile, creds) as s:` then `s.zuora` and `s.netsuite`; both closed at the end."""
+    """`async with Session(profile, creds) as s:` then `s.zuora` and `s.netsuite`; both closed at the end.
 
-    def __init__(self, profile: Profile, credentials: Credentials, *, zuora_options: dict | None = None,
-                 netsuite_options: dict | None = None):
+    `timeout` (seconds, e.g. from `--timeout`) bounds each call's wait for an answer on both clients; None keeps
+    the clients' own default."""
+
+    def __init__(self, profile: Profile, credentials: Credentials, *, timeout: float | None = None,
+                 zuora_options: dict | None = None, netsuite_options: dict | None = None):
         self.profile = profile
         self._credentials = credentials
-        self._zuora_options = zuora_options or {}
-        self._netsuite_options = netsuite_options or {}
+        self._zuora_options = dict(zuora_options or {})
+        self._netsuite_options = dict(netsuite_options or {})
+        if timeout is not None:
+            self._zuora_options.setdefault("timeout", timeout)
+            self._netsuite_options.setdefault("timeout", timeout)
         self._zuora: ZuoraClient | None = None
         self._netsuite: NetSuiteClient | None = None
 

@@ -177,7 +177,8 @@ async def test_timeouts_are_retried_then_typed(serve):
             assert len(results) == 10 and sim.dice.counts.get("timeout", 0) > 0
     with serve(faults=Faults(timeout=1.0, timeout_hold_s=0.4)) as sim:
         async with client_for(sim, timeout=0.15, retry_attempts=2) as ns:
-            with pytest.raises(ApiError, match="timed out") as err:
+            with pytest.raises(ApiError, match="NetSuite did not answer POST /services/rest/query/v1/suiteql "
+                                               "within 0.15 s") as err:
                 await ns.suiteql_rows("SELECT id FROM transaction")
             assert err.value.code == "ReadTimeout" and ns.request_count == 2
 

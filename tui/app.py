@@ -25,7 +25,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
-from core.errors import CutoverError
+from core.errors import CutoverError, first_cause
 from tui.backend import Backend
 from tui.commands import StepCommands
 from tui.screens.confirm import ConfirmWrite
@@ -109,6 +109,7 @@ class CutoverApp(App):
         """One line a person can act on; never a traceback, never a secret (client errors carry none)."""
         if exc is None:
             return "unknown error"
+        exc = first_cause(exc)  # a task group's ExceptionGroup is never the message
         if isinstance(exc, CutoverError):
             return str(exc)
         if isinstance(exc, TimeoutError):

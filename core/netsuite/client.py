@@ -17,9 +17,10 @@ import httpx
 import stamina
 from pydantic import SecretStr
 
+import core.retry_log  # noqa: F401  (retries logged at INFO, for -v only)
 from core.errors import ApiError, ConfigError, RateLimited
 from core.netsuite.auth import TbaAuth
-from core.netsuite.errors import api_error, json_body, transport_error
+from core.netsuite.errors import api_error, check_not_a_page, json_body, transport_error
 from core.netsuite.fields import DISCOVERY_QUERY, CandidateField, candidate
 from core.netsuite.hosts import check_account_id, is_loopback_url, netsuite_base_url
 from core.netsuite.suiteql import (
@@ -59,6 +60,7 @@ class NetSuiteClient(AbstractAsyncContextManager):
         if max_concurrency < 1 or retry_attempts < 1:
             raise ConfigError("max_concurrency and retry_attempts must be at least 1")
         self.request_count = 0
+        self.timeout = timeout
         self._host = urlsplit(self.base_url).netloc
         self._semaphore = asyncio.Semaphore(max_concurrency)
         self._retry = {"attempts": retry_attempts, "timeout": None, "wait_initial": retry_wait_initial,
@@ -87,11 +89,12 @@ class NetSuiteClient(AbstractAsyncContextManager):
                     async with self._semaphore:  # held for the request only, never across a backoff wait
                         self.request_count += 1
                         response = await self._http.request(method, path, **kw)
+                    check_not_a_page(response)
                     if response.is_error:
                         raise api_error(response)
                     return response
         except httpx.TransportError as exc:
-            raise transport_error(exc, self._host) from exc
+            raise transport_error(exc, self._host, self.timeout) from exc
         raise AssertionError("unreachable: stamina re-raises the last failure")
 
     # ---- SuiteQL --------------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import httpx
 
-from core.errors import ApiError, AuthError, NotFound, RateLimited
+from core.errors import ApiError, AuthError, ConfigError, NotFound, RateLimited
 
 SYSTEM = "NetSuite"
 CONCURRENCY_LIMIT_EXCEEDED = "CONCURRENCY_LIMIT_EXCEEDED"
@@ -53,6 +53,18 @@ def api_error(response: httpx.Response) -> ApiError:
     return ApiError(code, message, None, **kw)
 
 
+def check_not_a_page(response: httpx.Response) -> None:
+    """A web page is never NetSuite's REST answer. On 429 and 5xx a proxy or gateway in between may answer with
+    one, and those are retried as their status says; any other page means the URL is not the API."""
+    if response.status_code == 429 or response.status_code >= 500:
+        return
+    start = response.content[:64].lstrip().lower()
+    if "html" in response.headers.get("content-type", "").lower() or start.startswith((b"<!doctype html", b"<html")):
+        where = response.request.url.copy_with(query=None, fragment=None)
+        raise ConfigError(f"this URL does not look like the NetSuite API (got an HTML page from {where})",
+                          hint="check the profile's netsuite_account_id, and netsuite_base_url if it sets one")
+
+
 def json_body(response: httpx.Response) -> dict:
     """A success response's JSON object; a typed error when something in between answered with HTML or junk."""
     body = _parsed(response)
@@ -63,12 +75,22 @@ def json_body(response: httpx.Response) -> dict:
     return body
 
 
-def transport_error(exc: httpx.TransportError, host: str) -> ApiError:
+def transport_error(exc: httpx.TransportError, host: str, timeout: float | None = None) -> ApiError:
     """No answer at all: a timeout, a refused or dropped connection, or a TLS failure."""
-    kind = "timed out" if isinstance(exc, httpx.TimeoutException) else "failed"
     reason = type(exc).__name__
     if "CERTIFICATE_VERIFY_FAILED" in str(exc):
         return ApiError("TLS", f"the TLS certificate of {host} could not be verified", None, system=SYSTEM,
                         hint="check the NetSuite base URL; certificate checks stay on for real accounts")
-    return ApiError(reason, f"the request to {host} {kind}", None, system=SYSTEM,
-                    hint="check the network and the NetSuite base URL, then try again")
+    try:
+        call = f"{exc.request.method} {exc.request.url.path}"
+    except RuntimeError:  # httpx raised it before a request existed
+        call = f"a request to {host}"
+    if isinstance(exc, httpx.TimeoutException):
+        within = f" within {timeout:g} s" if timeout else ""
+        error = ApiError(reason, f"NetSuite did not answer {call}{within}", None,
+                         hint="try again, or raise --timeout")
+    else:
+        error = ApiError(reason, f"NetSuite gave no answer to {call} (the connection failed)", None,
+                         hint="check the network and the NetSuite base URL, then try again")
+    error.system = SYSTEM  # already named in the sentence
+    return error

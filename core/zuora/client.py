@@ -27,7 +27,7 @@ from core.zuora.auth import TokenProvider
 from core.zuora.concurrency import AdaptiveLimiter
 from core.zuora.describe import DescribedField
 from core.zuora.environments import resolve_zuora_base_url
-from core.zuora.errors import SYSTEM, Failure, Unanswered, read_failure, to_error
+from core.zuora.errors import SYSTEM, Failure, Unanswered, html_page, not_the_api, read_failure, to_error
 from core.zuora.memos import BulkItemResult, BulkSummary
 from core.zuora.retry import TokenRejected, with_retries
 from core.zuora.transport import ShardedTransport
@@ -59,6 +59,13 @@ def _body(response: httpx.Response, headers: Mapping[str, str]) -> Any:
         except orjson.JSONDecodeError:
             pass
     return response.text
+
+
+def _check_not_a_page(request: httpx.Request, status: int, headers: Mapping[str, str], body: Any) -> None:
+    """A web page is never Zuora's answer. On 429 and 5xx a proxy or gateway in between may answer with one, and
+    those are retried as their status says; any other page means the URL is not the API."""
+    if status != 429 and status < 500 and html_page(headers.get("content-type", ""), body):
+        raise not_the_api(str(request.url.copy_with(query=None, fragment=None)))
 
 
 class ZuoraClient:
@@ -160,11 +167,11 @@ class ZuoraClient:
         try:
             return await self._http.send(request, stream=stream)
         except httpx.TimeoutException:
-            raise Unanswered(f"{request.method} {request.url.path} got no answer within {self.timeout:g} s",
+            raise Unanswered(f"Zuora did not answer {request.method} {request.url.path} within {self.timeout:g} s",
                              timed_out=True) from None
         except httpx.TransportError as exc:
-            raise Unanswered(f"{request.method} {request.url.path} got no answer ({type(exc).__name__})",
-                             timed_out=False) from None
+            raise Unanswered(f"Zuora gave no answer to {request.method} {request.url.path} (the connection "
+                             f"failed: {type(exc).__name__})", timed_out=False) from None
 
     async def _fetch_token(self) -> dict[str, Any]:
         """One POST /oauth/token. No retry here: the operation that needed the token retries as a whole."""
@@ -175,6 +182,7 @@ class ZuoraClient:
         response = await self._send(request)
         headers = response.headers
         body = _body(response, headers)
+        _check_not_a_page(request, response.status_code, headers, body)
         if response.status_code == 200 and isinstance(body, dict):
             return body
         if response.status_code == 429:
@@ -218,6 +226,7 @@ class ZuoraClient:
         status = response.status_code
         request_id = headers.get("zuora-request-id")
         answer = _body(response, headers)
+        _check_not_a_page(request, status, headers, answer)
         failure = read_failure(status, answer, request_id)
         if failure is None and status >= 300:
             failure = Failure(None, f"unexpected HTTP {status}", None, request_id)

@@ -73,7 +73,7 @@ async def stream_json_lines(client: ZuoraClient, url: str) -> AsyncIterator[dict
                 await response.aclose()
         except (ApiError, httpx.TransportError) as exc:
             if isinstance(exc, httpx.TransportError):
-                exc = Unanswered(f"the Data Query result download broke ({type(exc).__name__})",
+                exc = Unanswered(f"Zuora's Data Query result download broke ({type(exc).__name__})",
                                  timed_out=isinstance(exc, httpx.TimeoutException))
             wait = backoff(exc)
             if wait is False or attempt == client.retry_attempts:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from core.errors import ApiError, AuthError, NotFound, RateLimited
+from core.errors import ApiError, AuthError, ConfigError, NotFound, RateLimited
 
 SYSTEM = "Zuora"
 
@@ -77,6 +77,8 @@ def read_failure(status: int, body: Any, request_id: str | None = None) -> Failu
         return None
     if status >= 400:
         text = body.strip()[:200] if isinstance(body, str) and body.strip() else f"HTTP {status}"
+        if html_page("", body):  # a proxy's or gateway's error page: its markup says nothing to a person
+            text = f"HTTP {status} with a web page (something in front of Zuora answered)"
         return Failure(None, text, _STATUS_CATEGORIES.get(status), request_id)
     return None
 
@@ -107,12 +109,28 @@ def category(err: BaseException) -> int | None:
 
 
 class Unanswered(ApiError):
-    """No answer: a timeout, a refused or dropped connection. Retried; raised once the retries run out."""
+    """No answer: a timeout, a refused or dropped connection. Retried; raised once the retries run out. `what` is
+    a sentence that names Zuora and the call, e.g. "Zuora did not answer POST /v1/action/query within 5 s"."""
 
     def __init__(self, what: str, *, timed_out: bool):
         self.timed_out = timed_out
-        super().__init__(None, what, status=None, system=SYSTEM,
-                         hint="check the network path to Zuora, or raise the client timeout")
+        hint = ("try again, or raise --timeout" if timed_out
+                else "check the network path to Zuora and the profile's Zuora URL, then try again")
+        super().__init__(None, what, status=None, hint=hint)
+        self.system = SYSTEM  # already named in the sentence
+
+
+def html_page(content_type: str, body: Any) -> bool:
+    """True when an answer is a web page: a proxy, a login portal or a wrong host answered, not the API."""
+    if not isinstance(body, str):
+        return False
+    return "html" in content_type.lower() or body.lstrip()[:15].lower().startswith(("<!doctype html", "<html"))
+
+
+def not_the_api(where: str) -> ConfigError:
+    """A web page where the API answers JSON: the URL points somewhere else. `where` carries no query string."""
+    return ConfigError(f"this URL does not look like the Zuora API (got an HTML page from {where})",
+                       hint="check the profile's Zuora URL (zuora_base_url, or zuora_env)")
 
 
 def expect_object(body: Any, what: str) -> dict:

@@ -7,13 +7,13 @@ The wait is full-jitter exponential backoff, or Retry-After when Zuora asks for 
 
 from __future__ import annotations
 
-import logging
 import random
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import stamina
 
+import core.retry_log  # noqa: F401  (retries logged at INFO, for -v only)
 from core.errors import AuthError, RateLimited
 from core.zuora.errors import Unanswered, category
 
@@ -22,8 +22,6 @@ RETRY_CATEGORIES = frozenset({50, 61, 70, 99})
 INTERNAL_ERROR_RETRIES = 3  # category 60: an internal error may be a bug, so only a few tries
 TOKEN_RENEWALS = 2  # a 401 renews the token and retries; a fresh token refused twice means real trouble
 
-# stamina logs each retry at WARNING; without this, an app that set up no logging prints them on stderr.
-logging.getLogger("stamina").addHandler(logging.NullHandler())
 
 T = TypeVar("T")
 
