@@ -62,3 +62,21 @@ class ConfigError(CutoverError):
 
 class CredentialsError(CutoverError):
     """Secrets are missing, or no safe store exists to keep them."""
+
+
+def first_cause(exc: BaseException) -> BaseException:
+    """The one exception a person should hear about. An ExceptionGroup (a task group's failures) is never the
+    message: out of its leaves, an interrupt first, then the tool's own errors, then a file problem, else the first
+    one raised. Any other exception is itself."""
+    leaves, todo = [], [exc]
+    while todo:
+        node = todo.pop(0)
+        if isinstance(node, BaseExceptionGroup):
+            todo[:0] = node.exceptions
+        else:
+            leaves.append(node)
+    for kind in (SystemExit, KeyboardInterrupt, CutoverError, OSError):
+        for leaf in leaves:
+            if isinstance(leaf, kind):
+                return leaf
+    return leaves[0] if leaves else exc
