@@ -16,20 +16,22 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, get_args
 
 from core.config import Operator
 from core.demo import DemoTenant
-from core.errors import ConfigError, CutoverError
+from core.errors import ConfigError, CutoverError, first_cause
 from core.playing import Event, StandInPlayer
 from core.run import Run
 from core.runbook.engine import StepBlocked
+from core.runbook.failures import failure_lines
 from core.runbook.model import Status, StepState
 from core.runbook.phases import RUNBOOK, find_step
 from core.runbook.steps.h_go_live import DUPLICATES
 from core.runbook.variables import E1Decision, E2Decision
+from core.sim.config import Faults
 from core.sim.control import SimControl
 from core.sim.records import sim_today
 
@@ -51,6 +53,7 @@ class RehearsalOutcome:
     elapsed_s: float
     events: list[Event] = field(default_factory=list)
     stopped: str | None = None  # why the rehearsal could not go on, if it stopped early
+    faults_injected: dict[str, int] = field(default_factory=dict)  # by kind (--faults): what the run healed from
 
     @property
     def open_steps(self) -> list[StepState]:
@@ -76,6 +79,7 @@ class RehearsalOutcome:
                          "blocked_by": list(s.blocked_by)} for s in self.open_steps],
             "waived": self.waived,
             "duplicates_in_netsuite": self.duplicates_in_netsuite, "elapsed_s": round(self.elapsed_s, 2),
+            "faults_injected": self.faults_injected,
             "done_for_people": [{"step": e.step_id, "what": e.what, "text": e.text} for e in self.events
                                 if e.what in ("act", "confirm", "ticket")],
             "left_open": [{"step": s.step.id, "status": str(s.status), "text": s.summary} for s in self.open_steps],
@@ -101,7 +105,8 @@ class Rehearsal(StandInPlayer):
     def __init__(self, *, seed: int = 1, scale: str | int = "small", skip: Iterable[str] = (),
                  provisioning_path: str = "new-instance", e2_decision: str = "mark-yes", e1_decision: str = "sync",
                  on_event: Callable[[Event], None] | None = None,
-                 before_close: Callable[[Rehearsal], None] | None = None):
+                 before_close: Callable[[Rehearsal], None] | None = None,
+                 faults: Faults | None = None, timeout: float | None = None):
         if provisioning_path not in PATHS:
             raise ConfigError(f"the rehearsal takes provisioning path {' or '.join(PATHS)}, not "
                               f"{provisioning_path!r}")
@@ -115,8 +120,13 @@ class Rehearsal(StandInPlayer):
         self.seed, self.scale = seed, scale
         self.before_close = before_close
         self.stopped: str | None = None
+        self.timeout = timeout
+        # The simulator's faults are replayable: the same rehearsal seed rolls the same dice, unless the spec says.
+        faults = faults or Faults()
+        if faults.seed is None:
+            faults = replace(faults, seed=seed)
         try:
-            self.tenant = DemoTenant(seed=seed, scale=scale, connector_pace_s=0)
+            self.tenant = DemoTenant(seed=seed, scale=scale, connector_pace_s=0, faults=faults)
         except ValueError as exc:  # a bad scale
             raise ConfigError(str(exc), hint="e.g. --scale small, or --scale 300") from None
 
@@ -140,13 +150,21 @@ class Rehearsal(StandInPlayer):
         self._emit(step_id, "act", f"plan {outcome.plan.plan_id} of {outcome.plan.total:,} records applied: "
                                    f"{outcome.written:,} written, {outcome.failed:,} failed, "
                                    f"{outcome.write_calls:,} write calls")
+        for line in failure_lines(self.opened.journal, outcome.plan.plan_id):  # what stayed failed, and why
+            self._emit(step_id, "open", line)
 
     # ---- the run ------------------------------------------------------------------------------------------------
     async def run(self) -> RehearsalOutcome:
+        try:
+            return await self._run()
+        except BaseExceptionGroup as group:  # a task group's failures are never the message: the one that matters
+            raise first_cause(group) from None
+
+    async def _run(self) -> RehearsalOutcome:
         started = time.monotonic()
         async with self.tenant as demo:
             profile = demo.profile.model_copy(update={"operator": REHEARSAL_OPERATOR})
-            async with Run(profile, demo.credentials) as run:
+            async with Run(profile, demo.credentials, timeout=self.timeout) as run:
                 self.opened = run
                 async with SimControl(demo.base_url, run.session.zuora.token) as control:
                     self.world = control
@@ -155,12 +173,14 @@ class Rehearsal(StandInPlayer):
                 folded = run.runbook.states()
                 states = [folded[s.id] for s in RUNBOOK]
                 h2 = run.journal.latest_result("H2")
+                spec_key = {attr: key for key, attr in Faults.KEYS.items()}  # named as --faults names them
+                injected = {spec_key.get(kind, kind): n for kind, n in sorted(demo.sim.dice.counts.items())}
                 if self.before_close is not None:  # the journal and the tenant go away with the block
                     self.before_close(self)
         return RehearsalOutcome(
             seed=self.seed, scale=self.tenant.config.scale, provisioning_path=self.provisioning_path,
             skipped=self.skip, states=states, duplicates_in_netsuite=h2.details.get(DUPLICATES) if h2 else None,
-            elapsed_s=time.monotonic() - started, events=self.events, stopped=self.stopped)
+            elapsed_s=time.monotonic() - started, events=self.events, stopped=self.stopped, faults_injected=injected)
 
     async def _walk(self) -> None:
         for step in RUNBOOK:
@@ -180,6 +200,11 @@ class Rehearsal(StandInPlayer):
                 self._emit(step.id, "blocked", str(exc))
             except CutoverError as exc:  # a stand-in the world refused: say so, and go on where the run can
                 self._emit(step.id, "open", f"{stand_in.what}: {exc}")
+            except ExceptionGroup as group:  # the same, from a task group: its first failure that matters
+                cause = first_cause(group)
+                if not isinstance(cause, CutoverError):
+                    raise cause from None
+                self._emit(step.id, "open", f"{stand_in.what}: {cause}")
             if step.id in NEEDED_FOR_THE_REST and not await self.opened.runbook.invoice_settlement(fresh=True):
                 self.stopped = f"{step.id}: {NEEDED_FOR_THE_REST[step.id]}"
                 self._emit(step.id, "stop", self.stopped)

@@ -15,7 +15,6 @@ from core.sim import sql as sql_module
 from core.objects import ACCOUNT, CREDIT_MEMO
 from core.sim.config import Faults
 from core.sim.server import SimServer
-from core.sim.zuora_http import ConnectionReset
 from sim_tenant import (DATA_QUERY, add_accounts, add_credit_memos, add_debit_memos, add_invoices, add_payments,
                         bearer, client, empty_tenant, finished_job, signed_in, zuora_id)
 
@@ -416,7 +415,8 @@ async def test_bulk_item_fault_fails_single_items(tmp_path):
                             json={"memos": [{"id": i, "transferredToAccounting": "Yes"} for i in ids]})
         results = r.json()["memos"]
         failed = [m for m in results if not m["success"]]
-        assert 0 < len(failed) < 40 and all(m["reasons"][0]["code"].endswith("50") for m in failed)
+        # lock competition or a temporary error: the per-item failures Zuora marks as retryable
+        assert 0 < len(failed) < 40 and {m["reasons"][0]["code"][-2:] for m in failed} == {"50", "61"}
         done = sim.store.scalar("SELECT COUNT(*) FROM creditmemo WHERE transferredtoaccounting = 'Yes'")
         assert done == 40 - len(failed)
     finally:
@@ -477,22 +477,20 @@ async def test_version_decides_the_status_of_v1_errors(tmp_path):
         sim.close()
 
 
-@pytest.mark.parametrize("kind", ["http_5xx", "timeout", "token_expiry", "reset"])
-async def test_each_fault_kind(tmp_path, kind):
+@pytest.mark.parametrize("kind", ["http_5xx", "timeout", "token_expiry", "rate_429"])
+async def test_each_fault_kind(tmp_path, kind):  # `reset` needs a real connection to break: see below
     sim = empty_tenant(tmp_path, faults=Faults(**{kind: 1.0, "timeout_hold_s": 0.05}))
     try:
         add_accounts(sim, 1)
         async with signed_in(sim) as c:
-            if kind == "reset":
-                with pytest.raises(ConnectionReset):
-                    await c.get("/v1/invoices/x")
-                return
             r = await c.get(f"/v1/payments/{zuora_id(CREDIT_MEMO, 1)}")
         if kind == "http_5xx":
             assert r.status_code in (500, 502, 503) and r.json()["success"] is False
             assert int(r.json()["reasons"][0]["code"]) % 100 in (60, 61)
         elif kind == "timeout":
             assert r.status_code == 504
+        elif kind == "rate_429":  # refused at the gate, as when too many requests are in flight
+            assert r.status_code == 429 and r.headers["Retry-After"] == "1" and sim.zuora_gate.peak == 0
         else:
             assert r.status_code == 401 and not sim.tokens  # the token is gone for good
     finally:

@@ -210,7 +210,7 @@ async def test_legacy_version_errors_arrive_as_200_and_still_raise(tmp_path):
 
 
 async def test_bulk_update_reports_each_item_and_partial_failures(tmp_path):
-    async with tenant(tmp_path, 230, faults=Faults(bulk_item=0.2, seed=3)) as (sim, zuora):
+    async with tenant(tmp_path, 230, faults=Faults(bulk_item_refused=0.2, seed=3)) as (sim, zuora):
         seen: list[BulkItemResult] = []
 
         async def journal(result: BulkItemResult) -> None:
@@ -224,6 +224,8 @@ async def test_bulk_update_reports_each_item_and_partial_failures(tmp_path):
         failed = [r for r in seen if not r.success]
         assert summary.failed == len(failed) > 0 and summary.succeeded == 230 - len(failed)
         assert all(r.error_code and r.error_message and r.request_id for r in failed)
+        assert summary.retried == 0  # a rule restriction (category 30) is not sent again
+        assert all("look at the memo in Zuora" in r.error_message for r in failed)  # the reason, and what to do
         assert sim.store.scalar("SELECT count(*) FROM creditmemo WHERE transferredtoaccounting = 'Yes'") \
             == summary.succeeded
 
@@ -324,7 +326,7 @@ async def test_timeouts_are_retried(tmp_path):
 async def test_timeouts_that_never_stop_raise_a_typed_error(tmp_path):
     faults = Faults(timeout=1.0, timeout_hold_s=0.5)
     async with tenant(tmp_path, 1, faults=faults, timeout=0.1, retry_attempts=2) as (sim, zuora):
-        with pytest.raises(ApiError, match="got no answer within 0.1 s"):
+        with pytest.raises(ApiError, match="Zuora did not answer GET /v1/credit-memos/CM00000001 within 0.1 s"):
             await zuora.get_credit_memo("CM00000001")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 SCALES = {"tiny": 200, "small": 2_000, "medium": 50_000, "large": 1_000_000}
@@ -25,23 +26,27 @@ def parse_scale(value: str | int) -> int:
 
 @dataclass
 class Faults:
-    """Injected faults, each a probability per request (or per bulk item)."""
+    """Injected faults, each a probability per request (or per bulk item). One spec serves `cutover sim serve
+    --faults` and `cutover rehearse --faults`."""
 
+    rate_429: float = 0.0  # refused at the concurrency gate, as when too many requests are in flight (429)
     http_5xx: float = 0.0  # 500/502/503 with the vendor's error body
     timeout: float = 0.0  # the server holds the request for `timeout_hold_s` without answering
     reset: float = 0.0  # the connection drops mid-response
     token_expiry: float = 0.0  # a valid token is treated as expired (401)
     token_5xx: float = 0.0  # /oauth/token answers 503 temporarily_unavailable
-    bulk_item: float = 0.0  # one memo in a bulk update fails on its own
+    bulk_item: float = 0.0  # one memo in a bulk update fails on its own, retryably (lock competition, temporary)
+    bulk_item_refused: float = 0.0  # one memo in a bulk update is refused for good (a rule restriction)
     timeout_hold_s: float = 30.0
-    seed: int = 0
+    seed: int | None = None  # None: 0, or the rehearsal's seed
 
-    KEYS = {"5xx": "http_5xx", "timeout": "timeout", "reset": "reset", "token_expiry": "token_expiry",
-            "token_5xx": "token_5xx", "bulk_item": "bulk_item", "timeout_hold_s": "timeout_hold_s", "seed": "seed"}
+    KEYS = {"429": "rate_429", "5xx": "http_5xx", "timeout": "timeout", "reset": "reset",
+            "token_expiry": "token_expiry", "token_5xx": "token_5xx", "bulk_item": "bulk_item",
+            "bulk_item_refused": "bulk_item_refused", "timeout_hold_s": "timeout_hold_s", "seed": "seed"}
 
     @classmethod
     def parse(cls, spec: str | None) -> Faults:
-        """`5xx=0.05,timeout=0.01,reset=0.01,token_expiry=0.02,token_5xx=0.1,bulk_item=0.05` (empty: none)."""
+        """`429=0.1,5xx=0.05,timeout=0.01,reset=0.01,token_expiry=0.02,token_5xx=0.1,bulk_item=0.05` (empty: none)."""
         f = cls()
         if not spec:
             return f
@@ -58,6 +63,12 @@ class Faults:
                 num = float(val)
             except ValueError:
                 raise ValueError(f"bad fault {part!r}: {val!r} is not a number") from None
+            if not math.isfinite(num):
+                raise ValueError(f"bad fault {part!r}: give a finite number")
+            if attr == "timeout_hold_s" and not 0.0 <= num <= 3600:
+                raise ValueError(f"bad fault {part!r}: the hold is between 0 and 3600 seconds")
+            if attr == "seed" and num != int(num):
+                raise ValueError(f"bad fault {part!r}: the seed is a whole number")
             if attr not in ("timeout_hold_s", "seed") and not 0.0 <= num <= 1.0:
                 raise ValueError(f"bad fault {part!r}: a rate is between 0 and 1")
             setattr(f, attr, int(num) if attr == "seed" else num)

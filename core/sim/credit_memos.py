@@ -120,6 +120,10 @@ def bulk_update(call: ZuoraCall) -> Response:
     return JSONAnswer({"memos": results, "success": True})
 
 
+RETRYABLE_ITEM_FAILURES = ((50, "Operation failed due to lock competition; retry this memo."),
+                           (61, "A temporary error occurred while updating the memo; retry this memo."))
+
+
 def _bulk_item(call: ZuoraCall, writes: _Writes, current: dict[str, dict], index: int, item: Any,
                reject_unknown: bool) -> dict:
     """One memo of a bulk update: its answer, or its own failure that leaves the others alone."""
@@ -127,8 +131,11 @@ def _bulk_item(call: ZuoraCall, writes: _Writes, current: dict[str, dict], index
     try:
         if not isinstance(item, dict) or not isinstance(memo_id, str) or not memo_id:
             raise Fault(22, "Each memo needs its id.")
-        if call.sim.dice.roll("bulk_item"):
-            raise Fault(50, "Operation failed due to lock competition; retry this memo.")
+        if call.sim.dice.roll("bulk_item"):  # the per-item failures Zuora says to retry (apis.md A4)
+            category, message = call.sim.dice.choice(RETRYABLE_ITEM_FAILURES)
+            raise Fault(category, message)
+        if call.sim.dice.roll("bulk_item_refused"):  # one that retrying will not fix
+            raise Fault(30, "The credit memo cannot be updated while it is being processed by a bill run.")
         changes = _changes({k: v for k, v in item.items() if k != "id"}, reject_unknown=reject_unknown)
         return _memo_json(_apply(writes, current.get(memo_id), memo_id, changes)) | {"success": True}
     except Fault as fault:

@@ -44,7 +44,7 @@ class FaultDice:
 
     def __init__(self, faults: Faults):
         self.faults = faults
-        self._rng = random.Random(faults.seed)
+        self._rng = random.Random(faults.seed or 0)
         self._lock = threading.Lock()
         self.counts: dict[str, int] = {}
 

@@ -82,7 +82,8 @@ class Guard:
     def __call__(self, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
             gate = self.sim.netsuite_gate
-            if not gate.try_enter():
+            # The `429` fault refuses the call at the gate, as the account does when its limit is in use.
+            if self.sim.dice.roll("rate_429") or not gate.try_enter():
                 return NsError(429, "CONCURRENCY_LIMIT_EXCEEDED",
                                "Concurrent request limit exceeded. Request blocked.").response()
             operation_id = uuid.uuid4().hex

@@ -150,16 +150,15 @@ class ZuoraCall:
         return JSONAnswer(body, status_code=status, headers=fault.headers)
 
 
-class ConnectionReset(Exception):
-    """Raised after a partial response so the client sees a broken connection (the `reset` fault)."""
-
-
 class ResetResponse(Response):
+    """The `reset` fault: headers and part of the body go out, then the server closes the connection. Returning
+    without the final body chunk makes uvicorn abort it; raising instead would print a traceback for a fault
+    that was injected on purpose."""
+
     async def __call__(self, scope, receive, send) -> None:
         await send({"type": "http.response.start", "status": 200,
                     "headers": [(b"content-type", b"application/json"), (b"content-length", b"4096")]})
         await send({"type": "http.response.body", "body": b'{"success":true,', "more_body": True})
-        raise ConnectionReset("injected fault: the simulator dropped the connection mid-response")
 
 
 def unauthorized() -> Response:
@@ -234,7 +233,8 @@ def zuora_endpoint(sim, handler: Callable[[ZuoraCall], Response], *, family: Fam
 
     async def endpoint(request: Request) -> Response:
         call = ZuoraCall(sim, request, family, resource)
-        if gate.try_enter():
+        # The `429` fault refuses the call at the gate, as Zuora does when too many requests are in flight.
+        if not sim.dice.roll("rate_429") and gate.try_enter():
             try:
                 response = await _serve(call, handler)
                 response.headers.update(_gate_headers(gate))

@@ -11,18 +11,23 @@ import asyncio
 import inspect
 import itertools
 import time
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable
-from dataclasses import dataclass
+from collections import deque
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Iterator
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+import stamina
+
 from core.errors import ApiError
-from core.zuora.errors import category, expect_object, read_failure
+from core.zuora.errors import SYSTEM, category, category_of, expect_object, read_failure
+from core.zuora.retry import Backoff, retryable
 
 if TYPE_CHECKING:
     from core.zuora.client import ZuoraClient
 
 BULK_MAX = 50  # `maxItems: 50` on PUT /v1/credit-memos/bulk
+ITEM_ATTEMPTS = 6  # a memo's own tries when Zuora answers it with a retryable failure (lock competition, ...)
 
 
 @dataclass(frozen=True)
@@ -39,7 +44,8 @@ class BulkSummary:
     total: int = 0
     succeeded: int = 0
     failed: int = 0
-    requests: int = 0  # bulk calls made (one a batch, retries not counted)
+    requests: int = 0  # bulk calls made (a memo sent again rides in a later one; HTTP retries not counted)
+    retried: int = 0  # memos sent again after a retryable failure of their own
     elapsed_s: float = 0.0
 
     def add(self, result: BulkItemResult) -> None:
@@ -76,20 +82,28 @@ async def invoice_settlement_enabled(client: ZuoraClient) -> bool:
     return True
 
 
-async def _batches(updates: AsyncIterable[dict] | Iterable[dict]) -> AsyncIterator[list[dict]]:
-    if not isinstance(updates, AsyncIterable):  # a plain iterable is cut with islice, not one await per memo
-        items = iter(updates)
-        while batch := [_checked(update) for update in itertools.islice(items, BULK_MAX)]:
-            yield batch
-        return
-    batch: list[dict] = []
-    async for update in updates:
-        batch.append(_checked(update))
-        if len(batch) == BULK_MAX:
-            yield batch
+class _Feed:
+    """The caller's updates, taken a few at a time (a plain iterable is cut with islice, not one await per memo)."""
+
+    def __init__(self, updates: AsyncIterable[dict] | Iterable[dict]):
+        self._async: AsyncIterator[dict] | None = aiter(updates) if isinstance(updates, AsyncIterable) else None
+        self._sync: Iterator[dict] | None = None if self._async is not None else iter(updates)  # type: ignore[arg-type]
+        self.done = False
+
+    async def take(self, n: int) -> list[dict]:
+        if self.done or n <= 0:
+            return []
+        if self._sync is not None:
+            batch = [_checked(update) for update in itertools.islice(self._sync, n)]
+        else:
             batch = []
-    if batch:
-        yield batch
+            while len(batch) < n:
+                try:
+                    batch.append(_checked(await anext(self._async)))
+                except StopAsyncIteration:
+                    break
+        self.done = len(batch) < n
+        return batch
 
 
 def _checked(update: Any) -> dict:
@@ -114,7 +128,8 @@ async def _update_batch(client: ZuoraClient, batch: list[dict]) -> list[BulkItem
                                                              json={"memos": batch})
         items = expect_object(body, "bulk credit memo update").get("memos")
     except ApiError as err:  # the whole batch failed after its retries: every memo in it failed with it
-        return [BulkItemResult(m["id"], False, err.code, err.message, err.request_id) for m in batch]
+        message = f"{err.message}; {err.hint}" if err.hint else err.message
+        return [BulkItemResult(m["id"], False, err.code, message, err.request_id) for m in batch]
     items = items if isinstance(items, list) else []
     if len(items) == len(batch):
         return [_item_result(sent, item, request_id) for sent, item in zip(batch, items, strict=True)]
@@ -122,56 +137,150 @@ async def _update_batch(client: ZuoraClient, batch: list[dict]) -> list[BulkItem
     return [_item_result(sent, by_id.get(sent["id"]), request_id) for sent in batch]
 
 
+# ---- a memo's own retries ------------------------------------------------------------------------------------------
+class _StillFailing(ApiError):
+    """A memo's retryable failure, raised to stamina so that it backs off before the memo is sent again."""
+
+    def __init__(self, result: BulkItemResult):
+        super().__init__(result.error_code, result.error_message or "", result.request_id, system=SYSTEM)
+        self.result = result
+        self.category = category_of(result.error_code)
+
+
+def _retryable(result: BulkItemResult) -> bool:
+    return not result.success and retryable(_StillFailing(result))
+
+
+def _next_step(result: BulkItemResult, tries: int) -> str:
+    """What the person does about a memo that stayed failed: the reason Zuora gave is not enough on its own."""
+    cat = category_of(result.error_code)
+    if _retryable(result):
+        return f"still failing after {tries} tries: apply the step again later to send it again"
+    if cat == 40:
+        return "the memo is no longer in Zuora: make a new plan"
+    if cat in (10, 11):
+        return "the Zuora user behind this OAuth client may not update credit memos: fix its role, then apply again"
+    if cat is not None:
+        return "Zuora refuses this change for this memo: look at the memo in Zuora, fix it there, then apply again"
+    return "apply the step again; the memos left are sent again"
+
+
+def _settled(result: BulkItemResult, tries: int) -> BulkItemResult:
+    """The memo's last answer; a failure says what to do next."""
+    if result.success:
+        return result
+    return replace(result, error_message=f"{result.error_message} ({_next_step(result, tries)})")
+
+
 async def bulk_update_credit_memos(
     client: ZuoraClient, updates: AsyncIterable[dict] | Iterable[dict], *,
     on_result: Callable[[BulkItemResult], Awaitable[None] | None] | None = None,
 ) -> BulkSummary:
-    """Apply `updates` (dicts with `id` plus REST fields) through PUT .../bulk; a summary once all returned."""
+    """Apply `updates` (dicts with `id` plus REST fields) through PUT .../bulk; a summary once all returned.
+
+    A memo that fails on its own with an error Zuora marks as retryable (lock competition, a temporary error) is
+    sent again in a later bulk call after a backoff, up to ITEM_ATTEMPTS times in all; each memo is reported
+    once, with its last answer."""
     summary = BulkSummary()
     started = time.monotonic()
+
     # Enough batches queued that a free slot never waits on this loop, few enough that memory stays flat and that a
     # cancelled apply (which stops handing out batches) has little already queued: the slots Zuora allows now, +2.
     def window() -> int:
         return client.limiter.capacity + 2
-    finished: asyncio.Queue[list[BulkItemResult] | BaseException] = asyncio.Queue()
-    running: set[asyncio.Task[None]] = set()
 
-    async def run(batch: list[dict]) -> None:
+    # What the loop below waits on: a bulk call's answers, a memo due to be sent again, a retried memo's last answer.
+    events: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+    tasks: set[asyncio.Task[None]] = set()
+    resend: deque[tuple[dict, asyncio.Future[BulkItemResult]]] = deque()
+    resent: dict[int, asyncio.Future[BulkItemResult]] = {}  # id() of an update sent again -> its waiting retry
+    in_flight = retrying = 0
+    feed = _Feed(updates)
+
+    def start(coro) -> None:
+        task = asyncio.create_task(coro)
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+
+    async def send(batch: list[dict]) -> None:
         try:
-            finished.put_nowait(await _update_batch(client, batch))
+            events.put_nowait(("answers", (batch, await _update_batch(client, batch))))
         except BaseException as exc:  # a bug, or cancellation: the loop below re-raises it
-            finished.put_nowait(exc)
+            events.put_nowait(("error", exc))
             raise
 
-    reported = 0  # batches whose results went to the caller
+    async def retried(update: dict, first: BulkItemResult) -> None:
+        result, tries = first, 1
+        try:
+            async for attempt in stamina.retry_context(on=Backoff(client.backoff_base, client.backoff_cap),
+                                                       attempts=ITEM_ATTEMPTS, timeout=None):
+                with attempt:
+                    if attempt.num > 1:  # the first attempt is the one that failed already: back off first
+                        answer = asyncio.get_running_loop().create_future()
+                        resend.append((update, answer))
+                        events.put_nowait(("resend", None))
+                        result, tries = await answer, attempt.num
+                    if _retryable(result):
+                        raise _StillFailing(result)
+        except _StillFailing:
+            pass  # its tries ran out (or the category allows no more): the last failure stands
+        events.put_nowait(("settled", _settled(result, tries)))
 
-    async def report_next() -> None:
-        nonlocal reported
-        outcome = await finished.get()
-        reported += 1
-        if isinstance(outcome, BaseException):
-            raise outcome
-        for result in outcome:
-            summary.add(result)
-            if on_result is not None:
-                pending = on_result(result)
-                if pending is not None and inspect.isawaitable(pending):
-                    await pending
+    async def report(result: BulkItemResult) -> None:
+        summary.add(result)
+        if on_result is not None:
+            pending = on_result(result)
+            if pending is not None and inspect.isawaitable(pending):
+                await pending
+
+    async def next_event() -> None:
+        nonlocal in_flight, retrying
+        kind, payload = await events.get()
+        if kind == "error":
+            raise payload
+        if kind == "settled":
+            retrying -= 1
+            await report(payload)
+        elif kind == "answers":
+            in_flight -= 1
+            for update, result in zip(*payload, strict=True):
+                waiting = resent.pop(id(update), None)
+                if waiting is not None:
+                    waiting.set_result(result)
+                elif _retryable(result):
+                    retrying += 1
+                    summary.retried += 1
+                    start(retried(update, result))
+                else:
+                    await report(_settled(result, 1))
+
+    def next_batch() -> list[dict]:
+        """Memos due to be sent again first, then new ones, at most BULK_MAX."""
+        batch = []
+        while resend and len(batch) < BULK_MAX:
+            update, answer = resend.popleft()
+            resent[id(update)] = answer
+            batch.append(update)
+        return batch
 
     try:
-        async for batch in _batches(updates):
-            while summary.requests - reported >= window() or not finished.empty():
-                await report_next()
-            task = asyncio.create_task(run(batch))
-            running.add(task)
-            task.add_done_callback(running.discard)
-            summary.requests += 1
-        while summary.requests > reported:
-            await report_next()
+        while True:
+            while in_flight >= window() or not events.empty():
+                await next_event()
+            batch = next_batch()
+            batch += await feed.take(BULK_MAX - len(batch))
+            if batch:
+                start(send(batch))
+                in_flight += 1
+                summary.requests += 1
+            elif in_flight or retrying:
+                await next_event()  # answers, a memo due again, or a retried memo's last answer
+            else:
+                break
     finally:
-        for task in running:  # only when the caller's callback or input failed: stop what is still going
+        for task in list(tasks):  # only when the caller's callback or input failed: stop what is still going
             task.cancel()
-        if running:
-            await asyncio.gather(*running, return_exceptions=True)
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
     summary.elapsed_s = time.monotonic() - started
     return summary

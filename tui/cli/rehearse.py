@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import sys
+
+from tui.cli.sim import FAULTS_HELP, fault_spec
 
 EXIT_OK, EXIT_ATTENTION, EXIT_ERROR = 0, 1, 2
 _MARKS = {"act": "·", "confirm": "✓ confirmed", "ticket": "✓ ticket", "open": "! open", "skip": "– skipped",
@@ -32,6 +35,9 @@ def register(subparsers) -> None:
     p.add_argument("--report", action="append", default=[], metavar="FILE",
                    help="also write the run's sign-off report (.md, .html or .json; repeat for several)")
     p.add_argument("--json", action="store_true", help="one JSON object at the end instead of a line per step")
+    p.add_argument("--faults", type=fault_spec, default=None, metavar="SPEC",
+                   help="faults the simulator injects, the same SPEC as `cutover sim serve --faults` (the dice "
+                        "follow --seed unless SPEC sets seed=N): " + FAULTS_HELP)
     p.set_defaults(func=_rehearse)
 
 
@@ -41,19 +47,24 @@ def _line(event) -> str:
 
 
 def _rehearse(args) -> int:
-    from core.errors import CutoverError
+    from core.errors import CutoverError, first_cause
     from core.rehearsal import Rehearsal, report_writer
 
     on_event = None if args.json else (lambda e: print(_line(e), flush=True))
     rehearsal = Rehearsal(seed=args.seed, scale=args.scale, skip=args.skip, provisioning_path=args.path,
                           e2_decision=args.e2, e1_decision=args.e1, on_event=on_event,
-                          before_close=report_writer(args.report) if args.report else None)
+                          before_close=report_writer(args.report) if args.report else None,
+                          faults=args.faults, timeout=getattr(args, "timeout", None))
     try:
         outcome = asyncio.run(rehearsal.run())
     except CutoverError:
         raise  # `cutover` prints it on one line, exit 2
-    except Exception as exc:  # a bug still ends in one line, never a traceback
-        print(f"cutover rehearse: the rehearsal stopped: {type(exc).__name__}: {exc}", file=sys.stderr)
+    except Exception as exc:  # a bug still ends in one line, never a traceback (the details go to the log file)
+        cause = first_cause(exc)  # never an ExceptionGroup
+        if isinstance(cause, CutoverError):
+            raise cause from None
+        logging.getLogger("cutover").error("the rehearsal stopped", exc_info=exc)
+        print(f"cutover rehearse: the rehearsal stopped: {type(cause).__name__}: {cause}", file=sys.stderr)
         return EXIT_ERROR
     if args.json:
         print(json.dumps(outcome.to_dict(), ensure_ascii=False, default=str, indent=1))
@@ -68,6 +79,9 @@ def _rehearse(args) -> int:
                        + (", …" if len(open_steps) > 6 else "") + ")")
         print(f"rehearsal {verdict}; {'?' if dup is None else dup} duplicate credit memos in NetSuite; "
               f"{outcome.elapsed_s:.1f} s (seed {outcome.seed}, scale {outcome.scale})")
+        if outcome.faults_injected:
+            print("faults injected: "
+                  + ", ".join(f"{kind} ×{n:,}" for kind, n in outcome.faults_injected.items()))
         if outcome.stopped:
             print(f"stopped at {outcome.stopped}")
         for path in args.report:

@@ -26,6 +26,21 @@ def _one_line_error(parser: argparse.ArgumentParser):
     return error
 
 
+FAULTS_HELP = ("KEY=RATE,... with KEY one of 429, 5xx, timeout, reset, token_expiry, token_5xx, bulk_item, "
+               "bulk_item_refused (a rate from 0 to 1), or timeout_hold_s, seed; e.g. 429=0.1,5xx=0.05,timeout=0.01,"
+               "timeout_hold_s=2,reset=0.02,token_expiry=0.03,token_5xx=0.1,bulk_item=0.05")
+
+
+def fault_spec(text: str):
+    """`--faults SPEC` for `cutover sim serve` and `cutover rehearse` alike: one parser, one set of keys."""
+    from core.sim.config import Faults
+
+    try:
+        return Faults.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def register(subparsers) -> None:
     sim = subparsers.add_parser("sim", help="the simulated tenant (for rehearsals, demos and tests)")
     sim_sub = sim.add_subparsers(dest="sim_command", metavar="SUBCOMMAND", required=True)
@@ -39,8 +54,7 @@ def register(subparsers) -> None:
     p.add_argument("--latency-ms", type=float, default=0.0, help="added to every API call")
     p.add_argument("--zuora-concurrency", type=int, default=40, help="Zuora concurrent request limit")
     p.add_argument("--netsuite-concurrency", type=int, default=15, help="NetSuite concurrent request limit")
-    p.add_argument("--faults", default="",
-                   help="injected faults, e.g. 5xx=0.05,timeout=0.01,token_expiry=0.02,token_5xx=0.1")
+    p.add_argument("--faults", type=fault_spec, default=None, metavar="SPEC", help="injected faults: " + FAULTS_HELP)
     p.add_argument("--allow-remote", action="store_true", help="allow a non-loopback --host")
     p.add_argument("--data-dir", help="keep the tenant here (default: a temporary folder, removed at exit)")
     p.add_argument("--connector-pace", type=float, default=0.0, metavar="S",
@@ -60,7 +74,7 @@ def _config(args):
             raise ValueError("--port must be between 0 and 65535")
         return SimConfig(seed=args.seed, scale=parse_scale(args.scale), latency_ms=args.latency_ms,
                          zuora_concurrency=args.zuora_concurrency, netsuite_concurrency=args.netsuite_concurrency,
-                         faults=Faults.parse(args.faults), connector_pace_s=args.connector_pace)
+                         faults=args.faults or Faults(), connector_pace_s=args.connector_pace)
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
 
