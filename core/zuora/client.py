@@ -112,6 +112,7 @@ class ZuoraClient:
         self.limiter = AdaptiveLimiter(max_concurrency)
         self.object_query_limiter = AdaptiveLimiter(object_query_concurrency)
         self.data_query_slots = asyncio.Semaphore(data_query_concurrency)
+        self.data_query_pace = dataquery.PollPace()
         self._tokens = TokenProvider(self._fetch_token)
         # One pool for the whole run: keep-alive connections enough for every slot, so no request ever waits
         # on a TCP/TLS handshake once the run is warm.
@@ -271,8 +272,8 @@ class ZuoraClient:
                      page_size: int = 99) -> AsyncIterator[dict]:
         return queries.object_query(self, object, filters=filters, fields=fields, page_size=page_size)
 
-    def data_query(self, sql: str, *, poll_initial: float = 0.2, poll_max: float = 5.0) -> AsyncIterator[dict]:
-        return dataquery.data_query(self, sql, poll_initial=poll_initial, poll_max=poll_max)
+    def data_query(self, sql: str, *, poll_max: float = 5.0) -> AsyncIterator[dict]:
+        return dataquery.data_query(self, sql, poll_max=poll_max)
 
     async def data_query_rows(self, sql: str, limit: int | None = None) -> list[dict]:
         return await dataquery.data_query_rows(self, sql, limit=limit)

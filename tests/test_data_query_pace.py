@@ -1,0 +1,34 @@
+"""The Data Query poll pace: the first poll comes quickly, follows how long this tenant's jobs take, and backs off."""
+
+from __future__ import annotations
+
+from core.zuora.dataquery import PollPace
+
+
+def test_the_first_poll_comes_quickly_on_a_fresh_client():
+    assert PollPace().first_wait() <= 0.05
+
+
+def test_slow_jobs_move_the_first_poll_out_so_they_stop_paying_extra_polls():
+    pace = PollPace()
+    for _ in range(10):
+        pace.finished(took=2.4, polls=4, first_wait=pace.first_wait())
+    assert 2.0 <= pace.first_wait() <= 2.4
+
+
+def test_jobs_done_at_the_first_poll_bring_it_sooner_down_to_a_floor():
+    pace = PollPace(first=1.0, floor=0.01)
+    waits = []
+    for _ in range(40):
+        first = pace.first_wait()
+        waits.append(first)
+        pace.finished(took=first, polls=1, first_wait=first)
+    assert waits[-1] < waits[0] / 10
+    assert pace.first_wait() >= 0.01
+
+
+def test_the_first_wait_never_passes_the_cap():
+    pace = PollPace(cap=5.0)
+    for _ in range(20):
+        pace.finished(took=600.0, polls=9, first_wait=pace.first_wait())
+    assert pace.first_wait() == 5.0
