@@ -64,6 +64,15 @@ class CredentialsError(CutoverError):
     """Secrets are missing, or no safe store exists to keep them."""
 
 
+class JournalError(CutoverError):
+    """The journal file cannot be used as it is (damaged, not a journal, a folder, read-only, a full disk); the message
+    names the file and what to do about it."""
+
+
+class JournalBusy(JournalError):
+    """Another process held the journal's write lock for longer than the bounded wait; the message names it."""
+
+
 def first_cause(exc: BaseException) -> BaseException:
     """The one exception a person should hear about. An ExceptionGroup (a task group's failures) is never the
     message: out of its leaves, an interrupt first, then the tool's own errors, then a file problem, else the first

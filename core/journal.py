@@ -5,8 +5,13 @@ ticket numbers, every plan with each planned item and its outcome, and an audit 
 made (request id, record, old value, new value). WAL with synchronous=NORMAL: a committed row survives the
 process being killed, which is what resuming an apply relies on.
 
-`apply_lock(...)` is the OS file lock that keeps two applies off the same profile; the OS drops it when the
-holder dies, however it dies.
+`apply_lock(...)` (core.locking) is the OS file lock that keeps two applies off the same profile; the OS drops it
+when the holder dies, however it dies.
+
+A file that cannot be used ends in one JournalError that names it and what to do (core.journal_faults): damaged, not
+a database, a folder, another program's database, a schema that does not match its version, read-only, a full disk.
+Another process holding the write lock is waited for `busy_timeout` seconds (a few, never forever), then JournalBusy
+names who has the journal open: each process that opens it is recorded beside it while it does (core.locking).
 
 Every row a person causes (a variable, a confirmation, a waiver, a ticket, a plan, a write) names the operator
 recorded in the profile ("Name <email>"), never the OS account: `Journal(path, operator=...)`. A journal opened
@@ -18,18 +23,20 @@ each step in its own transaction, so a journal begun by an older cutover opens i
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import os
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, suppress
+from functools import cache
 from pathlib import Path
 from typing import Any
 
-from core.errors import ConfigError, CutoverError
+from core.errors import ConfigError, CutoverError, JournalError
+from core.journal_faults import check_schema, explain, refuse_foreign, tables
+from core.locking import ApplyBusy, Presence, apply_lock  # noqa: F401  (apply_lock and ApplyBusy are used from here)
 from core.runbook.model import CheckResult, Confirmation, PlanSummary, Status, TicketRecord, Waiver, utc_now
 from core.runbook.variables import RunVariables
 
@@ -75,11 +82,10 @@ ALTER TABLE apply_run ADD COLUMN skipped INTEGER DEFAULT 0;
 """,
 }
 SCHEMA_VERSION = max(_MIGRATIONS)
+# How long a write waits for another process's write to end before JournalBusy names it: a write transaction of
+# ours lasts milliseconds, so seconds of waiting mean something else holds the lock.
+BUSY_TIMEOUT_S = 5.0
 ITEM_STATES = ("pending", "sent", "done", "failed", "skipped")
-
-
-class ApplyBusy(CutoverError):
-    """Another apply holds this profile's lock."""
 
 
 class OperatorMissing(ConfigError):
@@ -87,32 +93,61 @@ class OperatorMissing(ConfigError):
 
 
 class Journal:
-    def __init__(self, path: Path | str, *, operator: str | None = None):
+    def __init__(self, path: Path | str, *, operator: str | None = None, busy_timeout: float = BUSY_TIMEOUT_S):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self.operator = operator
+        self.busy_timeout = busy_timeout
         self._lock = threading.RLock()
-        self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None, timeout=30)
+        if self.path.is_dir():
+            raise JournalError(f"the journal {self.path} is a folder, not a file",
+                               hint=f"move it aside (rename it to {self.path.name}.folder) and the next command starts "
+                                    f"a new journal, or restore {self.path.name} from a backup")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise JournalError(f"cannot create the folder {self.path.parent} for the journal: {exc.strerror}",
+                               hint="make its parent writable for you, or set the profile's data_dir to a writable "
+                                    "folder in the config file (`cutover locate config`)") from None
+        self._presence = Presence(self.path)
+        try:
+            self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None,
+                                       timeout=busy_timeout)
+        except sqlite3.Error as exc:
+            self._presence.leave()
+            raise self._fault(exc) from None
         self._db.row_factory = sqlite3.Row
         try:
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
             self._migrate()
-        except sqlite3.DatabaseError as exc:
-            self._db.close()
-            raise CutoverError(f"the journal {self.path} cannot be opened: {exc}",
-                               hint="it is damaged or not a cutover journal; move it aside to start a new one")
+        except sqlite3.Error as exc:
+            self._close()
+            raise self._fault(exc) from None
         except BaseException:
-            self._db.close()
+            self._close()
             raise
+
+    def _fault(self, exc: sqlite3.Error) -> Exception:
+        """The one-line JournalError for a fault of the file or the disk; any other error as it is."""
+        return explain(self.path, exc, waited=self.busy_timeout, me=self._presence) or exc
+
+    def _close(self) -> None:
+        with suppress(sqlite3.Error):
+            self._db.close()
+        self._presence.leave()
 
     def _migrate(self) -> None:
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
-            raise CutoverError(f"the journal {self.path} was written by a newer cutover (schema {version}; this one "
+            raise JournalError(f"the journal {self.path} was written by a newer cutover (schema {version}; this one "
                                f"reads up to {SCHEMA_VERSION})", hint="upgrade cutover to open it")
+        if version == 0:  # read before anything is written: another program's database is left as it was
+            refuse_foreign(self.path, tables(self._db), _expected_tables(0))
+        else:
+            check_schema(self.path, tables(self._db), _expected_tables(version), version)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
         if version == 0:
             self._db.executescript(_SCHEMA)
+            check_schema(self.path, tables(self._db), _expected_tables(0), 0)
         for target in range(version + 1, SCHEMA_VERSION + 1):
             # executescript commits first; the BEGIN in the script makes each step all-or-nothing.
             self._db.executescript(f"BEGIN IMMEDIATE; {_MIGRATIONS[target]}\nPRAGMA user_version = {target}; COMMIT;")
@@ -137,7 +172,7 @@ class Journal:
 
     def close(self) -> None:
         with self._lock:
-            self._db.close()
+            self._close()
 
     def __enter__(self) -> Journal:
         return self
@@ -148,17 +183,27 @@ class Journal:
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute("BEGIN IMMEDIATE")  # waits up to busy_timeout for another writer
+            except sqlite3.Error as exc:
+                raise self._fault(exc) from None
             try:
                 yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
+                self._db.execute("COMMIT")
+            except BaseException as exc:
+                if self._db.in_transaction:
+                    with suppress(sqlite3.Error):  # a full disk can refuse the rollback too; SQLite undoes it later
+                        self._db.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.Error):
+                    raise self._fault(exc) from None
                 raise
-            self._db.execute("COMMIT")
 
     def _rows(self, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
         with self._lock:
-            return self._db.execute(sql, params).fetchall()
+            try:
+                return self._db.execute(sql, params).fetchall()
+            except sqlite3.Error as exc:
+                raise self._fault(exc) from None
 
     # ---- tables other modules keep in this file (core.instances: the connector register) ----------------------
     def transaction(self) -> AbstractContextManager[sqlite3.Connection]:
@@ -473,30 +518,14 @@ def _waiver(row: sqlite3.Row) -> Waiver:
     return Waiver(row["step_id"], row["who"], row["at"], row["reason"])
 
 
-@contextmanager
-def apply_lock(data_dir: Path | str, profile_name: str, step_id: str) -> Iterator[None]:
-    """Hold `<data_dir>/apply.lock` (fcntl.flock) for one apply. ApplyBusy names the holder's pid and step."""
-    path = Path(data_dir) / "apply.lock"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+@cache
+def _expected_tables(version: int) -> dict[str, set[str]]:
+    """The tables and columns a journal of schema `version` has: the migrations replayed on an empty database."""
+    db = sqlite3.connect(":memory:", isolation_level=None)
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = _read_holder(fd)
-            raise ApplyBusy(
-                f"another apply is running on profile {profile_name} (pid {holder.get('pid', '?')}, step "
-                f"{holder.get('step', '?')}, since {holder.get('since', '?')})",
-                hint="wait for it to finish, or stop that process; a killed apply resumes where it stopped") from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, json.dumps({"pid": os.getpid(), "step": step_id, "since": utc_now()}).encode(), 0)
-        yield
+        db.executescript(_SCHEMA)
+        for target in range(1, version + 1):
+            db.executescript(_MIGRATIONS[target])
+        return tables(db)
     finally:
-        os.close(fd)  # closing drops the flock; the OS drops it too if we die first
-
-
-def _read_holder(fd: int) -> dict[str, Any]:
-    try:
-        return json.loads(os.pread(fd, 4096, 0) or b"{}")
-    except (OSError, ValueError):
-        return {}
+        db.close()

@@ -189,7 +189,7 @@ def test_a_journal_that_cannot_be_used_is_one_clear_error(tmp_path):
         Journal(newer)
     garbage = tmp_path / "garbage.db"
     garbage.write_bytes(b"this is not a database at all, just text " * 100)
-    with pytest.raises(CutoverError, match="cannot be opened"):
+    with pytest.raises(CutoverError, match="garbage.db is not an SQLite database .*move it aside"):
         Journal(garbage)
 
 
