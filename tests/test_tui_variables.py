@@ -282,3 +282,69 @@ async def test_the_editor_works_on_its_own_at_80_columns():
             assert "Demo operator" in str(e2.query_one(".var-state-inline", Static).render())
     finally:
         await backend.close()
+
+
+def hand_edit(backend: Backend, name: str, value: str) -> None:
+    """A stored value the parser no longer takes, as sqlite3 (or an older cutover) would leave it."""
+    import sqlite3
+
+    db = sqlite3.connect(backend.journal.path)
+    try:
+        db.execute("INSERT INTO variable(name, value, set_at, set_by) VALUES (?, ?, '2026-01-01T00:00:00Z', 'x') "
+                   "ON CONFLICT(name) DO UPDATE SET value = excluded.value", (name, value))
+        db.commit()
+    finally:
+        db.close()
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+async def test_an_unreadable_stored_value_is_shown_and_repaired_in_place(size):
+    app = demo_app(scale=1)
+    async with app.run_test(size=size) as pilot:
+        await wait_ready(pilot)
+        app.backend.runbook.set_variable("migration_date", "2026-11-02")
+        hand_edit(app.backend, "freeze_ts", "28/10/2026")
+        screen = await open_variables(pilot)
+        assert cell(screen, "freeze_ts", "value") == "✗ 28/10/2026"  # marked, with the raw text
+        assert cell(screen, "migration_date", "value") == "2026-11-02"  # the rest still reads
+        assert len([k for k in screen.query_one("#variables", DataTable).rows if k.value in RunVariables.names()]) \
+            == len(RunVariables.names())
+        fits(screen, size[0])
+
+        editor = await edit(pilot, screen, "freeze_ts")
+        state = str(editor.query_one(".var-state", Static).render())
+        assert "unreadable: the journal holds '28/10/2026', not a UTC date and time like 2026-10-28T18:00Z" in state
+        assert editor.field.value == "28/10/2026"  # the raw text, to correct
+        before = history_rows(app)
+        await pilot.press("enter")  # unchanged: says why it does not read, stores nothing
+        await wait_until(pilot, lambda: editor.problem != "")
+        assert "expected a UTC date and time" in editor.problem and history_rows(app) == before
+
+        await pilot.press("escape")
+        await pilot.press("home", "ctrl+k", *"2026-10-28 18:00", "enter")  # the raw text replaced
+        row = await stored(pilot, "freeze_ts", before)
+        assert row["value"] == "2026-10-28T18:00:00Z"
+        assert app.backend.journal.variables().unreadable == {}
+        assert cell(screen, "freeze_ts", "value") == "2026-10-28T18:00:00Z"
+
+
+async def test_a_step_editor_shows_an_unreadable_value_without_failing():
+    backend = Backend(demo=DemoTenant(scale=1))
+    await backend.open()
+    try:
+        hand_edit(backend, "freeze_ts", "garbage")
+        hand_edit(backend, "e2_decision", "maybe")
+        app = EditorApp(backend)
+        async with app.run_test(size=(80, 24)) as pilot:
+            freeze, e2 = app.query_one("#freeze", VariableEditor), app.query_one("#e2", VariableEditor)
+            await wait_until(pilot, lambda: freeze.record is not None and e2.record is not None)
+            assert "✗ unreadable: the journal holds 'garbage'" in str(freeze.query_one(".var-state", Static).render())
+            assert str(e2.query_one(".var-state-inline", Static).render()).startswith("✗ ")
+            assert e2.field.value is Select.NULL  # a choice it does not offer is not forced into the list
+            e2.focus_field()
+            await pilot.press("enter", "down", "enter")  # the list opens on "not recorded": the first choice
+            await wait_until(pilot, lambda: app.changes)
+            assert app.changes == [("e2_decision", "sync")]
+            assert backend.journal.variables().unreadable == {"freeze_ts": "garbage"}
+    finally:
+        await backend.close()

@@ -123,11 +123,10 @@ class QueryContext:
     recorded_baseline: Callable[[str], dict[str, int] | None] = lambda name: None
 
     def var(self, name: str) -> Any:
-        value = self.variables.get(name)
-        if value is None:
-            raise MissingInput(f"run variable {name} is not recorded: {RunVariables.describe(name)}",
-                               hint=f"cutover set {name} VALUE")
-        return value
+        try:
+            return self.variables.require(name)  # not recorded, or stored but unreadable: both say how to set it
+        except ConfigError as exc:
+            raise MissingInput(exc.message, hint=exc.hint) from None
 
     def ns(self, key: str) -> str:
         """The profile's script id for a NetSuite custom field, checked to be a plain identifier."""

@@ -3,15 +3,22 @@
 `RunVariables.set("freeze_ts", "2026-10-28 18:00")` parses the text a person typed and returns a new instance; a
 bad value raises ConfigError naming the variable and the expected form. Dotted names reach the cutover dates:
 `old_cutover_dates.invoice`. Times are UTC; a time typed without a zone is taken as UTC.
+
+A value is checked where it enters (`set`): dates and times must fall between 2000-01-01 and 2100-12-31 (a typo such
+as 20026 or a Unix timestamp is refused, not stored), and it must read back as itself once stored (a time with
+fractions of a second would not). Reading the journal (`load`) is lenient: a stored value that no longer parses (an
+older version's, or one edited by hand) never makes the variables unreadable as a whole. Its field reads as None and
+`unreadable` keeps its raw text, so `cutover vars` lists it and `cutover set NAME VALUE` repairs it.
 """
 
 from __future__ import annotations
 
 import difflib
+import re
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, TypeAdapter, ValidationError, field_validator
 
 from core.errors import ConfigError
 
@@ -24,6 +31,9 @@ _FORMS = {
     datetime: "a UTC date and time like 2026-10-28T18:00Z or '2026-10-28 18:00'",
     str: "a non-empty value",
 }
+# The plausible span of a cutover's dates: anything outside is a typo (20026, 1026) or a Unix timestamp.
+EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")  # a date or time is typed year first, as every example shows
 
 
 def _utc(value: Any) -> Any:
@@ -73,6 +83,8 @@ class RunVariables(BaseModel):
     go_live_ts: datetime | None = Field(None, description="when the new connector went live (H4)")
 
     _utc_times = field_validator("freeze_ts", "is_enabled_ts", "go_live_ts")(_utc)
+    # name -> the journal's raw text, for stored values that no longer parse (never mutated: replaced on change)
+    _unreadable: dict[str, str] = PrivateAttr(default_factory=dict)
 
     # ---- names ------------------------------------------------------------------------------------------------
     @classmethod
@@ -99,6 +111,23 @@ class RunVariables(BaseModel):
     def items(self) -> list[tuple[str, Any]]:
         return [(n, self.get(n)) for n in self.names()]
 
+    @property
+    def unreadable(self) -> dict[str, str]:
+        """Stored values that no longer parse: name -> the raw text the journal holds (their fields read None)."""
+        return dict(self._unreadable)
+
+    def require(self, name: str) -> Any:
+        """The value, or ConfigError saying it is not recorded, or unreadable, and how to record it."""
+        name = self.canonical(name)
+        value = self.get(name)
+        if value is not None:
+            return value
+        if name in self._unreadable:
+            raise ConfigError(f"run variable {name} is unreadable: the journal holds {self._unreadable[name]!r}, "
+                              f"not {expected_form(name)}", hint=f"repair it: cutover set {name} VALUE")
+        raise ConfigError(f"run variable {name} is not recorded: {self.describe(name)}",
+                          hint=f"cutover set {name} VALUE")
+
     def connector_cutovers(self) -> dict[str, date]:
         """The connector's cutover dates by object (invoice, payment, refund, iia, ns_payment, memo), those known:
         the old instance's, kept by the new one (runbook F6), plus the new memo cutover."""
@@ -111,13 +140,17 @@ class RunVariables(BaseModel):
     def set(self, name: str, text: str | None) -> RunVariables:
         """A copy with `name` parsed from `text` (empty or None clears it)."""
         name = self.canonical(name)
+        value = None if text is None or not text.strip() else _enter(name, _annotation(name), text.strip())
+        return self._with(name, value)
+
+    def _with(self, name: str, value: Any) -> RunVariables:
         head, _, sub = name.partition(".")
-        owner: type[BaseModel] = CutoverDates if sub else RunVariables
-        info = owner.model_fields[sub or head]
-        value = None if text is None or not text.strip() else _parse(name, info.annotation, text.strip())
         if sub:
-            return self.model_copy(update={head: self.old_cutover_dates.model_copy(update={sub: value})})
-        return self.model_copy(update={head: value})
+            out = self.model_copy(update={head: self.old_cutover_dates.model_copy(update={sub: value})})
+        else:
+            out = self.model_copy(update={head: value})
+        out._unreadable = {n: t for n, t in self._unreadable.items() if n != name}  # a value set is read again
+        return out
 
     @classmethod
     def canonical(cls, name: str) -> str:
@@ -130,15 +163,21 @@ class RunVariables(BaseModel):
 
     # ---- storage ------------------------------------------------------------------------------------------------
     def dump(self) -> dict[str, str | None]:
-        """Flat name -> text form, as the journal stores it."""
-        return {n: format_value(v) for n, v in self.items()}
+        """Flat name -> text form, as the journal stores it (an unreadable value: its raw text, unchanged)."""
+        return {n: self._unreadable.get(n, format_value(v)) for n, v in self.items()}
 
     @classmethod
     def load(cls, flat: dict[str, str | None]) -> RunVariables:
-        out = cls()
+        """The variables from the journal's rows; never raises on a stored value (see the module's docstring)."""
+        out, unreadable = cls(), {}
         for name, text in flat.items():
-            if name in cls.names():
-                out = out.set(name, text)
+            if name not in cls.names() or text is None or not text.strip():
+                continue
+            try:
+                out = out._with(name, _parse(name, _annotation(name), text.strip()))
+            except ConfigError:
+                unreadable[name] = text
+        out._unreadable = unreadable
         return out
 
 
@@ -152,8 +191,46 @@ def format_value(value: Any) -> str | None:
     return str(value)
 
 
+def expected_form(name: str) -> str:
+    """What a value of `name` looks like, with an example: 'a date like 2026-10-28'."""
+    annotation = _annotation(RunVariables.canonical(name))
+    choices = _literal_choices(annotation)
+    if choices:
+        return "one of " + ", ".join(choices)
+    return _FORMS[_base(annotation)]
+
+
+def _annotation(name: str) -> Any:
+    head, _, sub = name.partition(".")
+    return (CutoverDates.model_fields[sub] if sub else RunVariables.model_fields[head]).annotation
+
+
+def _base(annotation: Any) -> type:
+    return next((t for t in (datetime, date) if _admits(annotation, t)), str)
+
+
+def _enter(name: str, annotation: Any, text: str) -> Any:
+    """A value a person typed: it parses, it is plausible, and it reads back as itself once stored."""
+    if _base(annotation) is not str and not _ISO_DAY.match(text):  # pydantic would take 1700000000 as a time
+        raise ConfigError(f"{name}: expected {expected_form(name)}, not {text!r}")
+    value = _parse(name, annotation, text)
+    if isinstance(value, date):  # datetime too
+        day = value.date() if isinstance(value, datetime) else value
+        if not EARLIEST <= day <= LATEST:
+            raise ConfigError(f"{name}: {text!r} is outside {EARLIEST} … {LATEST}; expected {expected_form(name)}")
+    stored = format_value(value)
+    try:
+        again = _parse(name, annotation, stored)
+    except ConfigError:
+        again = None
+    if again != value:
+        raise ConfigError(f"{name}: {text!r} would not read back the same once stored (as {stored!r}); expected "
+                          f"{expected_form(name)}")
+    return value
+
+
 def _parse(name: str, annotation: Any, text: str) -> Any:
-    base = next((t for t in (datetime, date, str) if _admits(annotation, t)), None)
+    base = _base(annotation)
     choices = _literal_choices(annotation)
     if choices:
         if text not in choices:

@@ -22,7 +22,7 @@ from core.instances import MIRRORED
 from core.runbook.variables import RunVariables
 from tui.widgets.topbar import TopBar
 from tui.widgets.variable_editor import (NOT_RECORDED, VariableEditor, VariableRecord, one_line, person,
-                                         read_variables, variable_form, when)
+                                         read_variables, unreadable_note, variable_form, when)
 
 REGISTER_MARK = "⇄"
 WIDE = 100  # from this many columns the table has a description column and full dates
@@ -177,8 +177,12 @@ class VariablesScreen(Screen):
         label = Text("  ." + name.partition(".")[2] if "." in name else name, no_wrap=True, overflow="ellipsis")
         if name in MIRRORED:
             label.append(f" {REGISTER_MARK}", style="bold cyan")
-        value = Text(record.value, no_wrap=True, overflow="ellipsis") if record.value is not None else \
-            Text("–", style="dim")
+        if record.unreadable:  # the raw text, marked: Enter edits it into a value that reads
+            value = Text.assemble(("✗ ", "bold red"), (record.value or "", "red"), no_wrap=True, overflow="ellipsis")
+        elif record.value is not None:
+            value = Text(record.value, no_wrap=True, overflow="ellipsis")
+        else:
+            value = Text("–", style="dim")
         by = Text(person(record.set_by), no_wrap=True, overflow="ellipsis")
         at = Text(when(record.set_at, short=not self.wide), no_wrap=True)
         cells = [label, value, by, at]
@@ -229,8 +233,11 @@ class VariablesScreen(Screen):
         text = Text()
         text.append(RunVariables.describe(key), style="bold")
         text.append("\nValue   ")
-        text.append(record.value if record.value is not None else ("cleared" if record.ever_set else NOT_RECORDED),
-                    style="" if record.value is not None else "italic dim")
+        if record.unreadable:
+            text.append(unreadable_note(record), style="bold red")
+        else:
+            text.append(record.value if record.value is not None else ("cleared" if record.ever_set else NOT_RECORDED),
+                        style="" if record.value is not None else "italic dim")
         if record.ever_set:
             text.append(f"\nSet     by {record.set_by}, {when(record.set_at)} UTC")
         text.append(f"\nForm    {variable_form(key).rule} · Enter edits", style="dim")

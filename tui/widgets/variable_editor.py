@@ -12,6 +12,8 @@ a field to change it with the same validation as `cutover set` (dates, UTC times
   register, which the variables mirror), after `with_operator` has made sure the journal knows who records.
 - A refused value leaves its one-line message right under the field and stores nothing; Esc puts the stored value
   back (and, when nothing was typed, lets Esc go on to the screen: Back).
+- A stored value that no longer parses (an older version's, or edited by hand) shows as unreadable with its raw text
+  and what is expected; the field holds that text to correct, and storing a good value repairs it.
 - Messages: `VariableEditor.Changed(editor, name, value, set_by, set_at)` after a value is stored (set or cleared);
   `VariableEditor.Refused(editor, name, text, message)` when a value is refused. Both bubble.
 
@@ -38,7 +40,7 @@ from textual.widgets import Input, Label, Select, Static
 
 from core.errors import CutoverError
 from core.instances import MIRRORED
-from core.runbook.variables import CutoverDates, RunVariables
+from core.runbook.variables import CutoverDates, RunVariables, expected_form
 
 NOT_RECORDED = "not recorded"
 
@@ -53,6 +55,7 @@ class VariableRecord:
     value: str | None = None
     set_by: str | None = None
     set_at: str | None = None
+    unreadable: bool = False  # `value` is the journal's raw text, which no longer parses
 
     @property
     def ever_set(self) -> bool:
@@ -104,13 +107,21 @@ def when(set_at: str | None, *, short: bool = False) -> str:
 def read_variables(backend: Any, names: list[str] | None = None) -> dict[str, VariableRecord]:
     """Blocking (thread worker): the stored value, who and when of each variable (all of them by default)."""
     journal = backend.journal
-    values = journal.variables().dump()
+    variables = journal.variables()
+    values, unreadable = variables.dump(), variables.unreadable
     out: dict[str, VariableRecord] = {}
     for name in names or RunVariables.names():
         history = journal.variable_history(name)
         last = history[-1] if history else {}
-        out[name] = VariableRecord(name, values.get(name), last.get("set_by"), last.get("set_at"))
+        out[name] = VariableRecord(name, values.get(name), last.get("set_by"), last.get("set_at"),
+                                   unreadable=name in unreadable)
     return out
+
+
+def unreadable_note(record: VariableRecord) -> str:
+    """'unreadable: the journal holds 'garbage', not a date like 2026-10-28; store a new value to repair it'."""
+    return (f"unreadable: the journal holds {record.value!r}, not {expected_form(record.name)}; store a new value to "
+            f"repair it")
 
 
 def store_variable(backend: Any, name: str, text: str) -> VariableRecord:
@@ -255,7 +266,9 @@ class VariableEditor(Vertical):
         self.record = record
         if restore:
             self.put_back()
-        if record.value is not None:
+        if record.unreadable:
+            line = Text.assemble(("✗ ", "bold red"), (unreadable_note(record), "red"))
+        elif record.value is not None:
             line = Text.assemble(("✓ ", "bold green"), (record.value, "bold"))
         elif record.ever_set:
             line = Text.assemble(("○ ", "dim"), ("cleared", "italic"))
@@ -286,8 +299,8 @@ class VariableEditor(Vertical):
     def put_back(self) -> None:
         """The field shows the stored value again."""
         field = self.field
-        if isinstance(field, Select):
-            field.value = self.stored_text or Select.NULL
+        if isinstance(field, Select):  # an unreadable stored choice is none of the choices: shown as not chosen
+            field.value = self.stored_text if self.stored_text in self.form.choices else Select.NULL
         else:
             field.value = self.stored_text
 
@@ -309,7 +322,7 @@ class VariableEditor(Vertical):
         if self.record is None or self.saving:
             return
         text = self.typed_text
-        if text == self.stored_text:
+        if text == self.stored_text and not self.record.unreadable:  # unreadable: Enter says why it is refused
             self.show_problem("")
             self.show_record(self.record, restore=False)
             return
