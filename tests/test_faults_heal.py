@@ -22,6 +22,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
+from cli_support import run, simulated_profile
+from sim_tenant import add_credit_memos, add_invoices
 from test_zuora_client import bench, tenant, tta
 
 from core.config import Profile
@@ -86,6 +88,37 @@ async def test_a_memo_that_stays_locked_gives_up_after_its_tries_and_says_what_t
     assert sim.dice.counts["bulk_item"] == 10 * ITEM_ATTEMPTS  # each memo tried ITEM_ATTEMPTS times, no more
     assert all(f"still failing after {ITEM_ATTEMPTS} tries: apply the step again later" in r.error_message
                for r in results)
+
+
+async def test_a_bulk_call_that_failed_after_its_retries_is_not_retried_again_memo_by_memo(tmp_path):
+    async with tenant(tmp_path, 10, faults=Faults(http_5xx=1.0), retry_attempts=2) as (sim, zuora):
+        results = []
+        summary = await zuora.bulk_update_credit_memos(_marks(10), on_result=results.append)
+    assert summary.failed == 10 and summary.retried == 0 and summary.requests == 1
+    assert sim.dice.counts["http_5xx"] == 2  # the call's own two tries, nothing more
+    assert all(r.call_failed and "apply the step again once Zuora answers" in r.error_message for r in results)
+
+
+def test_cutover_apply_lists_what_stayed_failed_with_its_reason_and_next_step(capsys, monkeypatch):
+    faults = Faults(bulk_item=0.2, bulk_item_refused=0.1, seed=5)
+    with simulated_profile(capsys, monkeypatch, faults=faults) as demo:
+        store = demo.sim.store
+        account = store.scalar("SELECT id FROM account LIMIT 1")
+        negatives = add_invoices(demo.sim, 120, account=account, amount=-1.0)  # in NetSuite: E1 marks their memos
+        add_credit_memos(demo.sim, 120, account=account, start=10_000, invoices=negatives)
+        store.set_setting("invoice_settlement", True)
+        code, out, err = run(capsys, "apply", "E1", "--profile", "sim", "--yes")
+        marked = store.scalar("SELECT count(*) FROM creditmemo WHERE memonumber >= 'CM00010000' "
+                              "AND transferredtoaccounting = 'Yes'")
+        retryable = demo.sim.dice.counts["bulk_item"]
+    assert code == 1 and "Traceback" not in err
+    failed = int(out.split(" failed, ")[0].rsplit(", ", 1)[1])
+    assert 0 < failed == 120 - marked and retryable > 0  # the retryable ones healed
+    listed = [line for line in out.splitlines() if "failed (e.g. CM" in line]
+    assert len(listed) == 1 and listed[0].startswith(f"  {failed} records failed (e.g. CM000")  # one reason
+    assert listed[0].endswith("The credit memo cannot be updated while it is being processed by a bill run. (Zuora "
+                              "refuses this change for this memo: look at the memo in Zuora, fix it there, then "
+                              "apply again) [code 53610030]")
 
 
 # ---- retries are quiet ----------------------------------------------------------------------------------------

@@ -37,6 +37,7 @@ class BulkItemResult:
     error_code: str | int | None = None
     error_message: str | None = None
     request_id: str | None = None
+    call_failed: bool = False  # the whole bulk call failed after its own retries, not this memo on its own
 
 
 @dataclass
@@ -128,8 +129,9 @@ async def _update_batch(client: ZuoraClient, batch: list[dict]) -> list[BulkItem
                                                              json={"memos": batch})
         items = expect_object(body, "bulk credit memo update").get("memos")
     except ApiError as err:  # the whole batch failed after its retries: every memo in it failed with it
-        message = f"{err.message}; {err.hint}" if err.hint else err.message
-        return [BulkItemResult(m["id"], False, err.code, message, err.request_id) for m in batch]
+        next_step = err.hint or "apply the step again once Zuora answers; the memos left are sent again"
+        message = f"{err.message} ({next_step})"
+        return [BulkItemResult(m["id"], False, err.code, message, err.request_id, call_failed=True) for m in batch]
     items = items if isinstance(items, list) else []
     if len(items) == len(batch):
         return [_item_result(sent, item, request_id) for sent, item in zip(batch, items, strict=True)]
@@ -148,7 +150,9 @@ class _StillFailing(ApiError):
 
 
 def _retryable(result: BulkItemResult) -> bool:
-    return not result.success and retryable(_StillFailing(result))
+    """A memo's own failure that Zuora marks as retryable. A failed call was retried as a call already: its memos
+    are not retried again, or a dead tenant would cost ITEM_ATTEMPTS times the call's retries."""
+    return not result.success and not result.call_failed and retryable(_StillFailing(result))
 
 
 def _next_step(result: BulkItemResult, tries: int) -> str:
@@ -166,8 +170,8 @@ def _next_step(result: BulkItemResult, tries: int) -> str:
 
 
 def _settled(result: BulkItemResult, tries: int) -> BulkItemResult:
-    """The memo's last answer; a failure says what to do next."""
-    if result.success:
+    """The memo's last answer; a failure says what to do next (a failed call's says so already)."""
+    if result.success or result.call_failed:
         return result
     return replace(result, error_message=f"{result.error_message} ({_next_step(result, tries)})")
 
