@@ -17,7 +17,7 @@ import os
 import pkgutil
 import sys
 
-from core.errors import CutoverError
+from core.errors import CutoverError, first_cause
 
 EXIT_ERROR, EXIT_INTERRUPTED = 2, 130
 log = logging.getLogger("cutover")
@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _outcome(exc: BaseException, logfile) -> int:
     """The exit code for an exception that ended a command, after its one line on stderr."""
-    cause = _first_cause(exc)
+    cause = first_cause(exc)  # out of a task group's ExceptionGroup, the one a person should hear about
     if isinstance(cause, SystemExit):
         raise exc
     if isinstance(cause, KeyboardInterrupt):
@@ -155,23 +155,6 @@ def _journal_problem(exc: BaseException) -> CutoverError | None:
         return CutoverError(f"the journal is in use by another cutover: {text}",
                             hint="wait for the other command to finish, then run this one again")
     return None
-
-
-def _first_cause(exc: BaseException) -> BaseException:
-    """The exception a person should hear about: out of a task group's ExceptionGroup, an interrupt first, then
-    our own errors, then a file problem, else the first one raised."""
-    leaves, todo = [], [exc]
-    while todo:
-        e = todo.pop(0)
-        if isinstance(e, BaseExceptionGroup):
-            todo[:0] = e.exceptions
-        else:
-            leaves.append(e)
-    for kind in (SystemExit, KeyboardInterrupt, CutoverError, OSError):
-        for leaf in leaves:
-            if isinstance(leaf, kind):
-                return leaf
-    return leaves[0] if leaves else exc
 
 
 def _say(line: str) -> None:

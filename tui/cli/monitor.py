@@ -51,7 +51,7 @@ async def _monitor(args) -> None:
 
     with ExitStack() as stack:
         profile, credentials = resolve_target(args, stack)
-        async with Run(profile, credentials) as run:
+        async with Run(profile, credentials, timeout=args.timeout) as run:
             cutovers = run.journal.variables().connector_cutovers()  # the recorded cutover dates, read once
             sampler = Sampler(run.session.zuora, run.session.netsuite, profile.netsuite_fields, cutovers=cutovers)
             async for sample in watch(sampler, args.interval or DEFAULT_INTERVAL_S):

@@ -76,7 +76,7 @@ async def _runbook(args, *, secrets=None):
 
     with ExitStack() as stack:
         profile, credentials = resolve_target(args, stack, credentials=args.needs_clients)
-        async with Run(ask_operator_once(profile), credentials, secrets=secrets) as run:
+        async with Run(ask_operator_once(profile), credentials, secrets=secrets, timeout=args.timeout) as run:
             yield run.runbook
 
 
@@ -183,7 +183,6 @@ async def _plan(args) -> int:
 
 async def _apply(args) -> int:
     from core.runbook.actions import apply, check_plan, fix_for, prepare
-    from core.runbook.failures import failure_lines
 
     async with _runbook(args) as runbook:
         profile = runbook.profile
@@ -214,8 +213,6 @@ async def _apply(args) -> int:
             loop.remove_signal_handler(signal.SIGINT)
         skipped = [f"  skipped {i['number'] or i['record_id']}: {i['error']}" for i in
                    runbook.journal.iter_plan_items(outcome.plan.plan_id, ("skipped",), limit=10)]
-        failed = [f"  {line}" for line in failure_lines(runbook.journal, outcome.plan.plan_id)] \
-            if outcome.failed else []  # what stayed failed after the apply's own retries: why, and what to do
     more = outcome.plan.counts.get("skipped", 0) - len(skipped)
     if more > 0:
         skipped.append(f"  … and {more:,} more (the sign-off report lists them all: cutover report)")
@@ -223,7 +220,7 @@ async def _apply(args) -> int:
          f"{outcome.failed:,} failed, {outcome.skipped:,} skipped (no longer selected or changed since the plan), "
          f"in {outcome.write_calls:,} write calls"
          + (" (cancelled: run the same command to finish)" if outcome.cancelled else ""),
-         *skipped, *failed,
+         *skipped,
          f"Re-check {outcome.recheck.step_id}: {outcome.recheck.status}: {outcome.recheck.summary}")
     done = outcome.plan.status == "done" and outcome.recheck.status == "pass"
     return EXIT_OK if done else EXIT_ATTENTION
@@ -326,12 +323,10 @@ async def _vars(args) -> int:
     from core.runbook.variables import RunVariables
 
     async with _runbook(args) as runbook:
-        variables = runbook.journal.variables()
-    values, unreadable = variables.dump(), variables.unreadable  # an unreadable value: its raw text, marked here
+        values = runbook.journal.variables().dump()
     if args.json:
         print(json.dumps(values, indent=1))
         return EXIT_OK
     width = max(len(n) for n in values)
-    _say(*(f"{n:<{width}}  ✗ unreadable: {v!r} (repair it: cutover set {n} VALUE)" if n in unreadable else
-           f"{n:<{width}}  {v or '–':<22}  {RunVariables.describe(n)}" for n, v in values.items()))
+    _say(*(f"{n:<{width}}  {v or '–':<22}  {RunVariables.describe(n)}" for n, v in values.items()))
     return EXIT_OK
