@@ -89,8 +89,12 @@ class CutoverApp(App):
 
     @work(group="backend-open", exit_on_error=False)
     async def open_backend(self) -> None:
-        try:
-            await self.backend.open()
+        try:  # draw between the stages: the journal's checklist first, then the connection, then IS
+            await self.backend.read_profile()
+            self.refresh_screens()
+            await self.backend.connect()
+            self.refresh_screens()
+            await self.backend.probe()
         except Exception as exc:
             self.backend.status_text = f"Could not open the profile: {self.describe_error(exc)}"
             self.notify(self.backend.status_text, title="Not connected", severity="error", timeout=15)
@@ -98,7 +102,7 @@ class CutoverApp(App):
 
     def refresh_screens(self) -> None:
         for screen in self.screen_stack:
-            if isinstance(screen, RunbookScreen):
+            if isinstance(screen, RunbookScreen) and screen.is_mounted:  # one not yet mounted draws on mount
                 screen.refresh_all()
 
     async def on_unmount(self) -> None:

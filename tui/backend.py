@@ -12,13 +12,12 @@ import re
 from functools import partial
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
 from core.config import Operator, Profile, get_profile, save_profile, validation_message
 from core.errors import ConfigError, CutoverError
-from core.demo import DemoTenant
 from core.monitor import Sampler
 from core.monitor.model import SyncError
 from core.monitor.records import RecordView, record_in_both_systems
@@ -26,11 +25,19 @@ from core.runbook import actions, render
 from core.runbook.tickets import ticket_needs
 from core.runbook.variables import RunVariables
 from core.run import Run
-from core.runbook.engine import SIGN_OFF, Runbook
+from core.runbook.engine import SIGN_OFF, Runbook, unrecorded_states
 from core.runbook.model import ApplyOutcome, ApplyProgress, CheckResult, PlanSummary, StepState, Waiver
 from core.runbook.phases import RUNBOOK
 from core.secrets import CredentialStore, Credentials
 from core.session import Session
+
+if TYPE_CHECKING:  # the simulator (starlette, uvicorn) loads only when a demo is asked for
+    from core.demo import DemoTenant
+
+
+def _recorded_states(profile: Profile) -> dict[str, StepState]:
+    with Run(profile) as run:
+        return run.runbook.states()
 
 
 class Backend:
@@ -45,6 +52,7 @@ class Backend:
         self.credentials: Credentials | None = None
         self.run: Run | None = None
         self.current_sampler: Sampler | None = None
+        self.preview: dict[str, StepState] | None = None
         self.status_text = "Connecting…"
         self._topbars: list[Any] = []
 
@@ -66,17 +74,34 @@ class Backend:
         return self.run.session if self.run else None
 
     async def open(self) -> None:
+        """Read the profile, connect, probe: what the app does in three stages, drawing between them."""
+        await self.read_profile()
+        await self.connect()
+        await self.probe()
+
+    async def read_profile(self) -> None:
+        """The profile and what its journal has recorded, so the checklist shows before any keyring or network."""
+        if self.demo is not None:
+            return  # a fresh tenant: its journal holds nothing yet, and the checklist reads as unrecorded
+        self.status_text = f"Reading profile {self.profile_name_arg}…"
+        self.profile = await asyncio.to_thread(get_profile, self.profile_name_arg)
+        self.preview = await asyncio.to_thread(_recorded_states, self.profile)
+
+    async def connect(self) -> None:
         if self.demo is not None:
             self.status_text = "Seeding the demo tenant (about 2,000 invoices)…"
             await self.demo.__aenter__()
             self.profile, self.credentials = self.demo.profile, self.demo.credentials
         else:
-            self.status_text = f"Reading profile {self.profile_name_arg} and its keyring entries…"
-            self.profile = await asyncio.to_thread(get_profile, self.profile_name_arg)
+            self.status_text = f"Reading the keyring entries of profile {self.profile.name}…"
             self.credentials = await asyncio.to_thread(CredentialStore().load, self.profile.name)
         self.run = await asyncio.to_thread(Run, self.profile, self.credentials)
+        self.preview = None
         self.status_text = "Ready"
-        try:  # one cheap probe, so the header can say whether IS is on
+
+    async def probe(self) -> None:
+        """One cheap call, so the header can say whether IS is on; a tenant that does not answer leaves it '?'."""
+        try:
             await self.runbook.invoice_settlement()
         except CutoverError:
             pass
@@ -144,6 +169,10 @@ class Backend:
     # ---- runbook --------------------------------------------------------------------------------------------
     def states(self) -> list[StepState]:
         return list(self.runbook.states().values())
+
+    def preview_states(self) -> list[StepState]:
+        """Before the run is open: the journal's states as read at start, or the checklist with nothing recorded."""
+        return list((self.preview or unrecorded_states()).values())
 
     def state(self, step_id: str) -> StepState:
         return self.runbook.state(step_id)

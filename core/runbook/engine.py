@@ -62,6 +62,11 @@ CHECK_CONCURRENCY = 3  # steps checked at once: Data Query allows 5 jobs per ten
 _BY_ID = {s.id: s for s in RUNBOOK}
 
 
+def unrecorded_states(steps: Iterable[Step] = RUNBOOK) -> dict[str, StepState]:
+    """The checklist as it reads with nothing recorded: what a screen draws before any journal is open."""
+    return fold_all(list(steps), RunVariables(), {}, {}, {}, {}, _BY_ID)
+
+
 class Runbook:
     def __init__(self, profile, journal: Journal, clients: Any = None, *,
                  secrets: Mapping[str, SecretStr] | None = None, register: Any = None):

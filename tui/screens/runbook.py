@@ -95,16 +95,14 @@ class RunbookScreen(Screen):
         sidebar = 13 if narrow else 26
         self.title_width = max(16, self.size.width - sidebar - (43 if narrow else 48))
         self.refresh_sidebar()
-        if self.app.backend.ready:
+        if self.known:
             self.show_phase(self.phase)
 
     # ---- rendering ------------------------------------------------------------------------------------------
     def refresh_all(self) -> None:
         """Fold every step from the journal once, then draw from that."""
-        if not self.app.backend.ready:
-            self.query_one("#step-detail", Static).update(self.app.backend.status_text)
-            return
-        self.known = {s.step.id: s for s in self.app.backend.states()}
+        backend = self.app.backend
+        self.known = {s.step.id: s for s in (backend.states() if backend.ready else backend.preview_states())}
         self.refresh_sidebar()
         self.show_phase(self.phase)
 
@@ -163,14 +161,18 @@ class RunbookScreen(Screen):
         if sid is None:
             detail.update("")
             return
-        state = self.known.get(sid) or self.app.backend.state(sid)
+        backend = self.app.backend
+        state = self.known.get(sid) or backend.state(sid)
         detail.border_title = f"{sid} · {state.summary}"
-        detail.update(self.app.backend.detail_text(state, detail.content_size.width or self.size.width - 20))
+        if not backend.ready:  # the checklist is drawn from the journal; the step's detail needs the run
+            detail.update(backend.status_text)
+            return
+        detail.update(backend.detail_text(state, detail.content_size.width or self.size.width - 20))
 
     # ---- events ---------------------------------------------------------------------------------------------
     @on(OptionList.OptionHighlighted, "#phases")
     def phase_highlighted(self, event: OptionList.OptionHighlighted) -> None:
-        if self.app.backend.ready and event.option.id and event.option.id != self.phase.letter:
+        if self.known and event.option.id and event.option.id != self.phase.letter:
             self.show_phase(Phase[event.option.id])
 
     @on(OptionList.OptionSelected, "#phases")
