@@ -167,7 +167,7 @@ async def test_records_changed_after_planning_are_skipped_and_reported_and_the_r
 
 def test_the_command_line_shows_the_seal_and_refuses_another_plan_or_seal(capsys, monkeypatch):
     with simulated_profile(capsys, monkeypatch) as demo:
-        _memos(demo.sim)
+        targets, _ = _memos(demo.sim)
         code, out, err = run(capsys, "plan", "E1", "--profile", "sim")
         assert code == 0, err
         journal = Journal.for_profile(get_profile("sim"))
@@ -186,7 +186,10 @@ def test_the_command_line_shows_the_seal_and_refuses_another_plan_or_seal(capsys
         assert code == 2 and "you saw: it is not the plan you reviewed; nothing was written" in err
         assert demo.sim.store.scalar("SELECT count(*) FROM sim_write_log WHERE source = 'api'") == 0
 
+        demo.sim.store.execute("UPDATE creditmemo SET reasoncode = 'Correction' WHERE id = ?", (targets[5],))
         code, out, err = run(capsys, "apply", "E1", "--profile", "sim", "--yes", "--seal", plan.seal[:6])
         assert code == 0, out + err
-        assert f"(seal {plan.seal[:8]})" in out and f"{MEMOS} written" in out and "0 skipped" in out
+        assert f"(seal {plan.seal[:8]})" in out and f"{MEMOS - 1} written" in out and "1 skipped (no longer " in out
+        assert "  skipped CM00010005: no longer selected by E1" in out.splitlines()
+        assert "Re-check E1: pass" in out
         journal.close()

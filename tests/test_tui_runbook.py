@@ -82,6 +82,8 @@ async def test_plan_and_apply_e1_from_the_step_screen():
         assert "export_plan" in footer_actions()  # the footer offers Export once there is a plan
         await pilot.press("a")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmWrite))
+        shown = str(app.screen.query_one("#what", Static).render())  # the seal the person compares with the plan's
+        assert shown.startswith(f"Plan #{screen.plan.plan_id} · seal {screen.plan.seal[:8]} · {targets} CreditMemo")
         await pilot.click("#apply")
         await wait_until(pilot, lambda: app.screen is screen and not screen.applying
                          and app.backend.state("E1").status == "pass", timeout=30)

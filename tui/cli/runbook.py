@@ -254,7 +254,8 @@ class _Progress:
             return
         self.last = now
         eta = "–" if p.eta_s is None else f"{p.eta_s:,.0f} s"
-        print(f"{p.done:,}/{p.total:,}  {p.rate_per_s:,.1f}/s  ETA {eta}  failed {p.failed:,}",
+        print(f"{p.done:,}/{p.total:,}  {p.rate_per_s:,.1f}/s  ETA {eta}  failed {p.failed:,}"
+              + (f"  skipped {p.skipped:,}" if p.skipped else ""),
               end="\r" if self.tty and not final else "\n", file=sys.stderr, flush=True)
 
 
