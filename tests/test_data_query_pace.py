@@ -32,3 +32,21 @@ def test_the_first_wait_never_passes_the_cap():
     for _ in range(20):
         pace.finished(took=600.0, polls=9, first_wait=pace.first_wait())
     assert pace.first_wait() == 5.0
+
+
+async def test_the_simulator_answers_a_submit_as_accepted_and_one_poll_finds_a_small_job_done(tmp_path):
+    """As Zuora does: a submitted job is never already done, so a run's floor is submit + one poll + download."""
+    from test_zuora_client import tenant
+
+    polls = []
+    async with tenant(tmp_path, memos=5, on_request=lambda r: polls.append(r.url.path)) as (_, zuora):
+        for _ in range(8):
+            submitted = await zuora.call("POST", "/query/jobs", json={
+                "query": "SELECT id FROM creditmemo", "outputFormat": "JSON", "compression": "NONE",
+                "output": {"target": "S3"}})
+            assert submitted["data"]["queryStatus"] == "accepted"
+        polls.clear()
+        for _ in range(8):
+            assert len(await zuora.data_query_rows("SELECT id FROM creditmemo")) == 5
+    status_reads = [p for p in polls if "/query/jobs/" in p]
+    assert 8 <= len(status_reads) <= 12  # the pace learns to poll once, when the job is done

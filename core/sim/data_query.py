@@ -92,9 +92,10 @@ class DataQueryJobs:
         self.store.execute(
             "INSERT INTO sim_query_job(id, query, status, created, updated, output_rows, file_path, error) "
             "VALUES (?,?,?,?,?,0,?,NULL)", (job_id, query, "accepted", now, now, str(self.folder / (job_id + suffix))))
+        accepted = self._row(job_id)  # Zuora answers a submit with the job as accepted, never already done
         # A daemon thread per job: it waits for a slot in `accepted`, and never holds up the process's exit.
         threading.Thread(target=self._run, args=(job_id, separator), name=f"sim-data-query-{job_id[:8]}", daemon=True).start()
-        return JSONResponse({"data": self._job_json(self._row(job_id), call.request)})
+        return JSONResponse({"data": self._job_json(accepted, call.request)})
 
     def get(self, call: ZuoraCall) -> Response:
         return JSONResponse({"data": self._job_json(self._row(call.path("job_id")), call.request)})
