@@ -16,6 +16,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+from contextlib import suppress
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -411,7 +412,8 @@ def write_report(run: Run, path: Path | str | None = None, fmt: str = "md") -> P
             stream_report(run, out, fmt)
         os.replace(tmp, path)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
+        with suppress(OSError):  # the same folder problem can refuse the clean-up too: report the first
+            tmp.unlink(missing_ok=True)
         raise ConfigError(f"cannot write the report to {path}: {exc.strerror or exc}",
                           hint="choose a folder you can write to with -o FILE") from None
     except BaseException:
