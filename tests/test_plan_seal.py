@@ -8,6 +8,7 @@ reads one query per slice of records.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
@@ -31,14 +32,17 @@ AR_MIG = "AR Mig - negative invoice"
 
 
 class _Calls:
-    """Counts the bulk updates, and the Data Queries that re-check planned memos (E1's selection by id)."""
+    """Counts the bulk updates (and the memos they send), and the Data Queries that re-check planned memos (E1's
+    selection by id)."""
 
     def __init__(self):
         self.bulk_puts = self.rechecks = 0
+        self.sent: list[str] = []
 
     def __call__(self, request):
         if request.method == "PUT" and request.url.path.endswith("/bulk"):
             self.bulk_puts += 1
+            self.sent += [m["id"] for m in json.loads(request.content)["memos"]]
         if request.method == "POST" and request.url.path.endswith("/query/jobs"):
             self.rechecks += b"AND m.id IN (" in request.content
 
@@ -193,3 +197,21 @@ def test_the_command_line_shows_the_seal_and_refuses_another_plan_or_seal(capsys
         assert "  skipped CM00010005: no longer selected by E1" in out.splitlines()
         assert "Re-check E1: pass" in out
         journal.close()
+
+
+async def test_a_write_whose_answer_timed_out_is_found_written_not_skipped_or_sent_again(rb):
+    """A bulk call that timed out after its write landed leaves its memos `failed` at the new value: the next apply
+    finds them written (not 'changed since the plan') and sends only the rest."""
+    plan = await rb.plan("E1")
+    timed_out = rb.journal.claim_items(plan.plan_id, 0, 50)
+    for item in timed_out:
+        rb.journal.record_outcome(plan, item, success=False, outcome="failed", error="Zuora did not answer in time")
+    landed = [i["record_id"] for i in timed_out[:30]]  # the server had written these before the answer was lost
+    rb.store.executemany("UPDATE creditmemo SET transferredtoaccounting = 'Yes' WHERE id = ?", [(m,) for m in landed])
+
+    outcome = await rb.apply("E1", plan_id=plan.plan_id)
+    assert (outcome.already_set, outcome.written, outcome.skipped, outcome.failed) == (30, MEMOS - 30, 0, 0)
+    assert not set(landed) & set(rb.calls.sent) and len(rb.calls.sent) == MEMOS - 30  # never sent again
+    assert outcome.plan.status == "done" and outcome.recheck.status is Status.PASS
+    found = {i["record_id"] for i in rb.journal.iter_plan_items(plan.plan_id) if i["outcome"] == "found-written"}
+    assert found == set(landed)
