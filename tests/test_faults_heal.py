@@ -29,14 +29,16 @@ from test_zuora_client import bench, tenant, tta
 from core.config import Profile
 from core.errors import ApiError, ConfigError, RateLimited, first_cause
 from core.netsuite import NetSuiteClient
+from core.netsuite.client import TIMEOUT_RETRIES as NETSUITE_TIMEOUT_RETRIES
 from core.run import Run
-from core.secrets import Credentials
+from core.secrets import Credentials, env_var
 from core.session import test_connection
 from core.sim.app import Simulator
 from core.sim.config import Faults, SimConfig
 from core.sim.server import SimServer
 from core.zuora import ZuoraClient
 from core.zuora.memos import ITEM_ATTEMPTS
+from core.zuora.retry import TIMEOUT_RETRIES
 
 ACCOUNT = "TSTDRV2207311_SB1"
 SECRETS = {"zuora_client_id": "zid", "zuora_client_secret": "zsecret-planted", "netsuite_consumer_key": "ck",
@@ -155,23 +157,42 @@ async def test_a_run_opened_with_a_timeout_gives_up_on_a_silent_zuora_and_says_w
     with silent_server() as url:
         async with Run(_profile(tmp_path, url), Credentials.from_values(SECRETS), timeout=0.3) as run:
             zuora = run.session.zuora
-            zuora.retry_attempts, zuora.backoff_base, zuora.backoff_cap = 2, 0.01, 0.02
+            zuora.backoff_base, zuora.backoff_cap = 0.01, 0.02
             started = time.monotonic()
             with pytest.raises(ApiError) as err:
                 await zuora.token()
-            assert time.monotonic() - started < 3  # two tries of 0.3 s, not the default minute each
+            assert time.monotonic() - started < 4  # four tries of 0.3 s, not eight of the default minute
+            assert zuora.request_count == 1 + TIMEOUT_RETRIES  # of retry_attempts=8: silence is not retried long
             assert run.session.netsuite.timeout == 0.3
     message = str(err.value)
     assert message.startswith("Zuora did not answer POST /oauth/token within 0.3 s")
     assert "raise --timeout" in message and "zsecret-planted" not in message
 
 
+def test_cutover_check_with_timeout_gives_up_on_a_silent_tenant_in_one_line(capsys, monkeypatch):
+    with silent_server() as url:
+        code, _, err = run(capsys, "profile", "add", "silent", "--zuora-base-url", url, "--netsuite-base-url", url,
+                           "--netsuite-account-id", ACCOUNT)
+        assert code == 0, err
+        for name, value in SECRETS.items():
+            monkeypatch.setenv(env_var(name), value)
+        started = time.monotonic()
+        code, out, err = run(capsys, "check", "A1", "--profile", "silent", "--timeout", "0.3")
+        elapsed = time.monotonic() - started
+    assert code in (1, 2) and "Traceback" not in out + err
+    said = out + err
+    assert "Zuora did not answer POST /oauth/token within 0.3 s" in said and "raise --timeout" in said
+    assert elapsed < 20  # four tries of 0.3 s and their backoff (at most 7 s), not eight minutes
+    assert "zsecret-planted" not in said
+
+
 async def test_a_silent_netsuite_is_bounded_the_same_way(tmp_path):
     with silent_server() as url:
-        async with NetSuiteClient(ACCOUNT, "ck", "cs", "tid", "ts", base_url=url, timeout=0.3, retry_attempts=2,
+        async with NetSuiteClient(ACCOUNT, "ck", "cs", "tid", "ts", base_url=url, timeout=0.3,
                                   retry_wait_initial=0.01, retry_wait_max=0.02) as ns:
             with pytest.raises(ApiError) as err:
                 await ns.suiteql_rows("SELECT id FROM transaction")
+            assert ns.request_count == 1 + NETSUITE_TIMEOUT_RETRIES  # of retry_attempts=8
     assert str(err.value).startswith("NetSuite did not answer POST /services/rest/query/v1/suiteql within 0.3 s")
     assert "raise --timeout" in str(err.value)
 

@@ -31,6 +31,9 @@ SUITEQL_PATH = "/query/v1/suiteql"
 CUSTOMER_PAYMENT_PATH = "/record/v1/customerPayment"
 
 
+TIMEOUT_RETRIES = 3  # tries more after a timeout: each costs a whole timeout, and a silent server is not answering
+
+
 def _retryable(exc: Exception) -> bool:
     """429 and 5xx, and no answer at all; but a refused connection or unknown host fails at once."""
     if isinstance(exc, RateLimited):
@@ -38,6 +41,20 @@ def _retryable(exc: Exception) -> bool:
     if isinstance(exc, ApiError):
         return (exc.status or 0) >= 500
     return isinstance(exc, httpx.TransportError) and not isinstance(exc, httpx.ConnectError)
+
+
+class _Retries:
+    """stamina's hook for one call: `_retryable`, with timeouts given TIMEOUT_RETRIES more tries at most."""
+
+    def __init__(self):
+        self.timeouts = 0
+
+    def __call__(self, exc: Exception) -> bool:
+        if isinstance(exc, httpx.TimeoutException):
+            self.timeouts += 1
+            if self.timeouts > TIMEOUT_RETRIES:
+                return False
+        return _retryable(exc)
 
 
 def _record_id(record_id: str | int) -> str:
@@ -84,7 +101,7 @@ class NetSuiteClient(AbstractAsyncContextManager):
     # ---- transport ------------------------------------------------------------------------------------------
     async def _send(self, method: str, path: str, **kw) -> httpx.Response:
         try:
-            async for attempt in stamina.retry_context(on=_retryable, **self._retry):
+            async for attempt in stamina.retry_context(on=_Retries(), **self._retry):
                 with attempt:
                     async with self._semaphore:  # held for the request only, never across a backoff wait
                         self.request_count += 1

@@ -21,6 +21,9 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 RETRY_CATEGORIES = frozenset({50, 61, 70, 99})
 INTERNAL_ERROR_RETRIES = 3  # category 60: an internal error may be a bug, so only a few tries
 TOKEN_RENEWALS = 2  # a 401 renews the token and retries; a fresh token refused twice means real trouble
+# A call that got no answer within the timeout is tried this many times more, not retry_attempts: each try costs a
+# whole timeout, and a server silent four times running is not answering (--timeout then bounds the wait).
+TIMEOUT_RETRIES = 3
 
 
 T = TypeVar("T")
@@ -39,6 +42,7 @@ class Backoff:
         self.failures = 0
         self.internal_errors = 0
         self.renewals = 0
+        self.timeouts = 0
 
     def __call__(self, exc: Exception) -> bool | float:
         """stamina's backoff hook: False to give up, or the seconds to wait before the next attempt."""
@@ -52,6 +56,10 @@ class Backoff:
         if category(exc) == 60:
             self.internal_errors += 1
             if self.internal_errors > INTERNAL_ERROR_RETRIES:
+                return False
+        if getattr(exc, "timed_out", False):
+            self.timeouts += 1
+            if self.timeouts > TIMEOUT_RETRIES:
                 return False
         retry_after = exc.retry_after if isinstance(exc, RateLimited) else None
         return max(self.wait(), retry_after or 0.0)

@@ -183,6 +183,7 @@ async def _plan(args) -> int:
 
 async def _apply(args) -> int:
     from core.runbook.actions import apply, check_plan, fix_for, prepare
+    from core.runbook.failures import failure_lines
 
     async with _runbook(args) as runbook:
         profile = runbook.profile
@@ -213,6 +214,8 @@ async def _apply(args) -> int:
             loop.remove_signal_handler(signal.SIGINT)
         skipped = [f"  skipped {i['number'] or i['record_id']}: {i['error']}" for i in
                    runbook.journal.iter_plan_items(outcome.plan.plan_id, ("skipped",), limit=10)]
+        failed = [f"  {line}" for line in failure_lines(runbook.journal, outcome.plan.plan_id)] \
+            if outcome.failed else []  # what stayed failed after the apply's own retries: why, and what to do
     more = outcome.plan.counts.get("skipped", 0) - len(skipped)
     if more > 0:
         skipped.append(f"  … and {more:,} more (the sign-off report lists them all: cutover report)")
@@ -220,7 +223,7 @@ async def _apply(args) -> int:
          f"{outcome.failed:,} failed, {outcome.skipped:,} skipped (no longer selected or changed since the plan), "
          f"in {outcome.write_calls:,} write calls"
          + (" (cancelled: run the same command to finish)" if outcome.cancelled else ""),
-         *skipped,
+         *skipped, *failed,
          f"Re-check {outcome.recheck.step_id}: {outcome.recheck.status}: {outcome.recheck.summary}")
     done = outcome.plan.status == "done" and outcome.recheck.status == "pass"
     return EXIT_OK if done else EXIT_ATTENTION
