@@ -186,6 +186,32 @@ def test_cutover_check_with_timeout_gives_up_on_a_silent_tenant_in_one_line(caps
     assert "zsecret-planted" not in said
 
 
+async def test_the_app_opens_its_run_with_the_timeout(capsys, monkeypatch):
+    from tui.backend import Backend
+
+    opened = {}
+
+    def keep(backend) -> int:  # instead of running the app: the backend it would run
+        opened["backend"] = backend
+        return 0
+
+    monkeypatch.setattr("tui.cli.interactive._run_app", keep)
+    with silent_server() as url:
+        run(capsys, "profile", "add", "silent", "--zuora-base-url", url, "--netsuite-base-url", url,
+            "--netsuite-account-id", ACCOUNT)
+        for name, value in SECRETS.items():
+            monkeypatch.setenv(env_var(name), value)
+        code, _, err = run(capsys, "open", "--profile", "silent", "--timeout", "0.4")
+        assert code == 0, err
+        backend: Backend = opened["backend"]
+        try:
+            await backend.read_profile()
+            await backend.connect()
+            assert backend.session.zuora.timeout == 0.4 and backend.session.netsuite.timeout == 0.4
+        finally:
+            await backend.close()
+
+
 async def test_a_silent_netsuite_is_bounded_the_same_way(tmp_path):
     with silent_server() as url:
         async with NetSuiteClient(ACCOUNT, "ck", "cs", "tid", "ts", base_url=url, timeout=0.3,

@@ -42,12 +42,14 @@ def _recorded_states(profile: Profile) -> dict[str, StepState]:
 
 class Backend:
     def __init__(self, *, profile_name: str | None = None, demo: DemoTenant | None = None,
-                 monitor_interval: float = 5.0):
+                 monitor_interval: float = 5.0, timeout: float | None = None):
+        """`timeout`: seconds each call to Zuora or NetSuite waits for an answer (`--timeout`); None: the clients'."""
         if (profile_name is None) == (demo is None):
             raise ValueError("give a profile name or a demo tenant")
         self.profile_name_arg = profile_name
         self.demo = demo
         self.monitor_interval = monitor_interval
+        self.timeout = timeout
         self.profile: Profile | None = None
         self.credentials: Credentials | None = None
         self.run: Run | None = None
@@ -95,7 +97,7 @@ class Backend:
         else:
             self.status_text = f"Reading the keyring entries of profile {self.profile.name}…"
             self.credentials = await asyncio.to_thread(CredentialStore().load, self.profile.name)
-        self.run = await asyncio.to_thread(Run, self.profile, self.credentials)
+        self.run = await asyncio.to_thread(Run, self.profile, self.credentials, timeout=self.timeout)
         self.preview = None
         self.status_text = "Ready"
 

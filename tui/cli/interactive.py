@@ -28,7 +28,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from tui.backend import Backend
 
     demo = DemoTenant(seed=args.seed, scale=args.scale, connector_pace_s=args.connector_pace)
-    return _run_app(Backend(demo=demo, monitor_interval=args.interval))
+    return _run_app(Backend(demo=demo, monitor_interval=args.interval, timeout=args.timeout))
 
 
 def cmd_open(args: argparse.Namespace) -> int:
@@ -37,7 +37,7 @@ def cmd_open(args: argparse.Namespace) -> int:
 
     name = chosen_profile(args)
     get_profile(name)  # a typo in the name is said here, before the app takes over the terminal
-    return _run_app(Backend(profile_name=name, monitor_interval=args.interval))
+    return _run_app(Backend(profile_name=name, monitor_interval=args.interval, timeout=args.timeout))
 
 
 def register(sub: argparse._SubParsersAction) -> None:

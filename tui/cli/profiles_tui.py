@@ -14,7 +14,7 @@ def cmd_profiles(args: argparse.Namespace) -> int:
     chosen = ProfilesApp().run()
     if not chosen:
         return 0
-    return _run_app(Backend(profile_name=chosen, monitor_interval=args.interval))
+    return _run_app(Backend(profile_name=chosen, monitor_interval=args.interval, timeout=args.timeout))
 
 
 def register(sub: argparse._SubParsersAction) -> None:
