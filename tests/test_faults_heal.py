@@ -38,7 +38,7 @@ from core.sim.config import Faults, SimConfig
 from core.sim.server import SimServer
 from core.zuora import ZuoraClient
 from core.zuora.memos import ITEM_ATTEMPTS
-from core.zuora.retry import TIMEOUT_RETRIES
+from core.zuora.retry import TIMEOUT_RETRIES, TOKEN_RENEWALS, Backoff, TokenRejected
 
 ACCOUNT = "TSTDRV2207311_SB1"
 SECRETS = {"zuora_client_id": "zid", "zuora_client_secret": "zsecret-planted", "netsuite_consumer_key": "ck",
@@ -121,6 +121,15 @@ def test_cutover_apply_lists_what_stayed_failed_with_its_reason_and_next_step(ca
     assert listed[0].endswith("The credit memo cannot be updated while it is being processed by a bill run. (Zuora "
                               "refuses this change for this memo: look at the memo in Zuora, fix it there, then "
                               "apply again) [code 53610030]")
+
+
+def test_a_token_that_worked_is_renewed_however_often_it_is_revoked_but_a_refused_new_one_is_not():
+    backoff = Backoff(0.01, 0.02)
+    revoked = TokenRejected(None, "the access token was refused", status=401, system="Zuora", expired=True)
+    assert [backoff(revoked) for _ in range(2 * TOKEN_RENEWALS)] == [0.0] * (2 * TOKEN_RENEWALS)
+    never_taken = TokenRejected(None, "the access token was refused", status=401, system="Zuora")
+    tries = [backoff(never_taken) for _ in range(TOKEN_RENEWALS + 1)]
+    assert tries[0] == 0.0 and tries[-1] is False  # credentials or access wrong: renewing does not cure it
 
 
 # ---- retries are quiet ----------------------------------------------------------------------------------------

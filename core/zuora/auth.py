@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -34,6 +35,7 @@ class TokenProvider:
         self._renew_at = 0.0
         self._renewal: asyncio.Task | None = None
         self.renewals = 0
+        self._accepted: deque[str] = deque(maxlen=4)  # the last tokens Zuora answered a call for
 
     def __repr__(self) -> str:
         return f"TokenProvider(renewals={self.renewals})"
@@ -72,6 +74,16 @@ class TokenProvider:
         self._renew_at = started + expires_in - renewal_margin(expires_in)
         self.renewals += 1
         return value
+
+    def accepted(self, token: str) -> None:
+        """A call with `token` succeeded: Zuora took it."""
+        if not self._accepted or self._accepted[-1] != token:
+            self._accepted.append(token)
+
+    def was_accepted(self, token: str) -> bool:
+        """Did Zuora take `token` before? Then refusing it now means it expired or was revoked, and renewing is
+        the cure; a token refused the first time it is used means the credentials or the user's access are wrong."""
+        return token in self._accepted
 
     def invalidate(self, token: str) -> None:
         """Zuora refused `token`: the next get() renews, unless someone already replaced it."""

@@ -235,8 +235,10 @@ class ZuoraClient:
             if status == 401 or failure.category == 11:
                 self._tokens.invalidate(token)
                 raise TokenRejected(failure.code, f"the access token was refused ({failure.message})",
-                                    failure.request_id, status=status, system=SYSTEM)
+                                    failure.request_id, status=status, system=SYSTEM,
+                                    expired=self._tokens.was_accepted(token))
             raise to_error(status, failure, retry_after=_retry_after(headers))
+        self._tokens.accepted(token)
         return answer, request_id
 
     async def call_with_request_id(self, method: str, path: str, *, params: Any = None, json: Any = None,

@@ -20,7 +20,7 @@ from core.zuora.errors import Unanswered, category
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 RETRY_CATEGORIES = frozenset({50, 61, 70, 99})
 INTERNAL_ERROR_RETRIES = 3  # category 60: an internal error may be a bug, so only a few tries
-TOKEN_RENEWALS = 2  # a 401 renews the token and retries; a fresh token refused twice means real trouble
+TOKEN_RENEWALS = 2  # a 401 renews the token and retries; a token refused on first use twice means real trouble
 # A call that got no answer within the timeout is tried this many times more, not retry_attempts: each try costs a
 # whole timeout, and a server silent four times running is not answering (--timeout then bounds the wait).
 TIMEOUT_RETRIES = 3
@@ -30,7 +30,12 @@ T = TypeVar("T")
 
 
 class TokenRejected(AuthError):
-    """A call got 401 with a token we held: renew it and try again (the token, not the credentials, failed)."""
+    """A call got 401 with a token we held: renew it and try again (the token, not the credentials, failed).
+    `expired`: Zuora had taken this token before, so it expired or was revoked since."""
+
+    def __init__(self, *args, expired: bool = False, **kw):
+        super().__init__(*args, **kw)
+        self.expired = expired
 
 
 class Backoff:
@@ -47,6 +52,8 @@ class Backoff:
     def __call__(self, exc: Exception) -> bool | float:
         """stamina's backoff hook: False to give up, or the seconds to wait before the next attempt."""
         if isinstance(exc, TokenRejected):
+            if exc.expired:  # a token that worked, now refused: renewing cures it, however often it happens
+                return 0.0
             self.renewals += 1
             if self.renewals > TOKEN_RENEWALS:
                 return False
