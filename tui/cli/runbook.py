@@ -327,10 +327,12 @@ async def _vars(args) -> int:
     from core.runbook.variables import RunVariables
 
     async with _runbook(args) as runbook:
-        values = runbook.journal.variables().dump()
+        variables = runbook.journal.variables()
+    values, unreadable = variables.dump(), variables.unreadable  # an unreadable value: its raw text, marked here
     if args.json:
         print(json.dumps(values, indent=1))
         return EXIT_OK
     width = max(len(n) for n in values)
-    _say(*(f"{n:<{width}}  {v or '–':<22}  {RunVariables.describe(n)}" for n, v in values.items()))
+    _say(*(f"{n:<{width}}  ✗ unreadable: {v!r} (repair it: cutover set {n} VALUE)" if n in unreadable else
+           f"{n:<{width}}  {v or '–':<22}  {RunVariables.describe(n)}" for n, v in values.items()))
     return EXIT_OK
