@@ -437,8 +437,9 @@ def test_a_full_disk_under_an_output_file(world):
     ("profile", "show", "keep"), ("report", "--profile", "keep"), ("check", "A1", "--demo"),
     ("rehearse", "--scale", "tiny"),
 ], ids=" ".join)
-def test_a_closed_stdout_pipe_ends_quietly(world, args):
-    """`cutover ... | head -1`: the reader is gone before cutover writes; no message, no 'Exception ignored'."""
+def test_a_closed_stdout_pipe_is_one_line_and_exit_2(world, args):
+    """`cutover ... | head -1`: the reader is gone before cutover writes; one line naming the fix, exit 2 (a script
+    with pipefail learns the output is cut), no 'Exception ignored'."""
     before = world.snapshot()
     reader, writer = os.pipe()
     os.close(reader)
@@ -447,7 +448,8 @@ def test_a_closed_stdout_pipe_ends_quietly(world, args):
                              stderr=subprocess.PIPE, text=True, timeout=60, check=False)
     finally:
         os.close(writer)
-    assert (run.returncode, run.stderr) == (0, "")
+    assert run.returncode == 2 and "Traceback" not in run.stderr and "Exception ignored" not in run.stderr
+    assert run.stderr.count("\n") == 1 and "output cut short" in run.stderr and "> FILE" in run.stderr
     assert world.snapshot() == before
 
 

@@ -91,11 +91,11 @@ def main(argv: list[str] | None = None) -> int:
     logfile = start_log(logging.DEBUG if args.debug else logging.INFO if args.verbose else logging.WARNING)
     try:
         try:
-            return int(args.func(args) or 0)
+            code = int(args.func(args) or 0)
         except BaseException as exc:  # noqa: BLE001 - SystemExit passes through _outcome untouched
-            return _outcome(exc, logfile)
+            code = _outcome(exc, logfile)
+        return code if _flush_stdout() else _pipe_closed()
     finally:
-        _flush_stdout()
         stop_log(logfile)
 
 
@@ -108,8 +108,7 @@ def _outcome(exc: BaseException, logfile) -> int:
         _say("interrupted")
         return EXIT_INTERRUPTED
     if isinstance(cause, BrokenPipeError) and _stdout_gone():
-        _silence_stdout()  # `cutover vars | head -1`: the reader has what it wanted; nothing is wrong
-        return 0
+        return _pipe_closed()
     if isinstance(cause, CutoverError):
         log.info("stopped: %s", cause)
         _say(str(cause))
@@ -184,13 +183,24 @@ def _silence_stdout() -> None:
         pass
 
 
-def _flush_stdout() -> None:
+def _flush_stdout() -> bool:
+    """False when the reader of our stdout has gone (what was left unwritten is lost)."""
     try:
         sys.stdout.flush()
     except BrokenPipeError:
-        _silence_stdout()
+        return False
     except (OSError, ValueError):
         pass
+    return True
+
+
+def _pipe_closed() -> int:
+    """`cutover rehearse | head -1`: the reader left before cutover finished writing. Like `cat: write error`, say so
+    once on stderr and exit non-zero, so a script with pipefail knows the output is cut; no 'Exception ignored'."""
+    _silence_stdout()
+    _say("output cut short: the program reading it closed the pipe (e.g. `| head`); to keep all of it, write it "
+         "to a file (`> FILE`, or -o FILE where the command has it)")
+    return EXIT_ERROR
 
 
 if __name__ == "__main__":
