@@ -1,48 +1,23 @@
 """Token-based authentication (OAuth 1.0a, HMAC-SHA256) for NetSuite REST, as an httpx Auth (apis.md B2).
 
-authlib builds the signature base string and the header: every URL query parameter (SuiteQL's limit and offset)
-goes into the base string and none into the header, and the JSON body is never signed. authlib ships HMAC-SHA1
-only, so HMAC-SHA256 is added the way authlib documents for custom signature methods.
+oauthlib's RFC 5849 client signs it, HMAC-SHA256 and realm included: every URL query parameter (SuiteQL's limit
+and offset) goes into the base string and none into the header, and the JSON body is never signed (oauthlib signs a
+body only when it is form-encoded).
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import time
 from collections.abc import Callable, Generator
 
 import httpx
-from authlib.common.security import generate_token
-from authlib.oauth1 import ClientAuth
-from authlib.oauth1.rfc5849.signature import generate_signature_base_string
-from authlib.oauth1.rfc5849.util import escape
+from oauthlib.common import generate_token
+from oauthlib.oauth1 import SIGNATURE_HMAC_SHA256, SIGNATURE_TYPE_AUTH_HEADER, Client
 from pydantic import SecretStr
 
 from core.netsuite.hosts import netsuite_realm
 
-HMAC_SHA256 = "HMAC-SHA256"
-
-
-def _sign_hmac_sha256(client: ClientAuth, request) -> str:
-    base_string = generate_signature_base_string(request)
-    key = f"{escape(client.client_secret or '')}&{escape(client.token_secret or '')}"
-    digest = hmac.new(key.encode(), base_string.encode(), hashlib.sha256).digest()
-    return base64.b64encode(digest).decode()
-
-
-class _Signer(ClientAuth):
-    """authlib's client signer with HMAC-SHA256, and our nonce and timestamp instead of its own."""
-
-    SIGNATURE_METHODS = {HMAC_SHA256: _sign_hmac_sha256}
-
-    def __init__(self, nonce: str, timestamp: str, **kw):
-        super().__init__(signature_method=HMAC_SHA256, **kw)
-        self._nonce_and_timestamp = (nonce, timestamp)
-
-    def get_oauth_params(self, nonce, timestamp):
-        return super().get_oauth_params(*self._nonce_and_timestamp)
+HMAC_SHA256 = SIGNATURE_HMAC_SHA256
 
 
 def _secret(value: str | SecretStr) -> SecretStr:
@@ -68,16 +43,16 @@ class TbaAuth(httpx.Auth):
 
     def authorization(self, method: str, url: str) -> str:
         """The `Authorization` header value for one request."""
-        signer = _Signer(
-            self._nonce(), str(int(self._clock())),
-            client_id=self._consumer_key.get_secret_value(),
+        signer = Client(
+            self._consumer_key.get_secret_value(),
             client_secret=self._consumer_secret.get_secret_value(),
-            token=self._token_id.get_secret_value(),
-            token_secret=self._token_secret.get_secret_value(),
-            realm=self.realm,
+            resource_owner_key=self._token_id.get_secret_value(),
+            resource_owner_secret=self._token_secret.get_secret_value(),
+            signature_method=SIGNATURE_HMAC_SHA256, signature_type=SIGNATURE_TYPE_AUTH_HEADER,
+            realm=self.realm, nonce=self._nonce(), timestamp=str(int(self._clock())),
         )
-        # An empty body and no headers: authlib then signs only the URL and the oauth_* parameters.
-        _, headers, _ = signer.sign(method.upper(), url, {}, b"")
+        # No body: oauthlib then signs only the URL (query included) and the oauth_* parameters.
+        _, headers, _ = signer.sign(url, method.upper())
         return headers["Authorization"]
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
