@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
@@ -38,12 +39,30 @@ SYSTEM_SECRETS: dict[str, tuple[str, ...]] = {
     "NetSuite": SECRET_NAMES[2:],
 }
 
-KEYRING_FIX = (
-    "install and unlock a Secret Service keyring such as gnome-keyring (on a headless box run the tool inside "
-    "`dbus-run-session` after `echo -n PASSWORD | gnome-keyring-daemon --unlock --components=secrets`), "
-    "or, for CI, set the secrets in the environment variables "
-    + ", ".join(f"CUTOVER_{n.upper()}" for n in SECRET_NAMES)
-)
+# What to do when no secure backend answers, in the platform's own terms: keyring picks the OS store by itself, and
+# PYTHON_KEYRING_BACKEND names one when several are installed or the pick is wrong.
+_PLATFORM_FIX = {
+    "darwin": ("unlock the login Keychain (Keychain Access, or `security unlock-keychain`) and allow cutover when "
+               "macOS asks; to choose it explicitly, set PYTHON_KEYRING_BACKEND=keyring.backends.macOS.Keyring"),
+    "win32": ("use Windows Credential Manager (signed in as yourself, not as a service account); to choose it "
+              "explicitly, set PYTHON_KEYRING_BACKEND=keyring.backends.Windows.WinVaultKeyring"),
+    "linux": ("install and unlock a Secret Service keyring such as gnome-keyring or KeePassXC (on a headless box "
+              "run the tool inside `dbus-run-session` after `echo -n PASSWORD | gnome-keyring-daemon --unlock "
+              "--components=secrets`); to choose it explicitly, set "
+              "PYTHON_KEYRING_BACKEND=keyring.backends.SecretService.Keyring"),
+}
+_CI_FIX = ("or, for CI, set the secrets in the environment variables "
+           + ", ".join(f"CUTOVER_{n.upper()}" for n in SECRET_NAMES))
+
+
+def keyring_fix(platform: str | None = None) -> str:
+    """How to get a secure keyring on this platform (sys.platform), or the CI alternative."""
+    platform = sys.platform if platform is None else platform
+    key = "win32" if platform.startswith(("win", "cygwin")) else "darwin" if platform == "darwin" else "linux"
+    return f"{_PLATFORM_FIX[key]}, {_CI_FIX}"
+
+
+KEYRING_FIX = keyring_fix()
 _PROFILE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 T = TypeVar("T")
 
@@ -145,12 +164,13 @@ class CredentialStore:
         except Exception as exc:  # a broken keyringrc or backend import
             return BackendStatus(False, "unknown", f"{_why(exc)}; to fix it, {KEYRING_FIX}")
         name = _backend_name(kr)
+        # A chain (e.g. macOS Keychain with a plaintext backend behind it) writes to its first backend and reads it
+        # first: that one must be secure; what sits behind it is never written while the first one works.
         chained = list(getattr(kr, "backends", None) or [kr])
-        weak = [b for b in chained if not keyring.core.recommended(b)]
-        if not keyring.core.recommended(kr) or weak:
-            names = ", ".join(_backend_name(b) for b in weak) or name
-            return BackendStatus(False, name, f"no secure keyring backend is available (found {names}); "
-                                              f"to fix it, {KEYRING_FIX}")
+        first = chained[0] if chained else kr
+        if not keyring.core.recommended(first):
+            return BackendStatus(False, name, f"no secure keyring backend is available (found "
+                                              f"{_backend_name(first)}); to fix it, {KEYRING_FIX}")
         try:
             kr.get_password(self.service, "__probe__")
         except Exception as exc:
@@ -161,7 +181,7 @@ class CredentialStore:
         status = self.backend_status()
         if not status.usable:
             raise CredentialsError(f"cannot {doing}: {status.message}")
-        return keyring.get_keyring()
+        return _secure_front(keyring.get_keyring())
 
     def _call(self, doing: str, fn: Callable[[], T]) -> T:
         try:
@@ -209,6 +229,13 @@ class CredentialStore:
         kr = self._require_backend(doing)
         return [n for n in SECRET_NAMES
                 if self._call(doing, lambda n=n: _delete(kr, self.service, self._username(profile, n)))]
+
+
+def _secure_front(kr):
+    """The backend to talk to: a chain's first (secure) one, so a failing write never falls through to a plaintext
+    backend behind it, and a read never finds what someone left there."""
+    chained = getattr(kr, "backends", None)
+    return chained[0] if chained else kr
 
 
 def _delete(kr, service: str, username: str) -> bool:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import keyring
 import pytest
-from keyring.backends import fail, null
+from keyring.backends import chainer, fail, null
 from keyring.errors import KeyringLocked
 from memkeyring import MemoryKeyring
 from pydantic import SecretStr
@@ -141,3 +141,44 @@ def test_no_backend_in_a_subprocess_gives_a_message_and_exit_2_without_traceback
     status = subprocess.run([sys.executable, "-m", "tui", "credentials", "status"], cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=60)
     assert status.returncode == 1 and "usable: no" in status.stdout
+
+
+# ---- platform advice and chained backends -------------------------------------------------------------------------
+@pytest.mark.parametrize("platform,names", [
+    ("darwin", ("Keychain", "keyring.backends.macOS.Keyring")),
+    ("win32", ("Credential Manager", "keyring.backends.Windows.WinVaultKeyring")),
+    ("linux", ("Secret Service", "keyring.backends.SecretService.Keyring")),
+])
+def test_the_advice_names_the_platforms_own_backend_and_python_keyring_backend(platform, names):
+    from core.secrets import keyring_fix
+
+    advice = keyring_fix(platform)
+    for needle in (*names, "PYTHON_KEYRING_BACKEND", "CUTOVER_ZUORA_CLIENT_ID"):
+        assert needle in advice
+    others = {"darwin": "Keychain", "win32": "Credential Manager", "linux": "gnome-keyring"}
+    assert all(word not in advice for p, word in others.items() if p != platform)
+
+
+def _chain(monkeypatch, *backends):
+    """keyring's own chainer over these backends, in this order (as on a Mac with keyrings.alt installed beside the
+    Keychain: the Keychain first, the plaintext file behind it)."""
+    monkeypatch.setattr(chainer.ChainerBackend, "backends", list(backends))
+    keyring.set_keyring(chainer.ChainerBackend())
+
+
+def test_a_chain_whose_first_backend_is_secure_is_used_and_the_plaintext_one_behind_it_never_written(monkeypatch):
+    secure, plaintext = MemoryKeyring(), _WeakKeyring()
+    _chain(monkeypatch, secure, plaintext)
+    store = CredentialStore()
+    assert store.backend_status().usable
+    store.save("acme", Credentials.from_values(VALUES))
+    assert len(secure.store) == len(VALUES) and plaintext.store == {}
+    plaintext.store[("cutover", "acme/zuora_client_id")] = "planted in plaintext"
+    secure.store.pop(("cutover", "acme/zuora_client_id"))
+    assert store.load("acme").zuora_client_id is None  # never read back from the plaintext backend
+
+
+def test_a_chain_whose_first_backend_is_plaintext_is_refused(monkeypatch):
+    _chain(monkeypatch, _WeakKeyring(), MemoryKeyring())
+    with pytest.raises(CredentialsError, match="no secure keyring backend"):
+        CredentialStore().save("acme", Credentials.from_values(VALUES))
