@@ -20,7 +20,7 @@ def serve(invoices: int, data_dir: str, tag: str) -> tuple[subprocess.Popen, dic
     """Seed and serve the tenant in a child; its connection line, and how long seeding and start took."""
     started = time.perf_counter()
     child = subprocess.Popen(
-        [sys.executable, "-m", "tui", "sim", "serve", "--port", "0", "--scale", str(invoices), "--data-dir",
+        [sys.executable, "-m", "cli", "sim", "serve", "--port", "0", "--scale", str(invoices), "--data-dir",
          data_dir], cwd=ROOT, stdout=subprocess.PIPE, text=True)
     line = child.stdout.readline()
     if not line:

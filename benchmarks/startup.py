@@ -1,5 +1,5 @@
 """How fast cutover starts, against references measured in the same run: `cutover --help` against `python -c pass`,
-and the first screen of `cutover demo` and `cutover open PROFILE` (a profile whose systems do not answer) against a
+and the first screen of `cutover demo` and `cutover open --profile PROFILE` (a profile whose systems do not answer) against a
 bare Textual app (Header, Static, Footer), each in a real terminal (a pty), with peak RSS.
 
     .venv/bin/python -m compileall -q core tui && .venv/bin/python benchmarks/startup.py [--rounds 7] [--json]
@@ -160,7 +160,7 @@ def main() -> int:
                                  lambda: timed_exit([cutover, "--help"], env)),
             "open_first_screen": median_pairs(
                 args.rounds, lambda: timed_screen([sys.executable, str(bare)], BARE_MARK, env),
-                lambda: timed_screen([cutover, "open", profile], RUNBOOK_MARK, env)),
+                lambda: timed_screen([cutover, "open", "--profile", profile], RUNBOOK_MARK, env)),
             "demo_first_step": median_pairs(
                 args.rounds, lambda: timed_screen([sys.executable, str(bare)], BARE_MARK, env),
                 lambda: timed_screen([cutover, "demo"], RUNBOOK_MARK, env)),

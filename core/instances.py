@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, field_va
 
 from core.config import Profile, netsuite_account_id, validation_message
 from core.errors import ConfigError
+from core.instance_terms import ENVIRONMENTS, KINDS, ROLES, STATUSES
 from core.journal import Journal
 from core.runbook.model import utc_now
 from core.secrets import SYSTEM_SECRETS, Credentials
@@ -35,10 +36,6 @@ Environment = Literal["sandbox", "production"]
 Role = Literal["old", "new"]
 InstanceStatus = Literal["active", "stopped", "retired"]
 InstanceKind = Literal["permanent", "temporary"]
-ENVIRONMENTS: tuple[str, ...] = ("sandbox", "production")
-ROLES: tuple[str, ...] = ("old", "new")
-STATUSES: tuple[str, ...] = ("active", "stopped", "retired")
-KINDS: tuple[str, ...] = ("permanent", "temporary")
 REQUIRED = {"environment": ENVIRONMENTS, "role": ROLES, "kind": KINDS, "status": STATUSES}
 
 PERMANENT_PER_ENVIRONMENT = 1  # a licence includes two permanent instances: one sandbox, one production (R1.1, R7)

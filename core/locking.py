@@ -191,7 +191,7 @@ def _utc_now() -> str:
 
 
 def _command() -> str:
-    """How this process was started, short: 'cutover apply E1', 'python -m tui.cli vars'. Arguments never carry
+    """How this process was started, short: 'cutover apply E1', 'python -m cli vars'. Arguments never carry
     secrets (they come from the keyring or the environment), so they are safe to show."""
     spec = getattr(sys.modules.get("__main__"), "__spec__", None)
     if spec is not None and spec.name:

@@ -33,7 +33,11 @@ _AUTHORIZATION = re.compile(
 # key=value, key: value, "key": "value" where the key names a secret (oauth_signature, client_secret, ...).
 _SECRET_VALUE = re.compile(
     r"(?P<keep>\b[\w\-]*(?:secret|password|passwd|token|signature|api_key|consumer_key|access_key|"
-    r"credential|private_key)[\w\-]*[\"']?\s*[:=]\s*[\"']?)(?!\[redacted\])[^\s\"'&,;}\]]+", re.IGNORECASE)
+    r"credential|private_key)[\w\-]*[\"']?(?:\s*[:=]|%3D|[\"']?,)\s*[\"']?)(?!\[redacted\])[^\s\"'&%,;)}\]]+",
+    re.IGNORECASE)
+# Loggers whose debug output is credential material by design: oauthlib prints the collected OAuth parameters and
+# the signature base string (consumer key and token in clear), which no support request needs.
+_CREDENTIAL_LOGGERS = ("oauthlib",)
 
 
 def redact(text: str) -> str:
@@ -105,6 +109,8 @@ def start_log(level: int) -> LogFile:
     handler.previous_level = root.level
     root.addHandler(handler)
     root.setLevel(level)
+    for name in _CREDENTIAL_LOGGERS:
+        logging.getLogger(name).setLevel(max(level, logging.INFO))
     return handler
 
 

@@ -20,25 +20,9 @@ from keyring.errors import InitError, KeyringLocked, PasswordDeleteError
 from pydantic import BaseModel, ConfigDict, SecretStr
 
 from core.errors import CredentialsError
+from core.secret_names import SECRET_LABELS, SECRET_NAMES, SYSTEM_SECRETS, env_var  # noqa: F401 (re-exported)
 
 SERVICE = "cutover"
-SECRET_NAMES: tuple[str, ...] = (
-    "zuora_client_id", "zuora_client_secret",
-    "netsuite_consumer_key", "netsuite_consumer_secret", "netsuite_token_id", "netsuite_token_secret",
-)
-SECRET_LABELS: dict[str, str] = {
-    "zuora_client_id": "Zuora OAuth client id",
-    "zuora_client_secret": "Zuora OAuth client secret",
-    "netsuite_consumer_key": "NetSuite consumer key",
-    "netsuite_consumer_secret": "NetSuite consumer secret",
-    "netsuite_token_id": "NetSuite token id",
-    "netsuite_token_secret": "NetSuite token secret",
-}
-SYSTEM_SECRETS: dict[str, tuple[str, ...]] = {
-    "Zuora": SECRET_NAMES[:2],
-    "NetSuite": SECRET_NAMES[2:],
-}
-
 # What to do when no secure backend answers, in the platform's own terms: keyring picks the OS store by itself, and
 # PYTHON_KEYRING_BACKEND names one when several are installed or the pick is wrong.
 _PLATFORM_FIX = {
@@ -65,11 +49,6 @@ def keyring_fix(platform: str | None = None) -> str:
 KEYRING_FIX = keyring_fix()
 _PROFILE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 T = TypeVar("T")
-
-
-def env_var(name: str) -> str:
-    """`zuora_client_secret` -> `CUTOVER_ZUORA_CLIENT_SECRET`."""
-    return f"CUTOVER_{name.upper()}"
 
 
 class Credentials(BaseModel):

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 from core.demo import DemoTenant
 from core.secrets import SECRET_NAMES, env_var
-from tui.cli import main
+from cli import main
 
 
 def run(capsys, *args: str) -> tuple[int, str, str]:

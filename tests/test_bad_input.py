@@ -33,7 +33,7 @@ from core.demo import DemoTenant
 from core.errors import ConfigError
 from core.logs import log_path
 from core.secrets import SECRET_NAMES, env_var
-from tui.cli import build_parser, main
+from cli import build_parser, main
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -350,7 +350,7 @@ def _in_namespace(setup: str, args: tuple[str, ...], after: str = "") -> subproc
     if prefix is None:
         pytest.skip("no private mount namespace here (needs root or user namespaces for unshare -m / -rm), so no "
                     "read-only mount or tiny tmpfs to test with")
-    script = (f"set -e\n{setup}\nset +e\n{shlex.quote(sys.executable)} -m tui \"$@\"\nrc=$?\n{after}\nexit $rc\n")
+    script = (f"set -e\n{setup}\nset +e\n{shlex.quote(sys.executable)} -m cli \"$@\"\nrc=$?\n{after}\nexit $rc\n")
     return subprocess.run([*prefix, "sh", "-c", script, "sh", *args], cwd=ROOT, env=_env(), capture_output=True,
                           text=True, timeout=60, check=False)
 
@@ -444,7 +444,7 @@ def test_a_closed_stdout_pipe_is_one_line_and_exit_2(world, args):
     reader, writer = os.pipe()
     os.close(reader)
     try:
-        run = subprocess.run([sys.executable, "-m", "tui", *args], cwd=ROOT, env=_env(), stdout=writer,
+        run = subprocess.run([sys.executable, "-m", "cli", *args], cwd=ROOT, env=_env(), stdout=writer,
                              stderr=subprocess.PIPE, text=True, timeout=60, check=False)
     finally:
         os.close(writer)
@@ -459,7 +459,7 @@ def _boom(args):
 
 
 def test_an_unforeseen_error_is_one_line_pointing_at_the_log_with_the_details_there(world, capsys, monkeypatch):
-    monkeypatch.setattr("tui.cli.locate.cmd_locate", _boom)
+    monkeypatch.setattr("cli.locate.cmd_locate", _boom)
     before = world.snapshot()
     line = refused(*cutover(capsys, "locate", "config"), "attach that file when you report it")
     assert str(log_path()) in line and "RuntimeError" in line and "planted-sig" not in line
@@ -469,7 +469,7 @@ def test_an_unforeseen_error_is_one_line_pointing_at_the_log_with_the_details_th
 
 
 def test_an_unforeseen_error_when_the_log_cannot_be_written_still_is_one_line(world, capsys, monkeypatch):
-    monkeypatch.setattr("tui.cli.locate.cmd_locate", _boom)
+    monkeypatch.setattr("cli.locate.cmd_locate", _boom)
     blocker = world.tmp / "state-is-a-file"
     blocker.write_text("x")
     monkeypatch.setenv("XDG_STATE_HOME", str(blocker))
@@ -484,10 +484,10 @@ def test_a_file_error_deep_inside_names_the_path_and_a_task_group_is_never_the_m
     def grouped(args):
         raise ExceptionGroup("unhandled errors in a TaskGroup", [ConfigError("the real reason", hint="do this")])
 
-    monkeypatch.setattr("tui.cli.locate.cmd_locate", disk_full)
+    monkeypatch.setattr("cli.locate.cmd_locate", disk_full)
     line = refused(*cutover(capsys, "locate", "config"), "free some space")
     assert "somewhere.csv" in line
-    monkeypatch.setattr("tui.cli.locate.cmd_locate", grouped)
+    monkeypatch.setattr("cli.locate.cmd_locate", grouped)
     line = refused(*cutover(capsys, "locate", "config"), "the real reason (do this)")
     assert "TaskGroup" not in line and "ExceptionGroup" not in line
 
@@ -496,6 +496,6 @@ def test_ctrl_c_stays_130(world, capsys, monkeypatch):
     def interrupted(args):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("tui.cli.locate.cmd_locate", interrupted)
+    monkeypatch.setattr("cli.locate.cmd_locate", interrupted)
     code, out, err = cutover(capsys, "locate", "config")
     assert (code, err.strip()) == (130, "cutover: interrupted") and "Traceback" not in out + err

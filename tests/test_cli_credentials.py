@@ -10,8 +10,8 @@ import pytest
 from cli_support import run, simulated_profile
 
 from core.secrets import SECRET_LABELS, SECRET_NAMES, SERVICE, Credentials, CredentialStore, env_var
-from tui.cli import credentials as credentials_cli
-from tui.cli import main
+from cli import credentials as credentials_cli
+from cli import main
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from cli_support import run, simulated_profile
 
 from core.secrets import SECRET_NAMES, Credentials, CredentialStore
 from core.sim.catalog import NS_FIELD_IDS, NS_FIELD_LABELS
-from tui.cli import main
+from cli import main
 
 ADD = ["profile", "add", "acme", "--zuora-env", "us-cloud1-api-sandbox", "--netsuite-account-id", "1234567_SB1"]
 

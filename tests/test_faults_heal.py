@@ -204,7 +204,7 @@ async def test_the_app_opens_its_run_with_the_timeout(capsys, monkeypatch):
         opened["backend"] = backend
         return 0
 
-    monkeypatch.setattr("tui.cli.interactive._run_app", keep)
+    monkeypatch.setattr("cli.launch._run_app", keep)
     with silent_server() as url:
         run(capsys, "profile", "add", "silent", "--zuora-base-url", url, "--netsuite-base-url", url,
             "--netsuite-account-id", ACCOUNT)

@@ -20,7 +20,7 @@ from core.journal import Journal
 from core.runbook.model import CheckResult, Status
 from core.secrets import CredentialStore
 from core.sim.support import create_oauth_client
-from tui.cli import instances as instances_cli
+from cli import instances as instances_cli
 
 ACCOUNT = "1234567_SB1"
 

@@ -81,6 +81,10 @@ def test_a_planted_token_secret_and_signed_url_never_reach_the_file(tmp_path):
     (f"client_secret={SECRET}&grant_type=client_credentials", "grant_type=client_credentials", SECRET),
     ("password: hunter2, user: ada", "user: ada", "hunter2"),
     (f"refresh_token = '{TOKEN}'", "refresh_token = '[redacted]'", TOKEN),
+    # oauthlib's shapes: collected parameters as tuples, and the percent-encoded signature base string
+    ("[('limit', '1'), ('oauth_consumer_key', 'ck0123'), ('oauth_token', 'tk0456')]", "('limit', '1')", "ck0123"),
+    ("[('oauth_consumer_key', 'ck0123'), ('oauth_token', 'tk0456')]", "('oauth_token', '[redacted]')", "tk0456"),
+    ("POST&h&limit%3D1%26oauth_consumer_key%3Dck0123%26oauth_nonce%3Dn1", "%26oauth_nonce%3Dn1", "ck0123"),
     ("HTTP Request: POST http://127.0.0.1:8080/oauth/token \"HTTP/1.1 200 OK\"",
      "HTTP Request: POST http://127.0.0.1:8080/oauth/token \"HTTP/1.1 200 OK\"", "[redacted]"),
 ])

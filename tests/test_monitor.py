@@ -253,7 +253,7 @@ def test_netsuite_script_ids_come_from_the_profile_and_are_checked():
 # ---- the headless command ----------------------------------------------------------------------------------
 def test_monitor_demo_once_json_matches_the_demo_store(monkeypatch, capsys):
     import core.demo
-    from tui.cli import main
+    from cli import main
 
     seen = {}
 
@@ -275,7 +275,7 @@ def test_monitor_demo_once_json_matches_the_demo_store(monkeypatch, capsys):
 
 def _cutover(*args, **kw):
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    return subprocess.Popen([sys.executable, "-m", "tui", *args], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+    return subprocess.Popen([sys.executable, "-m", "cli", *args], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, **kw)
 
 

@@ -24,7 +24,7 @@ WRONG = {"zuora_client_secret": "planted-wrong-zuora-secret-7f3a9c", "netsuite_t
 # test the connection and show the profile from the keyring, with HTTP logging on.
 KEYRING_RUN = """
 import json, os, sys
-from tui.cli import main
+from cli import main
 codes = [main(["-v", "credentials", "set", "leak", "--from-env"])]
 for name in [k for k in os.environ if k.startswith("CUTOVER_") and k != "CUTOVER_CONFIG_FILE"]:
     del os.environ[name]
@@ -84,11 +84,11 @@ def test_no_secret_in_output_or_files_on_success_and_failure(tmp_path, demo):
     assert "HTTP Request" not in via_keyring.stderr
     assert "HTTP Request: POST" in (tmp_path / "state" / "cutover" / "log" / "cutover.log").read_text()
 
-    via_env = _cutover(_env(tmp_path, right), "-m", "tui", "-v", "credentials", "test", "leak")
+    via_env = _cutover(_env(tmp_path, right), "-m", "cli", "-v", "credentials", "test", "leak")
     outputs += [via_env.stdout, via_env.stderr]
     assert via_env.returncode == 0, via_env.stderr
 
-    wrong = _cutover(_env(tmp_path, {**right, **WRONG}), "-m", "tui", "-v", "credentials", "test", "leak")
+    wrong = _cutover(_env(tmp_path, {**right, **WRONG}), "-m", "cli", "-v", "credentials", "test", "leak")
     outputs += [wrong.stdout, wrong.stderr]
     assert wrong.returncode == 1
     assert "credentials refused" in wrong.stdout and "INVALID_LOGIN" in wrong.stdout
@@ -106,9 +106,9 @@ def test_a_failing_keyring_message_carries_no_secret(tmp_path, demo):
                                            "netsuite_account_id": p.netsuite_account_id}))
     partial = {"zuora_client_secret": demo.credentials.value("zuora_client_secret")}
     env = {**_env(tmp_path, partial), "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
-    run = _cutover(env, "-m", "tui", "credentials", "set", "leak", "--from-env")
+    run = _cutover(env, "-m", "cli", "credentials", "set", "leak", "--from-env")
     assert run.returncode == 2 and "gnome-keyring" in run.stderr
-    run2 = _cutover(env, "-m", "tui", "credentials", "test", "leak")
+    run2 = _cutover(env, "-m", "cli", "credentials", "test", "leak")
     assert run2.returncode == 2 and "Traceback" not in run2.stderr
     assert _leaks(tmp_path, [run.stdout, run.stderr, run2.stdout, run2.stderr], list(partial.values())) == []
     assert json.dumps(partial) not in run.stderr

@@ -133,12 +133,12 @@ def test_no_backend_in_a_subprocess_gives_a_message_and_exit_2_without_traceback
            "CUTOVER_CONFIG_FILE": str(tmp_path / "c.toml")}
     (tmp_path / "c.toml").write_text('[profiles.acme]\nzuora_env = "SBX_NA"\nnetsuite_account_id = "1234567_SB1"\n')
     for args in (["credentials", "test", "acme"], ["credentials", "delete", "acme"]):
-        run = subprocess.run([sys.executable, "-m", "tui", *args], cwd=ROOT, env=env, capture_output=True,
+        run = subprocess.run([sys.executable, "-m", "cli", *args], cwd=ROOT, env=env, capture_output=True,
                              text=True, timeout=60)
         assert run.returncode == 2, run.stderr
         assert "Traceback" not in run.stderr + run.stdout
         assert "no secure keyring backend" in run.stderr and "gnome-keyring" in run.stderr
-    status = subprocess.run([sys.executable, "-m", "tui", "credentials", "status"], cwd=ROOT, env=env,
+    status = subprocess.run([sys.executable, "-m", "cli", "credentials", "status"], cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=60)
     assert status.returncode == 1 and "usable: no" in status.stdout
 

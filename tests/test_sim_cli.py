@@ -73,7 +73,7 @@ def test_sigterm_stops_it_cleanly_and_credentials_differ_between_starts():
     (["--latency-ms", "-5"], "cannot be negative"),
 ])
 def test_bad_arguments_get_one_clear_line_and_exit_2(args, says, capsys):
-    from tui.cli import main
+    from cli import main
 
     try:
         code = main(["sim", "serve", *args])

@@ -6,7 +6,7 @@ from functools import partial
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from core.runbook.model import Phase
+from core.runbook.vocabulary import Phase
 
 
 class StepCommands(Provider):

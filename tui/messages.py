@@ -3,9 +3,12 @@ the screen's handler renders from it. A result flows straight up: nobody reads t
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.message import Message
 
-from core.runbook.model import ApplyOutcome, ApplyProgress, CheckResult, PlanSummary, StepState
+if TYPE_CHECKING:  # names only: the runbook model (pydantic) loads after the first frame
+    from core.runbook.model import ApplyOutcome, ApplyProgress, CheckResult, PlanSummary, StepState
 
 
 class StepChecked(Message):

@@ -18,6 +18,7 @@ from textual.widgets import Button, Footer, Input, Label, Static
 
 from core.config import Profile
 from core.errors import CutoverError
+from core.secret_sources import credential_sources
 from core.secrets import (
     SECRET_LABELS,
     SECRET_NAMES,
@@ -28,7 +29,6 @@ from core.secrets import (
     credentials_from_env,
 )
 from core.session import SystemCheck, test_connection
-from tui.cli.profile import credential_sources
 from tui.widgets.form import FormRow, checks_text, notify_failure, text_input
 
 PLACEHOLDERS = {"in the keyring": "stored in the keyring: leave empty to keep it", "missing": "missing: type it"}

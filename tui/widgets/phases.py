@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from core.runbook.model import Phase, Status, StepState
-from core.runbook.state import worst
+from core.runbook.vocabulary import Phase, Status
 from tui.widgets.status import GLYPHS, status_style
+
+if TYPE_CHECKING:
+    from core.runbook.model import StepState
 
 
 def phase_badge(states: list[StepState]) -> tuple[str, str, int, int]:
     """(glyph, style, done, total) for a phase: the worst status among its applicable steps."""
+    from core.runbook.state import worst  # loaded with the states themselves: the first frame has none
+
     relevant = [s for s in states if s.applicable and s.step.parent is None]
     total = len(relevant)
     done = sum(1 for s in relevant if s.status.done)
@@ -46,10 +52,11 @@ class PhaseList(OptionList):
         self.folded = folded
         self.set_class(folded, "folded")
 
-    def show(self, by_phase: dict[Phase, list[StepState]]) -> None:
+    def show(self, by_phase: dict[Phase, list[StepState]] | None) -> None:
         """Redraw the badges in place: rebuilding the options would move the highlight to A and back, and each move
-        tells the runbook screen to show that phase (its cursor then lost)."""
-        labels = [self._label(phase, by_phase.get(phase, [])) for phase in Phase]
+        tells the runbook screen to show that phase (its cursor then lost). None: the states are not read yet, so
+        the phases show without badges (the first frame)."""
+        labels = [self._label(phase, None if by_phase is None else by_phase.get(phase, [])) for phase in Phase]
         if self.option_count == len(labels):
             for phase, label in zip(Phase, labels, strict=True):
                 self.replace_option_prompt(phase.letter, label)
@@ -57,9 +64,15 @@ class PhaseList(OptionList):
         self.clear_options()
         self.add_options(Option(label, id=phase.letter) for phase, label in zip(Phase, labels, strict=True))
 
-    def _label(self, phase: Phase, states: list[StepState]) -> Text:
-        glyph, style, passed, total = phase_badge(states)
+    def _label(self, phase: Phase, states: list[StepState] | None) -> Text:
         label = Text()
+        if states is None:
+            label.append("  ")
+            label.append(phase.letter, style="bold")
+            if not self.folded:
+                label.append(f"  {phase.label}", style="")
+            return label
+        glyph, style, passed, total = phase_badge(states)
         label.append(f"{glyph} ", style=style)
         label.append(phase.letter, style="bold")
         if self.folded:

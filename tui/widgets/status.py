@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 
-from core.runbook.model import Status, StepState
+from core.runbook.vocabulary import Status
+
+if TYPE_CHECKING:
+    from core.runbook.model import StepState
 
 STYLES = {"pass": "bold green", "fail": "bold red", "needs-action": "bold yellow", "error": "bold magenta",
           "not-run": "dim", "running": "bold cyan", "confirmed": "bold green", "blocked": "yellow",

@@ -1,10 +1,14 @@
-"""`cutover demo` and `cutover open --profile NAME`: the Textual app. Textual is imported only when they run."""
+"""`cutover demo`, `cutover open --profile NAME` and `cutover profiles`: the commands that open the Textual app.
+
+The one module of `cli` that imports the app (`tui`), inside the functions that start it, so the rest of the
+command line never loads Textual (an import contract in pyproject.toml holds this).
+"""
 
 from __future__ import annotations
 
 import argparse
 
-from tui.cli.target import add_profile_name, chosen_profile
+from cli.target import add_profile_name, chosen_profile
 
 
 def _scale(text: str) -> int:
@@ -40,6 +44,18 @@ def cmd_open(args: argparse.Namespace) -> int:
     return _run_app(Backend(profile_name=name, monitor_interval=args.interval, timeout=args.timeout))
 
 
+def cmd_profiles(args: argparse.Namespace) -> int:
+    """The Profiles screen with no profile open (create one, store its credentials, test it), then the checklist on
+    the profile a person opens."""
+    from tui.backend import Backend
+    from tui.profiles_app import ProfilesApp
+
+    chosen = ProfilesApp().run()
+    if not chosen:
+        return 0
+    return _run_app(Backend(profile_name=chosen, monitor_interval=args.interval, timeout=args.timeout))
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("demo", help="open the tool on a fresh simulated tenant (no keyring, no network)",
                        description="Open the checklist on a fresh simulated Zuora + NetSuite tenant, served in "
@@ -56,3 +72,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_profile_name(p)
     p.add_argument("--interval", type=float, default=5.0, help="monitor poll interval in seconds (default 5)")
     p.set_defaults(func=cmd_open)
+
+    p = sub.add_parser("profiles", help="manage profiles and their credentials in the app, then open one",
+                       description="Open the Profiles screen without a profile: create or edit profiles, store "
+                                   "and test their credentials; Open starts the checklist on the chosen one.")
+    p.add_argument("--interval", type=float, default=5.0, help="monitor poll interval in seconds (default 5)")
+    p.set_defaults(func=cmd_profiles)

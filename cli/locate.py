@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import argparse
 
-from core.config import config_path, data_root, get_profile
-from tui.cli.target import add_profile_name, chosen_profile
+from cli.target import add_profile_name, chosen_profile
 
 
 def cmd_locate(args: argparse.Namespace) -> int:
+    from core.config import config_path, data_root, get_profile
+
     name = chosen_profile(args)
     if args.what == "config":
         print(config_path())

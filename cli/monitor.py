@@ -4,13 +4,10 @@ JSON object per sample (JSON Lines), flushed per line so it can feed other tools
 from __future__ import annotations
 
 import argparse
-import asyncio
-import json
 import os
 import sys
-from contextlib import ExitStack
 
-from tui.cli.target import add_target, resolve_target
+from cli.target import add_target, resolve_target
 
 
 def register(subparsers) -> None:
@@ -38,6 +35,8 @@ def _interval(text: str) -> float:
 
 def run(args) -> int:
     """Ctrl+C reaches `cutover`'s entry point, which says so and exits 130."""
+    import asyncio
+
     try:
         asyncio.run(_monitor(args))
     except BrokenPipeError:  # the reader went away (`| head`): stop quietly, no flush error at exit
@@ -46,6 +45,9 @@ def run(args) -> int:
 
 
 async def _monitor(args) -> None:
+    import json
+    from contextlib import ExitStack
+
     from core.monitor import DEFAULT_INTERVAL_S, Sampler, watch
     from core.run import Run
 

@@ -7,25 +7,11 @@ prompt, or read from the CUTOVER_* variables with --from-env.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import getpass
-import json
 import sys
-from dataclasses import asdict
 
-from core.config import get_profile
+from cli.profile import subcommand
 from core.errors import CredentialsError
-from core.secrets import (
-    SECRET_LABELS,
-    SECRET_NAMES,
-    SYSTEM_SECRETS,
-    Credentials,
-    CredentialStore,
-    credentials_from_env,
-    env_var,
-)
-from core.session import test_connection
-from tui.cli.profile import subcommand
+from core.secret_names import SECRET_LABELS, SECRET_NAMES, SYSTEM_SECRETS, env_var
 
 DEFAULT_TIMEOUT_S = 20.0  # per request, unless --timeout says otherwise
 
@@ -34,7 +20,11 @@ def _wanted(only: str | None) -> tuple[str, ...]:
     return SYSTEM_SECRETS[{"zuora": "Zuora", "netsuite": "NetSuite"}[only]] if only else SECRET_NAMES
 
 
-def _prompt(names: tuple[str, ...], stored: Credentials) -> Credentials:
+def _prompt(names: tuple[str, ...], stored):
+    import getpass
+
+    from core.secrets import Credentials
+
     if not sys.stdin.isatty():
         raise CredentialsError("cannot prompt for secrets: standard input is not a terminal",
                                hint="set the CUTOVER_* variables and use `--from-env`")
@@ -47,6 +37,9 @@ def _prompt(names: tuple[str, ...], stored: Credentials) -> Credentials:
 
 
 def cmd_set(args: argparse.Namespace) -> int:
+    from core.config import get_profile
+    from core.secrets import Credentials, CredentialStore, credentials_from_env
+
     profile = get_profile(args.name)
     store = CredentialStore()
     status = store.backend_status()
@@ -70,6 +63,14 @@ def cmd_set(args: argparse.Namespace) -> int:
 
 
 def cmd_test(args: argparse.Namespace) -> int:
+    import asyncio
+    import json
+    from dataclasses import asdict
+
+    from core.config import get_profile
+    from core.secrets import CredentialStore
+    from core.session import test_connection
+
     profile = get_profile(args.name)
     credentials = CredentialStore().load(profile.name)
     checks = asyncio.run(test_connection(profile, credentials, timeout=args.timeout or DEFAULT_TIMEOUT_S))
@@ -82,6 +83,8 @@ def cmd_test(args: argparse.Namespace) -> int:
 
 
 def cmd_delete(args: argparse.Namespace) -> int:
+    from core.secrets import CredentialStore
+
     removed = CredentialStore().delete(args.name)
     if removed:
         print(f"deleted {len(removed)} secret(s) of profile {args.name!r} from the keyring")
@@ -91,6 +94,8 @@ def cmd_delete(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    from core.secrets import CredentialStore
+
     status = CredentialStore().backend_status()
     print(f"keyring backend: {status.backend}")
     print("usable: yes" if status.usable else f"usable: no: {status.message}")

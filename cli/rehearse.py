@@ -7,10 +7,7 @@ H2 counts in NetSuite); 2 on an error (one line on stderr).
 
 from __future__ import annotations
 
-import asyncio
-import json
-
-from tui.cli.sim import FAULTS_HELP, fault_spec
+from cli.sim import FAULTS_HELP, fault_spec
 
 EXIT_OK, EXIT_ATTENTION, EXIT_ERROR = 0, 1, 2
 _MARKS = {"act": "·", "confirm": "✓ confirmed", "ticket": "✓ ticket", "open": "! open", "skip": "– skipped",
@@ -45,6 +42,9 @@ def _line(event) -> str:
 
 
 def _rehearse(args) -> int:
+    import asyncio
+    import json
+
     from core.rehearsal import Rehearsal, report_writer
 
     on_event = None if args.json else (lambda e: print(_line(e), flush=True))

@@ -7,8 +7,6 @@ rehearsal or a profile; then it serves until Ctrl+C or SIGTERM and exits 0.
 from __future__ import annotations
 
 import argparse
-import json
-import signal
 import sys
 
 from core.errors import ConfigError
@@ -80,6 +78,9 @@ def _config(args):
 
 
 def serve(args) -> int:
+    import json
+    import signal
+
     from core.sim.app import Simulator
     from core.sim.server import check_host, serve_forever
 

@@ -7,18 +7,13 @@ fresh simulated tenant (`--demo`). Exit codes: 0 everything passes / done, 1 som
 
 from __future__ import annotations
 
-import asyncio
-import getpass
-import json
-import signal
 import sys
-import threading
 import time
 from contextlib import ExitStack, asynccontextmanager
 from pathlib import Path
 
+from cli.target import add_target, resolve_target
 from core.errors import ConfigError
-from tui.cli.target import add_target, resolve_target
 
 EXIT_OK, EXIT_ATTENTION, EXIT_ERROR = 0, 1, 2
 
@@ -27,7 +22,7 @@ def register(subparsers) -> None:
     def command(name: str, help: str, func, *, clients: bool = True):
         p = subparsers.add_parser(name, help=help, description=help)
         add_target(p)
-        p.set_defaults(func=lambda args: asyncio.run(func(args)), needs_clients=clients)
+        p.set_defaults(func=lambda args: _run(func, args), needs_clients=clients)
         return p
 
     p = command("check", "run the checks of runbook phases or steps and show each step's state", _check)
@@ -66,6 +61,12 @@ def register(subparsers) -> None:
     p.add_argument("value", metavar="VALUE")
     p = command("vars", "show the run variables", _vars, clients=False)
     p.add_argument("--json", action="store_true")
+
+
+def _run(func, args) -> int:
+    import asyncio
+
+    return asyncio.run(func(args))
 
 
 # ---- the runbook for a profile --------------------------------------------------------------------------------
@@ -119,12 +120,16 @@ async def _check(args) -> int:
     select_steps(args.steps)  # unknown ids fail before anything connects
     secrets = {}
     if args.oauth_secret:
+        import getpass
+
         from pydantic import SecretStr
 
         secrets["new_oauth_client_secret"] = SecretStr(getpass.getpass("New OAuth client secret: "))
     async with _runbook(args, secrets=secrets) as runbook:
         states = await runbook.check(args.steps)
     if args.json:
+        import json
+
         print(json.dumps([s.to_dict() for s in states], ensure_ascii=False, default=str, indent=1))
     else:
         _say(*_table(states))
@@ -182,6 +187,10 @@ async def _plan(args) -> int:
 
 
 async def _apply(args) -> int:
+    import asyncio
+    import signal
+    import threading
+
     from core.runbook.actions import apply, check_plan, fix_for, prepare
     from core.runbook.failures import failure_lines
 
@@ -330,6 +339,8 @@ async def _vars(args) -> int:
         variables = runbook.journal.variables()
     values, unreadable = variables.dump(), variables.unreadable  # an unreadable value: its raw text, marked here
     if args.json:
+        import json
+
         print(json.dumps(values, indent=1))
         return EXIT_OK
     width = max(len(n) for n in values)

@@ -7,9 +7,8 @@ object. The format follows the file name when `--format` is not given (report.ht
 from __future__ import annotations
 
 import sys
-from contextlib import ExitStack
 
-from tui.cli.target import add_target, resolve_target
+from cli.target import add_target, resolve_target
 
 
 def register(subparsers) -> None:
@@ -22,6 +21,8 @@ def register(subparsers) -> None:
 
 
 def _report(args) -> int:
+    from contextlib import ExitStack
+
     from core.report import format_for, write_report
     from core.run import Run
 

@@ -7,16 +7,13 @@ client's id and secret without echo (never as arguments: they would show in `ps`
 from __future__ import annotations
 
 import argparse
-import asyncio
-import getpass
-import json
 import sys
 from contextlib import ExitStack
-from dataclasses import asdict
 
+from cli.profile import table
+from cli.target import add_target, resolve_target
 from core.errors import CredentialsError
-from tui.cli.profile import table
-from tui.cli.target import add_target, resolve_target
+from core.instance_terms import ENVIRONMENTS, KINDS, ROLES, STATUSES
 
 _FIELDS = ("environment", "role", "kind", "instance_id", "account_id", "environment_id", "oauth_client_id",
            "netsuite_account_id", "status", "notes", "provisioned_on")
@@ -44,6 +41,8 @@ def _notes(register, instances) -> None:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
+    import json
+
     with ExitStack() as stack:
         register, _ = _register(args, stack)
         instances = register.list(live_only=not args.all)
@@ -88,6 +87,11 @@ def cmd_retire(args: argparse.Namespace) -> int:
 
 
 def cmd_test_oauth(args: argparse.Namespace) -> int:
+    import asyncio
+    import getpass
+    import json
+    from dataclasses import asdict
+
     from pydantic import SecretStr
 
     if not sys.stdin.isatty():
@@ -114,8 +118,6 @@ def cmd_test_oauth(args: argparse.Namespace) -> int:
 
 
 def _fields(parser: argparse.ArgumentParser, *, adding: bool) -> None:
-    from core.instances import ENVIRONMENTS, KINDS, ROLES, STATUSES
-
     parser.add_argument("--environment", choices=ENVIRONMENTS, required=adding, help="the instance's environment")
     parser.add_argument("--role", choices=ROLES, required=adding,
                         help="old: the connector running before IS; new: the one for Invoice Settlement")

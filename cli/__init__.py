@@ -1,7 +1,9 @@
 """The `cutover` command. Each module in this package adds its subcommands through `register(subparsers)`.
 
-Headless commands import core only; the Textual app is imported lazily by the commands that open it, so
-`cutover check --json` works on a box with no terminal and no keyring.
+Building the parser loads argparse, core.errors and a few standard-library constants, nothing else: each command
+imports what it needs when it runs, so `cutover --help` and a bad flag answer at once. Headless commands import
+core only; the Textual app is reached through cli.launch alone (`demo`, `open`, `profiles`), so `cutover check
+--json` works on a box with no terminal and no keyring. tests/test_cli_imports.py holds both.
 
 Whatever goes wrong ends in one line on stderr and exit 2 (130 for Ctrl+C), never a traceback: a CutoverError says
 what to do, a file the tool cannot write names the path and the fix, and anything unforeseen points at the log file
@@ -11,16 +13,12 @@ what to do, a file the tool cannot write names the path and the fix, and anythin
 from __future__ import annotations
 
 import argparse
-import importlib
-import logging
 import os
-import pkgutil
 import sys
 
 from core.errors import CutoverError, first_cause
 
 EXIT_ERROR, EXIT_INTERRUPTED = 2, 130
-log = logging.getLogger("cutover")
 
 
 # ---- arguments ---------------------------------------------------------------------------------------------------
@@ -75,19 +73,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_global_flags(parser, top=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"{__name__}.{info.name}")
-        register = getattr(module, "register", None)
-        if register is not None:
-            register(sub)
+    from cli import credentials, instances, launch, locate, monitor, profile, rehearse, report, runbook, sim
+
+    for commands in (credentials, instances, launch, locate, monitor, profile, rehearse, report, runbook, sim):
+        commands.register(sub)
     return parser
 
 
 # ---- running one command -----------------------------------------------------------------------------------------
 def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    import logging  # after parsing: --help and a bad flag never load logging
+
     from core.logs import start_log, stop_log
 
-    args = build_parser().parse_args(argv)
     logfile = start_log(logging.DEBUG if args.debug else logging.INFO if args.verbose else logging.WARNING)
     try:
         try:
@@ -101,6 +100,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def _outcome(exc: BaseException, logfile) -> int:
     """The exit code for an exception that ended a command, after its one line on stderr."""
+    import logging
+
+    log = logging.getLogger("cutover")
     cause = first_cause(exc)  # out of a task group's ExceptionGroup, the one a person should hear about
     if isinstance(cause, SystemExit):
         raise exc

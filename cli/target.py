@@ -1,6 +1,6 @@
 """`--profile NAME | --demo`, shared by every headless command that talks to a tenant (not a command itself).
 
-`--profile` itself is one of `cutover`'s global flags (tui.cli.add_global_flags): it is accepted before or after the
+`--profile` itself is one of `cutover`'s global flags (cli.add_global_flags): it is accepted before or after the
 subcommand, so only `--demo` is added here, and the choice between the two is checked when the target is resolved.
 """
 

@@ -6,26 +6,10 @@ Profiles hold no secrets, so no flag here takes one: secrets go in with `cutover
 from __future__ import annotations
 
 import argparse
-import asyncio
-import json
 
-from core.config import (
-    NetSuiteFields,
-    Operator,
-    Profile,
-    config_path,
-    get_profile,
-    remove_profile,
-    save_profile,
-    scan_profiles,
-    validate_profile,
-)
-from core.errors import ConfigError, CredentialsError
-from core.netsuite import CandidateField, proposed_mapping
-from core.secrets import SECRET_NAMES, CredentialStore, credentials_from_env, env_var
-from core.session import netsuite_client
+from cli.target import add_profile_name, chosen_profile
+from core.errors import ConfigError
 from core.zuora.environments import ENVIRONMENT_NAMES
-from tui.cli.target import add_profile_name, chosen_profile
 
 
 def table(headers: list[str], rows: list[list[str]]) -> str:
@@ -36,6 +20,8 @@ def table(headers: list[str], rows: list[list[str]]) -> str:
 
 
 def parse_fields(pairs: list[str]) -> dict[str, str]:
+    from core.config import NetSuiteFields
+
     keys = NetSuiteFields.model_fields
     out = {}
     for pair in pairs:
@@ -51,6 +37,8 @@ def parse_fields(pairs: list[str]) -> dict[str, str]:
 
 # ---- add -------------------------------------------------------------------------------------------------------
 def cmd_add(args: argparse.Namespace) -> int:
+    from core.config import Operator, get_profile, save_profile, scan_profiles, validate_profile
+
     fields: dict = {}
     operator = None
     if args.name in scan_profiles():
@@ -87,6 +75,10 @@ def cmd_add(args: argparse.Namespace) -> int:
 
 # ---- list / show / remove --------------------------------------------------------------------------------------
 def cmd_list(args: argparse.Namespace) -> int:
+    import json
+
+    from core.config import Profile, config_path, scan_profiles
+
     profiles = scan_profiles()
     if args.json:
         print(json.dumps({n: (p.model_dump(mode="json") if isinstance(p, Profile) else {"error": str(p)})
@@ -106,26 +98,10 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def credential_sources(name: str) -> tuple[dict[str, str], str]:
-    """Secret name -> where it comes from ("from CUTOVER_...", "in the keyring", "missing"), and the keyring's
-    problem if it cannot be read."""
-    env = credentials_from_env()
-    try:
-        stored, problem = CredentialStore().load_stored(name), ""
-    except CredentialsError as exc:
-        stored, problem = None, str(exc)
-    out = {}
-    for n in SECRET_NAMES:
-        if getattr(env, n) is not None:
-            out[n] = f"from {env_var(n)}"
-        elif stored is None:
-            out[n] = "unknown (keyring unusable, see below)"
-        else:
-            out[n] = "in the keyring" if getattr(stored, n) is not None else "missing"
-    return out, problem
-
-
 def cmd_show(args: argparse.Namespace) -> int:
+    from core.config import NetSuiteFields, get_profile
+    from core.secret_sources import credential_sources
+
     p = get_profile(args.name)
     if args.json:
         print(p.model_dump_json(indent=2))
@@ -147,6 +123,8 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 def cmd_operator(args: argparse.Namespace) -> int:
     """Who works on this profile: named with every confirmation, waiver, ticket and write in its journal."""
+    from core.config import get_profile, save_profile, validate_profile
+
     profile = get_profile(args.name)
     if args.operator_name is None and args.operator_email is None:
         print(profile.operator.label if profile.operator else
@@ -165,6 +143,8 @@ def cmd_operator(args: argparse.Namespace) -> int:
 
 
 def cmd_remove(args: argparse.Namespace) -> int:
+    from core.config import remove_profile
+
     path = remove_profile(args.name)
     print(f"removed profile {args.name!r} from {path}")
     print(f"its secrets stay in the keyring until `cutover credentials delete {args.name}`")
@@ -172,13 +152,21 @@ def cmd_remove(args: argparse.Namespace) -> int:
 
 
 # ---- fields ----------------------------------------------------------------------------------------------------
-async def _discover(profile: Profile, timeout: float | None) -> list[CandidateField]:
+async def _discover(profile, timeout: float | None) -> list:
+    from core.secrets import CredentialStore
+    from core.session import netsuite_client
+
     credentials = CredentialStore().load(profile.name)
     async with netsuite_client(profile, credentials, **({"timeout": timeout} if timeout else {})) as client:
         return await client.discover_zuora_fields()
 
 
 def cmd_fields(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from core.config import get_profile, save_profile, validate_profile
+    from core.netsuite.fields import proposed_mapping
+
     profile = get_profile(args.name)
     candidates = asyncio.run(_discover(profile, args.timeout))
     current = profile.netsuite_fields.script_ids()
