@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import deque
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
@@ -18,10 +17,11 @@ import orjson
 
 from core.errors import ApiError
 from core.zuora.errors import SYSTEM, Unanswered, expect_object
+from core.zuora.poll_pace import PollPace
 from core.zuora.retry import Backoff
 
 if TYPE_CHECKING:
-    from core.zuora.client import ZuoraClient
+    from core.zuora.calls import ZuoraCalls
 
 FINISHED = frozenset({"completed", "failed", "cancelled"})
 
@@ -33,32 +33,7 @@ def _job(body: object, what: str) -> dict:
     return data
 
 
-class PollPace:
-    """When to poll a Data Query job: first near how long this tenant's recent jobs took, then backing off.
-
-    A fixed first wait is wrong both ways: too long for a small count on a quiet tenant (every check waits it out),
-    too short for a big export (every job pays extra polls). Jobs on one tenant take alike, so the first poll goes
-    where most recent jobs had finished: the 80th percentile of the last few. A job already done at its first
-    poll may have finished much sooner, so its duration is taken as a fraction of that wait; the estimate then
-    creeps down until a job needs a second poll, and a job that needed several pulls it back up.
-    """
-
-    SHRINK = 0.6  # a hit at the first poll: the job took at most this wait; probe a little sooner next time
-    MEMORY = 8
-
-    def __init__(self, first: float = 0.05, floor: float = 0.01, cap: float = 5.0):
-        self.floor, self.cap = floor, cap
-        self._recent: deque[float] = deque([first], maxlen=self.MEMORY)
-
-    def first_wait(self) -> float:
-        ordered = sorted(self._recent)
-        return min(self.cap, max(self.floor, ordered[int(0.8 * (len(ordered) - 1))]))
-
-    def finished(self, took: float, polls: int, first_wait: float) -> None:
-        self._recent.append(first_wait * self.SHRINK if polls <= 1 else took)
-
-
-async def run_job(client: ZuoraClient, sql: str, *, poll_max: float = 5.0) -> dict:
+async def run_job(client: ZuoraCalls, sql: str, *, poll_max: float = 5.0) -> dict:
     """Submit `sql` and wait for the job to finish; the completed job (with `dataFile`)."""
     request = {"query": sql, "outputFormat": "JSON", "compression": "NONE", "output": {"target": "S3"}}
     pace: PollPace = client.data_query_pace
@@ -84,7 +59,7 @@ async def run_job(client: ZuoraClient, sql: str, *, poll_max: float = 5.0) -> di
     return job
 
 
-async def stream_json_lines(client: ZuoraClient, url: str) -> AsyncIterator[dict]:
+async def stream_json_lines(client: ZuoraCalls, url: str) -> AsyncIterator[dict]:
     """Each line of a JSON Lines file as a dict, resuming after a broken download."""
     handed_out = 0
     backoff = Backoff(client.backoff_base, client.backoff_cap)
@@ -115,14 +90,14 @@ async def stream_json_lines(client: ZuoraClient, url: str) -> AsyncIterator[dict
             raise ApiError(None, f"the Data Query result has a line that is not JSON ({exc})", system=SYSTEM) from None
 
 
-async def data_query(client: ZuoraClient, sql: str, *, poll_max: float = 5.0) -> AsyncIterator[dict]:
+async def data_query(client: ZuoraCalls, sql: str, *, poll_max: float = 5.0) -> AsyncIterator[dict]:
     """Every row of a Data Query (Trino SQL, lower-case names), streamed."""
     job = await run_job(client, sql, poll_max=poll_max)
     async for row in stream_json_lines(client, job["dataFile"]):
         yield row
 
 
-async def data_query_rows(client: ZuoraClient, sql: str, limit: int | None = None) -> list[dict]:
+async def data_query_rows(client: ZuoraCalls, sql: str, limit: int | None = None) -> list[dict]:
     """A small result in full (samples, counts); stops reading after `limit` rows."""
     rows: list[dict] = []
     if limit is not None and limit <= 0:

@@ -14,7 +14,7 @@ from core.errors import ApiError
 from core.zuora.errors import SYSTEM
 
 if TYPE_CHECKING:
-    from core.zuora.client import ZuoraClient
+    from core.zuora.calls import ZuoraCalls
 
 _CUSTOM_SUFFIXES = ("__c", "__NS")
 XML = "text/xml"
@@ -49,7 +49,7 @@ def parse_describe(xml_text: str, object: str = "") -> list[DescribedField]:
     return fields
 
 
-async def describe(client: ZuoraClient, object: str) -> list[DescribedField]:
+async def describe(client: ZuoraCalls, object: str) -> list[DescribedField]:
     # The contract's only media type for describe is text/xml; asking for JSON is a request it does not describe.
     body = await client.call("GET", f"/v1/describe/{quote(object, safe='')}", accept=XML)
     if not isinstance(body, str):

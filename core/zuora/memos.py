@@ -24,7 +24,7 @@ from core.zuora.errors import SYSTEM, category, category_of, expect_object, read
 from core.zuora.retry import Backoff, retryable
 
 if TYPE_CHECKING:
-    from core.zuora.client import ZuoraClient
+    from core.zuora.calls import ZuoraCalls
 
 BULK_MAX = 50  # `maxItems: 50` on PUT /v1/credit-memos/bulk
 ITEM_ATTEMPTS = 6  # a memo's own tries when Zuora answers it with a retryable failure (lock competition, ...)
@@ -57,22 +57,22 @@ class BulkSummary:
             self.failed += 1
 
 
-def _memo_path(client: ZuoraClient, key: str = "") -> str:
+def _memo_path(client: ZuoraCalls, key: str = "") -> str:
     base = f"/v1/{client.memo_path}"
     return f"{base}/{quote(key, safe='')}" if key else base
 
 
-async def get_credit_memo(client: ZuoraClient, key: str) -> dict:
+async def get_credit_memo(client: ZuoraCalls, key: str) -> dict:
     """One memo by id or number (NotFound if there is none)."""
     return expect_object(await client.call("GET", _memo_path(client, key)), f"credit memo {key}")
 
 
-async def update_credit_memo(client: ZuoraClient, key: str, fields: dict) -> dict:
+async def update_credit_memo(client: ZuoraCalls, key: str, fields: dict) -> dict:
     """Set `fields` (REST names, e.g. `transferredToAccounting`) on one memo; the memo as Zuora now has it."""
     return expect_object(await client.call("PUT", _memo_path(client, key), json=fields), f"credit memo {key}")
 
 
-async def invoice_settlement_enabled(client: ZuoraClient) -> bool:
+async def invoice_settlement_enabled(client: ZuoraCalls) -> bool:
     """A8 probe: memo operations answer a category-10 permission error when Invoice Settlement is off."""
     try:
         await client.call("GET", _memo_path(client), params={"pageSize": 1})
@@ -123,7 +123,7 @@ def _item_result(sent: dict, item: Any, request_id: str | None) -> BulkItemResul
                           failure.message if failure else "the memo was not updated", request_id)
 
 
-async def _update_batch(client: ZuoraClient, batch: list[dict]) -> list[BulkItemResult]:
+async def _update_batch(client: ZuoraCalls, batch: list[dict]) -> list[BulkItemResult]:
     try:
         body, request_id = await client.call_with_request_id("PUT", _memo_path(client, "bulk"),
                                                              json={"memos": batch})
@@ -162,6 +162,9 @@ def _next_step(result: BulkItemResult, tries: int) -> str:
         return f"still failing after {tries} tries: apply the step again later to send it again"
     if cat == 40:
         return "the memo is no longer in Zuora: make a new plan"
+    if cat == 10 and "Override Transferred to Accounting" in (result.error_message or ""):
+        return ("ask your Zuora admin for the Override Transferred to Accounting permission for the API user, then "
+                "run the undo again")
     if cat in (10, 11):
         return "the Zuora user behind this OAuth client may not update credit memos: fix its role, then apply again"
     if cat is not None:
@@ -177,7 +180,7 @@ def _settled(result: BulkItemResult, tries: int) -> BulkItemResult:
 
 
 async def bulk_update_credit_memos(
-    client: ZuoraClient, updates: AsyncIterable[dict] | Iterable[dict], *,
+    client: ZuoraCalls, updates: AsyncIterable[dict] | Iterable[dict], *,
     on_result: Callable[[BulkItemResult], Awaitable[None] | None] | None = None,
 ) -> BulkSummary:
     """Apply `updates` (dicts with `id` plus REST fields) through PUT .../bulk; a summary once all returned.

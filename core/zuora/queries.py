@@ -9,14 +9,14 @@ from typing import TYPE_CHECKING
 from core.zuora.errors import expect_object
 
 if TYPE_CHECKING:
-    from core.zuora.client import ZuoraClient
+    from core.zuora.calls import ZuoraCalls
 
 ZOQL_MAX_BATCH = 2000
 OBJECT_QUERY_MAX_PAGE = 99
 _OBJECT_SLUG = re.compile(r"^[a-z][a-z-]*$")
 
 
-async def zoql(client: ZuoraClient, query: str, *, batch_size: int = ZOQL_MAX_BATCH) -> AsyncIterator[dict]:
+async def zoql(client: ZuoraCalls, query: str, *, batch_size: int = ZOQL_MAX_BATCH) -> AsyncIterator[dict]:
     """Every record of a ZOQL query, one page in memory at a time. Null fields are absent from records."""
     if not 1 <= batch_size <= ZOQL_MAX_BATCH:
         raise ValueError(f"batch_size must be between 1 and {ZOQL_MAX_BATCH}, not {batch_size}")
@@ -33,7 +33,7 @@ async def zoql(client: ZuoraClient, query: str, *, batch_size: int = ZOQL_MAX_BA
                                                json={"queryLocator": locator, "conf": conf}), "ZOQL queryMore")
 
 
-async def object_query(client: ZuoraClient, object: str, *, filters: Sequence[str] = (),
+async def object_query(client: ZuoraCalls, object: str, *, filters: Sequence[str] = (),
                        fields: Sequence[str] | None = None,
                        page_size: int = OBJECT_QUERY_MAX_PAGE) -> AsyncIterator[dict]:
     """Every row of `/object-query/<object>` matching all `filters` (e.g. `transferredToAccounting.EQ:No`)."""
