@@ -97,7 +97,11 @@ class Simulator:
         from core.sim.connector import Connector  # late: the connector needs a built simulator
 
         self.connector = Connector(self)
-        if seed_data:
+        if seed_data and self.config.twin:
+            from core.sim.twin_load import load_twin
+
+            load_twin(self.store, self.config.twin)
+        elif seed_data:
             from core.sim.scenario import seed_tenant
 
             seed_tenant(self.store, seed=self.config.seed, invoices=self.config.scale)

@@ -95,5 +95,7 @@ class SimConfig:
     connector_batch: int = 200
     # Invoice Settlement Harmonization already on: memos next to IIAs, no payment parts (runbook R12, A1).
     harmonization: bool = False
+    # A folder holding a captured twin (core.twin): the simulator loads it instead of seeding (seed/scale unused).
+    twin: str | None = None
     # With Zuora-Version < 2024-05-20 (or none), v1 errors come back as HTTP 200 + success:false.
     default_zuora_version: str = "2025-08-12"
