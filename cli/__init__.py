@@ -66,18 +66,50 @@ class Parser(argparse.ArgumentParser):
         self.exit(EXIT_ERROR, f"{self.prog}: {message} (see `{self.prog} --help`)\n")
 
 
+class _Version(argparse.Action):
+    """`--version`: the installed distribution's version, looked up only when asked (importlib.metadata is not
+    cheap enough for every parse)."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, help=None):
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from core.about import version
+
+        parser.exit(0, f"cutover {version()}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
+    from cli.help import epilog
+
     parser = Parser(
         prog="cutover",
-        description="Guided, verified move of a Zuora + NetSuite Connector tenant to Invoice Settlement.",
+        description="Guided, verified move of a Zuora + NetSuite Connector tenant to Invoice Settlement. "
+                    "Alone, `cutover` opens the app on the default profile (or shows this help when none is set).",
+        epilog=epilog(), formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action=_Version, help="print the version and exit")
     add_global_flags(parser, top=True)
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    from cli import credentials, instances, launch, locate, monitor, profile, rehearse, report, runbook, sim
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    from cli import (completion, credentials, doctor, help, instances, launch, locate, monitor, profile, rehearse,
+                     report, runbook, sim, twin, undo)
 
-    for commands in (credentials, instances, launch, locate, monitor, profile, rehearse, report, runbook, sim):
+    for commands in (credentials, instances, launch, locate, monitor, profile, rehearse, report, runbook, sim,
+                     twin, undo, doctor, completion, help):
         commands.register(sub)
     return parser
+
+
+def _bare(args: argparse.Namespace) -> int:
+    """`cutover` alone: the app on the default profile (or --profile NAME), else the help, exit 0 either way."""
+    from cli.launch import cmd_open
+    from cli.target import chosen_profile
+
+    if chosen_profile(args) is None:
+        build_parser().print_help()
+        return 0
+    args.interval, args.name = 5.0, None
+    return cmd_open(args)
 
 
 # ---- running one command -----------------------------------------------------------------------------------------
@@ -88,9 +120,10 @@ def main(argv: list[str] | None = None) -> int:
     from core.logs import start_log, stop_log
 
     logfile = start_log(logging.DEBUG if args.debug else logging.INFO if args.verbose else logging.WARNING)
+    func = args.func if args.command else _bare
     try:
         try:
-            code = int(args.func(args) or 0)
+            code = int(func(args) or 0)
         except BaseException as exc:  # noqa: BLE001 - SystemExit passes through _outcome untouched
             code = _outcome(exc, logfile)
         return code if _flush_stdout() else _pipe_closed()

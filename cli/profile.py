@@ -80,6 +80,9 @@ def cmd_list(args: argparse.Namespace) -> int:
     from core.config import Profile, config_path, scan_profiles
 
     profiles = scan_profiles()
+    if args.names:  # one a line, for scripts and shell completion
+        print("\n".join(profiles))
+        return 0
     if args.json:
         print(json.dumps({n: (p.model_dump(mode="json") if isinstance(p, Profile) else {"error": str(p)})
                           for n, p in profiles.items()}, indent=2))
@@ -88,7 +91,12 @@ def cmd_list(args: argparse.Namespace) -> int:
         print(f"no profiles yet in {config_path()}; add one with `cutover profile add NAME ...`")
         return 0
     rows = []
+    from core.config import default_profile
+
+    default = default_profile()
     for name, p in profiles.items():
+        if default and name == default[0]:
+            name += " (default)"
         if isinstance(p, Profile):
             rows.append([name, p.environment + (" read-only" if p.read_only else ""), p.zuora_env or p.zuora_url(),
                          p.netsuite_account_id])
@@ -139,6 +147,28 @@ def cmd_operator(args: argparse.Namespace) -> int:
                                hint="correct that option and run the command again")
     save_profile(updated)
     print(f"profile {profile.name!r}: operator {updated.operator.label}")
+    return 0
+
+
+def cmd_default(args: argparse.Namespace) -> int:
+    """Show, set (NAME) or clear (--clear) the profile every command uses when none is named."""
+    from core.config import PROFILE_ENV, default_profile, get_profile, save_default_profile
+
+    args.name = args.name or getattr(args, "profile", None)
+    if args.clear:
+        path = save_default_profile(None)
+        print(f"no default profile now in {path}")
+    elif args.name:
+        get_profile(args.name)  # only a profile that exists (and loads) can be the default
+        path = save_default_profile(args.name)
+        print(f"default profile: {args.name} (in {path}); --profile NAME or {PROFILE_ENV} still win")
+    else:
+        default = default_profile()
+        if default is None:
+            print("no default profile: `cutover profile default NAME` sets one")
+            return 1
+        print(f"{default[0]} (from {default[1]})")
+        return 0
     return 0
 
 
@@ -219,6 +249,7 @@ def register(sub) -> None:
     ps = p.add_subparsers(dest="profile_command", metavar="ACTION", required=True)
 
     add = subcommand(ps, "add", cmd_add, "add a profile (no secrets: see `cutover credentials set`)")
+    add.set_defaults(use_default_profile=False)  # a new profile is named, never the default
     where = add.add_mutually_exclusive_group(required=True)
     where.add_argument("--zuora-env", metavar="ENV", help="one of: " + ", ".join(ENVIRONMENT_NAMES))
     where.add_argument("--zuora-base-url", metavar="URL", help="explicit Zuora REST base URL (https)")
@@ -238,9 +269,19 @@ def register(sub) -> None:
     op.add_argument("--name", dest="operator_name", metavar="NAME")
     op.add_argument("--email", dest="operator_email", metavar="EMAIL")
 
-    subcommand(ps, "list", cmd_list, "list the profiles", profile=False).add_argument("--json", action="store_true")
+    listing = subcommand(ps, "list", cmd_list, "list the profiles", profile=False)
+    listing.add_argument("--json", action="store_true")
+    listing.add_argument("--names", action="store_true", help="only the names, one a line")
     subcommand(ps, "show", cmd_show, "show one profile and where its secrets come from").add_argument(
         "--json", action="store_true", help="the profile's settings as JSON (never secrets)")
-    subcommand(ps, "remove", cmd_remove, "remove a profile from the config file")
+    subcommand(ps, "remove", cmd_remove, "remove a profile from the config file").set_defaults(
+        use_default_profile=False)  # removing is said out loud: never the default by omission
+    default = ps.add_parser("default", help="show, set or clear the profile used when a command names none",
+                            description="The profile every command uses when it is given no --profile: "
+                                        "CUTOVER_PROFILE, else this one. `cutover profile default NAME` sets it, "
+                                        "--clear removes it, no argument shows it (exit 1 when there is none).")
+    default.add_argument("name", nargs="?", metavar="NAME", help="the profile to use by default")
+    default.add_argument("--clear", action="store_true", help="remove the default")
+    default.set_defaults(func=cmd_default)
     subcommand(ps, "fields", cmd_fields, "find the connector's custom fields in the NetSuite account").add_argument(
         "--apply", action="store_true", help="save the proposed mapping in the profile")

@@ -24,30 +24,52 @@ def add_profile_name(parser: argparse.ArgumentParser, *, required: bool = True) 
 
 
 def chosen_profile(args: argparse.Namespace) -> str | None:
-    """The profile a command was given, as NAME or --profile NAME (both only when they agree)."""
+    """The profile a command works on: NAME or --profile NAME (both only when they agree), else CUTOVER_PROFILE,
+    else the config's default_profile (`cutover profile default NAME`). Commands that create or remove a profile
+    set `use_default_profile=False`: they act only on a profile named on their own command line."""
     positional, flag = getattr(args, "name", None), getattr(args, "profile", None)
     if positional and flag and positional != flag:
         raise ConfigError(f"two profiles given: {positional!r} and --profile {flag!r}", hint="name one of them")
     name = positional or flag
+    if name is None and getattr(args, "use_default_profile", True):
+        name = _default_profile()
     if name is None and getattr(args, "profile_required", False):
-        raise ConfigError("which profile?", hint="add --profile NAME (`cutover profile list` shows them)")
+        raise ConfigError("which profile?", hint="add --profile NAME (`cutover profile list` shows them), or set "
+                                                 "one for every command with `cutover profile default NAME`")
+    return name
+
+
+def _default_profile() -> str | None:
+    """CUTOVER_PROFILE or the config's default_profile. One that names no profile says where it came from, so the
+    person knows what to correct."""
+    from core.config import default_profile, scan_profiles
+
+    default = default_profile()
+    if default is None:
+        return None
+    name, source = default
+    if name not in scan_profiles():
+        raise ConfigError(f"the default profile {name!r} (from {source}) does not exist",
+                          hint="name another with --profile NAME or `cutover profile default NAME`, or unset "
+                               "CUTOVER_PROFILE (`cutover profile list` shows the profiles)")
     return name
 
 
 def resolve_target(args: argparse.Namespace, stack: ExitStack, *, credentials: bool = True):
     """(profile, credentials) of a fresh demo tenant (kept alive by `stack`), or of a saved profile with its
     keyring / CUTOVER_* secrets. `credentials=False` skips the keyring for journal-only commands (None)."""
-    profile_name = getattr(args, "profile", None)
-    if args.demo and profile_name:
+    if args.demo and getattr(args, "profile", None):
         raise ConfigError("give --profile NAME or --demo, not both")
-    if args.demo:
+    if args.demo:  # beats a default profile: only a named one conflicts
         from core.demo import DemoTenant
 
         demo = stack.enter_context(DemoTenant())
         return demo.profile, demo.credentials
+    profile_name = getattr(args, "profile", None) or _default_profile()  # (a positional here is not a profile)
     if not profile_name:
-        raise ConfigError("which tenant?", hint="add --profile NAME (`cutover profile list` shows them), or --demo "
-                                                "for a simulated one")
+        raise ConfigError("which tenant?", hint="add --profile NAME (`cutover profile list` shows them; `cutover "
+                                                "profile default NAME` sets one for every command), or --demo for "
+                                                "a simulated one")
     from core.config import get_profile
 
     profile = get_profile(profile_name)

@@ -29,6 +29,7 @@ from core.zuora.environments import ENVIRONMENT_NAMES, ZUORA_ENVIRONMENTS, resol
 APP = "cutover"
 CONFIG_FILE_ENV = "CUTOVER_CONFIG_FILE"
 OPERATOR_ENV = "CUTOVER_OPERATOR"
+PROFILE_ENV = "CUTOVER_PROFILE"  # the profile a command works on when none is named (beats default_profile)
 _NAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]|_(?!_))*$")  # no "__": it is the env nesting delimiter
 # The name is a folder name (the data dir) and part of keyring entries: well under any file system's 255 bytes.
 MAX_NAME_LENGTH = 64
@@ -341,6 +342,7 @@ class _Settings(BaseSettings):
 
     # Raw per-profile tables: each profile is validated on its own, so one broken profile hides no other.
     profiles: dict[str, dict[str, Any]] = {}
+    default_profile: str | None = None  # `cutover profile default NAME`
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,
@@ -350,11 +352,15 @@ class _Settings(BaseSettings):
 
 
 def _raw_profiles() -> dict[str, dict[str, Any]]:
+    return _settings().profiles
+
+
+def _settings() -> _Settings:
     path = _usable_config_path()
     try:
         if path.exists():
             _refuse_secrets_in_file(path)
-        return _Settings().profiles
+        return _Settings()
     except UnicodeDecodeError as exc:
         raise _not_utf8(path, exc) from None
     except tomllib.TOMLDecodeError as exc:
@@ -443,6 +449,28 @@ def get_profile(name: str) -> Profile:
     return validate_profile(name, raw[name])
 
 
+def default_profile() -> tuple[str, str] | None:
+    """(name, where it was set) of the profile to use when a command names none: CUTOVER_PROFILE, else the config
+    file's `default_profile`; None when neither is set. `--profile NAME` beats both (cli.target)."""
+    env = os.environ.get(PROFILE_ENV, "").strip()
+    if env:
+        return env, PROFILE_ENV
+    name = (_settings().default_profile or "").strip()
+    return (name, f"default_profile in {config_path()}") if name else None
+
+
+def save_default_profile(name: str | None) -> Path:
+    """Record `default_profile = NAME` at the top of the config file (None removes it); comments survive."""
+    path = _usable_config_path()
+    doc = _read_doc(path)
+    if name is None:
+        doc.pop("default_profile", None)
+    else:  # tomlkit puts a new top-level key before the first [table], where TOML needs it
+        doc["default_profile"] = name
+    _write_doc(path, doc)
+    return path
+
+
 # ---- writing ---------------------------------------------------------------------------------------------------
 def _read_doc(path: Path) -> tomlkit.TOMLDocument:
     if not path.exists():
@@ -526,5 +554,7 @@ def remove_profile(name: str) -> Path:
         raise ConfigError(f"there is no profile named {name!r} in {path} (known profiles: {known})",
                           hint="`cutover profile list` shows them")
     del profiles[name]
+    if doc.get("default_profile") == name:  # a default that names nothing would fail every later command
+        doc.pop("default_profile")
     _write_doc(path, doc)
     return path

@@ -32,7 +32,7 @@ def isolated_dirs(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     for var in ("CUTOVER_ZUORA_CLIENT_ID", "CUTOVER_ZUORA_CLIENT_SECRET", "CUTOVER_NETSUITE_CONSUMER_KEY",
                 "CUTOVER_NETSUITE_CONSUMER_SECRET", "CUTOVER_NETSUITE_TOKEN_ID", "CUTOVER_NETSUITE_TOKEN_SECRET",
-                "CUTOVER_CONFIG_FILE"):
+                "CUTOVER_CONFIG_FILE", "CUTOVER_PROFILE"):
         monkeypatch.delenv(var, raising=False)
     # The operator every profile records under, unless a test says otherwise (core.config.OPERATOR_ENV).
     monkeypatch.setenv("CUTOVER_OPERATOR", TEST_OPERATOR)
