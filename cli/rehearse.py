@@ -33,6 +33,8 @@ def register(subparsers) -> None:
     p.add_argument("--faults", type=fault_spec, default=None, metavar="SPEC",
                    help="faults the simulator injects, the same SPEC as `cutover sim serve --faults` (the dice "
                         "follow --seed unless SPEC sets seed=N): " + FAULTS_HELP)
+    p.add_argument("--twin", metavar="DIR", default=None,
+                   help="rehearse on a twin of your own tenant (`cutover twin capture`) instead of a seeded one")
     p.set_defaults(func=_rehearse)
 
 
@@ -51,7 +53,7 @@ def _rehearse(args) -> int:
     rehearsal = Rehearsal(seed=args.seed, scale=args.scale, skip=args.skip, provisioning_path=args.path,
                           e2_decision=args.e2, e1_decision=args.e1, on_event=on_event,
                           before_close=report_writer(args.report) if args.report else None,
-                          faults=args.faults, timeout=getattr(args, "timeout", None))
+                          faults=args.faults, timeout=getattr(args, "timeout", None), twin=args.twin)
     # An error ends in `cutover`'s one line (exit 2; a bug's details in the log file), a closed stdout quietly.
     outcome = asyncio.run(rehearsal.run())
     if args.json:

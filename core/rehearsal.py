@@ -106,7 +106,8 @@ class Rehearsal(StandInPlayer):
                  provisioning_path: str = "new-instance", e2_decision: str = "mark-yes", e1_decision: str = "sync",
                  on_event: Callable[[Event], None] | None = None,
                  before_close: Callable[[Rehearsal], None] | None = None,
-                 faults: Faults | None = None, timeout: float | None = None):
+                 faults: Faults | None = None, timeout: float | None = None, twin: Path | str | None = None):
+        """`twin`: a captured twin's folder (core.twin), played instead of the seeded tenant of seed/scale."""
         if provisioning_path not in PATHS:
             raise ConfigError(f"the rehearsal takes provisioning path {' or '.join(PATHS)}, not "
                               f"{provisioning_path!r}")
@@ -126,7 +127,12 @@ class Rehearsal(StandInPlayer):
         if faults.seed is None:
             faults = replace(faults, seed=seed)
         try:
-            self.tenant = DemoTenant(seed=seed, scale=scale, connector_pace_s=0, faults=faults)
+            if twin is not None:  # a twin that is not there or did not finish: said before anything starts
+                from core.twin.snapshot import Snapshot
+
+                Snapshot.open(twin).require_complete()
+            self.tenant = DemoTenant(seed=seed, scale=scale, connector_pace_s=0, faults=faults,
+                                     twin=None if twin is None else str(twin))
         except ValueError as exc:  # a bad scale
             raise ConfigError(str(exc), hint="e.g. --scale small, or --scale 300") from None
 

@@ -187,3 +187,36 @@ class Capture:
             raise
         out.finish(last, done=True)
         self.progress(key, snap.count("netsuite", ns.table), expected)
+
+
+def journal_cutover_dates(profile) -> dict[str, str]:
+    """The old instance's cutover dates as the profile's journal recorded them (A2), for the twin's connector."""
+    from core.journal import Journal
+
+    journal = Journal.for_profile(profile)
+    try:
+        dates = journal.variables().old_cutover_dates.model_dump()
+    finally:
+        journal.close()
+    return {k: v.isoformat() for k, v in dates.items() if v is not None}
+
+
+def demo_cutover_dates(demo) -> dict[str, str]:
+    """The demo has no journal yet: its simulated connector's Advanced Settings are what A2 would record."""
+    from core.sim.sync_rules import CUTOVER_KEYS
+
+    store = demo.sim.store
+    return {k: v for k in CUTOVER_KEYS if (v := store.setting(f"cutover.{k}"))}
+
+
+async def capture_tenant(profile, credentials, root: Path, *, mask: bool = False,
+                         old_cutover_dates: dict[str, str] | None = None, progress: Progress | None = None,
+                         timeout: float | None = None) -> CaptureReport:
+    """Capture the tenant of `profile` (read-only calls only) into `root`."""
+    from core.session import Session
+
+    dates = journal_cutover_dates(profile) if old_cutover_dates is None else old_cutover_dates
+    fields = profile.netsuite_fields.model_dump(exclude={"sync_updates_yes"})
+    async with Session(profile, credentials, timeout=timeout) as session:
+        return await Capture(session.zuora, session.netsuite, fields, root, tenant=profile.name, mask=mask,
+                             old_cutover_dates=dates, progress=progress).run()
