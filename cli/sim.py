@@ -57,6 +57,9 @@ def register(subparsers) -> None:
     p.add_argument("--data-dir", help="keep the tenant here (default: a temporary folder, removed at exit)")
     p.add_argument("--connector-pace", type=float, default=0.0, metavar="S",
                    help="seconds the connector pauses per batch, so records can be watched moving")
+    p.add_argument("--no-override-tta", dest="override_tta", action="store_false",
+                   help="the API user lacks Zuora's Override Transferred to Accounting permission (an undo of E1 "
+                        "is refused memo by memo)")
     p.set_defaults(func=serve)
 
 
@@ -72,7 +75,8 @@ def _config(args):
             raise ValueError("--port must be between 0 and 65535")
         return SimConfig(seed=args.seed, scale=parse_scale(args.scale), latency_ms=args.latency_ms,
                          zuora_concurrency=args.zuora_concurrency, netsuite_concurrency=args.netsuite_concurrency,
-                         faults=args.faults or Faults(), connector_pace_s=args.connector_pace)
+                         faults=args.faults or Faults(), connector_pace_s=args.connector_pace,
+                         override_tta=args.override_tta)
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
 

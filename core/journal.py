@@ -80,6 +80,12 @@ ALTER TABLE plan ADD COLUMN seal TEXT;
 ALTER TABLE audit ADD COLUMN outcome TEXT;
 ALTER TABLE apply_run ADD COLUMN skipped INTEGER DEFAULT 0;
 """,
+    # Undo (core.runbook.undo): a plan that takes back another plan's writes names it, and keeps the reason a
+    # person typed to undo E1/E2 after the new connector's first run (H1).
+    3: """
+ALTER TABLE plan ADD COLUMN undoes INTEGER;
+ALTER TABLE plan ADD COLUMN override_reason TEXT;
+""",
 }
 SCHEMA_VERSION = max(_MIGRATIONS)
 # How long a write waits for another process's write to end before JournalBusy names it: a write transaction of
@@ -356,14 +362,16 @@ class Journal:
 
     # ---- plans --------------------------------------------------------------------------------------------------
     def create_plan(self, step_id: str, *, system: str, object: str, field: str, new_value: str,
-                    concurrency: int) -> int:
-        """A new plan in state `planning`; earlier unfinished plans of the step are superseded."""
+                    concurrency: int, undoes: int | None = None, override_reason: str | None = None) -> int:
+        """A new plan in state `planning`; earlier unfinished plans of the step are superseded. An undo plan
+        (`undoes`: the plan whose writes it takes back) supersedes only earlier undo plans of that same plan."""
         with self._tx() as db:
-            db.execute("UPDATE plan SET status = 'superseded' WHERE step_id = ? AND status IN ('planning', "
-                       "'planned', 'cancelled', 'failed')", (step_id,))
+            db.execute("UPDATE plan SET status = 'superseded' WHERE step_id = ? AND undoes IS ? AND status IN "
+                       "('planning', 'planned', 'cancelled', 'failed')", (step_id, undoes))
             cur = db.execute("INSERT INTO plan(step_id, system, object, field, new_value, concurrency, created_at, "
-                             "created_by, status) VALUES (?,?,?,?,?,?,?,?, 'planning')",
-                             (step_id, system, object, field, new_value, concurrency, utc_now(), self.who()))
+                             "created_by, status, undoes, override_reason) VALUES (?,?,?,?,?,?,?,?, 'planning',?,?)",
+                             (step_id, system, object, field, new_value, concurrency, utc_now(), self.who(), undoes,
+                              override_reason))
             return int(cur.lastrowid)
 
     def add_plan_items(self, plan_id: int, items: Iterable[tuple[str, str | None, str | None, str]]) -> int:
@@ -389,10 +397,13 @@ class Journal:
         """SHA-256 over what the plan shows a person: its step, system, object, field and new value, then each
         item's record id, number and old value in seq order. Recomputed from the journal before an apply, so an
         item changed, added or removed since the plan was made is caught. Streamed: flat memory at any size."""
-        rows = self._rows("SELECT step_id, system, object, field, new_value FROM plan WHERE id = ?", (plan_id,))
+        rows = self._rows("SELECT step_id, system, object, field, new_value, undoes, override_reason FROM plan "
+                          "WHERE id = ?", (plan_id,))
         if not rows:
             raise CutoverError(f"no plan {plan_id} in the journal", hint="make one with `cutover plan STEP`")
-        digest = hashlib.sha256(json.dumps(list(rows[0])).encode())
+        head = list(rows[0])
+        # An undo plan's seal also covers what it undoes and why (a plan's seal from before undo is unchanged).
+        digest = hashlib.sha256(json.dumps(head if head[5] is not None else head[:5]).encode())
         last = 0
         while True:  # its own keyset read: item statuses do not enter the seal, so a resumed plan keeps it
             items = self._rows("SELECT seq, record_id, number, current FROM plan_item WHERE plan_id = ? AND seq > ? "
@@ -413,12 +424,34 @@ class Journal:
         return PlanSummary(plan_id=r["id"], step_id=r["step_id"], system=r["system"], object=r["object"],
                            field=r["field"], new_value=r["new_value"], total=r["total"], calls=r["calls"],
                            estimate_s=r["estimate_s"], limit=r["concurrency"], created_at=r["created_at"],
-                           status=r["status"], counts={s: counts.get(s, 0) for s in ITEM_STATES}, seal=r["seal"])
+                           status=r["status"], counts={s: counts.get(s, 0) for s in ITEM_STATES}, seal=r["seal"],
+                           undoes=r["undoes"], override_reason=r["override_reason"], created_by=r["created_by"])
 
     def latest_plan(self, step_id: str) -> PlanSummary | None:
-        rows = self._rows("SELECT id FROM plan WHERE step_id = ? AND status <> 'superseded' ORDER BY id DESC "
-                          "LIMIT 1", (step_id,))
+        """The step's latest plan of its own fix (undo plans are found through `undo_plan`)."""
+        rows = self._rows("SELECT id FROM plan WHERE step_id = ? AND status <> 'superseded' AND undoes IS NULL "
+                          "ORDER BY id DESC LIMIT 1", (step_id,))
         return self.plan(rows[0]["id"]) if rows else None
+
+    def undo_plan(self, plan_id: int) -> PlanSummary | None:
+        """The standing (not superseded) plan that undoes plan `plan_id`, if any."""
+        rows = self._rows("SELECT id FROM plan WHERE undoes = ? AND status <> 'superseded' ORDER BY id DESC "
+                          "LIMIT 1", (plan_id,))
+        return self.plan(rows[0]["id"]) if rows else None
+
+    def plans_applied(self, step_id: str | None = None) -> list[PlanSummary]:
+        """Every plan that an apply ran on (its own fix's or an undo), oldest first."""
+        rows = self._rows("SELECT id FROM plan p WHERE (? IS NULL OR step_id = ?) AND EXISTS (SELECT 1 FROM "
+                          "apply_run r WHERE r.plan_id = p.id) ORDER BY id", (step_id, step_id))
+        return [self.plan(r["id"]) for r in rows]
+
+    def apply_run(self, run_id: int) -> dict[str, Any] | None:
+        rows = self._rows("SELECT * FROM apply_run WHERE id = ?", (run_id,))
+        return dict(rows[0]) if rows else None
+
+    def set_plan_status(self, plan_id: int, status: str) -> None:
+        with self._tx() as db:
+            db.execute("UPDATE plan SET status = ? WHERE id = ?", (status, plan_id))
 
     def iter_plan_items(self, plan_id: int, statuses: tuple[str, ...] = ITEM_STATES, chunk: int = 500,
                         limit: int | None = None) -> Iterator[dict[str, Any]]:

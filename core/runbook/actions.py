@@ -26,7 +26,7 @@ from core.journal import Journal, apply_lock
 from core.runbook.fixes import Fix
 from core.runbook.model import ApplyOutcome, ApplyProgress, CheckResult, PlanSummary, QueryContext
 from core.runbook.phases import RUNBOOK, find_step
-from core.runbook.recheck import ReadAhead, slices
+from core.runbook.recheck import ReadAhead, same_value, slices
 
 
 class Planning(Protocol):
@@ -132,11 +132,9 @@ async def apply(runbook: Planning, step_id: str, *, plan_id: int | None = None, 
         else:
             plan = await _resumable_or_new(runbook, fix)
         check_plan(runbook.journal, plan, fix.step_id, seal)
-        run = _Apply(runbook, fix, plan, on_progress, cancel)
+        run = PlanRun(runbook, fix, plan, on_progress, cancel)
         calls, plan = await run.go()
-    recheck = await runbook.check_step(fix.step_id)
-    return ApplyOutcome(plan=plan, written=run.written, failed=run.failed, already_set=run.found,
-                        cancelled=run.cancelled, write_calls=calls, recheck=recheck, skipped=run.skipped)
+    return await run.outcome(calls, plan)
 
 
 def check_plan(journal: Journal, plan: PlanSummary, step_id: str, seal: str | None = None) -> None:
@@ -167,7 +165,31 @@ def check_plan(journal: Journal, plan: PlanSummary, step_id: str, seal: str | No
                           "not the ones it showed; nothing was written", hint=new_plan)
 
 
-class _Apply:
+async def settle_sent(runbook: Planning, fix: Fix, plan: PlanSummary) -> int:
+    """Items a run sent without learning that they landed (killed before the answer: `sent`; the answer lost
+    to a timeout: `failed`): done if the value is there now, else `sent` ones are pending again. Returns how many
+    were found written. Lock held by the caller."""
+    journal, ctx = runbook.journal, runbook.context()
+    sent = list(journal.iter_plan_items(plan.plan_id, ("sent", "failed")))
+    if not sent:
+        return 0
+    current = await fix.current_values(ctx, runbook.clients, [i["record_id"] for i in sent])
+
+    def landed(item: dict) -> bool:  # an undo may write an empty value: a record absent is not "empty now"
+        return item["record_id"] in current and same_value(current[item["record_id"]], item["new"])
+
+    found = 0
+    for item in sent:
+        if landed(item):
+            journal.record_outcome(plan, item, success=True, outcome="found-written")
+            found += 1
+    journal.reset_items(plan.plan_id, [i["seq"] for i in sent if i["status"] == "sent" and not landed(i)])
+    return found
+
+
+class PlanRun:
+    """One apply run of a checked plan (the lock held by the caller): reconcile, re-check ahead, write, record."""
+
     def __init__(self, runbook: Planning, fix: Fix, plan: PlanSummary, on_progress: ProgressCallback | None,
                  cancel: Any):
         self.runbook, self.journal, self.fix, self.plan = runbook, runbook.journal, fix, plan
@@ -185,10 +207,14 @@ class _Apply:
         await self._reconcile()
         run_id = self.journal.start_apply_run(self.plan.plan_id)
         calls = 0
-        ahead = ReadAhead(self.fix.step_id,
-                          slices(self.journal.iter_plan_items(self.plan.plan_id, ("pending", "failed")),
-                                 self.fix.recheck_slice),
-                          lambda ids: self.fix.still_selected(self.ctx, self.runbook.clients, ids))
+        items = slices(self.journal.iter_plan_items(self.plan.plan_id, ("pending", "failed")), self.fix.recheck_slice)
+        if self.plan.undoes is None:
+            ahead = ReadAhead(self.fix.step_id, items,
+                              lambda ids: self.fix.still_selected(self.ctx, self.runbook.clients, ids))
+        else:  # an undo: each record must still hold what the undone apply wrote, whatever the step selects now
+            ahead = ReadAhead(self.fix.step_id, items,
+                              lambda ids: self.fix.current_values(self.ctx, self.runbook.clients, ids),
+                              missing=f"no longer in {self.fix.system.capitalize()}", since="the apply")
         try:
             calls = await self.fix.write(self.ctx, self.runbook.clients, self._items(ahead), self._report)
         finally:
@@ -201,18 +227,13 @@ class _Apply:
         return calls, replace(ended, status=status)  # the status end_apply_run just stored
 
     async def _reconcile(self) -> None:
-        """Items a run sent without learning that they landed (killed before the answer: `sent`; the answer lost
-        to a timeout: `failed`): done if the value is there now, else `sent` ones are pending again."""
-        sent = list(self.journal.iter_plan_items(self.plan.plan_id, ("sent", "failed")))
-        if not sent:
-            return
-        current = await self.fix.current_values(self.ctx, self.runbook.clients, [i["record_id"] for i in sent])
-        for item in sent:
-            if current.get(item["record_id"]) == item["new"]:
-                self.journal.record_outcome(self.plan, item, success=True, outcome="found-written")
-                self.found += 1
-        self.journal.reset_items(self.plan.plan_id, [i["seq"] for i in sent if i["status"] == "sent"
-                                                     and current.get(i["record_id"]) != i["new"]])
+        self.found += await settle_sent(self.runbook, self.fix, self.plan)
+
+    async def outcome(self, calls: int, plan: PlanSummary) -> ApplyOutcome:
+        """The run's outcome with the step re-checked (after the lock is released)."""
+        recheck = await self.runbook.check_step(self.fix.step_id)
+        return ApplyOutcome(plan=plan, written=self.written, failed=self.failed, already_set=self.found,
+                            cancelled=self.cancelled, write_calls=calls, recheck=recheck, skipped=self.skipped)
 
     async def _items(self, ahead: ReadAhead) -> AsyncIterator[dict]:
         """Each slice's items that the re-check kept, claimed a write call's worth at a time; its other items are

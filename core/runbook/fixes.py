@@ -54,6 +54,10 @@ class Fix(ABC):
         """The field as the plan and the audit log name it."""
         return self.field
 
+    def value_before(self, old: str | None) -> str | None:
+        """What an undo writes back for a record whose value before the apply was `old`."""
+        return old
+
     @abstractmethod
     def targets(self, ctx: QueryContext, clients: Any) -> AsyncIterator[Target]:
         """Defined by each fix."""
@@ -108,6 +112,10 @@ class CreditMemoTransferred(Fix):
 
     def new_value(self, ctx: QueryContext) -> str:
         return self._value(ctx)
+
+    def value_before(self, old: str | None) -> str | None:
+        # An empty TTA reads as No (the targets' own coalesce), and Zuora's update takes only a value of the enum.
+        return old or "No"
 
     async def targets(self, ctx: QueryContext, clients: Any) -> AsyncIterator[Target]:
         new = quote(self.new_value(ctx))

@@ -302,6 +302,9 @@ class PlanSummary:
     status: str  # planned | applying | done | cancelled | failed
     counts: dict[str, int] = field(default_factory=dict)  # item status -> count
     seal: str | None = None  # SHA-256 of what the plan shows (Journal.seal_of); None: made before plans were sealed
+    undoes: int | None = None  # an undo plan (core.runbook.undo): the plan whose writes it takes back
+    override_reason: str | None = None  # why an undo of E1/E2 goes ahead after H1, as the person typed it
+    created_by: str | None = None
 
     @property
     def remaining(self) -> int:

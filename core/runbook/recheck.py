@@ -33,21 +33,23 @@ def _shown(value: Any) -> str:
     return "(empty)" if value is None or value == "" else str(value)
 
 
-def _same(now: Any, planned: Any) -> bool:
+def same_value(now: Any, planned: Any) -> bool:
     """Values as the journal keeps them (text): the plan stored what the same kind of query returned."""
     return _shown(now) == _shown(planned)
 
 
-def judge(step_id: str, items: list[dict[str, Any]], now: Mapping[str, Any]) -> Rechecked:
-    """Split a slice by what the re-check read: `now` maps the ids the step still selects to their value."""
+def judge(step_id: str, items: list[dict[str, Any]], now: Mapping[str, Any], *, missing: str | None = None,
+          since: str = "the plan") -> Rechecked:
+    """Split a slice by what the re-check read: `now` maps the ids the step still selects to their value.
+    An undo reads the records themselves: `missing` says why one is absent, `since` what it was compared with."""
     keep: list[dict[str, Any]] = []
     skip: list[tuple[dict[str, Any], str]] = []
     for item in items:
         rid = item["record_id"]
         if rid not in now:
-            skip.append((item, f"no longer selected by {step_id}"))
-        elif not _same(now[rid], item["current"]):
-            skip.append((item, f"changed since the plan: {_shown(item['current'])} -> {_shown(now[rid])}"))
+            skip.append((item, missing or f"no longer selected by {step_id}"))
+        elif not same_value(now[rid], item["current"]):
+            skip.append((item, f"changed since {since}: {_shown(item['current'])} -> {_shown(now[rid])}"))
         else:
             keep.append(item)
     return Rechecked(items, keep, skip)
@@ -56,8 +58,10 @@ def judge(step_id: str, items: list[dict[str, Any]], now: Mapping[str, Any]) -> 
 class ReadAhead:
     """Re-checked slices in order, each read `depth` slices before it is wanted. aclose() stops the reads."""
 
-    def __init__(self, step_id: str, slices: Iterator[list[dict[str, Any]]], read: Read, *, depth: int = READ_AHEAD):
+    def __init__(self, step_id: str, slices: Iterator[list[dict[str, Any]]], read: Read, *, depth: int = READ_AHEAD,
+                 missing: str | None = None, since: str = "the plan"):
         self.step_id, self._slices, self._read, self._depth = step_id, slices, read, max(1, depth)
+        self._words = {"missing": missing, "since": since}
         self._queue: deque[tuple[list[dict[str, Any]], asyncio.Task]] = deque()
         self.queries = 0  # re-check reads started
 
@@ -76,7 +80,7 @@ class ReadAhead:
             return None
         items, read = self._queue.popleft()
         self._fill()  # the next reads start before this one is awaited
-        return judge(self.step_id, items, await read)
+        return judge(self.step_id, items, await read, **self._words)
 
     async def aclose(self) -> None:
         reads = [read for _, read in self._queue]

@@ -114,6 +114,15 @@ def routes(sim) -> list:
         sim.expire_tokens()
         return {"expired": len(sim.tokens)}
 
+    def permissions(request, body):
+        from core.sim.credit_memos import OVERRIDE_TTA, override_tta_allowed
+
+        value = body.get("override_transferred_to_accounting")
+        if not isinstance(value, bool):
+            raise BadRequest('send {"override_transferred_to_accounting": true} or false')
+        store.set_setting(OVERRIDE_TTA, value)
+        return {"override_transferred_to_accounting": override_tta_allowed(store)}
+
     def run_now(request, body):
         return connector.run(trigger="run-now")
 
@@ -189,6 +198,7 @@ def routes(sim) -> list:
         Route("/zuora/oauth-clients", ep(create_client, 201), methods=["POST"]),
         Route("/zuora/oauth-clients/{client_id}", ep(delete_client), methods=["DELETE"]),
         Route("/zuora/expire-tokens", ep(expire_tokens), methods=["POST"]),
+        Route("/zuora/permissions", ep(permissions), methods=["PUT"]),
         Route("/connector/run", ep(run_now), methods=["POST"]),
         Route("/connector/stop", ep(instance_state("stopped")), methods=["POST"]),
         Route("/connector/start", ep(instance_state("running")), methods=["POST"]),

@@ -97,6 +97,10 @@ class Simulator:
         from core.sim.connector import Connector  # late: the connector needs a built simulator
 
         self.connector = Connector(self)
+        if not self.config.override_tta:
+            from core.sim.credit_memos import OVERRIDE_TTA
+
+            self.store.set_setting(OVERRIDE_TTA, False)
         if seed_data and self.config.twin:
             from core.sim.twin_load import load_twin
 

@@ -97,5 +97,8 @@ class SimConfig:
     harmonization: bool = False
     # A folder holding a captured twin (core.twin): the simulator loads it instead of seeding (seed/scale unused).
     twin: str | None = None
+    # The API user holds Zuora's "Override Transferred to Accounting" permission (TTA may go from Yes back to No:
+    # an undo of E1). Off: each such memo is refused with a category-10 error.
+    override_tta: bool = True
     # With Zuora-Version < 2024-05-20 (or none), v1 errors come back as HTTP 200 + success:false.
     default_zuora_version: str = "2025-08-12"

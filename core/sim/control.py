@@ -75,6 +75,10 @@ class SimControl(AbstractAsyncContextManager):
         made = await self._call("POST", "/zuora/oauth-clients", {"name": name})
         return NewOAuthClient(made["client_id"], SecretStr(made["client_secret"]), made["name"])
 
+    async def set_override_tta(self, allowed: bool) -> dict[str, Any]:
+        """A Zuora admin gives or takes the API user's "Override Transferred to Accounting" permission."""
+        return await self._call("PUT", "/zuora/permissions", {"override_transferred_to_accounting": allowed})
+
     # ---- the connector (Connect UI: Run Now, Scheduler, instances, Advanced Settings) -------------------------
     async def run_connector(self) -> dict[str, Any]:
         """Run Now; answers with the run's summary when it ends (status completed, stopped or skipped)."""

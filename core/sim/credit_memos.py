@@ -120,6 +120,17 @@ def bulk_update(call: ZuoraCall) -> Response:
     return JSONAnswer({"memos": results, "success": True})
 
 
+# Zuora's user permission that lets an API user change Transferred to Accounting once it is Yes (runbook E1,
+# "ROLES"). A per-tenant setting: on unless a test or `cutover sim serve --no-override-tta` takes it away.
+OVERRIDE_TTA = "zuora.permission.override_transferred_to_accounting"
+OVERRIDE_TTA_REFUSED = ("You do not have the 'Override Transferred to Accounting' permission: Transferred To "
+                        "Accounting cannot be changed once it is Yes.")
+
+
+def override_tta_allowed(store) -> bool:
+    return bool(store.setting(OVERRIDE_TTA, True))
+
+
 RETRYABLE_ITEM_FAILURES = ((50, "Operation failed due to lock competition; retry this memo."),
                            (61, "A temporary error occurred while updating the memo; retry this memo."))
 
@@ -184,6 +195,7 @@ class _Writes:
     def __init__(self, call: ZuoraCall):
         self.call = call
         self.now = now_ts()
+        self.override_tta = override_tta_allowed(call.store)
         self.updates: dict[tuple[str, ...], list[tuple]] = {}
         self.log: list[tuple] = []
 
@@ -208,9 +220,9 @@ def _apply(writes: _Writes, memo: dict | None, key: str, changes: dict[str, Any]
     if memo["status"] != "Posted":
         raise Fault(30, f"Credit memo {memo['memonumber']} is {memo['status']}: only posted memos can be "
                         "updated here.")
-    # Changing TTA away from Yes needs the "Override Transferred to Accounting" permission; the
-    # simulator's API user holds it, so the change goes through.
     changed = {c: v for c, v in changes.items() if memo[c] != v}
+    if "transferredtoaccounting" in changed and memo["transferredtoaccounting"] == "Yes" and not writes.override_tta:
+        raise Fault(10, OVERRIDE_TTA_REFUSED)  # per memo: in a bulk update the others stand
     if changed:
         writes.add(memo, changed)
         memo |= changed | {"updateddate": writes.now}  # in place: a repeated id in one bulk sees its own write
