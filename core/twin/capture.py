@@ -101,6 +101,8 @@ class Capture:
         for ns in NETSUITE:
             await self._netsuite_table(snap, ns, expected[f"netsuite.{ns.table}"], masker)
         pages = self.netsuite.request_count - pages_before + len(NETSUITE)  # the COUNT queries are pages too
+        # The tenant's concurrency limit as Zuora advertised it (Concurrency-Limit-Limit): the forecast's apply times.
+        snap.manifest["zuora_concurrency_limit"] = getattr(self.zuora.limiter, "advertised", None)
         snap.manifest["complete"] = True
         snap.manifest["rows"] = {key: snap.count(*key.split(".", 1)) for key in expected}
         snap.save()
