@@ -76,7 +76,8 @@ class _Version(argparse.Action):
     def __call__(self, parser, namespace, values, option_string=None):
         from core.about import version
 
-        parser.exit(0, f"cutover {version()}\n")
+        print(f"cutover {version()}")  # on stdout, as argparse's own version action and gh do
+        parser.exit(0)
 
 
 def build_parser() -> argparse.ArgumentParser:

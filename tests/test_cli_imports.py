@@ -35,8 +35,8 @@ def _heavy(modules: set[str]) -> list[str]:
     return sorted(h for h in HEAVY if h in modules)
 
 
-@pytest.mark.parametrize("argv", [["--help"], ["check", "--help"], ["--no-such-flag"], ["apply"]],
-                         ids=["help", "subcommand-help", "bad-flag", "missing-argument"])
+@pytest.mark.parametrize("argv", [["--help"], ["check", "--help"], ["--no-such-flag"], ["apply"], ["--version"]],
+                         ids=["help", "subcommand-help", "bad-flag", "missing-argument", "version"])
 def test_the_parser_loads_nothing_heavy(argv, tmp_path):
     modules = _loaded(argv, tmp_path)
     assert "cli" in modules and "argparse" in modules  # it did run
