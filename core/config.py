@@ -342,6 +342,9 @@ class _Settings(BaseSettings):
 
     # Raw per-profile tables: each profile is validated on its own, so one broken profile hides no other.
     profiles: dict[str, dict[str, Any]] = {}
+    # The app's look and keys, read raw for the same reason: a bad entry is the app's warning, never a profile's end.
+    theme: Any = None
+    keymap: Any = None
     default_profile: str | None = None  # `cutover profile default NAME`
 
     @classmethod
@@ -381,6 +384,7 @@ def _not_utf8(path: Path, exc: UnicodeDecodeError) -> ConfigError:
 
 def _refuse_secrets_in_file(path: Path) -> None:
     data = tomllib.loads(path.read_text(encoding="utf-8"))  # a TOMLDecodeError is reported by the caller
+    data.pop("keymap", None)  # binding ids and keys, never secrets (though an id may say "credentials.save")
     try:
         _refuse_secrets(data, "")
     except ValueError as exc:
@@ -468,6 +472,53 @@ def save_default_profile(name: str | None) -> Path:
     else:  # tomlkit puts a new top-level key before the first [table], where TOML needs it
         doc["default_profile"] = name
     _write_doc(path, doc)
+    return path
+
+
+class AppSettings(BaseModel):
+    """The app's look and keys, for every profile: the theme last picked in the palette ("Change theme"; the
+    TEXTUAL_THEME variable wins over it) and a `[keymap]` table of binding id -> keys, as Posting has. Only the
+    app knows its themes and binding ids, so it checks them; entries that are not even text are `problems`."""
+
+    theme: str | None = None
+    keymap: dict[str, str] = {}
+    problems: list[str] = []
+
+
+def app_settings() -> AppSettings:
+    """The top-level `theme` and `[keymap]` of the config file; ConfigError when the file cannot be read."""
+    path = _usable_config_path()
+    try:
+        settings = _Settings()
+    except (SettingsError, ValidationError, tomllib.TOMLDecodeError, UnicodeDecodeError, OSError):
+        _raw_profiles()  # raises the same one-line ConfigError the profiles would
+        raise
+    problems, keymap = [], {}
+    theme = settings.theme
+    if theme is not None and not isinstance(theme, str):
+        problems.append(f"theme in {path} is not a theme's name: write it as theme = \"nord\", or remove it")
+        theme = None
+    raw_keymap = settings.keymap if settings.keymap is not None else {}
+    if not isinstance(raw_keymap, dict):
+        problems.append(f"keymap in {path} is not a table: write it as [keymap] with lines like "
+                        f"\"app.monitor\" = \"ctrl+o\"")
+        raw_keymap = {}
+    for binding_id, keys in raw_keymap.items():
+        if isinstance(keys, str) and keys.strip():
+            keymap[str(binding_id)] = keys
+        else:
+            problems.append(f"keymap entry {binding_id!r} in {path} is not a key: give keys as text, e.g. "
+                            f"\"{binding_id}\" = \"ctrl+o\" (several: \"ctrl+o,f9\")")
+    return AppSettings(theme=theme, keymap=keymap, problems=problems)
+
+
+def save_theme(name: str) -> Path:
+    """Remember the theme picked in the app (a top-level `theme = "..."`); returns the config file's path."""
+    path = _usable_config_path()
+    doc = _read_doc(path)
+    if doc.get("theme") != name:
+        doc["theme"] = name
+        _write_doc(path, doc)
     return path
 
 

@@ -28,6 +28,7 @@ from textual.worker import Worker, WorkerState
 from core.errors import CutoverError, first_cause
 from tui.backend import Backend
 from tui.commands import StepCommands
+from tui.preferences import Preferences
 from tui.screens.confirm import ConfirmWrite
 from tui.screens.help import HelpScreen, help_markdown
 from tui.screens.runbook import RunbookScreen
@@ -80,10 +81,11 @@ class CutoverApp(App):
         self.deliveries: dict[str, str] = {}  # delivery key -> what it is, until DeliveryComplete/Failed
         self.delivered: list[Path] = []  # files saved through the app this session
         self.quit_dialog: ConfirmWrite | None = None
+        self.preferences = Preferences(self)
         self._asking_quit = False
 
     def on_mount(self) -> None:
-        self.theme = "textual-dark"
+        self.preferences.start()  # the saved theme and the keymap (TEXTUAL_THEME is Textual's own default)
         self.push_screen(RunbookScreen())
         self.open_backend()
 

@@ -6,6 +6,7 @@ from textual.app import App
 from textual.binding import Binding
 
 from tui.app import CutoverApp
+from tui.preferences import Preferences
 from tui.screens.profiles import ProfilesScreen
 
 
@@ -21,5 +22,5 @@ class ProfilesApp(App):
     action_help = CutoverApp.action_help
 
     def on_mount(self) -> None:
-        self.theme = "textual-dark"
+        Preferences(self).start()  # the saved theme and the keymap, as in the checklist's app
         self.push_screen(ProfilesScreen(opener=self.exit))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingsMap
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Markdown
@@ -52,6 +52,29 @@ STATUSES = """
 """ + "\n".join(f"| `{GLYPHS[k]}` | {words} |" for k, words in STATUS_WORDS.items()) + "\n"
 
 
+THEME_AND_KEYS = """
+## Theme and keys
+- **Ctrl+P**, *Change theme*: the theme you pick is saved in the config file (`cutover locate config`) and used
+  next time; the `TEXTUAL_THEME` variable, when set, wins over it.
+- Any key with an id can be rebound in the config file's `[keymap]` table, as in Posting: `"app.monitor" =
+  "ctrl+o"` (several keys: `"ctrl+o,f9"`). The Id column lists them; a wrong entry is a warning when the app
+  starts, and the other entries still apply.
+"""
+
+
+def key_rows(bindings: BindingsMap, keymap: dict[str, str]) -> list[str]:
+    """| key | does | id | for each described binding, with the keymap's keys in place of the defaults."""
+    bindings = bindings.copy()
+    if keymap:
+        bindings.apply_keymap(keymap)
+    rows = []
+    for group in bindings.key_to_bindings.values():
+        for b in group:
+            if isinstance(b, Binding) and b.description:
+                rows.append(f"| `{b.key_display or b.key}` | {b.description} | {f'`{b.id}`' if b.id else ''} |")
+    return list(dict.fromkeys(rows))
+
+
 def general_help(demo: bool) -> str:
     """The keys every screen shares (S only on the demo: a real tenant has no stand-ins), and the statuses."""
     return KEYS.format(simulated=SIMULATED_KEY if demo else ".") + STATUSES
@@ -73,13 +96,17 @@ def help_markdown(screen: Screen, demo: bool | None = None) -> str:
         except Exception:  # a screen outside a running app (NoActiveAppError): a real profile's keys
             demo = False
     body = getattr(screen, "HELP", "") or ""
-    keys = []
-    for binding in screen._bindings.key_to_bindings.values():  # the screen's own bindings
-        for b in binding:
-            if isinstance(b, Binding) and b.description:
-                keys.append(f"| `{b.key_display or b.key}` | {b.description} |")
-    table = "\n".join(["| Key | Does |", "|---|---|", *dict.fromkeys(keys)]) if keys else ""
-    return f"# {screen_title(screen)}\n\n{body}\n\n{table}\n{general_help(demo)}"
+    try:
+        app = screen.app
+    except Exception:  # outside a running app: the default keys, no app-wide table
+        app = None
+    keymap = getattr(app, "_keymap", None) or {}  # Textual's record of App.set_keymap (tui.preferences)
+    header = ["| Key | Does | Id |", "|---|---|---|"]
+    keys = key_rows(screen._bindings, keymap)  # the screen's own bindings
+    table = "\n".join([*header, *keys]) if keys else ""
+    app_keys = key_rows(app._bindings, keymap) if app is not None else []
+    app_table = "\n".join(["Everywhere:", "", *header, *app_keys]) + "\n" if app_keys else ""
+    return f"# {screen_title(screen)}\n\n{body}\n\n{table}\n{general_help(demo)}{THEME_AND_KEYS}\n{app_table}"
 
 
 class HelpScreen(ModalScreen[None]):

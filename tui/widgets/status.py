@@ -2,19 +2,48 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING
 
 from rich.text import Text
+from textual._context import active_app
 
 from core.runbook.vocabulary import Status
 
 if TYPE_CHECKING:
     from core.runbook.model import StepState
 
-STYLES = {"pass": "bold green", "fail": "bold red", "needs-action": "bold yellow", "error": "bold magenta",
-          "not-run": "dim", "running": "bold cyan", "confirmed": "bold green", "blocked": "yellow",
-          "waived": "bold blue", "not-needed": "dim"}
+# status -> (emphasis, the theme variable its colour comes from, the Rich colour outside a running app)
+THEMED = {"pass": ("bold", "success", "green"), "fail": ("bold", "error", "red"),
+          "needs-action": ("bold", "warning", "yellow"), "error": ("bold", "text-error", "magenta"),
+          "not-run": ("dim", None, None), "running": ("bold", "text-primary", "cyan"),
+          "confirmed": ("bold", "success", "green"), "blocked": ("", "warning", "yellow"),
+          "waived": ("bold", "text-secondary", "blue"), "not-needed": ("dim", None, None)}
 GLYPHS = {**{str(s): s.glyph for s in Status}, "running": "…", "confirmed": "◉"}
+
+
+class ThemedStyles(Mapping[str, str]):
+    """status -> Rich style in the running app's theme ($success, $error, $warning ...), looked up when a cell or
+    panel is drawn, so a theme picked in the palette (or TEXTUAL_THEME) colours the statuses too."""
+
+    def __getitem__(self, status: str) -> str:
+        emphasis, variable, colour = THEMED[status]
+        if variable is not None:
+            try:  # Textual's own record of the app running in this context (what DOMNode.app reads)
+                value = active_app.get().theme_variables.get(variable, "")
+            except LookupError:  # no app (a test of the text alone): Rich's named colours
+                value = ""
+            colour = value if value.startswith("#") else colour
+        return " ".join(part for part in (emphasis, colour) if part)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(THEMED)
+
+    def __len__(self) -> int:
+        return len(THEMED)
+
+
+STYLES = ThemedStyles()
 
 
 def status_style(status: str) -> str:
