@@ -12,19 +12,24 @@ action shows the plan, confirms and applies it.
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sqlite3
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
+from cli_support import run, simulated_profile
 from sim_tenant import add_credit_memos, add_invoices
 
+from core.config import get_profile
 from core.demo import DemoTenant
 from core.journal import Journal
 from core.runbook.engine import Runbook
 from core.runbook.undo import UndoRefused, apply_undo, history, plan_undo
+from core.secrets import SECRET_NAMES, env_var
 from core.session import Session
 from core.sim.catalog import NS_FIELD_IDS
 from core.sim.credit_memos import OVERRIDE_TTA
@@ -237,3 +242,109 @@ def _kill_at(command: list[str], env: dict, journal: Path, fraction: float, *, u
     proc.wait()
 
 
+
+
+# ---- the command line: a killed apply, a killed undo ---------------------------------------------------------------
+def _done(journal: Path, undo: bool) -> tuple[int, int]:
+    """(items confirmed, items planned) of the latest E1 plan or undo plan, read as another process would."""
+    if not journal.exists():
+        return 0, 0
+    db = sqlite3.connect(f"file:{journal}?mode=ro", uri=True, timeout=5)
+    try:
+        row = db.execute(f"SELECT id, total, status FROM plan WHERE step_id = 'E1' AND undoes IS "
+                         f"{'NOT ' if undo else ''}NULL ORDER BY id DESC LIMIT 1").fetchone()
+        if row is None or row[2] == "planning":
+            return 0, 0
+        done = db.execute("SELECT count(*) FROM plan_item WHERE plan_id = ? AND status = 'done'", (row[0],)).fetchone()
+        return done[0], row[1]
+    except sqlite3.OperationalError:  # the schema is being made right now
+        return 0, 0
+    finally:
+        db.close()
+
+
+def _kill_at(command: list[str], env: dict, journal: Path, fraction: float, *, undo: bool) -> None:
+    """Run `command` and SIGKILL it once `fraction` of its plan is confirmed in the journal."""
+    proc = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 30
+    while True:
+        done, total = _done(journal, undo)
+        if total and done >= fraction * total:
+            break
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "no progress"
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+
+
+@pytest.mark.slow
+def test_undo_after_a_killed_apply_and_itself_killed_ends_exactly_as_before(capsys, monkeypatch):
+    """The apply is SIGKILLed while Zuora holds the answers of writes it made (write_before_latency): those memos
+    are Yes but not recorded. The undo settles them first, so they are undone too; the undo is killed in turn, and
+    the next one finishes it, finding its own in-flight memos written: none skipped, none failed."""
+    with simulated_profile(capsys, monkeypatch, latency_ms=100, zuora_concurrency=2,
+                           write_before_latency=True) as demo:
+        store = demo.sim.store
+        targets = _memos(demo.sim, 600)  # 12 bulk calls, two at a time
+        before = _tta(store)
+        journal = Path(get_profile("sim").data_dir) / "journal.db"
+        env = {**os.environ, "PYTHONPATH": f"{ROOT / 'tests'}{os.pathsep}{ROOT}",
+               "PYTHON_KEYRING_BACKEND": "memkeyring.MemoryKeyring",
+               **{env_var(n): demo.credentials.value(n) for n in SECRET_NAMES}}
+        cutover = [str(Path(sys.executable).with_name("cutover")), "--profile", "sim"]
+
+        _kill_at([*cutover, "apply", "E1", "--yes"], env, journal, 0.4, undo=False)
+        with Journal(journal) as j:
+            applied = j.latest_plan("E1")
+            recorded = {i["record_id"] for i in j.iter_plan_items(applied.plan_id, ("done",))}
+        marked = {m for m in targets if _tta(store)[m] == "Yes"}
+        assert recorded < marked < set(targets)  # landed but never recorded: the kill came between
+
+        _kill_at([*cutover, "undo", "E1", "--yes"], env, journal, 0.3, undo=True)
+        assert store.scalar("SELECT count(*) FROM creditmemo WHERE transferredtoaccounting = 'Yes'") > 0
+
+        code, out, err = run(capsys, "undo", "E1", "--yes", "--profile", "sim")
+        assert code == 0, out + err
+        assert "written back" in out and " 0 failed, 0 skipped" in out and "Re-check E1: fail" in out
+        assert _tta(store) == _as_before(before)
+        with Journal(journal) as j:
+            undo = j.undo_plan(applied.plan_id)
+            assert undo.total == len(marked) and undo.counts["done"] == len(marked) and undo.status == "done"
+            assert {a["record_id"] for a in j.audit_log("E1") if a["plan_id"] == undo.plan_id} == marked
+            assert j.plan(applied.plan_id).status == "superseded"  # its unwritten rest is never resumed
+
+        code, out, err = run(capsys, "undo", "E1", "--yes", "--profile", "sim")  # finished: nothing to write
+        assert code == 0 and "Nothing to write." in out and "in 0 write calls" in out
+
+
+def test_the_command_line_shows_the_undo_plan_and_refuses_what_it_cannot_do(capsys, monkeypatch):
+    with simulated_profile(capsys, monkeypatch) as demo:
+        _memos(demo.sim, 60)
+        code, out, err = run(capsys, "undo", "E1", "--profile", "sim", "--dry-run")
+        assert code == 2 and err.strip() == ("cutover: E1 has not been applied: there is nothing to undo (see what "
+                                             "an apply would write: cutover plan E1)")
+        assert run(capsys, "apply", "E1", "--yes", "--profile", "sim")[0] == 0
+        code, out, err = run(capsys, "undo", "E1", "--profile", "sim", "--dry-run")
+        assert code == 0, err
+        lines = out.splitlines()
+        assert lines[0].startswith("Undo of plan 1 (the apply of E1 by Test Operator <test@example.com>, ")
+        assert lines[1].startswith("Plan 2 for E1 (seal ") and "60 zuora CreditMemo records, transferredToAccounting" \
+            " -> No" in lines[1] and "  CM00010000  Yes -> No" in lines
+        assert demo.sim.store.scalar("SELECT count(*) FROM creditmemo WHERE transferredtoaccounting = 'No'") == 0
+        code, out, err = run(capsys, "undo", "E1", "--profile", "sim", "--run", "7")
+        assert code == 2 and len(err.strip().splitlines()) == 1 and "there is no apply run 7" in err
+        code, out, err = run(capsys, "undo", "C2", "--profile", "sim")
+        assert code == 2 and "C2 has nothing for the tool to write" in err and "Traceback" not in err
+
+        with Journal.for_profile(get_profile("sim")) as journal:  # the first run happened (E2 is not done here)
+            journal.confirm("H1", "first run done")
+        code, out, err = run(capsys, "undo", "E1", "--profile", "sim", "--yes", "--json")
+        assert code == 2 and "E1 cannot be undone: the new connector's first run (H1) is recorded" in err
+        code, out, err = run(capsys, "undo", "E1", "--profile", "sim", "--yes", "--json", "--override-reason",
+                             "the client asked for it in writing")
+        assert code == 0, err
+        body = json.loads(out)
+        assert body["plan"]["override_reason"] == "the client asked for it in writing"
+        assert (body["outcome"]["written"], body["outcome"]["skipped"], body["outcome"]["write_calls"]) == (60, 0, 2)
+        assert demo.sim.store.scalar("SELECT count(*) FROM creditmemo WHERE transferredtoaccounting = 'Yes'") == 0
