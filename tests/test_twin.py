@@ -1,0 +1,191 @@
+"""A twin of a tenant (core.twin, issue 15): captured from the simulator itself over loopback HTTP, served, compared.
+
+One small seeded tenant (the demo's seed 1) is captured once for the module; the rehearsals and checks then run on
+it and on the seeded original. Every comparison is count for count.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import stat
+from pathlib import Path
+
+import pytest
+
+from core.demo import DemoTenant
+from core.rehearsal import Rehearsal
+from core.run import Run
+from core.twin.capture import Capture, capture_tenant, demo_cutover_dates
+from core.twin.forecast import forecast
+from core.twin.mask import key_path
+from core.twin.scope import OUT_OF_SCOPE, captured_tables, tables_the_checks_read
+from core.twin.snapshot import Snapshot
+from cli_support import run as cli
+
+SEED, SCALE = 1, "small"  # the demo's tenant, as `cutover twin capture --demo` takes it
+PLAN = re.compile(r"plan \S+ of ([\d,]+) records applied")
+
+
+def _capture(demo: DemoTenant, root: Path, **kw):
+    return asyncio.run(capture_tenant(demo.profile, demo.credentials, root, old_cutover_dates=demo_cutover_dates(demo),
+                                      **kw))
+
+
+def _files(root: Path) -> list[Path]:
+    return [p for p in root.rglob("*") if p.is_file()]
+
+
+@pytest.fixture(scope="module")
+def captured(tmp_path_factory):
+    """The demo's tenant, captured; with what the capture saw that must not leak, and the write log around it."""
+    root = tmp_path_factory.mktemp("twin") / "demo"
+    with DemoTenant(seed=SEED, scale=SCALE) as demo:
+        store = demo.sim.store
+        writes_before = store.scalar("SELECT count(*) FROM sim_write_log")
+        report = _capture(demo, root)
+        writes_after = store.scalar("SELECT count(*) FROM sim_write_log")
+        secrets = [demo.credentials.value(n) for n in ("zuora_client_secret", "netsuite_consumer_secret",
+                                                       "netsuite_token_secret", "netsuite_token_id")]
+        secrets += list(demo.sim.tokens)  # the bearer tokens the capture was issued
+        secrets += [r["client_secret"] for r in store.query("SELECT client_secret FROM sim_oauth_client")]
+        yield {"root": root, "report": report, "writes": (writes_before, writes_after), "secrets": secrets}
+
+
+@pytest.fixture(scope="module")
+def rehearsals(captured):
+    """The seeded demo rehearsed, and its twin rehearsed with E1 skipped (the duplicates that leaves)."""
+    original = asyncio.run(Rehearsal(seed=SEED, scale=SCALE).run())
+    on_twin = asyncio.run(Rehearsal(twin=captured["root"], skip=["E1"]).run())
+    return original, on_twin
+
+
+def _plan_sizes(outcome) -> dict[str, int]:
+    sizes = {}
+    for e in outcome.events:
+        m = PLAN.search(e.text) if e.what == "act" else None
+        if m:
+            sizes[e.step_id] = int(m.group(1).replace(",", ""))
+    return sizes
+
+
+def test_scope_covers_every_table_the_checks_read():
+    read = tables_the_checks_read()
+    assert {"invoice", "creditmemo", "transaction", "nexttransactionlinelink", "customfield"} <= set(read)
+    assert set(read) <= captured_tables(), f"checks read tables a twin lacks: {set(read) - captured_tables()}"
+
+
+def test_capture_is_read_only_private_and_within_the_floor(captured):
+    before, after = captured["writes"]
+    assert after == before, "the capture wrote to the tenant"
+    root = captured["root"]
+    assert stat.S_IMODE(root.stat().st_mode) == 0o700
+    assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in _files(root))
+    report = captured["report"]
+    assert report.rows["zuora.invoice"] > 2000 and report.rows["netsuite.transaction"] > 0
+    # One count job on top of one job per table; the NetSuite COUNTs on top of one page per 1,000 rows.
+    assert report.zuora_jobs == report.floor_jobs + 1
+    assert report.floor_pages <= report.netsuite_pages <= report.floor_pages + 4
+
+
+def test_no_credential_token_or_signed_url_in_the_snapshot(captured):
+    text = "\n".join(p.read_text() for p in _files(captured["root"]))
+    assert len(captured["secrets"]) >= 6
+    for secret in captured["secrets"]:
+        assert secret not in text
+    for marker in ("X-Amz-Signature", "X-Amz-Credential", "data-query-results", "Bearer ", "access_token"):
+        assert marker not in text
+
+
+def test_mask_leaves_no_original_name_or_email(tmp_path):
+    with DemoTenant(seed=3, scale=200) as demo:
+        store = demo.sim.store
+        store.execute("UPDATE main.account SET name = 'jane.doe@example.com' WHERE rowid = 1")
+        store.execute('UPDATE ns."transaction" SET memo = ? WHERE rowid = 1', ('Call Ada Lovelace, ada@example.org',))
+        names = {r["name"] for r in store.query("SELECT name FROM main.account")}
+        names |= {r["companyname"] for r in store.query('SELECT companyname FROM ns."customer"')}
+        names |= {r["memo"] for r in store.query('SELECT memo FROM ns."transaction" WHERE memo IS NOT NULL')}
+        ids = [r["id"] for r in store.query("SELECT id FROM main.account")]
+        _capture(demo, tmp_path / "masked", mask=True)
+    text = "\n".join(p.read_text() for p in _files(tmp_path / "masked"))
+    assert "jane.doe@example.com" in names and len(names) > 20
+    leaked = [n for n in names if n and n in text]
+    assert not leaked
+    assert all(i in text for i in ids)  # ids stay
+    assert "@masked.invalid" in text
+    assert not key_path(tmp_path / "masked").exists()  # the key is gone once the capture finished
+
+
+def test_every_data_check_counts_the_same_on_the_twin(captured):
+    async def results(demo: DemoTenant) -> dict[str, tuple]:
+        async with Run(demo.profile, demo.credentials) as run:
+            run.journal.set_variable("freeze_ts", "2026-10-27 18:00")
+            run.journal.set_variable("target_migration_date", "2026-11-02")
+            states = await run.runbook.check()
+        return {s.step.id: (str(s.status), s.result.count if s.result else None,
+                            dict(s.result.details) if s.result else None)
+                for s in states if s.step.check is not None and s.step.check.parts and s.step.id not in OUT_OF_SCOPE}
+
+    with DemoTenant(seed=SEED, scale=SCALE) as demo:
+        original = asyncio.run(results(demo))
+    with DemoTenant(twin=str(captured["root"])) as twin:
+        on_twin = asyncio.run(results(twin))
+    assert original == on_twin
+    assert sum(1 for status, count, _ in original.values() if count) >= 10  # they found things, not all zero
+
+
+def test_rehearsal_on_the_twin_plans_the_same_e1_e2_and_g2(rehearsals):
+    original, on_twin = rehearsals
+    sizes = _plan_sizes(original)
+    assert set(sizes) == {"E1", "E2", "G2"} and all(sizes.values())
+    twin_sizes = _plan_sizes(on_twin)
+    e1 = next(s for s in on_twin.states if s.step.id == "E1")
+    assert e1.result.count == sizes["E1"]  # E1 skipped: its check still lists what the plan would hold
+    assert twin_sizes == {"E2": sizes["E2"], "G2": sizes["G2"]}
+
+
+def test_forecast_matches_what_the_rehearsal_then_does(captured, rehearsals):
+    original, on_twin = rehearsals
+    sizes = _plan_sizes(original)
+    result = asyncio.run(forecast(captured["root"]))
+    assert result.plans["E1"]["records"] == sizes["E1"]
+    assert result.plans["E2"]["records"] == sizes["E2"]
+    assert result.if_skipped["E1"].startswith(f"{on_twin.duplicates_in_netsuite:,} AR Mig memos")
+    assert on_twin.duplicates_in_netsuite == sizes["E1"]
+    assert "A1" in result.out_of_scope and "F1" in result.out_of_scope
+    assert {c["id"] for c in result.checks} >= {"B2/V1", "C1", "C2", "C4", "G1"}
+
+
+def test_an_interrupted_capture_resumes_where_it_stopped(tmp_path):
+    root = tmp_path / "twin"
+
+    class Stop(Exception):
+        pass
+
+    def stop_at_netsuite(key, done, total):
+        if key.startswith("netsuite."):
+            raise Stop()
+
+    with DemoTenant(seed=3, scale=200) as demo:
+        async def go(progress=None):
+            from core.session import Session
+
+            fields = demo.profile.netsuite_fields.model_dump(exclude={"sync_updates_yes"})
+            async with Session(demo.profile, demo.credentials) as s:
+                return await Capture(s.zuora, s.netsuite, fields, root, tenant="demo", progress=progress).run()
+
+        with pytest.raises(Stop):
+            asyncio.run(go(stop_at_netsuite))
+        assert not Snapshot.open(root).manifest["complete"]
+        report = asyncio.run(go())
+    assert report.zuora_jobs == 1  # the count job only: every Zuora table was finished before the stop
+    manifest = Snapshot.open(root).manifest
+    assert manifest["complete"] and manifest["rows"] == manifest["expected"]
+
+
+def test_twin_commands_say_what_to_do_on_a_folder_without_a_twin(capsys, tmp_path):
+    code, out, err = cli(capsys, "twin", "forecast", str(tmp_path))
+    assert code == 2 and "holds no twin" in err and len(err.strip().splitlines()) == 1
+    code, out, err = cli(capsys, "rehearse", "--twin", str(tmp_path))
+    assert code == 2 and "cutover twin capture" in err
