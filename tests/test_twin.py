@@ -7,12 +7,12 @@ it and on the seeded original. Every comparison is count for count.
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import stat
 from pathlib import Path
 
 import pytest
+from cli_support import run as cli
 
 from core.demo import DemoTenant
 from core.rehearsal import Rehearsal
@@ -22,7 +22,6 @@ from core.twin.forecast import forecast
 from core.twin.mask import key_path
 from core.twin.scope import OUT_OF_SCOPE, captured_tables, tables_the_checks_read
 from core.twin.snapshot import Snapshot
-from cli_support import run as cli
 
 SEED, SCALE = 1, "small"  # the demo's tenant, as `cutover twin capture --demo` takes it
 PLAN = re.compile(r"plan \S+ of ([\d,]+) records applied")
@@ -185,7 +184,7 @@ def test_an_interrupted_capture_resumes_where_it_stopped(tmp_path):
 
 
 def test_twin_commands_say_what_to_do_on_a_folder_without_a_twin(capsys, tmp_path):
-    code, out, err = cli(capsys, "twin", "forecast", str(tmp_path))
+    code, _, err = cli(capsys, "twin", "forecast", str(tmp_path))
     assert code == 2 and "holds no twin" in err and len(err.strip().splitlines()) == 1
-    code, out, err = cli(capsys, "rehearse", "--twin", str(tmp_path))
+    code, _, err = cli(capsys, "rehearse", "--twin", str(tmp_path))
     assert code == 2 and "cutover twin capture" in err

@@ -57,9 +57,9 @@ class CaptureReport:
         return [f"twin captured into {self.root}: {total:,} rows in {self.elapsed_s:.1f} s",
                 *(f"  {key:<36} {n:>10,}" for key, n in self.rows.items()),
                 *(f"  {key:<36} not captured: {why}" for key, why in self.skipped.items()),
-                f"calls: {self.zuora_jobs:,} Data Query jobs (floor {self.floor_jobs:,} at 500,000 rows a job) and "
-                f"{self.netsuite_pages:,} SuiteQL pages (floor {self.floor_pages:,} at 1,000 rows a page); "
-                f"{self.http_requests:,} HTTP requests in all (token, polls and downloads included)"]
+                (f"calls: {self.zuora_jobs:,} Data Query jobs (floor {self.floor_jobs:,} at 500,000 rows a job) and "
+                 f"{self.netsuite_pages:,} SuiteQL pages (floor {self.floor_pages:,} at 1,000 rows a page); "
+                 f"{self.http_requests:,} HTTP requests in all (token, polls and downloads included)")]
 
 
 def _zuora_count_sql(scopes: list[ZuoraScope]) -> str:

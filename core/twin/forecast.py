@@ -54,8 +54,8 @@ class Forecast:
                        f"{p['apply_s']:.0f} s at concurrency {p['concurrency']} ({p['basis']})")
         out += ["", "if a step were skipped:"] + [f"  {k}: {v}" for k, v in self.if_skipped.items()]
         f = self.first_run
-        out += ["", f"the new connector's first run (new instance): {f['accounts']:,} accounts (customer sync from "
-                    f"1970) and {f['credit_memos']:,} credit memos, about {f['minutes']:.0f} min",
+        out += ["", (f"the new connector's first run (new instance): {f['accounts']:,} accounts (customer sync from "
+                     f"1970) and {f['credit_memos']:,} credit memos, about {f['minutes']:.0f} min"),
                 f"  assumption: {f['assumption']}", "", "out of scope (no API exposes it):"]
         out += [f"  {k}: {v}" for k, v in self.out_of_scope.items()]
         return out

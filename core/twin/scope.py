@@ -11,8 +11,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from core.objects import (ACCOUNT, ACCOUNTING_PERIOD, CREDIT_MEMO, DEBIT_MEMO, INVOICE, INVOICE_ITEM_ADJUSTMENT,
-                          PAYMENT, PRODUCT_RATE_PLAN_CHARGE, REFUND, ZuoraObject)
+from core.objects import (
+    ACCOUNT,
+    ACCOUNTING_PERIOD,
+    CREDIT_MEMO,
+    DEBIT_MEMO,
+    INVOICE,
+    INVOICE_ITEM_ADJUSTMENT,
+    PAYMENT,
+    PRODUCT_RATE_PLAN_CHARGE,
+    REFUND,
+    ZuoraObject,
+)
 
 # Data Query returns at most 500,000 rows per job (apis.md A5.3): one keyset slice is one job.
 ZUORA_SLICE_ROWS = 500_000
