@@ -49,7 +49,8 @@ def _capture(args) -> int:
     from contextlib import ExitStack
     from pathlib import Path
 
-    from core.twin.capture import capture_tenant, demo_cutover_dates
+    from core.twin.capture import capture_tenant
+    from core.twin.demo import demo_cutover_dates
 
     profile_name = getattr(args, "profile", None)
     if args.demo and profile_name:

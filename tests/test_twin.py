@@ -17,7 +17,8 @@ from cli_support import run as cli
 from core.demo import DemoTenant
 from core.rehearsal import Rehearsal
 from core.run import Run
-from core.twin.capture import Capture, capture_tenant, demo_cutover_dates
+from core.twin.capture import Capture, capture_tenant
+from core.twin.demo import demo_cutover_dates
 from core.twin.forecast import forecast
 from core.twin.mask import key_path
 from core.twin.scope import OUT_OF_SCOPE, captured_tables, tables_the_checks_read

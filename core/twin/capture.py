@@ -203,14 +203,6 @@ def journal_cutover_dates(profile) -> dict[str, str]:
     return {k: v.isoformat() for k, v in dates.items() if v is not None}
 
 
-def demo_cutover_dates(demo) -> dict[str, str]:
-    """The demo has no journal yet: its simulated connector's Advanced Settings are what A2 would record."""
-    from core.sim.sync_rules import CUTOVER_KEYS
-
-    store = demo.sim.store
-    return {k: v for k in CUTOVER_KEYS if (v := store.setting(f"cutover.{k}"))}
-
-
 async def capture_tenant(profile, credentials, root: Path, *, mask: bool = False,
                          old_cutover_dates: dict[str, str] | None = None, progress: Progress | None = None,
                          timeout: float | None = None) -> CaptureReport:
