@@ -23,24 +23,37 @@ def _scale(text: str) -> int:
 def _run_app(backend) -> int:
     from tui.app import CutoverApp
 
-    CutoverApp(backend).run()
+    app = CutoverApp(backend, exit_on_bad_profile=True)
+    app.run()
+    if app.startup_error is not None:  # the profile did not load: one line on stderr once the terminal is back
+        raise app.startup_error
     return 0
 
 
+def _demo_tenant(args: argparse.Namespace):
+    from core.demo import DemoTenant  # the simulator: loaded in the app's worker, after its first frame
+
+    return DemoTenant(seed=args.seed, scale=args.scale, connector_pace_s=args.connector_pace)
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
-    from core.demo import DemoTenant
+    from functools import partial
+
     from tui.backend import Backend
 
-    demo = DemoTenant(seed=args.seed, scale=args.scale, connector_pace_s=args.connector_pace)
-    return _run_app(Backend(demo=demo, monitor_interval=args.interval, timeout=args.timeout))
+    return _run_app(Backend(make_demo=partial(_demo_tenant, args), monitor_interval=args.interval,
+                            timeout=args.timeout))
 
 
 def cmd_open(args: argparse.Namespace) -> int:
-    from core.config import get_profile
+    from core.config_file import names_profile
     from tui.backend import Backend
 
     name = chosen_profile(args)
-    get_profile(name)  # a typo in the name is said here, before the app takes over the terminal
+    if not names_profile(name):  # a typo in the name is said here, before the app takes over the terminal
+        from core.config import get_profile
+
+        get_profile(name)  # (or it is set through CUTOVER_PROFILES__… variables only: found there)
     return _run_app(Backend(profile_name=name, monitor_interval=args.interval, timeout=args.timeout))
 
 

@@ -18,16 +18,15 @@ from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 import tomlkit
-from platformdirs import user_config_dir, user_data_dir
+from platformdirs import user_data_dir
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError, TomlConfigSettingsSource
 
+from core.config_file import APP, CONFIG_FILE_ENV, config_path
 from core.errors import ConfigError
 from core.netsuite.hosts import is_loopback_url, netsuite_base_url
 from core.zuora.environments import ENVIRONMENT_NAMES, ZUORA_ENVIRONMENTS, resolve_zuora_base_url
 
-APP = "cutover"
-CONFIG_FILE_ENV = "CUTOVER_CONFIG_FILE"
 OPERATOR_ENV = "CUTOVER_OPERATOR"
 PROFILE_ENV = "CUTOVER_PROFILE"  # the profile a command works on when none is named (beats default_profile)
 _NAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]|_(?!_))*$")  # no "__": it is the env nesting delimiter
@@ -41,14 +40,6 @@ _SECRET_KEY = re.compile(r"secret|password|passwd|token|consumer_key|client_id|a
 _PRODUCTION_URLS = {ZUORA_ENVIRONMENTS[n] for n in ENVIRONMENT_NAMES if "production" in n}
 _HEADER = ("cutover profiles: one [profiles.NAME] table each. Secrets never go here; they live in the OS keyring\n"
            "(`cutover credentials set NAME`). Environment variables like CUTOVER_PROFILES__NAME__READ_ONLY=true win.")
-
-
-def config_path() -> Path:
-    """CUTOVER_CONFIG_FILE, else config.toml in the user config dir (XDG_CONFIG_HOME on Linux)."""
-    override = os.environ.get(CONFIG_FILE_ENV)
-    if override:
-        return Path(override).expanduser()
-    return Path(user_config_dir(APP)) / "config.toml"
 
 
 def _usable_config_path() -> Path:

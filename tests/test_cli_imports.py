@@ -47,3 +47,20 @@ def test_a_headless_command_never_loads_the_app(tmp_path):
     modules = _loaded(["check", "--demo", "--json"], tmp_path)
     assert "core.runbook.engine" in modules and "httpx" in modules  # it did check, over HTTP
     assert not {m for m in modules if m == "textual" or m.startswith(("textual.", "tui"))}
+
+
+# What the app's first frame must not wait for: the simulator and its server, the Help screen's Markdown parser, the
+# HTTP client, the keyring, the settings library and pydantic itself; they load in the app's worker after it.
+APP_FIRST_FRAME_HEAVY = ("core.sim", "core.demo", "starlette", "uvicorn", "markdown_it", "httpx", "keyring",
+                         "pydantic", "pydantic_settings", "sqlite3", "core.config", "core.runbook.model",
+                         "core.runbook.phases")
+
+
+def test_the_app_module_loads_only_what_the_first_frame_draws(tmp_path):
+    script = ("import json, sys\nimport tui.app, tui.backend, cli.launch\n"
+              "print(json.dumps(sorted(sys.modules)), file=sys.stderr)\n")
+    run = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env={"PATH": "/usr/bin:/bin",
+                         "HOME": str(tmp_path)}, capture_output=True, text=True, timeout=120, check=True)
+    modules = set(json.loads(run.stderr.strip().splitlines()[-1]))
+    assert "textual.app" in modules and "tui.screens.runbook" in modules  # it did load the app
+    assert sorted(h for h in APP_FIRST_FRAME_HEAVY if h in modules) == []

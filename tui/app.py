@@ -17,21 +17,22 @@ import asyncio
 import io
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from platformdirs import user_downloads_path
 from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
-from core.errors import CutoverError, first_cause
+from core.errors import ConfigError, CutoverError, first_cause
 from tui.backend import Backend
 from tui.commands import StepCommands
 from tui.preferences import Preferences
-from tui.screens.confirm import ConfirmWrite
-from tui.screens.help import HelpScreen, help_markdown
 from tui.screens.runbook import RunbookScreen
+
+if TYPE_CHECKING:  # every screen but the runbook loads when first opened: the first frame waits for none of them
+    from tui.screens.confirm import ConfirmWrite
 
 # A worker's state change goes to the node that runs it and stops there (bubble=False). Letting it bubble brings
 # every screen's worker up to the app's one handler; a screen that handles a worker's end itself still sees it first.
@@ -74,25 +75,41 @@ class CutoverApp(App):
         Binding("q", "quit", "Quit", id="app.quit"),
     ]
 
-    def __init__(self, backend: Backend, *, downloads_dir: Path | None = None):
+    def __init__(self, backend: Backend, *, downloads_dir: Path | None = None, exit_on_bad_profile: bool = False):
+        """`exit_on_bad_profile`: a profile that does not load ends the app (`startup_error` says why), as
+        `cutover open` wants; otherwise the app stays and notifies."""
         super().__init__()
         self.backend = backend
         self.downloads_dir = downloads_dir  # None: the person's downloads folder (platformdirs, as Textual does)
         self.deliveries: dict[str, str] = {}  # delivery key -> what it is, until DeliveryComplete/Failed
         self.delivered: list[Path] = []  # files saved through the app this session
         self.quit_dialog: ConfirmWrite | None = None
+        self.exit_on_bad_profile = exit_on_bad_profile
+        self.startup_error: ConfigError | None = None  # the profile did not load; the launcher raises it on exit
         self.preferences = Preferences(self)
         self._asking_quit = False
 
     def on_mount(self) -> None:
         self.preferences.start()  # the saved theme and the keymap (TEXTUAL_THEME is Textual's own default)
         self.push_screen(RunbookScreen())
+
+    def on_ready(self) -> None:
+        """The first frame is on screen (Textual's Ready): only now load the rest and open the run."""
         self.open_backend()
 
     @work(group="backend-open", exit_on_error=False)
     async def open_backend(self) -> None:
-        try:  # draw between the stages: the journal's checklist first, then the connection, then IS
-            await self.backend.read_profile()
+        try:  # draw between the stages: the runbook, the journal's checklist, the connection, then IS
+            await self.backend.load()
+            self.refresh_screens()
+            try:
+                await self.backend.read_profile()
+            except ConfigError as exc:
+                if self.backend.profile is not None or not self.exit_on_bad_profile:  # said here, below
+                    raise
+                self.startup_error = exc  # the profile itself does not load: `cutover open` says why on exit
+                self.exit(return_code=2)
+                return
             self.refresh_screens()
             await self.backend.connect()
             self.refresh_screens()
@@ -159,6 +176,8 @@ class CutoverApp(App):
     # ---- files: every one goes to the person's downloads folder through Textual's delivery -----------------------
     @property
     def downloads_folder(self) -> Path:
+        from platformdirs import user_downloads_path
+
         return self.downloads_dir or user_downloads_path()
 
     def deliver_text(self, path_or_file, **options) -> str | None:
@@ -210,6 +229,8 @@ class CutoverApp(App):
 
     # ---- actions --------------------------------------------------------------------------------------------
     def action_help(self) -> None:
+        from tui.screens.help import HelpScreen, help_markdown  # markdown-it: on the first F1, not at start
+
         screen: Screen = self.screen
         self.push_screen(HelpScreen(help_markdown(screen, demo=self.backend.is_demo)))
 
@@ -346,6 +367,8 @@ class CutoverApp(App):
         if not writing and not records:
             self.exit()
             return
+
+        from tui.screens.confirm import ConfirmWrite
 
         def answered(yes: bool | None) -> None:
             self.quit_dialog = None

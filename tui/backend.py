@@ -9,45 +9,70 @@ from __future__ import annotations
 
 import asyncio
 import re
-from functools import partial
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pydantic import ValidationError
-
-from core.config import Operator, Profile, get_profile, save_profile, validation_message
 from core.errors import ConfigError, CutoverError
-from core.monitor import Sampler
-from core.monitor.model import SyncError
-from core.monitor.records import RecordView, record_in_both_systems
-from core.runbook import actions, render
-from core.runbook.tickets import ticket_needs
-from core.runbook.variables import RunVariables
-from core.run import Run
-from core.runbook.engine import SIGN_OFF, Runbook, unrecorded_states
-from core.runbook.model import ApplyOutcome, ApplyProgress, CheckResult, PlanSummary, StepState, Waiver
-from core.runbook.phases import RUNBOOK
-from core.secrets import CredentialStore, Credentials
-from core.session import Session
 
-if TYPE_CHECKING:  # the simulator (starlette, uvicorn) loads only when a demo is asked for
+if TYPE_CHECKING:  # the app's first frame draws before pydantic, httpx, keyring and the runbook load (`load`)
+    from core.config import Operator, Profile
     from core.demo import DemoTenant
+    from core.monitor import Sampler
+    from core.monitor.model import SyncError
+    from core.monitor.records import RecordView
+    from core.run import Run
+    from core.runbook.engine import Runbook
+    from core.runbook.model import ApplyOutcome, ApplyProgress, CheckResult, PlanSummary, StepState, Waiver
+    from core.secrets import Credentials
+    from core.session import Session
+
+
+# Blocking, each in a thread: the modules they need are imported there too, so no import stalls the event loop.
+def _unrecorded_states() -> dict[str, StepState]:
+    from core.runbook.engine import unrecorded_states
+
+    return unrecorded_states()
+
+
+def _stored_profile(name: str) -> Profile:
+    from core.config import get_profile
+
+    return get_profile(name)
 
 
 def _recorded_states(profile: Profile) -> dict[str, StepState]:
+    from core.run import Run
+
     with Run(profile) as run:
         return run.runbook.states()
 
 
+def _stored_credentials(name: str) -> Credentials:
+    from core.secrets import CredentialStore
+
+    return CredentialStore().load(name)
+
+
+def _open_run(profile: Profile, credentials: Credentials, timeout: float | None) -> Run:
+    from core.run import Run
+
+    return Run(profile, credentials, timeout=timeout)
+
+
 class Backend:
     def __init__(self, *, profile_name: str | None = None, demo: DemoTenant | None = None,
-                 monitor_interval: float = 5.0, timeout: float | None = None):
-        """`timeout`: seconds each call to Zuora or NetSuite waits for an answer (`--timeout`); None: the clients'."""
-        if (profile_name is None) == (demo is None):
+                 make_demo: Callable[[], DemoTenant] | None = None, monitor_interval: float = 5.0,
+                 timeout: float | None = None):
+        """A profile by name, or a demo tenant: made already (`demo`), or by `make_demo` in a thread once the first
+        frame is drawn (`cutover demo`: the simulator's modules load then, not before the screen).
+        `timeout`: seconds each call to Zuora or NetSuite waits for an answer (`--timeout`); None: the clients'."""
+        if [profile_name, demo, make_demo].count(None) != 2:
             raise ValueError("give a profile name or a demo tenant")
         self.profile_name_arg = profile_name
         self.demo = demo
+        self.make_demo = make_demo
         self.monitor_interval = monitor_interval
         self.timeout = timeout
         self.profile: Profile | None = None
@@ -76,28 +101,39 @@ class Backend:
         return self.run.session if self.run else None
 
     async def open(self) -> None:
-        """Read the profile, connect, probe: what the app does in three stages, drawing between them."""
+        """Load, read the profile, connect, probe: what the app does in stages, drawing between them."""
+        await self.load()
         await self.read_profile()
         await self.connect()
         await self.probe()
 
+    async def load(self) -> None:
+        """The runbook's definitions (and pydantic with them), in a thread: the first frame is drawn without them.
+        The demo's checklist reads as unrecorded from here (a fresh tenant's journal holds nothing)."""
+        self.status_text = "Loading the runbook…"
+        states = await asyncio.to_thread(_unrecorded_states)
+        if self.is_demo and self.preview is None:
+            self.preview = states
+
     async def read_profile(self) -> None:
         """The profile and what its journal has recorded, so the checklist shows before any keyring or network."""
-        if self.demo is not None:
-            return  # a fresh tenant: its journal holds nothing yet, and the checklist reads as unrecorded
+        if self.is_demo:
+            return  # the checklist reads as unrecorded (`load`)
         self.status_text = f"Reading profile {self.profile_name_arg}…"
-        self.profile = await asyncio.to_thread(get_profile, self.profile_name_arg)
+        self.profile = await asyncio.to_thread(_stored_profile, self.profile_name_arg)
         self.preview = await asyncio.to_thread(_recorded_states, self.profile)
 
     async def connect(self) -> None:
-        if self.demo is not None:
+        if self.is_demo:
             self.status_text = "Seeding the demo tenant (about 2,000 invoices)…"
+            if self.demo is None:  # the simulator (starlette, uvicorn) loads here, after the checklist is drawn
+                self.demo = await asyncio.to_thread(self.make_demo)
             await self.demo.__aenter__()
             self.profile, self.credentials = self.demo.profile, self.demo.credentials
         else:
             self.status_text = f"Reading the keyring entries of profile {self.profile.name}…"
-            self.credentials = await asyncio.to_thread(CredentialStore().load, self.profile.name)
-        self.run = await asyncio.to_thread(Run, self.profile, self.credentials, timeout=self.timeout)
+            self.credentials = await asyncio.to_thread(_stored_credentials, self.profile.name)
+        self.run = await asyncio.to_thread(_open_run, self.profile, self.credentials, self.timeout)
         self.preview = None
         self.status_text = "Ready"
 
@@ -118,7 +154,7 @@ class Backend:
     # ---- header ---------------------------------------------------------------------------------------------
     @property
     def is_demo(self) -> bool:
-        return self.demo is not None
+        return self.demo is not None or self.make_demo is not None
 
     @property
     def profile_name(self) -> str:
@@ -128,7 +164,7 @@ class Backend:
     def profile_label(self) -> str:
         if self.profile is None:
             return self.profile_name
-        if self.demo is not None:  # the simulator's port changes every run: name it, not its URL
+        if self.is_demo:  # the simulator's port changes every run: name it, not its URL
             return f"demo (simulated Zuora · NetSuite {self.profile.netsuite_account_id})"
         return self.profile.title
 
@@ -173,8 +209,9 @@ class Backend:
         return list(self.runbook.states().values())
 
     def preview_states(self) -> list[StepState]:
-        """Before the run is open: the journal's states as read at start, or the checklist with nothing recorded."""
-        return list((self.preview or unrecorded_states()).values())
+        """Before the run is open: the journal's states as read at start, or the demo's checklist with nothing
+        recorded; none before the runbook's definitions are loaded (the first frame draws the frame alone)."""
+        return list((self.preview or {}).values())
 
     def state(self, step_id: str) -> StepState:
         return self.runbook.state(step_id)
@@ -194,6 +231,8 @@ class Backend:
         return await asyncio.to_thread(self.runbook.states)
 
     async def plan(self, step_id: str) -> PlanSummary:
+        from core.runbook import actions
+
         return await actions.make_plan(self.runbook, step_id)
 
     async def latest_plan(self, step_id: str) -> PlanSummary | None:
@@ -201,8 +240,30 @@ class Backend:
 
     async def apply(self, plan: PlanSummary, progress: Callable[[ApplyProgress], None],
                     cancel: asyncio.Event) -> ApplyOutcome:
+        from core.runbook import actions
+
+        if plan.undoes is not None:  # an undo plan: applied as one (no gates; its own re-check of each record)
+            from core.runbook.undo import apply_undo
+
+            return await apply_undo(self.runbook, plan.step_id, plan_id=plan.plan_id, seal=plan.seal,
+                                    on_progress=progress, cancel=cancel)
         return await actions.apply(self.runbook, plan.step_id, plan_id=plan.plan_id, seal=plan.seal,
                                    on_progress=progress, cancel=cancel)  # the plan the person saw, by its seal
+
+    async def plan_undo(self, step_id: str, override_reason: str | None = None) -> PlanSummary:
+        """The undo plan of the step's latest apply (core.runbook.undo): the standing one, or a new sealed one."""
+        from core.runbook.undo import plan_undo
+
+        return await plan_undo(self.runbook, step_id, override_reason=override_reason)
+
+    async def has_applied(self, step_id: str) -> bool:
+        return await asyncio.to_thread(lambda: any(p.undoes is None for p in self.journal.plans_applied(step_id)))
+
+    async def failure_lines(self, plan_id: int) -> list[str]:
+        """What stayed failed, a line a reason with its next step (e.g. a missing Zuora permission)."""
+        from core.runbook.failures import failure_lines
+
+        return await asyncio.to_thread(failure_lines, self.journal, plan_id)
 
     async def confirm(self, step_id: str, note: str) -> None:
         await asyncio.to_thread(self.runbook.confirm, step_id, note)
@@ -217,6 +278,9 @@ class Backend:
     def needed_variables(self, state: StepState) -> list[str]:
         """The run variables a step asks for: its own `needs` on the chosen path, those its instructions tell the
         person to record (`cutover set NAME`), then what its ticket names and is not recorded yet."""
+        from core.runbook.tickets import ticket_needs
+        from core.runbook.variables import RunVariables
+
         path = self.runbook.journal.variables().provisioning_path
         names = [n.partition("@")[0] for n in state.step.needs
                  if not n.partition("@")[2] or n.partition("@")[2] == path]
@@ -228,6 +292,8 @@ class Backend:
 
     def ticket_checks(self, step_id: str) -> tuple[str, ...]:
         """The steps a ticket quotes that must be checked (again) before it can be drafted."""
+        from core.runbook.tickets import ticket_needs
+
         step = self.state(step_id).step
         return ticket_needs(step, self.journal.variables(), self.journal.latest_results()).checks
 
@@ -237,6 +303,8 @@ class Backend:
         """Whether a waiver makes sense here: a single row (not a group like B2, not the sign-off), on the chosen
         path, free of gates, checked if it has a check (a waiver accepts what the check found), and not done
         already. The engine refuses the rest anyway; this keeps it off screen."""
+        from core.runbook.engine import SIGN_OFF
+
         step = state.step
         return (not step.children and step.id != SIGN_OFF and state.applicable and state.waiver is None
                 and not state.blocked_by and not state.status.done
@@ -253,6 +321,8 @@ class Backend:
     @staticmethod
     def gated_steps(step_id: str) -> list[str]:
         """The steps that wait for this one (a waiver on it lets them go)."""
+        from core.runbook.phases import RUNBOOK
+
         return [s.id for s in RUNBOOK if step_id in s.gates]
 
     def blockers(self, state: StepState) -> list[StepState]:
@@ -277,6 +347,8 @@ class Backend:
         only), and record under it from now on. ConfigError names the bad field."""
         operator = make_operator(name, email)
         if not self.is_demo:
+            from core.config import get_profile, save_profile
+
             stored = get_profile(self.profile.name)  # the file's current table: other edits since opening survive
             save_profile(stored.model_copy(update={"operator": operator}))
         self.use_operator(operator)
@@ -297,6 +369,8 @@ class Backend:
     def export_plan(self, plan: PlanSummary) -> Path:
         """Blocking: the plan's records as CSV in a working file (streamed: a plan can hold 100k records). The
         screen then delivers it to the person's downloads folder (App.deliver_text)."""
+        from core.runbook import actions
+
         path = self.exports_dir() / plan_file_name(plan)
         actions.export_plan(self.journal, plan.plan_id, path)
         return path
@@ -311,32 +385,46 @@ class Backend:
 
         return write_report(self.run, self.exports_dir() / "report.md", fmt="md")
 
-    # ---- text for the screens (pure formatting lives in core.runbook.render) ----------------------------------
+    # ---- text for the screens (pure formatting lives in core.runbook.render, loaded with the run) -------------
     def detail_text(self, state: StepState, width: int = 100) -> str:
+        from core.runbook import render
+
         return render.detail_text(state, self.runbook.context(), width)
 
     def check_text(self, state: StepState) -> str:
+        from core.runbook import render
+
         return render.check_text(state, self.runbook.context())
 
     def instructions_text(self, step_id: str) -> str:
+        from core.runbook import render
+
         return render.instructions_text(self.state(step_id).step, self.runbook.context())
 
     def plan_text(self, plan: PlanSummary) -> str:
+        from core.runbook import render
+
         items = list(self.journal.iter_plan_items(plan.plan_id, limit=8))
         return render.plan_text(plan, items)
 
     def confirm_text(self, plan: PlanSummary) -> str:
+        from core.runbook import render
+
         return render.confirm_text(plan, self.profile_label)
 
     # ---- monitor --------------------------------------------------------------------------------------------
     async def sampler(self) -> Sampler:
         if self.current_sampler is None:
+            from core.monitor import Sampler
+
             self.current_sampler = Sampler(self.session.zuora, self.session.netsuite, self.profile.netsuite_fields)
         # The consultant may record cutover dates while the monitor runs: read them before every sample.
         self.current_sampler.cutovers = self.journal.variables().connector_cutovers()
         return self.current_sampler
 
     async def record_view(self, error: SyncError) -> RecordView:
+        from core.monitor.records import record_in_both_systems
+
         return await record_in_both_systems(self.session.zuora, self.session.netsuite,
                                             self.profile.netsuite_fields, error)
 
@@ -361,6 +449,10 @@ def ticket_file_name(step_id: str) -> str:
 
 def make_operator(name: str, email: str) -> Operator:
     """core.config.Operator, or a ConfigError with its validation message ('email: … is not an email address')."""
+    from pydantic import ValidationError
+
+    from core.config import Operator, validation_message
+
     try:
         return Operator(name=name, email=email)
     except ValidationError as exc:

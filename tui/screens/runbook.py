@@ -3,6 +3,8 @@ step's latest findings underneath. Checks run in workers; rows update by key as 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -11,12 +13,14 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, OptionList, Static
 
-from core.runbook.model import Phase, StepState
-from core.runbook.state import with_result
+from core.runbook.vocabulary import Phase
 from tui.messages import StepChecked, StepsFolded
 from tui.widgets.phases import PhaseList
 from tui.widgets.status import status_cell
 from tui.widgets.topbar import TopBar
+
+if TYPE_CHECKING:  # the states (pydantic) arrive after the first frame, which draws the frame alone
+    from core.runbook.model import StepState
 
 STEP_COLUMNS = (("st", "St"), ("id", "Id"), ("title", "Step"), ("kind", "Kind"), ("count", "Count"),
                 ("checked", "Checked"))
@@ -107,9 +111,7 @@ class RunbookScreen(Screen):
         self.show_phase(self.phase)
 
     def refresh_sidebar(self) -> None:
-        if not self.known:
-            return
-        by_phase: dict[Phase, list[StepState]] = {}
+        by_phase: dict[Phase, list[StepState]] | None = {} if self.known else None  # None: no badges yet
         for s in self.known.values():
             by_phase.setdefault(s.step.phase, []).append(s)
         sidebar = self.query_one(PhaseList)
@@ -158,10 +160,10 @@ class RunbookScreen(Screen):
     def show_detail(self) -> None:
         sid = self.selected_step_id()
         detail = self.query_one("#step-detail", Static)
-        if sid is None:
-            detail.update("")
-            return
         backend = self.app.backend
+        if sid is None:
+            detail.update("" if backend.ready else backend.status_text)
+            return
         state = self.known.get(sid) or backend.state(sid)
         detail.border_title = f"{sid} · {state.summary}"
         if not backend.ready:  # the checklist is drawn from the journal; the step's detail needs the run
@@ -247,6 +249,8 @@ class RunbookScreen(Screen):
 
     @on(StepChecked)
     def step_checked(self, message: StepChecked) -> None:
+        from core.runbook.state import with_result
+
         self.running.discard(message.step_id)
         known = self.known.get(message.step_id)
         if known is None:
