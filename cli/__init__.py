@@ -93,9 +93,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_global_flags(parser, top=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     from cli import (completion, credentials, doctor, help, instances, launch, locate, monitor, profile, rehearse,
-                     report, runbook, sim, twin, undo)
+                     report, runbook, serve, sim, twin, undo)
 
-    for commands in (credentials, instances, launch, locate, monitor, profile, rehearse, report, runbook, sim,
+    for commands in (credentials, instances, launch, locate, monitor, profile, rehearse, report, runbook, serve, sim,
                      twin, undo, doctor, completion, help):
         commands.register(sub)
     return parser

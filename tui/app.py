@@ -53,6 +53,8 @@ SELF_REPORTED = {"monitor-poll"}
 # The notification title of a worker that failed unexpectedly, by group (otherwise "<name> failed").
 FAILURE_TITLES = {"report": "Report not saved", "step-export": "Plan not exported", "step-apply": "Apply stopped",
                   "backend-open": "Not connected"}
+SERVED_DEMO = ("This browser tab runs its own demo: a fresh simulated tenant, gone when the tab closes. Another tab "
+               "(or a reload) starts another one; files you save arrive as downloads.")
 # What the demo's journal holds, for the question before quitting (table, one, many).
 DEMO_RECORDS = (("check_result", "check result", "check results"), ("plan", "plan", "plans"),
                 ("confirmation", "confirmation", "confirmations"), ("ticket", "ticket number", "ticket numbers"),
@@ -92,6 +94,8 @@ class CutoverApp(App):
     def on_mount(self) -> None:
         self.preferences.start()  # the saved theme and the keymap (TEXTUAL_THEME is Textual's own default)
         self.push_screen(RunbookScreen())
+        if self.is_web and self.backend.is_demo:  # `cutover serve --demo` runs one app, one demo, per browser tab
+            self.notify(SERVED_DEMO, title="Served demo", timeout=20)
 
     def on_ready(self) -> None:
         """The first frame is on screen (Textual's Ready): only now load the rest and open the run."""
@@ -200,7 +204,7 @@ class CutoverApp(App):
         return self._delivering(super().deliver_binary, path_or_file, options)
 
     def _delivering(self, deliver, path_or_file, options: dict) -> str | None:
-        if options.get("save_directory") is None:
+        if options.get("save_directory") is None and not self.is_web:  # served: the browser saves it, not here
             options["save_directory"] = self.downloads_dir
             try:  # a fresh account may have no Downloads folder yet; the save would fail without one
                 self.downloads_folder.mkdir(parents=True, exist_ok=True)
