@@ -97,6 +97,11 @@ def cmd_status(args: argparse.Namespace) -> int:
     from core.secrets import CredentialStore
 
     status = CredentialStore().backend_status()
+    if args.json:
+        import json
+
+        print(json.dumps({"backend": status.backend, "usable": status.usable, "message": status.message}))
+        return 0 if status.usable else 1
     print(f"keyring backend: {status.backend}")
     print("usable: yes" if status.usable else f"usable: no: {status.message}")
     return 0 if status.usable else 1
@@ -117,4 +122,5 @@ def register(sub) -> None:
 
     subcommand(ps, "delete", cmd_delete, "remove the profile's secrets from the keyring")
     subcommand(ps, "status", cmd_status, "which keyring backend is in use, and whether it is safe to use",
-               profile=False)
+               profile=False).add_argument("--json", action="store_true",
+                                           help="one JSON object: backend, usable, and why not")

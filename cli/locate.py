@@ -13,21 +13,27 @@ def cmd_locate(args: argparse.Namespace) -> int:
 
     name = chosen_profile(args)
     if args.what == "config":
-        print(config_path())
+        path = config_path()
     elif args.what == "log":
         from core.logs import log_path
 
-        print(log_path())
+        path = log_path()
     elif args.what == "journal":
         if name is None:
             from core.errors import ConfigError
 
             raise ConfigError("whose journal?", hint="add --profile NAME (`cutover profile list` shows them)")
-        print(get_profile(name).data_dir / "journal.db")
+        path = get_profile(name).data_dir / "journal.db"
     elif name:
-        print(get_profile(name).data_dir)
+        path = get_profile(name).data_dir
     else:
-        print(data_root())
+        path = data_root()
+    if args.json:
+        import json
+
+        print(json.dumps({"what": args.what, "profile": name, "path": str(path), "exists": path.exists()}))
+    else:
+        print(path)
     return 0
 
 
@@ -37,4 +43,5 @@ def register(sub) -> None:
                                    "journal, or the log file that -v, --debug and unexpected failures write.")
     p.add_argument("what", choices=("config", "data", "journal", "log"))
     add_profile_name(p, required=False)
+    p.add_argument("--json", action="store_true", help="one JSON object: what, profile, path, and whether it exists")
     p.set_defaults(func=cmd_locate)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 import time
 from contextlib import ExitStack, asynccontextmanager
+from dataclasses import asdict
 from pathlib import Path
 
 from cli.target import add_target, resolve_target
@@ -33,6 +34,7 @@ def register(subparsers) -> None:
     p.add_argument("step", metavar="STEP")
     p.add_argument("-o", "--output", "--export", dest="export", metavar="FILE",
                    help="also write the plan's records to FILE (.csv or .json; its folder is made if need be)")
+    _json_flag(p, "the plan, its seal and its first records")
     p = command("apply", "apply a fix's plan: asks first, records every outcome, resumes after a crash", _apply)
     p.add_argument("step", metavar="STEP")
     p.add_argument("--yes", action="store_true", help="do not ask (for scripts); production still needs it")
@@ -40,27 +42,42 @@ def register(subparsers) -> None:
                    help="apply exactly plan N (refused if it is another step's or changed since it was made)")
     p.add_argument("--seal", metavar="HEX", help="the seal of the plan you reviewed (its first digits will do): "
                                                  "any other plan is refused")
+    _json_flag(p, "the plan and the outcome (a question, if any, goes to stderr)")
     p = command("waive", "accept what a step's check found, on purpose, with a reason (or --withdraw it)", _waive,
                 clients=False)
     p.add_argument("step", metavar="STEP")
     p.add_argument("--reason", help="why this is accepted (goes in the sign-off report)")
     p.add_argument("--withdraw", action="store_true", help="withdraw the step's standing waiver")
+    _json_flag(p, "the waiver and the step's state")
     p = command("confirm", "record that a person did a HUMAN step (or --withdraw that)", _confirm, clients=False)
     p.add_argument("step", metavar="STEP")
     note = p.add_mutually_exclusive_group(required=True)
     note.add_argument("--note", help="what was done (kept in the journal)")
     note.add_argument("--withdraw", action="store_true", help="take back the step's confirmation")
+    _json_flag(p, "the confirmation and the step's state")
     p = command("ticket", "draft a TICKET step's Support ticket, or record its number", _ticket, clients=False)
     p.add_argument("step", metavar="STEP")
     p.add_argument("--number", help="the ticket number Support gave")
     p.add_argument("--replace", action="store_true", help="replace a number recorded before (asked on a terminal)")
     p.add_argument("-o", "--output", "--save", dest="save", metavar="FILE",
                    help="also write the draft to FILE (its folder is made if need be)")
+    _json_flag(p, "the draft's text, or the number recorded")
     p = command("set", "record a run variable (an empty VALUE clears it)", _set, clients=False)
     p.add_argument("name", metavar="VAR")
     p.add_argument("value", metavar="VALUE")
+    _json_flag(p, "the variable's name and stored value")
     p = command("vars", "show the run variables", _vars, clients=False)
     p.add_argument("--json", action="store_true")
+
+
+def _json_flag(parser, what: str) -> None:
+    parser.add_argument("--json", action="store_true", help=f"one JSON object on stdout: {what}")
+
+
+def _emit(obj) -> None:
+    import json
+
+    print(json.dumps(obj, ensure_ascii=False, default=str, indent=1), flush=True)
 
 
 def _run(func, args) -> int:
@@ -179,11 +196,21 @@ async def _plan(args) -> int:
         _output_file(args.export, (".csv", ".json"))
     async with _runbook(args) as runbook:
         plan = await make_plan(runbook, args.step)
+        exported = export_plan(runbook.journal, plan.plan_id, args.export) if args.export else None
+        if args.json:
+            _emit({"plan": _plan_dict(plan), "records": list(runbook.journal.iter_plan_items(plan.plan_id, limit=10)),
+                   **({"exported": {"path": args.export, "records": exported}} if args.export else {})})
+            return EXIT_OK
         _say(*_plan_lines(runbook, plan))
         if args.export:
-            n = export_plan(runbook.journal, plan.plan_id, args.export)
-            _say(f"exported {n:,} records to {args.export}")
+            _say(f"exported {exported:,} records to {args.export}")
     return EXIT_OK
+
+
+def _plan_dict(plan) -> dict:
+    from dataclasses import asdict
+
+    return {**asdict(plan), "remaining": plan.remaining, "short_seal": plan.short_seal}
 
 
 async def _apply(args) -> int:
@@ -201,11 +228,15 @@ async def _apply(args) -> int:
                               hint="use a profile with write access")
         plan = runbook.journal.plan(args.plan_id) if args.plan_id else await prepare(runbook, args.step)
         check_plan(runbook.journal, plan, fix_for(args.step).step_id, args.seal)  # refused before it is offered
-        _say(*_plan_lines(runbook, plan))
-        if not plan.remaining:
-            _say("Nothing to write.")
-        elif not _agreed(args, profile, plan):
-            _say("Not applied.")
+        if not args.json:
+            _say(*_plan_lines(runbook, plan))
+            if not plan.remaining:
+                _say("Nothing to write.")
+        if plan.remaining and not _agreed(args, profile, plan):
+            if args.json:
+                _emit({"plan": _plan_dict(plan), "applied": False})
+            else:
+                _say("Not applied.")
             return EXIT_ATTENTION
         cancel = threading.Event()
         loop = asyncio.get_running_loop()
@@ -225,6 +256,14 @@ async def _apply(args) -> int:
                    runbook.journal.iter_plan_items(outcome.plan.plan_id, ("skipped",), limit=10)]
         failed = [f"  {line}" for line in failure_lines(runbook.journal, outcome.plan.plan_id)] \
             if outcome.failed else []  # what stayed failed after the apply's own retries: why, and what to do
+    done = outcome.plan.status == "done" and outcome.recheck.status == "pass"
+    if args.json:
+        _emit({"plan": _plan_dict(outcome.plan), "applied": True, "written": outcome.written,
+               "already_set": outcome.already_set, "failed": outcome.failed, "skipped": outcome.skipped,
+               "write_calls": outcome.write_calls, "cancelled": outcome.cancelled, "done": done,
+               "skipped_records": [line.strip() for line in skipped], "failures": [line.strip() for line in failed],
+               "recheck": outcome.recheck.to_dict()})
+        return EXIT_OK if done else EXIT_ATTENTION
     more = outcome.plan.counts.get("skipped", 0) - len(skipped)
     if more > 0:
         skipped.append(f"  … and {more:,} more (the sign-off report lists them all: cutover report)")
@@ -234,7 +273,6 @@ async def _apply(args) -> int:
          + (" (cancelled: run the same command to finish)" if outcome.cancelled else ""),
          *skipped, *failed,
          f"Re-check {outcome.recheck.step_id}: {outcome.recheck.status}: {outcome.recheck.summary}")
-    done = outcome.plan.status == "done" and outcome.recheck.status == "pass"
     return EXIT_OK if done else EXIT_ATTENTION
 
 
@@ -246,9 +284,15 @@ def _agreed(args, profile, plan) -> bool:
         raise ConfigError("not on a terminal, so nobody can confirm the plan", hint="pass --yes to apply as shown")
     what = (f"{plan.remaining:,} {plan.object} records in {plan.system} ({plan.field} -> {plan.new_value}; plan "
             f"{plan.plan_id}, seal {plan.short_seal})")
+    ask = _ask_on_stderr if args.json else input  # with --json, stdout carries the one JSON object only
     if profile.is_production:
-        return input(f"Production! Type the profile name ({profile.name}) to write {what}: ").strip() == profile.name
-    return input(f"Write {what}? [y/N] ").strip().lower() in ("y", "yes")
+        return ask(f"Production! Type the profile name ({profile.name}) to write {what}: ").strip() == profile.name
+    return ask(f"Write {what}? [y/N] ").strip().lower() in ("y", "yes")
+
+
+def _ask_on_stderr(prompt: str) -> str:
+    print(prompt, end="", file=sys.stderr, flush=True)
+    return input()
 
 
 class _Progress:
@@ -276,24 +320,41 @@ async def _confirm(args) -> int:
     async with _runbook(args) as runbook:
         if args.withdraw:
             gone = runbook.withdraw_confirmation(args.step)
+            if args.json:
+                _emit({"withdrawn": asdict(gone), "state": _state(runbook, gone.step_id)})
+                return EXIT_OK
             _say(f"{gone.step_id}: confirmation by {gone.who} of {gone.at} withdrawn",
                  f"Now: {runbook.state(gone.step_id).status}: {runbook.state(gone.step_id).summary}")
             return EXIT_OK
         done = runbook.confirm(args.step, args.note)
+        if args.json:
+            _emit({"confirmed": asdict(done), "state": _state(runbook, done.step_id)})
+            return EXIT_OK
         _say(f"{done.step_id} confirmed by {done.who} at {done.at}", f"Now: {runbook.state(done.step_id).summary}")
     return EXIT_OK
+
+
+def _state(runbook, step_id: str) -> dict:
+    state = runbook.state(step_id)
+    return {"id": step_id, "status": str(state.status), "summary": state.summary}
 
 
 async def _waive(args) -> int:
     async with _runbook(args) as runbook:
         if args.withdraw:
             gone = runbook.withdraw_waiver(args.step, args.reason or "")
+            if args.json:
+                _emit({"withdrawn": asdict(gone), "state": _state(runbook, gone.step_id)})
+                return EXIT_OK
             _say(f"{gone.step_id}: waiver by {gone.who} withdrawn", f"Now: {runbook.state(gone.step_id).status}: "
                  f"{runbook.state(gone.step_id).summary}")
             return EXIT_OK
         if not args.reason:
             raise ConfigError("say why the step is accepted", hint=f'cutover waive {args.step} --reason "…"')
         waiver = runbook.waive(args.step, args.reason)
+        if args.json:
+            _emit({"waived": asdict(waiver), "state": _state(runbook, waiver.step_id)})
+            return EXIT_OK
         _say(f"{waiver.step_id} waived by {waiver.who} at {waiver.at}: {waiver.reason}")
     return EXIT_OK
 
@@ -312,12 +373,19 @@ async def _ticket(args) -> int:
                         .lower() not in ("y", "yes"):
                     raise
                 record = runbook.record_ticket(args.step, args.number, replace=True)
+            if args.json:
+                _emit({"ticket": asdict(record)})
+                return EXIT_OK
             _say(f"{record.step_id}: ticket {record.number} recorded by {record.who} at {record.at}")
             return EXIT_OK
         draft = runbook.ticket(args.step)
-        _say(draft.text)
         if args.save:
             Path(args.save).write_text(draft.text, encoding="utf-8")
+        if args.json:
+            _emit({"step": args.step, "draft": draft.text, **({"saved": args.save} if args.save else {})})
+            return EXIT_OK
+        _say(draft.text)
+        if args.save:
             _say(f"saved to {args.save}")
     return EXIT_OK
 
@@ -328,6 +396,9 @@ async def _set(args) -> int:
     from core.runbook.variables import RunVariables
 
     name = RunVariables.canonical(args.name)
+    if args.json:
+        _emit({"name": name, "value": values[name] or None})
+        return EXIT_OK
     _say(f"{name} = {values[name] or '(cleared)'}")
     return EXIT_OK
 
