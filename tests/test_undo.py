@@ -348,3 +348,62 @@ def test_the_command_line_shows_the_undo_plan_and_refuses_what_it_cannot_do(caps
         assert body["plan"]["override_reason"] == "the client asked for it in writing"
         assert (body["outcome"]["written"], body["outcome"]["skipped"], body["outcome"]["write_calls"]) == (60, 0, 2)
         assert demo.sim.store.scalar("SELECT count(*) FROM creditmemo WHERE transferredtoaccounting = 'Yes'") == 0
+
+
+# ---- the app ----------------------------------------------------------------------------------------------------------
+async def test_the_app_undoes_e1_from_the_step_screen_and_notifies_zuora_refusals():
+    """On the demo: apply E1, then Undo (the palette entry, then the footer's u): the undo plan in the same
+    confirmation as apply, the progress bar, every memo back; without the permission each refusal is notified."""
+    import asyncio
+
+    from sim_tenant import migrate
+    from test_tui_runbook import go_to_step
+    from textual.widgets import Static
+    from tui_helpers import demo_app, wait_ready, wait_until
+
+    from tui.screens.confirm import ConfirmWrite
+    from tui.screens.help import help_markdown
+
+    app = demo_app(scale=300)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_ready(pilot, timeout=60)
+        store = app.backend.demo.sim.store
+        await asyncio.to_thread(migrate, app.backend.demo.sim)
+        before = _tta(store)
+        app.backend.runbook.set_variable("e1_decision", "mark-yes")
+        screen = await go_to_step(pilot, "E1")
+        assert not screen.check_action("undo", ())  # nothing applied yet: no Undo in the footer
+        await pilot.press("p")
+        await wait_until(pilot, lambda: screen.plan is not None, timeout=60)
+        await pilot.press("a")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmWrite))
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.screen is screen and not screen.applying and screen.applied, timeout=60)
+        marked = {m for m, v in _tta(store).items() if v != before[m]}
+        assert marked and screen.check_action("undo", ())
+        assert "**Undo** (`u`" in help_markdown(screen)
+
+        store.set_setting(OVERRIDE_TTA, False)  # the API user lacks the permission: every memo is refused
+        await pilot.press("ctrl+p")
+        await pilot.pause(0.2)
+        await pilot.press(*"undo step e1")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmWrite), timeout=30)
+        dialog = app.screen
+        assert dialog.title_text == "Undo E1?" and f"{len(marked)}" in dialog.what
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.screen is screen and not screen.applying
+                         and any(ADMIN in n.message for n in app._notifications), timeout=60)
+        assert _tta(store) == {**before, **{m: "Yes" for m in marked}}
+        assert str(screen.query_one("#apply-status", Static).render()).startswith("Undo done: 0 written")
+
+        store.set_setting(OVERRIDE_TTA, True)
+        await pilot.press("u")  # the same undo, resumed
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmWrite), timeout=30)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.screen is screen and not screen.applying
+                         and str(screen.query_one("#apply-status", Static).render()).startswith(
+                             f"Undo done: {len(marked)} written"), timeout=60)
+        assert _tta(store) == _as_before(before)
+        assert screen.query_one("#apply-progress").percentage == 1.0

@@ -19,9 +19,20 @@ class StepCommands(Provider):
             step = state.step
             yield (f"Go to step {step.id}: {step.title}", partial(app.go_to_step, step.id),
                    f"{step.kinds} · {state.summary}")
+            if step.action:
+                yield (f"Undo step {step.id}: take back its last apply", partial(self._undo, step.id),
+                       "each record it wrote back to its value before (shows the plan and asks first)")
         for phase in Phase:
             yield (f"Check phase {phase.letter}: {phase.title}", partial(self._check_phase, phase),
                    "run every automated check of the phase")
+
+    def _undo(self, step_id: str) -> None:
+        from tui.screens.step import StepScreen
+
+        screen = self.app.screen
+        if not (isinstance(screen, StepScreen) and screen.step_id == step_id):
+            self.app.go_to_step(step_id)
+        self.app.call_after_refresh(lambda: self.app.screen.run_action("undo"))
 
     def _check_phase(self, phase: Phase) -> None:
         from tui.screens.runbook import RunbookScreen

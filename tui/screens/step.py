@@ -49,6 +49,10 @@ class StepScreen(Screen):
         "- AUTO steps: `p` plans the fix (a dry run listing every record with its current and new value), "
         "`a` applies it after a confirmation, with a progress bar; Esc cancels safely (what is confirmed stays "
         "confirmed); the step is re-checked at the end. `e` exports the plan to your downloads folder.\n"
+        "- **Undo** (`u`, after an apply of E1, E2 or G2): shows the plan that sets each record the apply wrote back "
+        "to its value before, asks as Apply does, and applies it with the progress bar. A record changed since the "
+        "apply is skipped and listed, never overwritten; Zuora's refusals are notified with what to ask for. After "
+        "H1 an undo of E1/E2 asks why (recorded in the journal and the report).\n"
         "- HUMAN steps: follow the numbered instructions, then confirm with a note (`n`); `x` withdraws a "
         "confirmation (both stay in the journal).\n"
         "- TICKET steps: the ticket is drafted once what it quotes is recorded and checked; save it (`s`, to your "
@@ -75,6 +79,7 @@ class StepScreen(Screen):
         Binding("r", "recheck", "Re-check", id="step.recheck"),
         Binding("p", "plan", "Plan", id="step.plan"),
         Binding("a", "apply", "Apply…", id="step.apply"),
+        Binding("u", "undo", "Undo…", id="step.undo"),
         Binding("e", "export_plan", "Export plan", id="step.export"),
         Binding("n", "focus_note", "Note/confirm", id="step.note"),
         Binding("x", "withdraw_confirmation", "Withdraw confirmation", id="step.withdraw_confirmation"),
@@ -91,6 +96,7 @@ class StepScreen(Screen):
         self.cancel = asyncio.Event()
         self.applying = False
         self.apply_started = 0.0
+        self.applied = False  # the step's fix has been applied: Undo joins the footer
         self.shown: StepState | None = None  # the state last drawn: footers and handlers ask it, not the journal
         self.ticket_drafted = False
 
@@ -297,16 +303,21 @@ class StepScreen(Screen):
         else:
             verb = "cancelled" if outcome.cancelled else "done"
             plan = outcome.plan
-            status.update(f"Apply {verb}: {outcome.written:,} written, {outcome.already_set:,} already set, "
+            what = "Apply" if plan.undoes is None else "Undo"
+            self.applied = True
+            self.refresh_bindings()
+            status.update(f"{what} {verb}: {outcome.written:,} written, {outcome.already_set:,} already set, "
                           f"{outcome.failed:,} failed, "
-                          + (f"{outcome.skipped:,} skipped (no longer selected or changed since the plan: see the "
-                             "export), " if outcome.skipped else "")
+                          + (f"{outcome.skipped:,} skipped ("
+                             + ("no longer selected or changed since the plan" if plan.undoes is None else
+                                "changed since the apply") + ": see the export), " if outcome.skipped else "")
                           + f"{outcome.write_calls:,} write calls in {message.took_s:,.1f} s"
                           f"; {plan.remaining:,} of {plan.total:,} still to write."
                           + (f" Re-check: {outcome.recheck.summary}" if outcome.recheck else ""))
             self.query_one("#apply-progress", ProgressBar).update(total=max(plan.total, 1),
                                                                  progress=plan.total - plan.remaining)
-            self.notify(f"{self.step_id} apply {verb}", severity="warning" if outcome.failed else "information")
+            self.notify(f"{self.step_id} {what.lower()} {verb}",
+                        severity="warning" if outcome.failed or outcome.skipped else "information")
             self.post_message(PlanReady(plan, message.plan_text))  # the header is this run's, not the one before
         self.refresh_state()
 
@@ -318,6 +329,9 @@ class StepScreen(Screen):
 
     @work(group="step-existing-plan", exit_on_error=False)
     async def load_existing_plan(self) -> None:
+        if self.current.step.action:
+            self.applied = await self.app.backend.has_applied(self.step_id)
+            self.refresh_bindings()
         plan = await self.app.backend.latest_plan(self.step_id)
         if plan is not None:
             self.post_message(PlanReady(plan, await asyncio.to_thread(self.app.backend.plan_text, plan)))
@@ -362,6 +376,9 @@ class StepScreen(Screen):
             return
         text = await asyncio.to_thread(self.app.backend.plan_text, outcome.plan)
         self.post_message(ApplyFinished(outcome, text, took_s=time.monotonic() - started))
+        if outcome.failed:  # each reason once, with what to do (a missing Zuora permission names it)
+            for line in await self.app.backend.failure_lines(outcome.plan.plan_id):
+                self.notify(line, title=f"{self.step_id}: refused", severity="error", timeout=15)
 
     @work(group="step-confirm", exit_on_error=False)
     async def confirm(self, note: str) -> None:
@@ -427,6 +444,8 @@ class StepScreen(Screen):
             return bool(step.action) and self.plan is not None
         if action in ("plan", "apply"):
             return bool(step.action)
+        if action == "undo":
+            return bool(step.action) and self.applied
         if action == "recheck":
             return step.check is not None
         if action == "save_ticket":
@@ -482,6 +501,61 @@ class StepScreen(Screen):
 
         with_operator(self, lambda: self.app.push_screen(ConfirmWrite(f"Apply {plan.step_id}?", what,
                                                                       typed_word=typed), decided))
+
+    def action_undo(self) -> None:
+        if self.applying:
+            self.notify(f"{self.step_id} is applying: an undo waits until it ends (Esc cancels it safely)", timeout=5)
+            return
+        if self.app.backend.read_only:
+            self.notify(f"Profile {self.app.backend.profile_label} is read-only: an undo writes, so it is refused.",
+                        severity="warning", timeout=8)
+            return
+        with_operator(self, self.make_undo_plan)  # an undo plan is recorded under the operator
+
+    @work(exclusive=True, group="step-plan", exit_on_error=False)
+    async def make_undo_plan(self, override_reason: str | None = None) -> None:
+        from core.runbook.undo import UndoRefused
+
+        try:
+            plan = await self.app.backend.plan_undo(self.step_id, override_reason)
+        except UndoRefused as exc:  # E1/E2 after H1: a person may still go ahead, saying why
+            self.ask_override(exc)
+            return
+        except CutoverError as exc:
+            self.notify(self.app.describe_error(exc), title="Undo not planned", severity="error", timeout=8)
+            return
+        text = await asyncio.to_thread(self.app.backend.plan_text, plan)
+        if not plan.remaining:
+            self.post_message(PlanReady(plan, text))
+            self.notify(f"{self.step_id}: this apply is undone already; nothing to write", timeout=5)
+            return
+        what = await asyncio.to_thread(self.app.backend.confirm_text, plan)
+        typed = self.app.backend.profile_name if self.app.backend.is_production else None
+
+        def decided(ok: bool | None) -> None:
+            if ok:
+                self.post_message(PlanReady(plan, text))
+                self.start_apply(plan)
+
+        self.app.push_screen(ConfirmWrite(f"Undo {self.step_id}?", f"Undo plan {plan.plan_id}: each record back to "
+                                          f"its value before plan {plan.undoes}.\n{what}", typed_word=typed,
+                                          confirm_label="Undo", cancelled="Not undone"), decided)
+
+    def ask_override(self, exc: CutoverError) -> None:
+        reason: list[str] = []
+
+        def keep(text: str) -> None:
+            if len(text.strip()) < 5:
+                raise CutoverError("say why in a few words: it is recorded with your name and goes in the report")
+            reason.append(text.strip())
+
+        def decided(ok: bool | None) -> None:
+            if ok and reason:
+                self.make_undo_plan(reason[-1])
+
+        self.app.push_screen(ReasonScreen(f"Undo {self.step_id} after H1?", exc.message,
+                                          placeholder="why the undo goes ahead (recorded)", save_label="Plan undo",
+                                          fail_title="Undo not planned", save=keep), decided)
 
     def start_apply(self, plan: PlanSummary) -> None:
         self.applying = True
