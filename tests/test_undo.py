@@ -349,6 +349,14 @@ def test_the_command_line_shows_the_undo_plan_and_refuses_what_it_cannot_do(caps
         assert (body["outcome"]["written"], body["outcome"]["skipped"], body["outcome"]["write_calls"]) == (60, 0, 2)
         assert demo.sim.store.scalar("SELECT count(*) FROM creditmemo WHERE transferredtoaccounting = 'Yes'") == 0
 
+        code, out, err = run(capsys, "report", "--profile", "sim", "--format", "md")  # one history in the report
+        assert code == 0, err
+        undo_plan = body["plan"]["plan_id"]
+        history_rows = [line for line in out.splitlines() if line.startswith("| E1 |") and "Test Operator" in line]
+        assert any(f"| {undo_plan} | undo of plan 1 |" in r and "the client asked for it in writing" in r
+                   for r in history_rows), history_rows
+        assert any("| 1 | apply |" in r for r in history_rows)
+
 
 # ---- the app ----------------------------------------------------------------------------------------------------------
 async def test_the_app_undoes_e1_from_the_step_screen_and_notifies_zuora_refusals():
