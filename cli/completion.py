@@ -44,8 +44,10 @@ def register(sub) -> None:
     p = sub.add_parser("completion", help="print the shell completion script (bash, zsh or fish)",
                        description="Print cutover's completion script for a shell. Install it with one of:\n"
                                    "  cutover completion bash > ~/.local/share/bash-completion/completions/cutover\n"
-                                   "  cutover completion zsh > \"${fpath[1]}/_cutover\"   (then start a new zsh)\n"
-                                   "  cutover completion fish > ~/.config/fish/completions/cutover.fish",
+                                   "  cutover completion zsh > ~/.zfunc/_cutover   (with fpath=(~/.zfunc $fpath) "
+                                   "before compinit in ~/.zshrc)\n"
+                                   "  cutover completion fish > ~/.config/fish/completions/cutover.fish\n"
+                                   "(make the folder first if need be), then open a new shell.",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("shell", choices=SHELLS)
     p.set_defaults(func=cmd_completion)
