@@ -27,7 +27,7 @@ def register(subparsers) -> None:
     p.add_argument("--e2", choices=("mark-yes", "ignore", "sync"), default="mark-yes", help="the E2 decision")
     p.add_argument("--e1", choices=("sync", "mark-yes"), default="sync",
                    help="the E1 decision on Case 2 memos (negative invoice never in NetSuite), if any")
-    p.add_argument("--report", action="append", default=[], metavar="FILE",
+    p.add_argument("-o", "--output", "--report", dest="report", action="append", default=[], metavar="FILE",
                    help="also write the run's sign-off report (.md, .html or .json; repeat for several)")
     p.add_argument("--json", action="store_true", help="one JSON object at the end instead of a line per step")
     p.add_argument("--faults", type=fault_spec, default=None, metavar="SPEC",

@@ -412,7 +412,11 @@ async def _vars(args) -> int:
     if args.json:
         import json
 
-        print(json.dumps(values, indent=1))
+        # One entry per variable, so a script tells "not recorded" from "unreadable" without parsing text
+        print(json.dumps({n: {"value": None if n in unreadable else (v or None),
+                              "state": "unreadable" if n in unreadable else "recorded" if v else "not recorded",
+                              **({"raw": v, "fix": f"cutover set {n} VALUE"} if n in unreadable else {})}
+                          for n, v in values.items()}, indent=1))
         return EXIT_OK
     width = max(len(n) for n in values)
     _say(*(f"{n:<{width}}  ✗ unreadable: {v!r} (repair it: cutover set {n} VALUE)" if n in unreadable else

@@ -49,8 +49,10 @@ def runs(tmp_path_factory) -> dict[str, subprocess.CompletedProcess]:
                XDG_STATE_HOME=str(home / "state"))
     done = {}
     names = list(RUNS)
+    extra = {"text": ["-o", str(home / "reports" / "signoff.md")]}  # a folder that does not exist yet
     for first in range(0, len(names), 4):  # four at a time: two cores, each run half waiting on its simulator
-        procs = {name: subprocess.Popen([CUTOVER, "rehearse", "--scale", SCALE, *RUNS[name]], env=env, text=True,
+        procs = {name: subprocess.Popen([CUTOVER, "rehearse", "--scale", SCALE, *RUNS[name], *extra.get(name, ())],
+                                        env=env, text=True,
                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
                  for name in names[first:first + 4]}
         for name, proc in procs.items():
@@ -127,7 +129,10 @@ def test_without_json_a_line_per_step_as_it_goes(runs):
     assert any(line.startswith("F3a") and "confirmed" in line for line in lines)  # the edit-instance path
     assert any(line.startswith("E2") and "decision recorded: ignore" in line for line in lines)
     assert any(line.startswith("H2") and " pass " in line for line in lines)
-    assert lines[-1].startswith("rehearsal passed: every step done; 0 duplicate credit memos in NetSuite")
+    assert lines[-2].startswith("rehearsal passed: every step done; 0 duplicate credit memos in NetSuite")
+    report = proc.args[-1]  # -o FILE: the sign-off report of this run, its folder made
+    assert lines[-1] == f"sign-off report written to {report}"
+    assert "E1" in Path(report).read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("args, message", [

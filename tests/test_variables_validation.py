@@ -10,6 +10,8 @@ else still reads, checks that need it say how to repair it, and `cutover set NAM
 
 from __future__ import annotations
 
+import json
+
 import sqlite3
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -139,7 +141,13 @@ def test_cutover_vars_lists_everything_and_set_repairs_the_unreadable_one(capsys
     assert "✗ unreadable: 'garbage' (repair it: cutover set freeze_ts VALUE)" in lines["freeze_ts"]
     assert "2026-11-02" in lines["migration_date"] and "us-cloud1-api-sandbox" in lines["tenant_env"]
     code, out, _ = run(capsys, "vars", "--profile", "acme", "--json")
-    assert code == 0 and '"freeze_ts": "garbage"' in out and '"migration_date": "2026-11-02"' in out
+    listed = json.loads(out)
+    assert code == 0 and set(listed) == set(RunVariables.names())
+    assert listed["freeze_ts"] == {"value": None, "state": "unreadable", "raw": "garbage",
+                                   "fix": "cutover set freeze_ts VALUE"}
+    assert listed["migration_date"] == {"value": "2026-11-02", "state": "recorded"}
+    assert {v["state"] for n, v in listed.items() if n not in ("freeze_ts", "migration_date", "tenant_env")} <= {
+        "not recorded", "recorded"}
 
     code, out, err = run(capsys, "set", "freeze_ts", "2026-10-28T18:00Z", "--profile", "acme")
     assert code == 0 and out.strip() == "freeze_ts = 2026-10-28T18:00:00Z", err
