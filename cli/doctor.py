@@ -29,8 +29,14 @@ def cmd_doctor(args: argparse.Namespace) -> int:
             profile, credentials = resolve_target(args, stack)
         else:
             from cli.target import chosen_profile
+            from core.errors import ConfigError
 
-            name = chosen_profile(args)
+            try:
+                name = chosen_profile(args)
+            except ConfigError:
+                if getattr(args, "profile", None):
+                    raise
+                name = None  # a config that cannot be read is the config check's finding, not the doctor's end
             if name is not None:
                 from core.config import get_profile
                 from core.secrets import CredentialStore

@@ -109,3 +109,13 @@ def test_the_bundle_carries_versions_config_log_and_integrity_but_no_secret_and_
     assert [c["check"] for c in about["doctor"]["checks"]] == EVERY_CHECK
     journal = json.loads(members["journal.json"])
     assert journal["integrity"] == "ok" and journal["schema_version"] == journal["expected_version"]
+
+
+def test_a_config_that_cannot_be_read_is_a_finding_not_the_end(capsys, tmp_path):
+    path = tmp_path / "config" / "cutover" / "config.toml"
+    path.parent.mkdir(parents=True)
+    path.write_text("default_profile = 'acme'\n[profiles.acme\n")
+    code, report = _doctor(capsys)
+    config = _by_check(report)["config"]
+    assert code == 1 and config["status"] == "fail" and "is not valid TOML" in config["fix"]
+    assert report["profile"] is None and _by_check(report)["version"]["status"] == "ok"

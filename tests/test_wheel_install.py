@@ -1,4 +1,5 @@
-"""A wheel built from this tree installs with `uv tool install` into a fresh place and runs as a user would run it.
+"""A wheel built from this tree installs with `uv tool install` into a fresh place and runs as a user would run it
+(issue 13's "in a fresh venv: cutover --version, cutover doctor --demo --json and cutover serve --help work").
 
 The wheel is built with `pip wheel --no-deps` (setuptools from the build-system table, in an isolated build), then
 `uv tool install` puts it and its dependencies, resolved from the package index, into a tool folder and a bin
@@ -61,6 +62,8 @@ def test_the_wheel_installs_as_a_uv_tool_and_runs(tmp_path):
     assert done.returncode == 0 and done.stdout.strip() == f"cutover {version}", done.stderr
     done = run("demo", "--help")
     assert done.returncode == 0 and done.stdout.startswith("usage: cutover demo"), done.stderr
+    done = run("serve", "--help")
+    assert done.returncode == 0 and done.stdout.startswith("usage: cutover serve"), done.stderr
     done = run("doctor", "--demo", "--json")
     assert done.returncode == 0, done.stdout + done.stderr
     doctor = json.loads(done.stdout)
