@@ -49,13 +49,15 @@ async def _monitor(args) -> None:
     from contextlib import ExitStack
 
     from core.monitor import DEFAULT_INTERVAL_S, Sampler, watch
+    from core.monitor.keeping import keeper
     from core.run import Run
 
     with ExitStack() as stack:
         profile, credentials = resolve_target(args, stack)
         async with Run(profile, credentials, timeout=args.timeout) as run:
             cutovers = run.journal.variables().connector_cutovers()  # the recorded cutover dates, read once
-            sampler = Sampler(run.session.zuora, run.session.netsuite, profile.netsuite_fields, cutovers=cutovers)
+            sampler = Sampler(run.session.zuora, run.session.netsuite, profile.netsuite_fields, cutovers=cutovers,
+                              keep=keeper(run.journal))  # the report's sync chart
             async for sample in watch(sampler, args.interval or DEFAULT_INTERVAL_S):
                 print(json.dumps(sample.to_dict(), ensure_ascii=False) if args.json else render(sample),
                       flush=True)

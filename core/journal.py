@@ -86,11 +86,20 @@ ALTER TABLE apply_run ADD COLUMN skipped INTEGER DEFAULT 0;
 ALTER TABLE plan ADD COLUMN undoes INTEGER;
 ALTER TABLE plan ADD COLUMN override_reason TEXT;
 """,
+    # The monitor's samples, for the report's sync chart (bounded: see keep_monitor_sample), and the index the
+    # report's audit log uses to show each record by its number.
+    4: """
+CREATE TABLE monitor_sample (id INTEGER PRIMARY KEY, taken_at TEXT, invoice_settlement INTEGER, rows TEXT);
+CREATE INDEX plan_item_record ON plan_item(plan_id, record_id);
+""",
 }
 SCHEMA_VERSION = max(_MIGRATIONS)
 # How long a write waits for another process's write to end before JournalBusy names it: a write transaction of
 # ours lasts milliseconds, so seconds of waiting mean something else holds the lock.
 BUSY_TIMEOUT_S = 5.0
+# Monitor samples kept: past this, every other one of the older half goes, so the whole watch stays covered at a
+# coarser step (a day at 5 s is 17,280 samples; the chart needs a few hundred points).
+MONITOR_SAMPLES_KEPT = 600
 ITEM_STATES = ("pending", "sent", "done", "failed", "skipped")
 
 
@@ -526,6 +535,22 @@ class Journal:
                 return
             yield from (dict(r) for r in rows)
             last = rows[-1]["id"]
+
+    # ---- monitor samples (the report's sync chart) -----------------------------------------------------------
+    def keep_monitor_sample(self, taken_at: str, invoice_settlement: bool, rows: list[dict[str, Any]]) -> None:
+        """One sample's counts per object and direction; at most MONITOR_SAMPLES_KEPT are kept (the first stays)."""
+        with self._tx() as db:
+            db.execute("INSERT INTO monitor_sample(taken_at, invoice_settlement, rows) VALUES (?,?,?)",
+                       (taken_at, int(invoice_settlement), json.dumps(rows)))
+            if db.execute("SELECT count(*) FROM monitor_sample").fetchone()[0] > MONITOR_SAMPLES_KEPT:
+                db.execute("DELETE FROM monitor_sample WHERE id IN (SELECT id FROM (SELECT id, row_number() OVER "
+                           "(ORDER BY id) AS n FROM monitor_sample) WHERE n % 2 = 0 AND n <= ?)",
+                           (MONITOR_SAMPLES_KEPT // 2,))
+
+    def monitor_samples(self) -> list[dict[str, Any]]:
+        """The kept samples, oldest first: taken_at, invoice_settlement, rows (one dict per object and side)."""
+        return [{"taken_at": r["taken_at"], "invoice_settlement": bool(r["invoice_settlement"]),
+                 "rows": json.loads(r["rows"])} for r in self._rows("SELECT * FROM monitor_sample ORDER BY id")]
 
     # ---- apply runs ---------------------------------------------------------------------------------------------
     def start_apply_run(self, plan_id: int) -> int:

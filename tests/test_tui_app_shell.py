@@ -334,7 +334,7 @@ async def test_ctrl_r_delivers_the_report_to_the_downloads_folder(tmp_path, monk
         await pilot.press("ctrl+r")
         report = downloads / "report-demo.md"
         await wait_until(pilot, lambda: report.exists() and any("Sign-off report saved" in m for m in messages(app)))
-        assert report.read_text(encoding="utf-8").lstrip().startswith("# Sign-off report: demo")
+        assert "\n# Sign-off report: demo\n" in report.read_text(encoding="utf-8")
         assert [d["save_filename"] for d in delivered] == ["report-demo.md"]
         assert any(f"saved to {report}" in m for m in messages(app))
         assert app.delivered == [report]
@@ -362,7 +362,7 @@ async def test_a_file_delivered_by_path_arrives_whole_and_is_announced(tmp_path)
 async def test_a_report_that_cannot_be_built_is_one_notification(monkeypatch, tmp_path):
     import core.report
 
-    def broken(run, out, fmt="md"):
+    def broken(run, out, fmt="md", **options):
         raise OSError("disk full")
 
     monkeypatch.setattr(core.report, "stream_report", broken)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import io
 import re
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -55,6 +56,9 @@ FAILURE_TITLES = {"report": "Report not saved", "step-export": "Plan not exporte
                   "backend-open": "Not connected"}
 SERVED_DEMO = ("This browser tab runs its own demo: a fresh simulated tenant, gone when the tab closes. Another tab "
                "(or a reload) starts another one; files you save arrive as downloads.")
+# The sign-off report's formats in the palette: label, MIME type (a PDF needs the pdf extra or Chromium).
+REPORT_FORMATS = {"md": ("Markdown", "text/markdown"), "html": ("HTML, print-ready: A4", "text/html"),
+                  "pdf": ("PDF, A4", "application/pdf"), "json": ("JSON, for machines", "application/json")}
 # What the demo's journal holds, for the question before quitting (table, one, many).
 DEMO_RECORDS = (("check_result", "check result", "check results"), ("plan", "plan", "plans"),
                 ("confirmation", "confirmation", "confirmations"), ("ticket", "ticket number", "ticket numbers"),
@@ -298,22 +302,30 @@ class CutoverApp(App):
             return
         self.open_screen(CredentialsScreen, lambda: CredentialsScreen(self.backend.profile))
 
-    def action_report(self) -> None:
+    def action_report(self, fmt: str = "md") -> None:
         if not self.backend.ready:
             self.notify("Still connecting…", timeout=3)
             return
-        self.export_report()
+        self.export_report(fmt)
 
     @work(group="report", exit_on_error=False, thread=True)
-    def export_report(self) -> None:
-        """The sign-off report, built off the event loop, then delivered (a failure is notified by the handler)."""
-        from core.report import stream_report
+    def export_report(self, fmt: str = "md") -> None:
+        """The sign-off report in `fmt` (REPORT_FORMATS), built off the event loop, then delivered (a failure, such
+        as a PDF without the pdf extra, is notified by the handler)."""
+        from core.report import report_bytes
 
-        out = io.StringIO()
-        stream_report(self.backend.run, out, "md")
+        data = report_bytes(self.backend.run, fmt)
+        label, mime = REPORT_FORMATS[fmt]
         name = re.sub(r"[^A-Za-z0-9._-]+", "-", self.backend.profile_name)
-        self.call_from_thread(self.deliver_text, io.StringIO(out.getvalue()), save_filename=f"report-{name}.md",
-                              mime_type="text/markdown", name="sign-off report")
+        what = "sign-off report" if fmt == "md" else f"sign-off report ({label.split(',')[0]})"
+        options = {"save_filename": f"report-{name}.{fmt}", "mime_type": mime, "name": what}
+        if fmt != "pdf":
+            self.call_from_thread(self.deliver_text, io.StringIO(data.decode("utf-8")), **options)
+        elif self.is_web:
+            self.call_from_thread(self.deliver_binary, io.BytesIO(data), **options)
+        else:  # Textual 8.2.8 saves binary in text mode (see deliver_binary): Latin-1 text writes each byte as is
+            self.call_from_thread(self.deliver_text, io.StringIO(data.decode("latin-1"), newline=""),
+                                  encoding="latin-1", **options)
 
     # ---- quitting -------------------------------------------------------------------------------------------
     def writes_in_flight(self) -> list[str]:
@@ -389,6 +401,10 @@ class CutoverApp(App):
         yield SystemCommand("Monitor", "Live sync state of both systems (m)", self.action_monitor)
         yield SystemCommand("Report", "Save the sign-off report (Markdown) to your downloads folder (Ctrl+R)",
                             self.action_report)
+        for fmt, (label, _) in REPORT_FORMATS.items():
+            if fmt != "md":
+                yield SystemCommand(f"Report as {label.split(',')[0]}", f"Save the sign-off report ({label}) to your "
+                                    "downloads folder", partial(self.action_report, fmt))
         yield SystemCommand("Help", "Help for this screen (F1)", self.action_help)
         yield SystemCommand("Profiles", "Pick, create and edit profiles", self.action_profiles)
         yield SystemCommand("Credentials", "The profile's API secrets: keyring and connection test",

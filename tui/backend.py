@@ -416,8 +416,10 @@ class Backend:
     async def sampler(self) -> Sampler:
         if self.current_sampler is None:
             from core.monitor import Sampler
+            from core.monitor.keeping import keeper
 
-            self.current_sampler = Sampler(self.session.zuora, self.session.netsuite, self.profile.netsuite_fields)
+            self.current_sampler = Sampler(self.session.zuora, self.session.netsuite, self.profile.netsuite_fields,
+                                           keep=keeper(self.journal))  # the report's sync chart
         # The consultant may record cutover dates while the monitor runs: read them before every sample.
         self.current_sampler.cutovers = self.journal.variables().connector_cutovers()
         return self.current_sampler

@@ -30,12 +30,15 @@ IS_RECHECK_EVERY = 12  # samples between Invoice Settlement probes (a minute at 
 class Sampler:
     def __init__(self, zuora: Any, netsuite: Any, fields: Any, *, invoice_settlement: bool | None = None,
                  recheck_every: int = IS_RECHECK_EVERY, rates: RateTracker | None = None,
-                 clock: Callable[[], float] = time.monotonic, cutovers: Mapping[str, date] | None = None):
+                 clock: Callable[[], float] = time.monotonic, cutovers: Mapping[str, date] | None = None,
+                 keep: Callable[[MonitorSample], None] | None = None):
         """`zuora`, `netsuite`: the session's ZuoraClient and NetSuiteClient. `fields`: the profile's
         netsuite_fields. `invoice_settlement`: known IS state, else probed; either way re-probed every
         `recheck_every` samples, since IS goes on in the middle of a cutover. `cutovers`: the connector's
         cutover dates (RunVariables.connector_cutovers); records dated before them count as ignored, not as
-        a backlog the connector will never clear. Callers may replace it between samples."""
+        a backlog the connector will never clear. Callers may replace it between samples. `keep`: called with
+        each sample, in a thread (a journal write: core.monitor.keeping.keeper), so the report can chart it."""
+        self.keep = keep
         self.cutovers: Mapping[str, date] = dict(cutovers or {})
         self.zuora = zuora
         self.netsuite = netsuite
@@ -75,8 +78,11 @@ class Sampler:
         rows = self._with_rates(counts)
         latest = sorted(errors + ns_errors, key=lambda e: e.sync_date or "", reverse=True)[:ERROR_SAMPLE_ROWS]
         self.samples_taken += 1
-        return MonitorSample(taken_at=taken_at, invoice_settlement=is_on, rows=rows, errors=latest,
-                             api_calls=self._calls() - calls_before, duration_s=time.perf_counter() - started)
+        sample = MonitorSample(taken_at=taken_at, invoice_settlement=is_on, rows=rows, errors=latest,
+                               api_calls=self._calls() - calls_before, duration_s=time.perf_counter() - started)
+        if self.keep is not None:
+            await asyncio.to_thread(self.keep, sample)
+        return sample
 
     # ---- the two systems ------------------------------------------------------------------------------------
     async def _zuora_side(self, is_on: bool) -> tuple[dict, list[SyncError]]:

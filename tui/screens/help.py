@@ -32,6 +32,7 @@ KEYS = """
 - **m** the live monitor · **i** the connector instances register · **v** the run variables (who set each, and
   when){simulated}
 - **Ctrl+R** writes the sign-off report (Markdown) into your downloads folder; the notification names the file.
+  The palette (Ctrl+P, "Report as") saves it as print-ready HTML, PDF or JSON.
 - **F1** shows this help; **Esc** goes back.
 - **q** (or Ctrl+Q) quits. It asks first when a write is still running (an apply, a confirmation, a ticket, a
   report), or when the demo would lose what was done in it.
