@@ -32,8 +32,8 @@ async def test_textual_theme_beats_the_saved_theme_and_colours_the_statuses(monk
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_until(pilot, lambda: app.theme == "gruvbox")
         await pilot.pause(0.1)
-        success = app.theme_variables["success"]
-        assert success.startswith("#") and success != "#4EBF71"  # gruvbox's green, not textual-dark's
+        success = app.theme_variables["text-success"]
+        assert success.startswith("#") and success != "#8AD4A1"  # gruvbox's green, not textual-dark's
         assert STYLES["pass"] == f"bold {success}"
         assert status_cell(None).style == "dim"
         assert not warnings(app)

@@ -13,11 +13,13 @@ from core.runbook.vocabulary import Status
 if TYPE_CHECKING:
     from core.runbook.model import StepState
 
-# status -> (emphasis, the theme variable its colour comes from, the Rich colour outside a running app)
-THEMED = {"pass": ("bold", "success", "green"), "fail": ("bold", "error", "red"),
-          "needs-action": ("bold", "warning", "yellow"), "error": ("bold", "text-error", "magenta"),
+# status -> (emphasis, the theme variable its colour comes from, the Rich colour outside a running app). The
+# text-* variants are the theme's colours made legible as text on its background ($error itself is a fill colour);
+# an error (the check could not run) keeps the deeper $error so it stands apart from a fail.
+THEMED = {"pass": ("bold", "text-success", "green"), "fail": ("bold", "text-error", "red"),
+          "needs-action": ("bold", "text-warning", "yellow"), "error": ("bold", "error", "magenta"),
           "not-run": ("dim", None, None), "running": ("bold", "text-primary", "cyan"),
-          "confirmed": ("bold", "success", "green"), "blocked": ("", "warning", "yellow"),
+          "confirmed": ("bold", "text-success", "green"), "blocked": ("", "warning", "yellow"),
           "waived": ("bold", "text-secondary", "blue"), "not-needed": ("dim", None, None)}
 GLYPHS = {**{str(s): s.glyph for s in Status}, "running": "…", "confirmed": "◉"}
 
