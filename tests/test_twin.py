@@ -189,3 +189,37 @@ def test_twin_commands_say_what_to_do_on_a_folder_without_a_twin(capsys, tmp_pat
     assert code == 2 and "holds no twin" in err and len(err.strip().splitlines()) == 1
     code, _, err = cli(capsys, "rehearse", "--twin", str(tmp_path))
     assert code == 2 and "cutover twin capture" in err
+
+
+async def test_the_app_captures_a_twin_with_a_progress_bar_and_rehearses_on_it(tmp_path):
+    from textual.widgets import ProgressBar
+    from tui_helpers import wait_until
+
+    from core.config import Profile, save_profile
+    from core.secrets import CredentialStore
+    from tui.profiles_app import ProfilesApp
+    from tui.screens.profiles import ProfilesScreen
+    from tui.screens.twin import TwinScreen
+
+    async with DemoTenant(seed=3, scale=200) as demo:
+        save_profile(Profile(name="sim", zuora_base_url=demo.base_url, netsuite_base_url=demo.base_url,
+                             netsuite_account_id=demo.profile.netsuite_account_id,
+                             data_dir=tmp_path / "data", netsuite_fields=demo.profile.netsuite_fields))
+        CredentialStore().save("sim", demo.credentials)
+        app = ProfilesApp()
+        async with app.run_test(size=(100, 30)) as pilot:
+            await wait_until(pilot, lambda: isinstance(app.screen, ProfilesScreen) and app.screen.editing == "sim")
+            await pilot.press("ctrl+t")
+            await wait_until(pilot, lambda: isinstance(app.screen, TwinScreen))
+            screen = app.screen
+            assert screen.twin is None and screen.check_action("rehearse", ()) is None
+            await pilot.press("c")
+            await wait_until(pilot, lambda: screen.twin is not None and screen.busy is None)
+            bar = screen.query_one("#twin-progress", ProgressBar)
+            assert bar.total and bar.progress == bar.total  # the last table's rows, all read
+            assert Snapshot.open(screen.twin).manifest["complete"]
+            assert any("Data Query jobs" in line for line in screen.lines)
+            await pilot.press("r")
+            await wait_until(pilot, lambda: screen.busy is None and any(
+                line.startswith("Rehearsal on the twin") for line in screen.lines), timeout=60)
+            assert any(line.startswith("E1") and "plan" in line for line in screen.lines)

@@ -18,7 +18,7 @@ from pathlib import Path
 # (system, table) -> the columns that hold names, emails or addresses in the scope's tables.
 PERSONAL: dict[tuple[str, str], tuple[str, ...]] = {
     ("zuora", "account"): ("name",),
-    ("netsuite", "customer"): ("companyname",),
+    ("netsuite", "customer"): ("companyname", "entityid"),  # entityid is the name where auto-numbering is off
     ("netsuite", "transaction"): ("memo",),
 }
 

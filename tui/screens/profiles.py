@@ -44,13 +44,15 @@ class ProfilesScreen(Screen):
         "(`cutover profile fields NAME` finds them).\n"
         "- Operator: the name and email recorded with every confirmation, waiver, ticket and write on this profile "
         "(asked once in the checklist if left empty; CUTOVER_OPERATOR stands in for CI).\n"
-        "- `Ctrl+S` saves; `Ctrl+K` opens the profile's credentials (kept in the OS keyring, never in the file)."
+        "- `Ctrl+S` saves; `Ctrl+K` opens the profile's credentials (kept in the OS keyring, never in the file).\n"
+        "- `Ctrl+T` opens the profile's twin: capture a read-only copy of the tenant, and rehearse on it."
     )
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", id="profiles.save"),
         Binding("ctrl+n", "new", "New", id="profiles.new"),
         Binding("ctrl+k", "credentials", "Credentials", id="profiles.credentials"),
         Binding("ctrl+o", "open", "Open", id="profiles.open"),
+        Binding("ctrl+t", "twin", "Twin", id="profiles.twin"),
         Binding("escape", "back", "Back", id="profiles.back"),
     ]
     DEFAULT_CSS = """
@@ -241,6 +243,12 @@ class ProfilesScreen(Screen):
 
         if (p := self._chosen()) is not None:
             self.app.push_screen(CredentialsScreen(p))
+
+    def action_twin(self) -> None:
+        from tui.screens.twin import TwinScreen  # a twin of the tenant: capture it, rehearse on it
+
+        if (p := self._chosen()) is not None:
+            self.app.push_screen(TwinScreen(p))
 
     def action_open(self) -> None:
         if self.opener is not None and (p := self._chosen()) is not None:

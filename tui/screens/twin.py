@@ -1,0 +1,178 @@
+"""Twin: capture a read-only twin of the profile's tenant with a progress bar, then rehearse the whole runbook on
+it (core.twin, `cutover twin capture` and `cutover rehearse --twin` in the app).
+
+Both run in thread workers with their own event loop, so a million-row capture never holds up the screen: the
+capture's progress callback and the rehearsal's events arrive as messages, and the handlers render them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, ProgressBar, RichLog, Static
+
+if TYPE_CHECKING:
+    from core.config import Profile
+
+
+class CaptureProgress(Message):
+    def __init__(self, table: str, done: int, total: int):
+        super().__init__()
+        self.table, self.done, self.total = table, done, total
+
+
+class TwinLine(Message):
+    """A line for the log: a capture's summary, a rehearsal's event or verdict, or a failure."""
+
+    def __init__(self, text: str, *, done: str | None = None, error: bool = False):
+        super().__init__()
+        self.text, self.done, self.error = text, done, error
+
+
+class TwinScreen(Screen):
+    TITLE = "Twin"
+    HELP = (
+        "A twin is a read-only snapshot of what the runbook reads from this profile's Zuora tenant and NetSuite "
+        "account, kept in a folder only you can read, to rehearse the cutover on before production.\n\n"
+        "- `c` captures a twin (read-only calls only; a read-only profile is enough). The bar shows the rows "
+        "read; a capture that stopped resumes into the same folder.\n"
+        "- `r` rehearses the whole runbook on the latest twin, nobody at the keyboard; each step's outcome is "
+        "logged here and the verdict is notified.\n"
+        "- The checks that read what no API exposes (A1's menus, F1, the connector's settings) are not in a twin.\n"
+        "- On the command line: `cutover twin capture`, `cutover twin forecast DIR`, `cutover rehearse --twin DIR`."
+    )
+    BINDINGS = [
+        Binding("c", "capture", "Capture", id="twin.capture"),
+        Binding("r", "rehearse", "Rehearse on twin", id="twin.rehearse"),
+        Binding("escape", "back", "Back", id="twin.back"),
+    ]
+    DEFAULT_CSS = """
+    TwinScreen #twin-header { height: auto; padding: 0 1; background: $primary-background; }
+    TwinScreen #twin-progress { height: 1; margin: 1 1 0 1; }
+    TwinScreen #twin-table { height: 1; padding: 0 1; color: $text-muted; }
+    TwinScreen #twin-log { height: 1fr; border: round $primary-darken-2; }
+    """
+
+    def __init__(self, profile: Profile):
+        super().__init__()
+        self.profile = profile
+        self.twin: Path | None = self._latest()
+        self.busy: str | None = None
+        self.lines: list[str] = []
+
+    @property
+    def folder(self) -> Path:
+        return Path(self.profile.data_dir) / "twins"
+
+    def _latest(self) -> Path | None:
+        done = sorted(p.parent for p in self.folder.glob("*/manifest.json")) if self.folder.exists() else []
+        return done[-1] if done else None
+
+    def compose(self) -> ComposeResult:
+        yield Static(f"Twin of profile {self.profile.name}", id="twin-header", markup=False)
+        yield ProgressBar(id="twin-progress", show_eta=False)
+        yield Static("", id="twin-table", markup=False)
+        log = RichLog(id="twin-log", wrap=True, markup=False)
+        log.border_title = "What happened"
+        yield log
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._say(f"Latest twin: {self.twin}" if self.twin else "No twin yet: c captures one.")
+
+    def _say(self, text: str) -> None:
+        self.lines.append(text)
+        self.query_one("#twin-log", RichLog).write(text)
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action in ("capture", "rehearse") and self.busy:
+            return None  # shown dimmed while a capture or rehearsal runs
+        if action == "rehearse" and self.twin is None:
+            return None
+        return True
+
+    # ---- capture --------------------------------------------------------------------------------------------
+    def action_capture(self) -> None:
+        from datetime import datetime
+
+        root = self.folder / datetime.now().strftime("%Y%m%d-%H%M%S")
+        self.busy = "capture"
+        self.refresh_bindings()
+        self._say(f"Capturing into {root} …")
+        self._capture(root)
+
+    @work(thread=True, exclusive=True, group="twin")
+    def _capture(self, root: Path) -> None:
+        import asyncio
+
+        from core.errors import CutoverError
+        from core.secrets import CredentialStore
+        from core.twin.capture import capture_tenant
+
+        try:
+            credentials = CredentialStore().load(self.profile.name)
+            report = asyncio.run(capture_tenant(
+                self.profile, credentials, root,
+                progress=lambda t, d, n: self.post_message(CaptureProgress(t, d, n))))
+        except CutoverError as exc:
+            self.post_message(TwinLine(f"Capture failed: {exc}", done="capture", error=True))
+            return
+        self.post_message(TwinLine("\n".join(report.lines()), done=str(root)))
+
+    @on(CaptureProgress)
+    def capture_progress(self, message: CaptureProgress) -> None:
+        self.query_one("#twin-progress", ProgressBar).update(total=max(message.total, 1), progress=message.done)
+        self.query_one("#twin-table", Static).update(f"{message.table}: {message.done:,} of {message.total:,}")
+
+    # ---- rehearsal ------------------------------------------------------------------------------------------
+    def action_rehearse(self) -> None:
+        if self.twin is None:
+            return
+        self.busy = "rehearse"
+        self.refresh_bindings()
+        self._say(f"Rehearsing the runbook on {self.twin} …")
+        self._rehearse(self.twin)
+
+    @work(thread=True, exclusive=True, group="twin")
+    def _rehearse(self, twin: Path) -> None:
+        import asyncio
+
+        from core.errors import CutoverError
+        from core.rehearsal import Rehearsal
+
+        try:
+            outcome = asyncio.run(Rehearsal(twin=twin, on_event=lambda e: self.post_message(
+                TwinLine(f"{e.step_id:<6} {e.what:<8} {e.text}"))).run())
+        except CutoverError as exc:
+            self.post_message(TwinLine(f"Rehearsal failed: {exc}", done="rehearse", error=True))
+            return
+        verdict = "passed: every step done" if outcome.passed else \
+            f"not passed: {', '.join(s.step.id for s in outcome.open_steps)} open"
+        dup = outcome.duplicates_in_netsuite
+        self.post_message(TwinLine(f"Rehearsal on the twin {verdict}; {'?' if dup is None else dup} duplicate "
+                                   f"credit memos in NetSuite", done="rehearse"))
+
+    # ---- rendering ------------------------------------------------------------------------------------------
+    @on(TwinLine)
+    def line(self, message: TwinLine) -> None:
+        self._say(message.text)
+        if message.done is None:
+            return
+        if message.error:
+            self.notify(message.text, title="Twin", severity="error", timeout=8)
+        elif self.busy == "capture":
+            self.twin = Path(message.done)
+            self.notify(f"Twin captured into {self.twin}", title="Twin")
+        else:
+            self.notify(message.text, title="Twin")
+        self.busy = None
+        self.refresh_bindings()
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
