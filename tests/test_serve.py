@@ -101,6 +101,5 @@ async def test_the_token_opens_the_page_websocket_and_downloads_and_nothing_else
                 assert r.status == 200
                 assert "report-demo.md" in r.headers["Content-Disposition"]
                 assert "Sign-off report" in await r.text()
-    async with session() as stranger:
-        async with stranger.get(f"{base}/download/{key}") as r:
-            assert r.status == 403
+    async with session() as stranger, stranger.get(f"{base}/download/{key}") as r:
+        assert r.status == 403

@@ -37,6 +37,9 @@ async def test_textual_theme_beats_the_saved_theme_and_colours_the_statuses(monk
         assert STYLES["pass"] == f"bold {success}"
         assert status_cell(None).style == "dim"
         assert not warnings(app)
+        await pilot.press("f1")  # the Profiles app's own help, with the ids to rebind
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        assert "| `f1` | Help | `app.help` |" in app.screen.text
     assert tomllib.loads(config_path().read_text())["theme"] == "nord"  # the variable is not a choice to save
 
 

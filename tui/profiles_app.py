@@ -19,7 +19,12 @@ class ProfilesApp(App):
     TITLE = CutoverApp.TITLE
     BINDINGS = [Binding("f1", "help", "Help", id="app.help"), Binding("q", "quit", "Quit", id="app.quit")]
     describe_error = CutoverApp.describe_error
-    action_help = CutoverApp.action_help
+
+    def action_help(self) -> None:
+        """F1: the Profiles screen's help (CutoverApp's asks its backend whether this is the demo; here none is open)."""
+        from tui.screens.help import HelpScreen, help_markdown
+
+        self.push_screen(HelpScreen(help_markdown(self.screen, demo=False)))
 
     def on_mount(self) -> None:
         Preferences(self).start()  # the saved theme and the keymap, as in the checklist's app

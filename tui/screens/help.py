@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from textual._context import NoActiveAppError
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingsMap
 from textual.containers import VerticalScroll
@@ -99,7 +100,7 @@ def help_markdown(screen: Screen, demo: bool | None = None) -> str:
     body = getattr(screen, "HELP", "") or ""
     try:
         app = screen.app
-    except Exception:  # outside a running app: the default keys, no app-wide table
+    except NoActiveAppError:  # outside a running app: the default keys, no app-wide table
         app = None
     keymap = getattr(app, "_keymap", None) or {}  # Textual's record of App.set_keymap (tui.preferences)
     header = ["| Key | Does | Id |", "|---|---|---|"]
