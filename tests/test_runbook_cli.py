@@ -61,7 +61,7 @@ def test_variables_confirmations_and_tickets(capsys, sim_profile, tmp_path):
     code, out, _ = run(capsys, "set", "old_cutover_dates.invoice", "2024-01-01", "--profile", "sim")
     assert code == 0 and out.strip() == "old_cutover_dates.invoice = 2024-01-01"
     code, out, _ = run(capsys, "vars", "--profile", "sim", "--json")
-    assert json.loads(out)["old_cutover_dates.invoice"] == "2024-01-01"
+    assert json.loads(out)["old_cutover_dates.invoice"] == {"value": "2024-01-01", "state": "recorded"}
 
     code, _, err = run(capsys, "confirm", "A2", "--note", "captured", "--profile", "sim")
     assert code == 2 and "A2 needs old_instance_id, old_account_id recorded first" in err
@@ -172,7 +172,7 @@ def test_waive_a_row_on_purpose_then_withdraw_it(capsys, sim_profile):
     code, out, _ = run(capsys, "waive", "V6", "--profile", "sim", "--withdraw", "--reason", "they are real")
     assert code == 0 and "withdrawn" in out and "needs-action" in out
     code, out, _ = run(capsys, "report", "--profile", "sim")
-    assert code == 0 and "## Waivers" in out and "the drafts are Support's test data" in out and "they are real" in out
+    assert code == 0 and "## Appendix B: waivers" in out and "the drafts are Support's test data" in out and "they are real" in out
 
 
 def test_d1_ticket_waits_for_its_gates(capsys, sim_profile):
