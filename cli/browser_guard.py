@@ -51,8 +51,11 @@ class GuardedServer(Server):
 
     def __init__(self, command: list[str], *, host: str, port: int, public_url: str | None, title: str, what: str):
         import shlex
+        import subprocess
 
-        super().__init__(shlex.join(command), host=host, port=port, title=title, public_url=public_url or "")
+        # textual-serve runs a shell command line per tab: quoted for this platform's shell (a path with spaces).
+        line = subprocess.list2cmdline(command) if sys.platform == "win32" else shlex.join(command)
+        super().__init__(line, host=host, port=port, title=title, public_url=public_url or "")
         self.given_public_url = public_url
         self.what = what
         self.token = secrets.token_urlsafe(32)
