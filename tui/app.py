@@ -96,13 +96,13 @@ class CutoverApp(App):
         self._asking_quit = False
 
     def on_mount(self) -> None:
-        self.preferences.start()  # the saved theme and the keymap (TEXTUAL_THEME is Textual's own default)
         self.push_screen(RunbookScreen())
         if self.is_web and self.backend.is_demo:  # `cutover serve --demo` runs one app, one demo, per browser tab
             self.notify(SERVED_DEMO, title="Served demo", timeout=20)
 
     def on_ready(self) -> None:
         """The first frame is on screen (Textual's Ready): only now load the rest and open the run."""
+        self.preferences.start()  # the saved theme and the keymap (TEXTUAL_THEME is Textual's own default)
         self.open_backend()
 
     @work(group="backend-open", exit_on_error=False)
