@@ -103,3 +103,22 @@ async def test_the_token_opens_the_page_websocket_and_downloads_and_nothing_else
                 assert "Sign-off report" in await r.text()
     async with session() as stranger, stranger.get(f"{base}/download/{key}") as r:
         assert r.status == 403
+
+
+@pytest.mark.parametrize("argv, says", [
+    (["serve"], "serve what?"),
+    (["serve", "--demo", "--host", "0.0.0.0"], "would let other machines drive the app"),
+    (["serve", "--demo", "--host", "0.0.0.0", "--allow-remote"], "needs --public-url"),
+    (["serve", "--demo", "--public-url", "ftp://x"], "is not a site's address"),
+    (["serve", "--profile", "nope"], "no profile named 'nope'"),
+    (["serve", "--demo", "--port", "70000"], "is not a port"),
+])
+def test_bad_serve_input_is_one_line_and_exit_2(capsys, argv, says):
+    from cli import main
+
+    try:
+        code = main(argv)
+    except SystemExit as exc:  # argparse's own refusals
+        code = exc.code
+    out, err = capsys.readouterr()
+    assert code == 2 and says in err and len(err.strip().splitlines()) == 1 and out == "", (code, out, err)
