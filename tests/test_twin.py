@@ -223,3 +223,20 @@ async def test_the_app_captures_a_twin_with_a_progress_bar_and_rehearses_on_it(t
             await wait_until(pilot, lambda: screen.busy is None and any(
                 line.startswith("Rehearsal on the twin") for line in screen.lines), timeout=60)
             assert any(line.startswith("E1") and "plan" in line for line in screen.lines)
+
+
+async def test_the_palette_opens_the_twin_of_the_open_tenant_with_its_credentials():
+    from tui_helpers import demo_app, wait_ready, wait_until
+
+    from tui.commands import StepCommands
+    from tui.screens.twin import TwinScreen
+
+    app = demo_app(scale=200)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_ready(pilot)
+        commands = {text: run for text, run, _ in StepCommands(app.screen)._commands()}
+        twin = next(run for text, run in commands.items() if text.startswith("Twin:"))
+        twin()
+        await wait_until(pilot, lambda: isinstance(app.screen, TwinScreen))
+        assert app.screen.credentials is app.backend.credentials  # the demo's, in memory: no keyring asked
+        assert app.screen.check_action("capture", ()) is True

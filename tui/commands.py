@@ -25,6 +25,14 @@ class StepCommands(Provider):
         for phase in Phase:
             yield (f"Check phase {phase.letter}: {phase.title}", partial(self._check_phase, phase),
                    "run every automated check of the phase")
+        yield ("Twin: capture this tenant read-only and rehearse on it", self._twin,
+               "a snapshot of what the runbook reads, then the whole runbook played on it (cutover twin)")
+
+    def _twin(self) -> None:
+        from tui.screens.twin import TwinScreen
+
+        backend = self.app.backend
+        self.app.push_screen(TwinScreen(backend.profile, backend.credentials))
 
     def _undo(self, step_id: str) -> None:
         from tui.screens.step import StepScreen

@@ -19,6 +19,7 @@ from textual.widgets import Footer, ProgressBar, RichLog, Static
 
 if TYPE_CHECKING:
     from core.config import Profile
+    from core.secrets import Credentials
 
 
 class CaptureProgress(Message):
@@ -59,9 +60,11 @@ class TwinScreen(Screen):
     TwinScreen #twin-log { height: 1fr; border: round $primary-darken-2; }
     """
 
-    def __init__(self, profile: Profile):
+    def __init__(self, profile: Profile, credentials: Credentials | None = None):
+        """`credentials`: the open run's (the demo's live in memory); None reads the profile's from the keyring."""
         super().__init__()
         self.profile = profile
+        self.credentials = credentials
         self.twin: Path | None = self._latest()
         self.busy: str | None = None
         self.lines: list[str] = []
@@ -116,7 +119,7 @@ class TwinScreen(Screen):
         from core.twin.capture import capture_tenant
 
         try:
-            credentials = CredentialStore().load(self.profile.name)
+            credentials = self.credentials or CredentialStore().load(self.profile.name)
             report = asyncio.run(capture_tenant(
                 self.profile, credentials, root,
                 progress=lambda t, d, n: self.post_message(CaptureProgress(t, d, n))))
