@@ -23,11 +23,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from core.config import NetSuiteFields, Operator, Profile  # noqa: E402
-from core.secrets import Credentials  # noqa: E402
-from core.sim.catalog import NS_FIELD_IDS  # noqa: E402
-from core.twin.capture import capture_tenant  # noqa: E402
-from served_tenant import serve, stop  # noqa: E402
+from served_tenant import serve, stop
+
+from core.config import NetSuiteFields, Operator, Profile
+from core.secrets import Credentials
+from core.sim.catalog import NS_FIELD_IDS
+from core.twin.capture import capture_tenant
 
 
 def main() -> int:
