@@ -6,11 +6,13 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import json
+import socket
 import subprocess
 import sys
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import httpx
 import pytest
 
 from core.errors import ApiError, AuthError, ConfigError, NotFound, RateLimited
@@ -18,7 +20,9 @@ from core.sim.config import Faults, SimConfig
 from core.sim.server import SimServer
 from core.zuora import ZUORA_ENVIRONMENTS, BulkItemResult, ZuoraClient, resolve_zuora_base_url
 from core.zuora.concurrency import AdaptiveLimiter
+from core.zuora.dataquery import stream_json_lines
 from core.zuora.errors import category, read_failure, to_error
+from core.zuora.sockets import FLUSH_AT, AsyncioBackend
 
 ROOT = Path(__file__).resolve().parent.parent
 _spec = importlib.util.spec_from_file_location("zuora_bulk_mark", ROOT / "benchmarks" / "zuora_bulk_mark.py")
@@ -177,6 +181,36 @@ async def test_data_query_streams_a_multi_chunk_result(tmp_path):
             await zuora.data_query_rows("SELECT nosuchcolumn FROM creditmemo")
 
 
+class _FileThatBreaks(httpx.AsyncByteStream):
+    """A result file sent in awkward chunks (lines split across them, CRLF, blank lines, no final newline) whose
+    first download breaks after `break_after` chunks."""
+
+    CHUNKS = [b'{"n": 1}\r\n{"n"', b': 2}\n\n', b'  \n{"n": 3}\n{"n": 4', b'}\n{"n": ', b'5}']
+
+    def __init__(self, break_after: int | None):
+        self.break_after = break_after
+
+    async def __aiter__(self):
+        for sent, chunk in enumerate(self.CHUNKS):
+            if sent == self.break_after:
+                raise httpx.ReadError("connection reset by peer")
+            yield chunk
+
+
+async def test_a_result_file_is_read_whole_across_chunks_and_resumed_after_a_break():
+    downloads = []
+
+    def serve(request: httpx.Request) -> httpx.Response:
+        downloads.append(request.url.path)
+        return httpx.Response(200, stream=_FileThatBreaks(3 if len(downloads) == 1 else None))
+
+    async with ZuoraClient("http://127.0.0.1:9", "id", "secret", transport=httpx.MockTransport(serve),
+                           **FAST) as zuora:
+        rows = [row async for row in stream_json_lines(zuora, "http://127.0.0.1:9/data-query-results/x.jsonl")]
+    assert rows == [{"n": n} for n in range(1, 6)]  # each row once, none lost where the first download broke
+    assert len(downloads) == 2
+
+
 async def test_object_query_pages_with_filters(tmp_path):
     async with tenant(tmp_path, 30) as (sim, zuora):
         sim.store.execute("UPDATE creditmemo SET transferredtoaccounting = 'Yes' WHERE memonumber <= 'CM00000012'")
@@ -328,6 +362,77 @@ async def test_timeouts_that_never_stop_raise_a_typed_error(tmp_path):
     async with tenant(tmp_path, 1, faults=faults, timeout=0.1, retry_attempts=2) as (sim, zuora):
         with pytest.raises(ApiError, match="Zuora did not answer GET /v1/credit-memos/CM00000001 within 0.1 s"):
             await zuora.get_credit_memo("CM00000001")
+
+
+# ---- the connection pool on asyncio's streams (core.zuora.sockets) --------------------------------------------------
+async def _json_server(answers: list[str], *, close_after: int):
+    """A bare HTTP/1.1 server on loopback: answers each request with JSON, keeps connections alive, and drops
+    its connection, unannounced, after its `close_after`-th answer (as a server ending an idle keep-alive does)."""
+    served = 0
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal served
+        while head := await reader.readuntil(b"\r\n\r\n") if not reader.at_eof() else b"":
+            length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n")
+                           if line.lower().startswith(b"content-length:")), 0)
+            await reader.readexactly(length)
+            path = head.split(b" ")[1].decode()
+            body = b'{"access_token": "t", "expires_in": 3600}' if path == "/oauth/token" else b'{"success": true}'
+            answers.append(path)
+            writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: %d\r\n\r\n%s"
+                         % (len(body), body))
+            await writer.drain()
+            served += 1
+            if served == close_after:
+                break
+        writer.close()
+
+    return await asyncio.start_server(handle, "127.0.0.1", 0)
+
+
+async def test_a_keep_alive_connection_the_server_dropped_is_not_reused():
+    answers: list[str] = []
+    server = await _json_server(answers, close_after=2)
+    url = "http://127.0.0.1:%d" % server.sockets[0].getsockname()[1]
+    async with server, ZuoraClient(url, "id", "secret", **FAST) as zuora:
+        await zuora.call("GET", "/v1/one")
+        await asyncio.sleep(0.1)  # the server's close arrives while the connection is idle in the pool
+        await zuora.call("GET", "/v1/two")
+        assert answers == ["/oauth/token", "/v1/one", "/v1/two"]
+        assert zuora.request_count == 3  # a new connection at once, not a failed try on the dead one
+
+
+async def test_a_request_leaves_in_one_send_when_its_answer_is_read():
+    received: asyncio.Queue[bytes] = asyncio.Queue()
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while chunk := await reader.read(1 << 20):
+            received.put_nowait(chunk)
+            writer.write(b"ok")
+        writer.close()
+
+    async with await asyncio.start_server(handle, "127.0.0.1", 0) as server:
+        port = server.sockets[0].getsockname()[1]
+        stream = await AsyncioBackend().connect_tcp("127.0.0.1", port, timeout=5)
+        await stream.write(b"PUT /v1/credit-memos/bulk HTTP/1.1\r\n\r\n", timeout=5)
+        await stream.write(b'{"memos": []}', timeout=5)
+        await asyncio.sleep(0.05)
+        assert received.empty()  # held until the answer is awaited
+        assert await stream.read(2, timeout=5) == b"ok"
+        assert await asyncio.wait_for(received.get(), 5) == b'PUT /v1/credit-memos/bulk HTTP/1.1\r\n\r\n{"memos": []}'
+        await stream.write(b"x" * FLUSH_AT, timeout=5)  # a big body is not held back
+        assert len(await asyncio.wait_for(received.get(), 5)) > 0
+        await stream.aclose()
+
+
+async def test_a_refused_connection_is_told_as_no_answer():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # closed below: nothing listens there
+    async with ZuoraClient(f"http://127.0.0.1:{port}", "id", "secret", retry_attempts=2, **FAST) as zuora:
+        with pytest.raises(ApiError, match=r"Zuora gave no answer to POST /oauth/token \(the connection failed: "
+                                           r"ConnectError\)"):
+            await zuora.call("GET", "/v1/one")
 
 
 async def test_describe_lists_connector_fields_as_custom(tmp_path):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import itertools
+import logging
 import re
 import time
 import uuid
@@ -25,15 +26,16 @@ from pydantic import SecretStr
 from core.errors import AuthError, ConfigError
 from core.zuora.auth import TokenProvider
 from core.zuora.concurrency import AdaptiveLimiter
-from core.zuora.poll_pace import PollPace
 from core.zuora.environments import resolve_zuora_base_url
 from core.zuora.errors import SYSTEM, Failure, Unanswered, html_page, not_the_api, read_failure, to_error
+from core.zuora.poll_pace import PollPace
 from core.zuora.retry import TokenRejected, with_retries
 from core.zuora.transport import ShardedTransport
 
 DEFAULT_ZUORA_VERSION = "2025-08-12"  # errors carry their real HTTP status from 2024-05-20 on
 _TRACK_FORBIDDEN = re.compile(r"[:;\"'\s]|[^\x21-\x7e]")
 _LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
+_HTTPX_LOG = logging.getLogger("httpx")  # the -v log's call lines: written as httpx's own send writes them
 
 
 def _retry_after(headers: Mapping[str, str]) -> float | None:
@@ -116,10 +118,13 @@ class ZuoraCalls:
         # One pool for the whole run: keep-alive connections enough for every slot, so no request ever waits
         # on a TCP/TLS handshake once the run is warm.
         pool = max_concurrency + object_query_concurrency + data_query_concurrency
+        self._transport = transport or ShardedTransport(pool, verify=verify)
         self._http = httpx.AsyncClient(
-            base_url=self.base_url, timeout=timeout, follow_redirects=False,
-            transport=transport or ShardedTransport(pool, verify=verify),
+            base_url=self.base_url, timeout=timeout, follow_redirects=False, transport=self._transport,
             headers={"Accept": "application/json", "User-Agent": "cutover"})
+        # What build_request would merge into every API call (the pool's headers, its timeouts), merged once.
+        self._headers = {name.decode("ascii"): value.decode("ascii") for name, value in self._http.headers.raw}
+        self._timeouts = self._http.timeout.as_dict()
         self._urls: dict[str, httpx.URL] = {}
         self.request_count = 0
         self.http_429_count = 0
@@ -164,8 +169,22 @@ class ZuoraCalls:
             seen = self._on_request(request)
             if inspect.isawaitable(seen):
                 await seen
+        # Straight to the pool: AsyncClient.send adds auth and redirect handling this client turns off, and a
+        # cookie jar that parsed every answer's headers (Zuora's API authenticates by bearer token, not cookies):
+        # together about a fifth of the CPU of a bulk call.
         try:
-            return await self._http.send(request, stream=stream)
+            response = await self._transport.handle_async_request(request)
+            response.request = request
+            if _HTTPX_LOG.isEnabledFor(logging.INFO):
+                _HTTPX_LOG.info('HTTP Request: %s %s "%s %d %s"', request.method, request.url,
+                                response.http_version, response.status_code, response.reason_phrase)
+            if not stream:
+                try:
+                    await response.aread()
+                except BaseException:
+                    await response.aclose()
+                    raise
+            return response
         except httpx.TimeoutException:
             raise Unanswered(f"Zuora did not answer {request.method} {request.url.path} within {self.timeout:g} s",
                              timed_out=True) from None
@@ -214,7 +233,8 @@ class ZuoraCalls:
         if body is not None:
             content = orjson.dumps(body)
             sent["Content-Type"] = "application/json"
-        request = self._http.build_request(method, self._url(path), params=params, content=content, headers=sent)
+        request = httpx.Request(method, self._url(path), params=params, content=content,
+                                headers={**self._headers, **sent}, extensions={"timeout": self._timeouts})
         limiter = self.object_query_limiter if path.startswith("/object-query/") else self.limiter
         async with limiter:
             response = await self._send(request)

@@ -59,6 +59,18 @@ async def run_job(client: ZuoraCalls, sql: str, *, poll_max: float = 5.0) -> dic
     return job
 
 
+async def _line_batches(response: httpx.Response) -> AsyncIterator[list[bytes]]:
+    """The file's non-blank lines, as bytes, a received chunk's worth at a time: orjson reads bytes, so there is no
+    text decoding and no line decoder, and one await per chunk rather than per row."""
+    rest = b""
+    async for chunk in response.aiter_bytes():
+        lines = (rest + chunk).split(b"\n") if rest else chunk.split(b"\n")
+        rest = lines.pop()
+        yield [line for line in lines if line and not line.isspace()]
+    if rest and not rest.isspace():
+        yield [rest]
+
+
 async def stream_json_lines(client: ZuoraCalls, url: str) -> AsyncIterator[dict]:
     """Each line of a JSON Lines file as a dict, resuming after a broken download."""
     handed_out = 0
@@ -68,13 +80,12 @@ async def stream_json_lines(client: ZuoraCalls, url: str) -> AsyncIterator[dict]
             response = await client.open_download(url)
             try:
                 seen = 0
-                async for line in response.aiter_lines():
-                    if not line.strip():
-                        continue
-                    seen += 1
-                    if seen > handed_out:
-                        handed_out += 1
-                        yield orjson.loads(line)  # several times json's speed on 500k-row files
+                async for lines in _line_batches(response):
+                    for line in lines:
+                        seen += 1
+                        if seen > handed_out:
+                            handed_out += 1
+                            yield orjson.loads(line)  # several times json's speed on 500k-row files
                 return
             finally:
                 await response.aclose()

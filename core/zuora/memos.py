@@ -240,6 +240,28 @@ async def bulk_update_credit_memos(
             if pending is not None and inspect.isawaitable(pending):
                 await pending
 
+    async def report_answers(batch: list[dict], results: list[BulkItemResult]) -> None:
+        """A bulk call's answers, memo by memo: the per-memo work runs 50 times a call, so it stays inline."""
+        nonlocal retrying
+        for update, result in zip(batch, results, strict=True):
+            if resent:
+                waiting = resent.pop(id(update), None)
+                if waiting is not None:
+                    waiting.set_result(result)
+                    continue
+            if not result.success:
+                if _retryable(result):
+                    retrying += 1
+                    summary.retried += 1
+                    start(retried(update, result))
+                    continue
+                result = _settled(result, 1)
+            summary.add(result)
+            if on_result is not None:
+                pending = on_result(result)
+                if pending is not None and inspect.isawaitable(pending):
+                    await pending
+
     async def next_event() -> None:
         nonlocal in_flight, retrying
         kind, payload = await events.get()
@@ -250,16 +272,7 @@ async def bulk_update_credit_memos(
             await report(payload)
         elif kind == "answers":
             in_flight -= 1
-            for update, result in zip(*payload, strict=True):
-                waiting = resent.pop(id(update), None)
-                if waiting is not None:
-                    waiting.set_result(result)
-                elif _retryable(result):
-                    retrying += 1
-                    summary.retried += 1
-                    start(retried(update, result))
-                else:
-                    await report(_settled(result, 1))
+            await report_answers(*payload)
 
     def next_batch() -> list[dict]:
         """Memos due to be sent again first, then new ones, at most BULK_MAX."""

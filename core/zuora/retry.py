@@ -87,7 +87,16 @@ def retryable(exc: BaseException) -> bool:
 
 async def with_retries(attempt: Callable[[], Awaitable[T]], *, attempts: int, base: float, cap: float) -> T:
     """Run `attempt` until it succeeds, retrying as Zuora advises; the last error is raised as is."""
+    # Most calls succeed at once: stamina (and tenacity under it) is set up only for a call that failed, and is
+    # handed that failure as its first attempt, so the retries, their waits and their log lines are as before.
+    try:
+        return await attempt()
+    except Exception as exc:
+        failed: Exception | None = exc
     async for trial in stamina.retry_context(on=Backoff(base, cap), attempts=attempts, timeout=None):
         with trial:
+            if failed is not None:
+                first, failed = failed, None
+                raise first
             return await attempt()
     raise AssertionError("unreachable: stamina re-raises the last error")  # pragma: no cover

@@ -12,7 +12,10 @@ import math
 import ssl
 from collections.abc import AsyncIterator
 
+import httpcore
 import httpx
+
+from core.zuora.sockets import AsyncioBackend
 
 SHARD_CONNECTIONS = 4
 
@@ -43,6 +46,13 @@ class ShardedTransport(httpx.AsyncBaseTransport):
         shards = max(1, math.ceil(connections / SHARD_CONNECTIONS))
         limits = httpx.Limits(max_connections=SHARD_CONNECTIONS, max_keepalive_connections=SHARD_CONNECTIONS)
         self._shards = [httpx.AsyncHTTPTransport(verify=context, limits=limits) for _ in range(shards)]
+        for shard in self._shards:
+            # The same pool on asyncio's streams instead of anyio's (core.zuora.sockets says why). httpx builds
+            # its pool without a way to name the backend, so it is replaced, with the settings httpx gave it.
+            shard._pool = httpcore.AsyncConnectionPool(
+                ssl_context=context, max_connections=limits.max_connections,
+                max_keepalive_connections=limits.max_keepalive_connections, keepalive_expiry=limits.keepalive_expiry,
+                network_backend=AsyncioBackend())
         self._in_flight = [0] * shards
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
@@ -57,8 +67,8 @@ class ShardedTransport(httpx.AsyncBaseTransport):
         except BaseException:
             release()
             raise
-        return httpx.Response(response.status_code, headers=response.headers,
-                              stream=_CountedStream(response.stream, release), extensions=response.extensions)
+        response.stream = _CountedStream(response.stream, release)  # not a new Response: its headers copy costs
+        return response
 
     async def aclose(self) -> None:
         for shard in self._shards:
