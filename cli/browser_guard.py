@@ -1,10 +1,12 @@
-"""textual-serve behind a token: `cutover serve`'s server (loaded only when it runs: aiohttp is not for --help).
+"""textual-serve behind a one-time link: `cutover serve`'s server (loaded only when it runs: aiohttp is not for --help).
 
-textual-serve lets anyone who reaches its port drive the app. Here every request (the page, its websocket, its
-downloads and static files) must carry the token made for this run: in the printed link's `?token=`, after which the
-page's answer keeps it in a cookie (HttpOnly, SameSite=Strict) for the websocket and the downloads. Anything else is
-403. The token is no credential of a tenant, but it opens the app: it is printed once and never logged (the access
-log is off; core.logs drops URL queries from whatever else logs).
+textual-serve lets anyone who reaches its port drive the app. Here the printed link carries a token that works once:
+the first request for the page with `?token=` spends it and gets a cookie (HttpOnly, SameSite=Strict, Secure behind
+an https public URL) holding a separate session secret, which the page's websocket, its downloads and static files,
+a reload and new tabs in that browser then bring. A link copied out of shell history or a screen share after that is
+refused with a page that says what to do; anything else is 403 too. Neither secret is a tenant's credential, but
+they open the app: the link is printed once and never logged (the access log is off; core.logs drops URL queries
+from whatever else logs).
 """
 
 from __future__ import annotations
@@ -21,32 +23,50 @@ from core.errors import ConfigError
 
 COOKIE = "cutover_serve"
 FORBIDDEN = "403: open the link `cutover serve` printed (it carries the token), in this browser.\n"
+SPENT = ("403: this link has been used already (it opens one browser): go on in the browser that opened it, "
+         "or restart `cutover serve` for a new link.\n")
 
 
-def token_guard(token: str, *, secure: bool):
-    """aiohttp middleware: the token in the query (then set as a cookie) or in the cookie, else 403."""
-    expected = token.encode()
+def _same(given: str | None, expected: str) -> bool:
+    return given is not None and secrets.compare_digest(given.encode("utf-8", "surrogatepass"), expected.encode())
 
-    def matches(given: str | None) -> bool:
-        return given is not None and secrets.compare_digest(given.encode("utf-8", "surrogatepass"), expected)
+
+class LinkGuard:
+    """aiohttp middleware: the session cookie lets a request in; the link's token, once, on the page, trades for it.
+
+    The token is spent before the page is rendered (no await in between), so two browsers racing with one link
+    cannot both get in. Only the page (`/`) trades it: it is what the link opens, and its answer can still take a
+    cookie (a websocket's cannot)."""
+
+    def __init__(self, link_token: str, *, secure: bool) -> None:
+        self.link_token = link_token
+        self.session_secret = secrets.token_urlsafe(32)
+        self.secure = secure
+        self.spent = False
 
     @web.middleware
-    async def guard(request: web.Request, handler):
-        from_query = matches(request.query.get("token"))
-        if not from_query and not matches(request.cookies.get(COOKIE)):
+    async def middleware(self, request: web.Request, handler):
+        if _same(request.cookies.get(COOKIE), self.session_secret):
+            return await handler(request)
+        if not _same(request.query.get("token"), self.link_token):
             return web.Response(status=403, text=FORBIDDEN)
-        response = await handler(request)
-        if from_query and isinstance(response, web.Response) and not response.prepared:
-            response.set_cookie(COOKIE, token, httponly=True, samesite="Strict", secure=secure, path="/")
-            response.headers["Referrer-Policy"] = "no-referrer"  # the link's token never leaves in a Referer
-            response.headers["Cache-Control"] = "no-store"
+        if self.spent or request.path != "/":
+            return web.Response(status=403, text=SPENT if self.spent else FORBIDDEN)
+        self.spent = True
+        try:
+            response = await handler(request)
+        except BaseException:
+            self.spent = False  # the page never reached the browser: the link may be tried again
+            raise
+        response.set_cookie(COOKIE, self.session_secret, httponly=True, samesite="Strict", secure=self.secure,
+                            path="/")
+        response.headers["Referrer-Policy"] = "no-referrer"  # the link's token never leaves in a Referer
+        response.headers["Cache-Control"] = "no-store"
         return response
-
-    return guard
 
 
 class GuardedServer(Server):
-    """textual-serve's Server with the token guard, bound by our own runner: no access log (it would record the
+    """textual-serve's Server behind the LinkGuard, bound by our own runner: no access log (it would record the
     token), port 0 for any free port, and the link printed once the real port is known."""
 
     def __init__(self, command: list[str], *, host: str, port: int, public_url: str | None, title: str, what: str):
@@ -62,7 +82,8 @@ class GuardedServer(Server):
 
     async def _make_app(self) -> web.Application:
         app = await super()._make_app()
-        app.middlewares.append(token_guard(self.token, secure=(self.given_public_url or "").startswith("https:")))
+        self.guard = LinkGuard(self.token, secure=(self.given_public_url or "").startswith("https:"))
+        app.middlewares.append(self.guard.middleware)
         return app
 
     async def on_startup(self, app: web.Application) -> None:
@@ -90,9 +111,9 @@ class GuardedServer(Server):
             if self.given_public_url is None:
                 host = f"[{bound_host}]" if ":" in bound_host else bound_host
                 self.public_url = f"http://{host}:{bound_port}"
-            print(f"Serving {self.what}.\nOpen this link in a browser (it carries this run's token; anyone with it "
-                  f"can drive the app):\n\n  {self.public_url}/?token={self.token}\n\nCtrl+C stops the server.",
-                  flush=True)
+            print(f"Serving {self.what}.\nOpen this link in one browser: it works once, then that browser keeps a "
+                  f"session cookie (reloads and new tabs work):\n\n  {self.public_url}/?token={self.token}\n\n"
+                  "Ctrl+C stops the server.", flush=True)
             await stop.wait()
         finally:
             await runner.cleanup()

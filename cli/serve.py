@@ -2,8 +2,9 @@
 
 Each browser tab runs its own app process (`cutover demo` or `cutover open --profile P`, as textual-serve does), so a
 demo tab gets a fresh simulated tenant. textual-serve has no authentication of its own: cli.browser_guard lets in
-only a browser that brings the token printed here (then a cookie). Loopback by default; another host needs
---allow-remote and --public-url, and TLS or SSH port forwarding in front (README, "Browser mode").
+only the first browser that opens the link printed here (its token works once, then a session cookie). Loopback
+by default; another host needs --allow-remote and --public-url, and TLS or SSH port forwarding in front (README,
+"Browser mode").
 """
 
 from __future__ import annotations
@@ -83,10 +84,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
-        "serve", help="serve the app to a browser (textual-serve), guarded by a token in the printed link",
+        "serve", help="serve the app to a browser (textual-serve), guarded by a one-time link",
         description="Serve the app to a web browser with textual-serve. Each tab runs its own app (a --demo tab\n"
-                    "gets a fresh simulated tenant). Only a browser that opens the printed link (it carries a\n"
-                    "token, then kept in a cookie) gets in; others get 403. Files the app saves arrive as downloads.",
+                    "gets a fresh simulated tenant). The printed link works once: the browser that opens it gets a\n"
+                    "session cookie (reloads and new tabs work); others get 403. Files the app saves arrive as\n"
+                    "downloads.",
         epilog="examples:\n  cutover serve --demo\n  cutover serve --profile acme-sbx --port 8080\n"
                "  ssh -L 8000:127.0.0.1:8000 jumpbox   # then open the printed link on your machine\n"
                "  cutover serve --profile acme --host 0.0.0.0 --allow-remote --public-url https://cutover.example.com",

@@ -1,6 +1,7 @@
-"""`cutover serve --demo` on loopback, as a browser meets it: the printed link (token) gets the page and a cookie, the
-cookie opens the websocket and the app draws; without the token everything is 403; the report saved in the app
-arrives as a download through the same guard."""
+"""`cutover serve --demo` on loopback, as a browser meets it: the printed link (token) gets the page and a session
+cookie once, the cookie opens the websocket and the app draws; the spent link is refused in another browser, with what
+to do; without the token or cookie everything is 403; the report saved in the app arrives as a download through the
+same guard."""
 
 from __future__ import annotations
 
@@ -61,17 +62,35 @@ async def test_the_token_opens_the_page_websocket_and_downloads_and_nothing_else
         with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
             await stranger.ws_connect(base + "/ws")
         assert refused.value.status == 403
-        async with stranger.get(base + "/", cookies={COOKIE: token[:-1]}) as r:
-            assert r.status == 403
+        for guess in (token[:-1], token):  # the link's token is no cookie
+            async with stranger.get(base + "/static/js/textual.js", cookies={COOKIE: guess}) as r:
+                assert r.status == 403
 
     async with session() as browser:
         async with browser.get(f"{base}/?token={token}") as r:
             assert r.status == 200
             page = await r.text()
             cookie = r.cookies[COOKIE]
-        assert cookie.value == token and cookie["httponly"] and cookie["samesite"] == "Strict"
+        assert cookie.value and cookie.value != token  # a session secret of its own, not the link's token
+        assert cookie["httponly"] and cookie["samesite"] == "Strict" and not cookie["secure"]  # http on loopback
         assert "/ws" in page and token not in page  # the page's websocket needs the cookie, not the token
         async with browser.get(base + "/static/js/textual.js") as r:  # the cookie alone, from now on
+            assert r.status == 200
+        async with browser.get(f"{base}/?token={token}") as r:  # a reload of the spent link, through the cookie
+            assert r.status == 200
+
+    async with session() as second:  # the link, copied to another browser once spent
+        async with second.get(f"{base}/?token={token}") as r:
+            assert r.status == 403
+            said = await r.text()
+        assert said.count("\n") == 1 and "restart `cutover serve`" in said and "browser that opened it" in said
+        with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+            await second.ws_connect(f"{base}/ws?token={token}")
+        assert refused.value.status == 403
+
+    async with session() as browser:  # a new tab of the first browser: its cookie, no token
+        browser.cookie_jar.update_cookies({COOKIE: cookie.value})
+        async with browser.get(base + "/") as r:
             assert r.status == 200
 
         async with browser.ws_connect(base + "/ws?width=100&height=30") as ws:
@@ -122,3 +141,25 @@ def test_bad_serve_input_is_one_line_and_exit_2(capsys, argv, says):
         code = exc.code
     out, err = capsys.readouterr()
     assert code == 2 and says in err and len(err.strip().splitlines()) == 1 and out == "", (code, out, err)
+
+
+async def test_behind_an_https_public_url_the_cookie_is_secure_and_only_the_page_spends_the_link():
+    from aiohttp import web
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from cli.browser_guard import LinkGuard
+
+    async def page(request):
+        return web.Response(text="the app")
+
+    guard = LinkGuard("link-token", secure=True)
+    app = web.Application(middlewares=[guard.middleware])
+    app.router.add_get("/", page)
+    app.router.add_get("/static/x", page)
+    async with TestClient(TestServer(app), cookie_jar=aiohttp.CookieJar(unsafe=True)) as client:
+        async with client.get("/static/x?token=link-token") as r:  # not what the link opens: refused, not spent
+            assert r.status == 403 and COOKIE not in r.cookies
+        async with client.get("/?token=link-token") as r:
+            assert r.status == 200
+            cookie = r.cookies[COOKIE]
+        assert cookie["secure"] and cookie.value == guard.session_secret and guard.spent
