@@ -2,7 +2,8 @@
 
 Only the NetSuite tables of the catalog are visible; everything else in the store (the Zuora side, the
 simulator's own tables) is out of reach. A page is fetched with LIMIT/OFFSET and the total with a COUNT over
-the same query, so no request ever holds more than one page of rows.
+the same query, so no request ever holds more than one page of rows; a keyset page's total follows from the
+previous page's (core.sim.suiteql_totals), so a crawl past the 100,000-row cap does not count every row each page.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from sqlglot.time import format_time
 
 from core.sim.catalog import NS_TABLES
 from core.sim.store import Store
+from core.sim.suiteql_totals import KeysetCount, keyset_count, keyset_total
 
 MAX_PAGE = 1000  # limit is 1..1000, default 1000
 MAX_RESULTS = 100_000  # any one query: beyond this, clients keyset-page on id
@@ -36,6 +38,7 @@ class SuiteQLError(ValueError):
 class Translation:
     sql: str
     limited: bool  # the query has its own row limit (FETCH FIRST), so paging wraps it
+    keyset: KeysetCount | None = None  # a keyset page: its total follows from the crawl's previous page
 
 
 @dataclass(frozen=True)
@@ -130,7 +133,8 @@ def translate(q: str) -> Translation:
         sql = tree.sql(dialect="sqlite", unsupported_level=sqlglot.ErrorLevel.RAISE)
     except SqlglotError as exc:
         raise SuiteQLError(f"{_SEARCH_ERROR}{exc}") from None
-    return Translation(sql, limited=tree.args.get("limit") is not None or tree.args.get("offset") is not None)
+    return Translation(sql, limited=tree.args.get("limit") is not None or tree.args.get("offset") is not None,
+                       keyset=keyset_count(tree))
 
 
 def _text(value) -> str:
@@ -158,7 +162,8 @@ def run_page(store: Store, q: str, *, limit: int, offset: int) -> SuiteQLPage:
     page_sql = f"SELECT * FROM ({t.sql}) LIMIT ? OFFSET ?" if t.limited else f"{t.sql} LIMIT ? OFFSET ?"
     try:
         with store.lock:
-            total = store.conn.execute(f"SELECT COUNT(*) FROM ({t.sql})").fetchone()[0]
+            total = keyset_total(store, store.conn, t.keyset) if t.keyset else \
+                store.conn.execute(f"SELECT COUNT(*) FROM ({t.sql})").fetchone()[0]
             cur = store.conn.execute(page_sql, (limit, offset))
             keys = _keys(cur.description)
             rows = cur.fetchall()
