@@ -75,7 +75,8 @@ def cmd_test(args: argparse.Namespace) -> int:
     credentials = CredentialStore().load(profile.name)
     checks = asyncio.run(test_connection(profile, credentials, timeout=args.timeout or DEFAULT_TIMEOUT_S))
     if args.json:
-        print(json.dumps([asdict(c) for c in checks]))
+        print(json.dumps({"profile": profile.name, "checks": [asdict(c) for c in checks],
+                          "ok": all(c.ok for c in checks)}))
     else:
         for c in checks:
             print(f"{c.system:<9} {'ok' if c.ok else 'FAILED':<6} {c.detail} ({c.elapsed_s:.2f} s)")
@@ -118,7 +119,7 @@ def register(sub) -> None:
 
     t = subcommand(ps, "test", cmd_test, "connect to both systems; exit 0 only when both work (--timeout SECONDS: "
                                          "per request, default 20)")
-    t.add_argument("--json", action="store_true", help="one JSON list of the checks")
+    t.add_argument("--json", action="store_true", help="one JSON object: profile, checks, ok")
 
     subcommand(ps, "delete", cmd_delete, "remove the profile's secrets from the keyring")
     subcommand(ps, "status", cmd_status, "which keyring backend is in use, and whether it is safe to use",

@@ -108,7 +108,10 @@ def cmd_test_oauth(args: argparse.Namespace) -> int:
                                                         ref=instance.key if instance else None,
                                                         timeout=args.timeout or 20.0))
     if args.json:
-        print(json.dumps([asdict(c) for c in checks]))
+        # ok is the token check alone (checks[0]), as the exit code; recorded: whether the register keeps it
+        print(json.dumps({"profile": register.profile.name, "instance": instance.ref if instance else None,
+                          "recorded": instance is not None, "checks": [asdict(c) for c in checks],
+                          "ok": checks[0].ok}))
     else:
         for c in checks:
             print(f"{c.system:<9} {'ok' if c.ok else 'FAILED':<6} {c.detail} ({c.elapsed_s:.2f} s)")
@@ -157,4 +160,5 @@ def register(sub) -> None:
     test = action("test-oauth", cmd_test_oauth, "F1: does the new OAuth client get a token? (prompts, no echo; "
                                                 "--timeout SECONDS per request, default 20)")
     test.add_argument("--instance", metavar="REF", help="the instance to record the result on (default: the new one)")
-    test.add_argument("--json", action="store_true", help="one JSON list of the checks")
+    test.add_argument("--json", action="store_true",
+                      help="one JSON object: profile, instance, recorded, checks, ok")

@@ -44,8 +44,9 @@ def test_wrong_zuora_secret_fails_zuora_only(capsys, sim_profile):
 def test_wrong_netsuite_token_secret_fails_netsuite_only(capsys, sim_profile):
     CredentialStore().save("sim", Credentials.from_values({"netsuite_token_secret": "f" * 64}))
     code, out, _ = run(capsys, "credentials", "test", "sim", "--json")
-    checks = {c["system"]: c for c in json.loads(out)}
-    assert code == 1
+    report = json.loads(out)  # one object, as every --json
+    checks = {c["system"]: c for c in report["checks"]}
+    assert code == 1 and report["profile"] == "sim" and report["ok"] is False
     assert checks["Zuora"]["ok"] is True
     assert checks["NetSuite"]["ok"] is False and checks["NetSuite"]["reason"] == "credentials"
     assert "INVALID_LOGIN" in checks["NetSuite"]["detail"]

@@ -208,6 +208,14 @@ def test_cli_round_trip_and_test_oauth_prompts(capsys, monkeypatch):
         assert zuora.split()[:2] == ["Zuora", "ok"] and netsuite.split()[:2] == ["NetSuite", "ok"]
         assert new_client["client_secret"] not in out + err
 
+        answers = iter(["", new_client["client_secret"]])  # Enter keeps the recorded client id
+        code, out, err = run(capsys, "instances", "test-oauth", "--profile", "acme", "--instance", "50001", "--json")
+        tested = json.loads(out)  # one object, as every --json
+        assert code == 0 and tested["ok"] is True, err
+        assert (tested["profile"], tested["instance"], tested["recorded"]) == ("acme", "50001", True)
+        assert [(c["system"], c["ok"]) for c in tested["checks"]] == [("Zuora", True), ("NetSuite", True)]
+        assert new_client["client_secret"] not in out + err
+
         code, out, err = run(capsys, "instances", "retire", "48213", "--profile", "acme", "--note", "after go-live")
         assert code == 0 and "retired #1" in out and "warning" not in out
         code, out, _ = run(capsys, "instances", "list", "--profile", "acme", "--json")
