@@ -171,7 +171,7 @@ class ZuoraCalls:
                 await seen
         # Straight to the pool: AsyncClient.send adds auth and redirect handling this client turns off, and a
         # cookie jar that parsed every answer's headers (Zuora's API authenticates by bearer token, not cookies):
-        # together about a fifth of the CPU of a bulk call.
+        # together about a tenth of the CPU of a bulk call.
         try:
             response = await self._transport.handle_async_request(request)
             response.request = request
