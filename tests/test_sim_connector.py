@@ -407,6 +407,27 @@ def test_a_stopped_old_instance_runs_no_more_and_a_new_one_follows_the_is_rules(
     assert sim.connector.run()["invoice_settlement"] is True
 
 
+def test_a_new_instances_first_run_syncs_every_customer_since_1970(sim):
+    """Runbook R12: the old instance's runs pick unsynced accounts only; a new one's first run picks them all."""
+    from core.sim import support
+
+    store = sim.store
+    sim.connector.run()
+    syncing = store.scalar("SELECT count(*) FROM account a WHERE a.status = 'Active' AND "
+                           "(a.synctonetsuite__ns IS NULL OR a.synctonetsuite__ns = 'Yes')")
+    customers_before = store.scalar('SELECT count(*) FROM ns."customer"')
+    assert sim.connector.run()["steps"]["customers"]["synced"] == 0  # the old instance: nothing new
+    sim.connector.stop()
+    support.create_instance(store, oauth_client_id=support.create_oauth_client(store, "new")["client_id"])
+    sim.connector.start()
+    first = sim.connector.run()
+    customers = first["steps"]["customers"]
+    assert first["customers_since_1970"] and customers["synced"] + customers["errors"] == syncing > 10
+    assert store.scalar('SELECT count(*) FROM ns."customer"') == customers_before  # found by Zuora id, none new
+    again = sim.connector.run()
+    assert "customers_since_1970" not in again and again["steps"]["customers"]["synced"] == 0
+
+
 def test_netsuite_payments_fail_until_support_updates_the_stored_credentials(sim):
     """F4's harm: after the new OAuth client, the NetSuite-to-Zuora payment sync signs in with the old one."""
     from core.sim import support

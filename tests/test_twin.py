@@ -7,6 +7,7 @@ it and on the seeded original. Every comparison is count for count.
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import stat
 from pathlib import Path
@@ -53,11 +54,31 @@ def captured(tmp_path_factory):
         yield {"root": root, "report": report, "writes": (writes_before, writes_after), "secrets": secrets}
 
 
+C_STEPS = ("C1", "C2", "C3", "C4", "C5")
+B_FIXES = ("B2/V1", "B2/V2", "B2/V3", "B2/V4", "B2/V5", "B2/V6", "B3")
+
+
+def _seen(rehearsal: Rehearsal) -> None:
+    """Before the rehearsal's journal and tenant go: each C check's first count (with its fix skipped, what stays
+    stranded), and the new instance's first runs (the only runs that sync customers since 1970)."""
+    journal, store = rehearsal.opened.journal, rehearsal.tenant.sim.store
+    rehearsal.first_counts = {step: journal.result_history(step)[-1].count for step in C_STEPS}
+    runs = [json.loads(r["summary"]) for r in store.query("SELECT summary FROM sim_connector_run "
+                                                          "WHERE summary IS NOT NULL ORDER BY id")]
+    rehearsal.first_runs = [r for r in runs if r.get("customers_since_1970")]
+
+
 @pytest.fixture(scope="module")
 def rehearsals(captured):
     """The seeded demo rehearsed, and its twin rehearsed with E1 skipped (the duplicates that leaves)."""
     original = asyncio.run(Rehearsal(seed=SEED, scale=SCALE).run())
-    on_twin = asyncio.run(Rehearsal(twin=captured["root"], skip=["E1"]).run())
+    twin = Rehearsal(twin=captured["root"], skip=["E1"], before_close=_seen)
+    on_twin = asyncio.run(twin.run())
+    on_twin.seen = twin
+    # Nothing fixed at the source (B) and no C step done: what the forecast says a skipped C step strands.
+    unfixed = Rehearsal(twin=captured["root"], skip=[*B_FIXES, *C_STEPS], before_close=_seen)
+    asyncio.run(unfixed.run())
+    on_twin.unfixed = unfixed
     return original, on_twin
 
 
@@ -153,6 +174,16 @@ def test_forecast_matches_what_the_rehearsal_then_does(captured, rehearsals):
     assert result.plans["E2"]["records"] == sizes["E2"]
     assert result.if_skipped["E1"].startswith(f"{on_twin.duplicates_in_netsuite:,} AR Mig memos")
     assert on_twin.duplicates_in_netsuite == sizes["E1"]
+    # What skipping a C step would strand on the tenant as captured: what its check finds when it is skipped.
+    stranded = {step: int(text.split(" ", 1)[0].replace(",", "")) for step, text in result.if_skipped.items()
+                if step in C_STEPS}
+    assert stranded == on_twin.unfixed.first_counts and all(stranded.values())
+    # The new instance's first run: one run, syncing every account the forecast counted (R12, from 1970).
+    (first,) = on_twin.seen.first_runs
+    customers = first["steps"]["customers"]
+    assert result.first_run["accounts"] == customers["synced"] + customers["errors"] > 0
+    # G2's payments are typed in after the capture: the forecast says its plan grows with them.
+    assert {"G2", "first_run.credit_memos"} <= set(result.after_capture)
     assert "A1" in result.out_of_scope and "F1" in result.out_of_scope
     assert {c["id"] for c in result.checks} >= {"B2/V1", "C1", "C2", "C4", "G1"}
 

@@ -9,7 +9,9 @@ client, after IS follows the IS rules. `tick()` is the schedulers' turn: every r
 A run walks the syncs of runbook R4.3 for its rules. Each batch is marked `Creating …` first, then the connector
 pauses `connector_pace_s` (so an operator watching the monitor sees records in flight), then writes each record in
 its own transaction. A stop request ends the run between batches; a record caught half-way keeps its
-`Creating …` status, and the next run finds its NetSuite copy by Zuora ID.
+`Creating …` status, and the next run finds its NetSuite copy by Zuora ID. A new instance's first run syncs every
+account since 1 Jan 1970 (runbook R12), not only those not yet Sync Complete; stopped before its customer sync
+ended, the next run does it again.
 """
 
 from __future__ import annotations
@@ -22,7 +24,13 @@ from typing import Any
 from core.sim.records import RecordWriter
 from core.sim.store import now_ts
 from core.sim.sync_netsuite import netsuite_to_zuora_steps
-from core.sim.sync_rules import SyncContext, SyncError, interrupted, zuora_to_netsuite_steps
+from core.sim.sync_rules import (
+    SyncContext,
+    SyncError,
+    first_customer_sync_key,
+    interrupted,
+    zuora_to_netsuite_steps,
+)
 
 log = logging.getLogger(__name__)
 
@@ -155,15 +163,21 @@ class Connector:
             "invoice_settlement": ctx.invoice_settlement, "started": started, "ended": None,
             "status": "running", "step": None, "steps": {}, "synced": 0, "errors": 0, "error_samples": [],
         }
+        first_sync = first_customer_sync_key(instance["id"]) if instance else None
+        since_1970 = bool(first_sync and self.store.setting(first_sync))
+        if since_1970:
+            summary["customers_since_1970"] = True
         self._wake.clear()
         self._publish(summary)
         try:
-            for step in [*zuora_to_netsuite_steps(ctx.invoice_settlement),
+            for step in [*zuora_to_netsuite_steps(ctx.invoice_settlement, customers_since_1970=since_1970),
                          *netsuite_to_zuora_steps(ctx.invoice_settlement)]:
                 if self._halted():
                     break
                 summary["step"] = step.name
                 self._run_step(step, ctx, summary)
+                if since_1970 and step.name == "customers" and not self._halted():
+                    self.store.set_setting(first_sync, False)  # done: later runs pick what changed
                 self._publish(summary)
             summary["status"] = "stopped" if self._halted() else "completed"
         except Exception as exc:  # a simulator bug must still close the run record

@@ -10,7 +10,7 @@ from typing import Any
 from core.errors import NotFound
 from core.sim.records import parse_date
 from core.sim.store import Store, now_ts
-from core.sim.sync_rules import BOOMI_CLIENT, CUTOVER_KEYS
+from core.sim.sync_rules import BOOMI_CLIENT, CUTOVER_KEYS, first_customer_sync_key
 
 ENVIRONMENTS = ("production", "sandbox")
 INSTANCE_STATUSES = ("active", "retired")
@@ -64,6 +64,7 @@ def create_instance(store: Store, *, environment: str = "production", oauth_clie
            "state": "stopped", "mode": _mode(store)}
     store.execute(f"INSERT INTO sim_instance({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
                   list(row.values()))
+    store.set_setting(first_customer_sync_key(instance_id), True)  # its first run syncs customers since 1970
     if make_current:
         store.set_setting("connector.instance_id", instance_id)
     return {**row, "current": make_current}

@@ -273,11 +273,20 @@ class CreditMemoSync(ZuoraToNetSuite):
         return doc if doc["type"] == NS_INVOICE else None  # a negative invoice's copy is itself a credit
 
 
-class CustomerSync(ZuoraToNetSuite):
-    """Accounts -> NetSuite customers (always first: every transaction sync needs its customer)."""
+def first_customer_sync_key(instance_id: str) -> str:
+    """The setting that marks a new instance whose first customer sync (from 1 Jan 1970) has not finished."""
+    return f"connector.first_customer_sync.{instance_id}"
 
-    def __init__(self):
+
+class CustomerSync(ZuoraToNetSuite):
+    """Accounts -> NetSuite customers (always first: every transaction sync needs its customer).
+
+    A new instance's first customer sync reads every account modified since 1 Jan 1970 (runbook R12), so it picks
+    the accounts already Sync Complete too; later runs pick only what is not Sync Complete."""
+
+    def __init__(self, since_1970: bool = False):
         super().__init__("customers", ACCOUNT, ())
+        self.since_1970 = since_1970
 
     @property
     def label(self) -> str:
@@ -286,7 +295,8 @@ class CustomerSync(ZuoraToNetSuite):
     def candidates(self, ctx, after, limit):
         return ctx.store.query(
             f"SELECT a.* FROM main.account a WHERE a.status = 'Active' AND {SYNC_TO_NETSUITE} "
-            f"AND coalesce(a.integrationstatus__ns, '') <> '{SYNC_COMPLETE}' AND a.id > ? ORDER BY a.id LIMIT ?",
+            + ("" if self.since_1970 else f"AND coalesce(a.integrationstatus__ns, '') <> '{SYNC_COMPLETE}' ")
+            + "AND a.id > ? ORDER BY a.id LIMIT ?",
             (after or "", limit))
 
     def push(self, w, ctx, row, was_interrupted):
@@ -304,18 +314,20 @@ class CustomerSync(ZuoraToNetSuite):
         return str(ns_id)
 
 
-def zuora_to_netsuite_steps(invoice_settlement: bool) -> list[ZuoraToNetSuite]:
+def zuora_to_netsuite_steps(invoice_settlement: bool, *,
+                            customers_since_1970: bool = False) -> list[ZuoraToNetSuite]:
     """The Zuora-side syncs in the documented order (runbook R4.3)."""
+    customers = CustomerSync(since_1970=customers_since_1970)
     posted = "t.status = 'Posted'"
     payments = PaymentSync("payments", PAYMENT, ("t.status = 'Processed'", NOT_FROM_NETSUITE)
                            + (() if invoice_settlement else (ACCOUNT_SYNCED,)))
     refunds = RefundSync("refunds", REFUND, ("t.sourcetype = 'Payment'", "t.status IN ('Processed', 'Posted')",
                                              NOT_FROM_NETSUITE))
     if not invoice_settlement:
-        return [CustomerSync(), InvoiceSync("invoices", INVOICE, (posted,)), payments, refunds,
+        return [customers, InvoiceSync("invoices", INVOICE, (posted,)), payments, refunds,
                 AdjustmentSync("invoice item adjustments", INVOICE_ITEM_ADJUSTMENT, ("t.status = 'Processed'",))]
     return [
-        CustomerSync(),
+        customers,
         InvoiceSync("invoices", INVOICE, (posted, "t.amount >= 0")),  # negative invoices no longer sync
         ZuoraToNetSuite("debit memos", DEBIT_MEMO,
                         (posted, f"coalesce(t.integrationstatus__ns, '') <> '{SYNC_COMPLETE}'")),

@@ -8,8 +8,11 @@ The twin is loaded into a throwaway simulator on loopback and read through the r
 - what skipping a step would strand or duplicate: the records each C check holds back, the AR Mig memos a skipped
   E1 sends to NetSuite a second time, the credit-balance memos a skipped E2 sends as new credits;
 - the new connector's first run: every account that syncs (a new instance's first customer sync starts from
-  1 Jan 1970, runbook R12) and the Case 2 memos under the decision `sync`, timed at the connector's documented
-  throughput with 10 threads (runbook: Account 200/min, Credit memo 25/min).
+  1 Jan 1970, runbook R12), with the draft and canceled accounts B2 activates, and the Case 2 memos under the
+  decision `sync`, timed at the connector's documented throughput with 10 threads (runbook: Account 200/min,
+  Credit memo 25/min);
+- which numbers grow with business done after the capture (AFTER_CAPTURE): a twin cannot see it.
+The C checks count from the old instance's cutover dates the capture recorded, as they will on the tenant.
 """
 
 from __future__ import annotations
@@ -26,9 +29,23 @@ from core.twin.snapshot import Snapshot
 THROUGHPUT_PER_MIN = {"account": 200, "creditmemo": 25}
 THROUGHPUT_SOURCE = ("connector throughput with 10 threads as documented (runbook limits table: Account 200/min, "
                      "Credit memo 25/min); fewer threads are slower")
-SYNCS = "(synctonetsuite__ns IS NULL OR synctonetsuite__ns = 'Yes')"
+# The accounts the customer sync picks (runbook R4.3): active, and Sync To NetSuite Yes or empty; and the draft or
+# canceled ones B2/V1-V4 ask to activate before the migration (the runbook's other choice is deleting them).
+SENDS = "(synctonetsuite__ns IS NULL OR synctonetsuite__ns = 'Yes')"
+SYNCS = f"status = 'Active' AND {SENDS}"
+B2_ACTIVATES = (f"status IN ('Draft', 'Canceled') AND {SENDS} AND (creditbalance > 0 OR id IN "
+                "(SELECT accountid FROM invoice WHERE status = 'Posted' AND balance < 0))")
 _STRANDED_BY = {"C1": "IIAs", "C2": "negative invoices", "C3": "invoices, payments and refunds",
                 "C4": "NetSuite transactions", "C5": "records stuck mid-sync"}
+# What a twin cannot see: business done after the capture. These numbers grow by it; every other one is fixed by
+# the captured data alone, and a rehearsal on the twin meets it count for count.
+AFTER_CAPTURE = {
+    "G2": "payments typed into NetSuite after the capture (the freeze window stays open until G1's default) are "
+          "not in the twin: G2's plan grows by each of them",
+    "first_run.credit_memos": "credit and debit memos, payments and refunds made after the capture are also in "
+                              "the new connector's first run",
+    "H3": "what H3 counts is the traffic after go-live, which no capture holds",
+}
 
 
 @dataclass
@@ -40,10 +57,12 @@ class Forecast:
     if_skipped: dict[str, str]
     first_run: dict[str, Any]
     out_of_scope: dict[str, str] = field(default_factory=lambda: dict(OUT_OF_SCOPE))
+    after_capture: dict[str, str] = field(default_factory=lambda: dict(AFTER_CAPTURE))
 
     def to_dict(self) -> dict[str, Any]:
         return {"twin": str(self.root), "as_of": self.as_of, "checks": self.checks, "plans": self.plans,
-                "if_skipped": self.if_skipped, "first_run": self.first_run, "out_of_scope": self.out_of_scope}
+                "if_skipped": self.if_skipped, "first_run": self.first_run, "out_of_scope": self.out_of_scope,
+                "after_capture": self.after_capture}
 
     def lines(self) -> list[str]:
         out = [f"forecast for the twin in {self.root} (captured {self.as_of})", "", "what each data check finds:"]
@@ -55,9 +74,12 @@ class Forecast:
         out += ["", "if a step were skipped:"] + [f"  {k}: {v}" for k, v in self.if_skipped.items()]
         f = self.first_run
         out += ["", (f"the new connector's first run (new instance): {f['accounts']:,} accounts (customer sync from "
-                     f"1970) and {f['credit_memos']:,} credit memos, about {f['minutes']:.0f} min"),
+                     f"1970; {f['accounts_b2']:,} of them the draft or canceled accounts B2/V1-V4 activate) and "
+                     f"{f['credit_memos']:,} credit memos, about {f['minutes']:.0f} min"),
                 f"  assumption: {f['assumption']}", "", "out of scope (no API exposes it):"]
         out += [f"  {k}: {v}" for k, v in self.out_of_scope.items()]
+        out += ["", "grows with business after the capture (every other number is the captured data's own):"]
+        out += [f"  {k}: {v}" for k, v in self.after_capture.items()]
         return out
 
 
@@ -80,10 +102,15 @@ async def forecast(root: Path | str, *, timeout: float | None = None) -> Forecas
     from core.demo import DemoTenant
     from core.run import Run
     from core.runbook.phases import find_step
+    from core.runbook.variables import CutoverDates
 
     snap = Snapshot.open(root).require_complete()
     m = snap.manifest
     async with DemoTenant(twin=str(root)) as demo, Run(demo.profile, demo.credentials, timeout=timeout) as run:
+        # The old instance's cutover dates the capture took from the journal (A2): the C checks count from them.
+        for key, value in (m.get("old_cutover_dates") or {}).items():
+            if key in CutoverDates.model_fields and value:
+                run.journal.set_variable(f"old_cutover_dates.{key}", value)
         states = await run.runbook.check()
         checks = [{"id": s.step.id, "status": str(s.status), "count": s.result.count if s.result else None,
                    "summary": s.summary, "details": dict(s.result.details) if s.result else {}}
@@ -94,7 +121,8 @@ async def forecast(root: Path | str, *, timeout: float | None = None) -> Forecas
         not_in_ns = await _count(zuora, "SELECT count(*) AS n FROM invoice WHERE status = 'Posted' AND balance < 0 "
                                         "AND integrationid__ns IS NULL")
         credit = await _count(zuora, "SELECT count(*) AS n FROM account WHERE creditbalance > 0")
-        accounts = await _count(zuora, f"SELECT count(*) AS n FROM account WHERE {SYNCS}")
+        accounts_b2 = await _count(zuora, f"SELECT count(*) AS n FROM account WHERE {B2_ACTIVATES}")
+        accounts = accounts_b2 + await _count(zuora, f"SELECT count(*) AS n FROM account WHERE {SYNCS}")
     concurrency = m.get("zuora_concurrency_limit")
     plans = {"E1": _apply_estimate(find_step("E1").action, negative, concurrency),
              "E2": _apply_estimate(find_step("E2").action, credit, concurrency)}
@@ -106,5 +134,5 @@ async def forecast(root: Path | str, *, timeout: float | None = None) -> Forecas
     if_skipped["E2"] = f"{credit:,} credit-balance memos reach NetSuite as new credits on top of the old balance"
     case2 = 0  # after C2 every negative invoice is in NetSuite: no Case 2 memo is left for the first run
     minutes = accounts / THROUGHPUT_PER_MIN["account"] + case2 / THROUGHPUT_PER_MIN["creditmemo"]
-    first_run = {"accounts": accounts, "credit_memos": case2, "minutes": minutes, "assumption": THROUGHPUT_SOURCE}
+    first_run = {"accounts": accounts, "accounts_b2": accounts_b2, "credit_memos": case2, "minutes": minutes, "assumption": THROUGHPUT_SOURCE}
     return Forecast(Path(root), m["as_of"], checks, plans, if_skipped, first_run)
