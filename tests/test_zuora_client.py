@@ -425,6 +425,23 @@ async def test_a_request_leaves_in_one_send_when_its_answer_is_read():
         await stream.aclose()
 
 
+async def test_a_server_that_stops_reading_costs_the_timeout_not_a_hang():
+    """A write that times out closes its connection without waiting on the peer, which will never drain it."""
+    async def token_then_stop_reading(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while (head := await reader.readuntil(b"\r\n\r\n")).startswith(b"POST /oauth/token "):
+            await reader.readexactly(int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0]))
+            body = b'{"access_token": "t", "expires_in": 3600}'
+            writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: %d\r\n\r\n%s" % (len(body), body))
+        await asyncio.sleep(30)  # the bulk call's head read, its body never
+
+    async with await asyncio.start_server(token_then_stop_reading, "127.0.0.1", 0) as server:
+        url = "http://127.0.0.1:%d" % server.sockets[0].getsockname()[1]
+        async with ZuoraClient(url, "id", "secret", timeout=0.3, retry_attempts=1, **FAST) as zuora:
+            with pytest.raises(ApiError, match="did not answer PUT /v1/credit-memos/bulk within 0.3 s"):
+                await asyncio.wait_for(zuora.call("PUT", "/v1/credit-memos/bulk",
+                                                  json={"memos": [{"id": "x" * 64}] * 200_000}), 5)
+
+
 async def test_a_refused_connection_is_told_as_no_answer():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -62,11 +62,12 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
             raise httpcore.WriteError(str(exc) or type(exc).__name__) from exc
 
     async def aclose(self) -> None:
-        self._writer.close()
-        try:
-            await self._writer.wait_closed()
-        except (OSError, ssl.SSLError):
-            pass  # a connection the server already dropped: closed either way
+        # As anyio closes: never wait on the peer (a stuck server must not hold a timed-out call's clean-up).
+        transport = self._writer.transport
+        if not transport.is_closing():
+            transport.close()
+            await asyncio.sleep(0)
+            transport.abort()
 
     async def start_tls(self, ssl_context: ssl.SSLContext, server_hostname: str | None = None,
                         timeout: float | None = None) -> httpcore.AsyncNetworkStream:
