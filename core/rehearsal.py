@@ -122,6 +122,7 @@ class Rehearsal(StandInPlayer):
         self.before_close = before_close
         self.stopped: str | None = None
         self.timeout = timeout
+        self.twin = twin
         # The simulator's faults are replayable: the same rehearsal seed rolls the same dice, unless the spec says.
         faults = faults or Faults()
         if faults.seed is None:
@@ -168,6 +169,11 @@ class Rehearsal(StandInPlayer):
 
     async def _run(self) -> RehearsalOutcome:
         started = time.monotonic()
+        ahead = None
+        if self.twin is not None:  # what the twin's forecast says, kept in the journal for the report
+            from core.twin.forecast import forecast
+
+            ahead = (await forecast(self.twin, timeout=self.timeout)).counts()
         async with self.tenant as demo:
             profile = demo.profile.model_copy(update={"operator": REHEARSAL_OPERATOR})
             async with Run(profile, demo.credentials, timeout=self.timeout) as run:
@@ -176,6 +182,8 @@ class Rehearsal(StandInPlayer):
                     self.world = control
                     self.set(zuora_base_url=profile.zuora_url(), netsuite_account_id=profile.netsuite_account_id)
                     await self._walk()
+                if ahead is not None:
+                    _record_forecast(run, demo, ahead)
                 folded = run.runbook.states()
                 states = [folded[s.id] for s in RUNBOOK]
                 h2 = run.journal.latest_result("H2")
@@ -215,6 +223,21 @@ class Rehearsal(StandInPlayer):
                 self.stopped = f"{step.id}: {NEEDED_FOR_THE_REST[step.id]}"
                 self._emit(step.id, "stop", self.stopped)
                 return
+
+
+def _record_forecast(run: Run, demo: DemoTenant, ahead: dict[str, int]) -> None:
+    """The twin's forecast beside the accounts this rehearsal's first run of the new instance picked (R12)."""
+    import json
+
+    from core.twin.forecast_record import FORECAST_BASELINE, RUN_FIRST_RUN
+
+    for row in demo.sim.store.query("SELECT summary FROM sim_connector_run WHERE summary IS NOT NULL ORDER BY id"):
+        summary = json.loads(row["summary"])
+        if summary.get("customers_since_1970"):
+            customers = summary["steps"].get("customers", {})
+            ahead = {**ahead, RUN_FIRST_RUN: customers.get("synced", 0) + customers.get("errors", 0)}
+            break
+    run.journal.record_baseline(FORECAST_BASELINE, ahead, step_id="H1")
 
 
 def report_writer(paths: Iterable[Path | str]) -> Callable[[Rehearsal], None]:

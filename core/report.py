@@ -339,6 +339,15 @@ def blocks(run: Run) -> Iterator[Block]:
                "(cutover report --format json).")
     for state in states:
         yield from _step_blocks(step_entry(journal, state))
+    from core.twin.forecast_record import FORECAST_BASELINE, forecast_rows
+
+    forecast = journal.baseline(FORECAST_BASELINE)  # recorded by a rehearsal on a twin (core.twin)
+    if forecast is not None:
+        yield Heading(2, "Appendix J: forecast on the twin")
+        yield Para("What `cutover twin forecast` read off the twin before the run, beside what the run then did. "
+                   "Numbers the capture alone decides; what grows with business after the capture is said so.")
+        yield Table(("What", "Forecast", "This run"),
+                    tuple(forecast_rows(forecast, {r["step"]: r["records"] for r in plan_rows(journal)})))
 
 
 def _step_blocks(entry: dict[str, Any]) -> Iterator[Block]:

@@ -66,6 +66,9 @@ def _seen(rehearsal: Rehearsal) -> None:
     runs = [json.loads(r["summary"]) for r in store.query("SELECT summary FROM sim_connector_run "
                                                           "WHERE summary IS NOT NULL ORDER BY id")]
     rehearsal.first_runs = [r for r in runs if r.get("customers_since_1970")]
+    from core.report import report_bytes
+
+    rehearsal.report = report_bytes(rehearsal.opened, "md").decode()
 
 
 @pytest.fixture(scope="module")
@@ -186,6 +189,30 @@ def test_forecast_matches_what_the_rehearsal_then_does(captured, rehearsals):
     assert {"G2", "first_run.credit_memos"} <= set(result.after_capture)
     assert "A1" in result.out_of_scope and "F1" in result.out_of_scope
     assert {c["id"] for c in result.checks} >= {"B2/V1", "C1", "C2", "C4", "G1"}
+
+
+def test_the_sign_off_report_of_a_rehearsal_on_a_twin_has_the_forecast_beside_the_run(captured, rehearsals):
+    original, on_twin = rehearsals
+    sizes = _plan_sizes(original)
+    report = on_twin.seen.report
+    appendix = report.split("## Appendix J: forecast on the twin", 1)[1]
+    rows = {cells[0]: cells[1:] for line in appendix.splitlines()
+            if (cells := [c.strip() for c in line.strip().strip("|").split("|")]) and len(cells) == 3}
+    assert rows["AR Mig memos to mark (E1)"][0].startswith(f"{sizes['E1']:,} in ")
+    assert rows["AR Mig memos to mark (E1)"][1] == "—"  # skipped on this run: no plan
+    assert rows["credit-balance memos to mark (E2)"][0].startswith(f"{sizes['E2']:,} in ")
+    assert rows["credit-balance memos to mark (E2)"][1] == f"{sizes['E2']:,}"
+    first = rows["accounts in the new connector's first run (customer sync from 1970)"]
+    assert first[0].split(" ", 1)[0] == first[1] != "—"
+    assert rows["payments G2 back-fills"][1] == f"{sizes['G2']:,}"
+    assert "Appendix J" not in asyncio.run(_seeded_report())  # no twin, no forecast page
+
+
+async def _seeded_report() -> str:
+    from core.report import report_bytes
+
+    async with DemoTenant(seed=3, scale=200) as demo, Run(demo.profile, demo.credentials) as run:
+        return report_bytes(run, "md").decode()
 
 
 def test_an_interrupted_capture_resumes_where_it_stopped(tmp_path):

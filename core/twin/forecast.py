@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from core.twin.forecast_record import STRANDED_BY, forecast_counts
 from core.twin.scope import OUT_OF_SCOPE
 from core.twin.snapshot import Snapshot
 
@@ -35,8 +36,6 @@ SENDS = "(synctonetsuite__ns IS NULL OR synctonetsuite__ns = 'Yes')"
 SYNCS = f"status = 'Active' AND {SENDS}"
 B2_ACTIVATES = (f"status IN ('Draft', 'Canceled') AND {SENDS} AND (creditbalance > 0 OR id IN "
                 "(SELECT accountid FROM invoice WHERE status = 'Posted' AND balance < 0))")
-_STRANDED_BY = {"C1": "IIAs", "C2": "negative invoices", "C3": "invoices, payments and refunds",
-                "C4": "NetSuite transactions", "C5": "records stuck mid-sync"}
 # What a twin cannot see: business done after the capture. These numbers grow by it; every other one is fixed by
 # the captured data alone, and a rehearsal on the twin meets it count for count.
 AFTER_CAPTURE = {
@@ -63,6 +62,10 @@ class Forecast:
         return {"twin": str(self.root), "as_of": self.as_of, "checks": self.checks, "plans": self.plans,
                 "if_skipped": self.if_skipped, "first_run": self.first_run, "out_of_scope": self.out_of_scope,
                 "after_capture": self.after_capture}
+
+    def counts(self) -> dict[str, int]:
+        """What the journal keeps of it (core.twin.forecast_record): the numbers the capture alone decides."""
+        return forecast_counts(self.plans, self.checks, self.first_run, self.as_of)
 
     def lines(self) -> list[str]:
         out = [f"forecast for the twin in {self.root} (captured {self.as_of})", "", "what each data check finds:"]
@@ -128,7 +131,7 @@ async def forecast(root: Path | str, *, timeout: float | None = None) -> Forecas
              "E2": _apply_estimate(find_step("E2").action, credit, concurrency)}
     by_id = {c["id"]: c for c in checks}
     if_skipped = {step: f"{by_id[step]['count'] or 0:,} {what} never reach the other system"
-                  for step, what in _STRANDED_BY.items() if step in by_id}
+                  for step, what in STRANDED_BY.items() if step in by_id}
     if_skipped["E1"] = (f"{negative:,} AR Mig memos reach NetSuite a second time (duplicates H2 counts), "
                         f"after C2 brought every negative invoice there ({not_in_ns:,} are not there yet)")
     if_skipped["E2"] = f"{credit:,} credit-balance memos reach NetSuite as new credits on top of the old balance"
