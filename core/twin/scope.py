@@ -99,9 +99,10 @@ class NetSuiteScope:
         if self.table == "customer":
             return f"k.{_ZUORA_CUSTOMER}"
         if self.table == "nexttransactionlinelink":
+            # A link whose either end is a captured transaction. EXISTS looks each link's two ends up by id; an
+            # IN (SELECT ...) list would build the whole set of captured transactions again for every page.
             inner = ns_transaction_where(fields["zuora_id"])
-            return (f"(l.previousdoc IN (SELECT t.id FROM transaction t WHERE {inner}) OR "
-                    f"l.nextdoc IN (SELECT t.id FROM transaction t WHERE {inner}))")
+            return f"EXISTS (SELECT 1 FROM transaction t WHERE t.id IN (l.previousdoc, l.nextdoc) AND {inner})"
         ids = ", ".join(f"'{sid.lower()}'" for sid in fields.values())
         return f"LOWER(f.scriptid) IN ({ids})"
 
