@@ -20,6 +20,9 @@ def register(subparsers) -> None:
                    help="seconds between samples (default 5)")
     p.add_argument("--once", action="store_true", help="take one sample and exit")
     p.add_argument("--json", action="store_true", help="one JSON object per sample (JSON Lines)")
+    p.add_argument("--replay", metavar="TWIN_DIR", default=None,
+                   help="play back the samples the latest `cutover rehearse --twin TWIN_DIR` kept, one per phase "
+                        "(--interval seconds apart, default 1)")
     p.set_defaults(func=run)
 
 
@@ -38,7 +41,7 @@ def run(args) -> int:
     import asyncio
 
     try:
-        asyncio.run(_monitor(args))
+        asyncio.run(_replay(args) if args.replay else _monitor(args))
     except BrokenPipeError:  # the reader went away (`| head`): stop quietly, no flush error at exit
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
@@ -63,6 +66,23 @@ async def _monitor(args) -> None:
                       flush=True)
                 if args.once:
                     return
+
+
+async def _replay(args) -> None:
+    import asyncio
+    import json
+
+    from core.twin.replay import render_kept, replay_samples
+
+    samples = replay_samples(args.replay)
+    delay = 1.0 if args.interval is None else args.interval
+    for n, sample in enumerate(samples, 1):
+        print(json.dumps(sample, ensure_ascii=False) if args.json else render_kept(sample, n, len(samples)),
+              flush=True)
+        if args.once:
+            return
+        if n < len(samples):
+            await asyncio.sleep(delay)
 
 
 def render(sample) -> str:

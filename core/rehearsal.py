@@ -123,6 +123,7 @@ class Rehearsal(StandInPlayer):
         self.stopped: str | None = None
         self.timeout = timeout
         self.twin = twin
+        self.sampler = None  # on a twin: the monitor's Sampler, a sample as each phase starts and at the end
         # The simulator's faults are replayable: the same rehearsal seed rolls the same dice, unless the spec says.
         faults = faults or Faults()
         if faults.seed is None:
@@ -181,9 +182,19 @@ class Rehearsal(StandInPlayer):
                 async with SimControl(demo.base_url, run.session.zuora.token) as control:
                     self.world = control
                     self.set(zuora_base_url=profile.zuora_url(), netsuite_account_id=profile.netsuite_account_id)
+                    if self.twin is not None:
+                        from core.monitor import Sampler
+                        from core.monitor.keeping import keeper
+
+                        self.sampler = Sampler(run.session.zuora, run.session.netsuite, profile.netsuite_fields,
+                                               keep=keeper(run.journal), recheck_every=1)  # IS goes on at D1
                     await self._walk()
+                    await self._sample()
                 if ahead is not None:
                     _record_forecast(run, demo, ahead)
+                    from core.twin.replay import keep_for_replay
+
+                    keep_for_replay(self.twin, run.journal.monitor_samples())  # `cutover monitor --replay DIR`
                 folded = run.runbook.states()
                 states = [folded[s.id] for s in RUNBOOK]
                 h2 = run.journal.latest_result("H2")
@@ -196,8 +207,22 @@ class Rehearsal(StandInPlayer):
             skipped=self.skip, states=states, duplicates_in_netsuite=h2.details.get(DUPLICATES) if h2 else None,
             elapsed_s=time.monotonic() - started, events=self.events, stopped=self.stopped, faults_injected=injected)
 
+    async def _sample(self) -> None:
+        """One monitor sample into the journal, with the cutover dates recorded so far (A2 records them)."""
+        if self.sampler is None:
+            return
+        self.sampler.cutovers = self.opened.journal.variables().connector_cutovers()
+        try:
+            await self.sampler.sample()
+        except CutoverError as exc:  # a sample is a record for the replay, never a reason to stop the rehearsal
+            self._emit(self._current or "", "open", f"monitor sample not taken: {exc}")
+
     async def _walk(self) -> None:
+        phase = None
         for step in RUNBOOK:
+            if step.phase != phase:
+                await self._sample()
+                phase = step.phase
             stand_in = step.stand_in
             if stand_in is None or not step.applies_to(self.provisioning_path):
                 continue

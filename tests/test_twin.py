@@ -75,13 +75,12 @@ def _seen(rehearsal: Rehearsal) -> None:
 def rehearsals(captured):
     """The seeded demo rehearsed, and its twin rehearsed with E1 skipped (the duplicates that leaves)."""
     original = asyncio.run(Rehearsal(seed=SEED, scale=SCALE).run())
-    twin = Rehearsal(twin=captured["root"], skip=["E1"], before_close=_seen)
-    on_twin = asyncio.run(twin.run())
-    on_twin.seen = twin
     # Nothing fixed at the source (B) and no C step done: what the forecast says a skipped C step strands.
     unfixed = Rehearsal(twin=captured["root"], skip=[*B_FIXES, *C_STEPS], before_close=_seen)
     asyncio.run(unfixed.run())
-    on_twin.unfixed = unfixed
+    twin = Rehearsal(twin=captured["root"], skip=["E1"], before_close=_seen)  # the latest: the monitor replays it
+    on_twin = asyncio.run(twin.run())
+    on_twin.seen, on_twin.unfixed = twin, unfixed
     return original, on_twin
 
 
@@ -298,3 +297,27 @@ async def test_the_palette_opens_the_twin_of_the_open_tenant_with_its_credential
         await wait_until(pilot, lambda: isinstance(app.screen, TwinScreen))
         assert app.screen.credentials is app.backend.credentials  # the demo's, in memory: no keyring asked
         assert app.screen.check_action("capture", ()) is True
+
+
+def test_the_monitor_replays_the_rehearsal_on_the_twin_phase_by_phase(capsys, captured, rehearsals):
+    from core.twin.replay import replay_path
+
+    assert stat.S_IMODE(replay_path(captured["root"]).stat().st_mode) == 0o600
+    code, out, _ = cli(capsys, "monitor", "--replay", str(captured["root"]), "--interval", "0.1", "--json")
+    samples = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and len(samples) == 10  # as each of the nine phases starts, and at the end
+    assert [s["invoice_settlement"] for s in (samples[0], samples[-1])] == [False, True]  # IS went on at D1
+
+    def done(sample, obj):
+        return sum(r["done"] for r in sample["rows"] if r["object"] == obj and r["side"] == "Zuora→NS")
+
+    # The new connector's first run (H1) is in the replay: between phase H's start (samples[7]) and phase I's,
+    # the memos it synced turn done.
+    assert done(samples[8], "Credit memos") > done(samples[7], "Credit memos")
+    code, out, _ = cli(capsys, "monitor", "--replay", str(captured["root"]), "--once")
+    assert code == 0 and out.startswith("1/10 ") and "Customer accounts" in out
+
+
+def test_replay_without_a_rehearsal_says_what_to_do(capsys, tmp_path):
+    code, _, err = cli(capsys, "monitor", "--replay", str(tmp_path / "twin"))
+    assert code == 2 and "cutover rehearse --twin" in err and len(err.strip().splitlines()) == 1
