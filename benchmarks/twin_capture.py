@@ -7,6 +7,11 @@ process's peak RSS is the capture's own: rows stream from each HTTP response to 
 flat (the issue's bar: under 300 MB at a million invoices). Prints one JSON object: invoices, seed_s, capture_s,
 peak_rss_mb, rows, Data Query jobs and SuiteQL pages against the floor the limits set (rows / 500,000 jobs +
 rows / 1,000 pages), HTTP requests, and the snapshot's size on disk.
+
+Measured on the shared 2-core machine (1 Dec 2026, `python benchmarks/twin_capture.py --invoices 1000000`):
+5.7M rows (1,000,059 invoices, 1,786,756 NetSuite transactions, 818,763 links) in 200 s, peak RSS 73 MB,
+11 Data Query jobs (floor 10, plus the count job), 2,735 SuiteQL pages (floor 2,731, plus 4 COUNTs), 2,786 HTTP
+requests, 1.9 GB on disk. Before the simulator's keyset totals and the links' EXISTS it did not finish.
 """
 
 from __future__ import annotations
