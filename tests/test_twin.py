@@ -280,6 +280,14 @@ async def test_the_app_captures_a_twin_with_a_progress_bar_and_rehearses_on_it(t
             await wait_until(pilot, lambda: screen.busy is None and any(
                 line.startswith("Rehearsal on the twin") for line in screen.lines), timeout=60)
             assert any(line.startswith("E1") and "plan" in line for line in screen.lines)
+            # p replays the rehearsal as the monitor sampled it, phase by phase, ending on IS on.
+            screen.replay_tick_s = 0.05
+            assert screen.check_action("replay", ()) is True
+            await pilot.press("p")
+            await wait_until(pilot, lambda: screen.busy is None and any(
+                line.startswith("10/10 ") for line in screen.lines), timeout=30)
+            last = next(line for line in screen.lines if line.startswith("10/10 "))
+            assert "IS on" in last and "Credit memos" in last
 
 
 async def test_the_palette_opens_the_twin_of_the_open_tenant_with_its_credentials():

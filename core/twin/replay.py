@@ -47,11 +47,18 @@ def replay_samples(root: Path | str) -> list[dict[str, Any]]:
         return journal.monitor_samples()
 
 
+_HEADS = {"pending": "Pend", "processing": "Proc", "done": "Done", "error": "Err", "ignored": "Ign",
+          "waiting": "Wait"}
+
+
 def render_kept(sample: dict[str, Any], n: int, total: int) -> str:
-    """One kept sample as a compact table (the counts the journal keeps; rates and errors are not kept)."""
+    """One kept sample as a compact table (the counts the journal keeps; rates and errors are not kept), as narrow
+    as its numbers allow: a demo-sized tenant's fits 80 columns."""
     head = f"{n}/{total}  {sample['taken_at']}  IS {'on' if sample['invoice_settlement'] else 'off'}  (replay)"
-    cols = [c.capitalize() for c in KEPT_COUNTS]
-    lines = [head, f"{'Object':<26}{'Side':<10}" + "".join(f"{c:>12}" for c in cols)]
-    for r in sample["rows"]:
-        lines.append(f"{r['object']:<26}{r['side']:<10}" + "".join(f"{r.get(k, 0):>12,}" for k in KEPT_COUNTS))
+    rows = sample["rows"]
+    name = max([len("Object"), *(len(r["object"]) for r in rows)]) + 1
+    width = max([5, *(len(f"{r.get(k, 0):,}") for r in rows for k in KEPT_COUNTS)]) + 1
+    lines = [head, f"{'Object':<{name}}{'Side':<9}" + "".join(f"{_HEADS[k]:>{width}}" for k in KEPT_COUNTS)]
+    lines += [f"{r['object']:<{name}}{r['side']:<9}" + "".join(f"{r.get(k, 0):>{width},}" for k in KEPT_COUNTS)
+              for r in rows]
     return "\n".join(lines) + "\n"

@@ -45,14 +45,18 @@ class TwinScreen(Screen):
         "read; a capture that stopped resumes into the same folder.\n"
         "- `r` rehearses the whole runbook on the latest twin, nobody at the keyboard; each step's outcome is "
         "logged here and the verdict is notified.\n"
+        "- `p` replays that rehearsal as the monitor saw it: a sample of every object's sync counts as each phase "
+        "started and at the end, one a second (`cutover monitor --replay DIR` on the command line).\n"
         "- The checks that read what no API exposes (A1's menus, F1, the connector's settings) are not in a twin.\n"
         "- On the command line: `cutover twin capture`, `cutover twin forecast DIR`, `cutover rehearse --twin DIR`."
     )
     BINDINGS = [
         Binding("c", "capture", "Capture", id="twin.capture"),
         Binding("r", "rehearse", "Rehearse on twin", id="twin.rehearse"),
+        Binding("p", "replay", "Replay in monitor", id="twin.replay"),
         Binding("escape", "back", "Back", id="twin.back"),
     ]
+    replay_tick_s = 1.0  # a replayed sample a second: the phases go by slowly enough to read
     DEFAULT_CSS = """
     TwinScreen #twin-header { height: auto; padding: 0 1; background: $primary-background; }
     TwinScreen #twin-progress { height: 1; margin: 1 1 0 1; }
@@ -68,6 +72,7 @@ class TwinScreen(Screen):
         self.twin: Path | None = self._latest()
         self.busy: str | None = None
         self.lines: list[str] = []
+        self.replaying: list[tuple[int, dict]] = []  # (number, sample) still to show, one per tick
 
     @property
     def folder(self) -> Path:
@@ -98,6 +103,10 @@ class TwinScreen(Screen):
             return None  # shown dimmed while a capture or rehearsal runs
         if action == "rehearse" and self.twin is None:
             return None
+        if action == "replay":
+            from core.twin.replay import replay_path
+
+            return None if self.busy or self.twin is None or not replay_path(self.twin).is_file() else True
         return True
 
     # ---- capture --------------------------------------------------------------------------------------------
@@ -160,6 +169,36 @@ class TwinScreen(Screen):
         dup = outcome.duplicates_in_netsuite
         self.post_message(TwinLine(f"Rehearsal on the twin {verdict}; {'?' if dup is None else dup} duplicate "
                                    f"credit memos in NetSuite", done="rehearse"))
+
+    # ---- replay of the latest rehearsal, as the monitor sampled it --------------------------------------------
+    def action_replay(self) -> None:
+        from core.errors import CutoverError
+        from core.twin.replay import replay_samples
+
+        if self.twin is None:
+            return
+        try:
+            samples = replay_samples(self.twin)  # a small journal of counts: read at once
+        except CutoverError as exc:
+            self.notify(str(exc), title="Replay", severity="error", timeout=8)
+            return
+        self.busy, self.replaying = "replay", list(enumerate(samples, 1))
+        self.refresh_bindings()
+        self._say(f"Replaying the latest rehearsal on {self.twin}: {len(samples)} monitor samples")
+        self._next_sample(len(samples))
+        self.set_interval(self.replay_tick_s, lambda: self._next_sample(len(samples)), name="twin-replay",
+                          repeat=max(0, len(samples) - 1))
+
+    def _next_sample(self, total: int) -> None:
+        from core.twin.replay import render_kept
+
+        if not self.replaying:
+            return
+        n, sample = self.replaying.pop(0)
+        self._say(render_kept(sample, n, total).rstrip())
+        if not self.replaying:
+            self.busy = None
+            self.refresh_bindings()
 
     # ---- rendering ------------------------------------------------------------------------------------------
     @on(TwinLine)
