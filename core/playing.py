@@ -114,7 +114,7 @@ class Playable:
             return "Re-check the steps it affects on their step screens."
         if step.kind is Kind.TICKET:
             return f"Draft the {step.id} ticket and record its number on its step screen, then re-check it (r)."
-        if step.kind is Kind.HUMAN or step.confirm:
+        if step.confirm:  # only a step that takes a confirmation offers `n` and a note field on its screen
             return f"Confirm {step.id} on its step screen (n), with a note."
         return f"Re-check {step.id} on its step screen (r)."
 

@@ -82,6 +82,9 @@ class Backend:
         self.preview: dict[str, StepState] | None = None
         self.status_text = "Connecting…"
         self._topbars: list[Any] = []
+        # the Simulated tenant panel's outcomes and log, kept for the session: reopening it shows what was played
+        self.sim_outcomes: dict[str, Any] = {}
+        self.sim_log: list[Any] = []
 
     # ---- lifecycle ------------------------------------------------------------------------------------------
     @property

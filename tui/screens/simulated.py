@@ -27,6 +27,7 @@ from core.errors import CutoverError
 from core.playing import Playable, StandInPlayer, playables
 from core.sim.control import SimControl
 from core.sim.records import sim_today
+from tui.screens.confirm import ConfirmWrite
 from tui.screens.operator import with_operator
 from tui.widgets.topbar import TopBar, wall_clock
 
@@ -126,10 +127,27 @@ class SimulatedScreen(Screen):
         self.player = StandInPlayer(backend.run, self.control,
                                     today=lambda: sim_today(backend.demo.sim.store))
         self.on_resize()
+        self.outcomes = backend.sim_outcomes  # the session's: marks and log survive closing the panel
         below = self.app.screen_stack[-2] if len(self.app.screen_stack) > 1 else None
-        self.show_actions(select=getattr(below, "step_id", None))
-        self.query_one("#sim-log", RichLog).write(Text("Nothing played yet. Enter plays the highlighted action.",
-                                                       style="dim"))
+        self.show_actions(select=self.unplayed_from(getattr(below, "step_id", None)))
+        log = self.query_one("#sim-log", RichLog)
+        for line in backend.sim_log:
+            log.write(line)
+        if not backend.sim_log:
+            log.write(Text("Nothing played yet. Enter plays the highlighted action.", style="dim"))
+
+    def played_already(self, key: str) -> bool:
+        return key in self.outcomes and self.outcomes[key].plain.startswith("✓")
+
+    def unplayed_from(self, key: str | None) -> str | None:
+        """The row to highlight on opening: `key` (the step below) unless it was played, then the next row not
+        played yet, so a stray Enter never replays an act."""
+        path = self.app.backend.run.journal.variables().provisioning_path
+        keys = [p.key for p in playables(path)]
+        start = keys.index(key) if key in keys else 0
+        if key is not None and key in keys and not self.played_already(key):
+            return key
+        return next((k for k in keys[start:] + keys[:start] if not self.played_already(k)), key)
 
     def _leave(self) -> None:
         if self.is_current:
@@ -209,6 +227,16 @@ class SimulatedScreen(Screen):
         if self.playing is not None:
             self.notify(f"Still playing {self.actions[self.playing].label}: wait for it to finish", timeout=4)
             return
+        if self.played_already(key):  # an act replayed by a stray Enter could change the world twice
+            def decided(ok: bool | None) -> None:
+                if ok:
+                    with_operator(self, lambda: self.start(key))
+
+            self.app.push_screen(ConfirmWrite(
+                f"Play {self.actions[key].label} again?",
+                f"It was played already ({self.outcomes[key].plain}). Playing it again acts on the simulated "
+                "tenant a second time.", confirm_label="Play again", cancelled=None), decided)
+            return
         with_operator(self, lambda: self.start(key))
 
     def start(self, key: str) -> None:
@@ -281,6 +309,7 @@ class SimulatedScreen(Screen):
     def log_line(self, text: Text) -> None:
         line = Text(f"{wall_clock()} ", style="dim")
         line.append_text(text)
+        self.app.backend.sim_log.append(line)
         self.query_one("#sim-log", RichLog).write(line)
 
     # ---- leaving ------------------------------------------------------------------------------------------------

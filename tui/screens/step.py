@@ -168,6 +168,12 @@ class StepScreen(Screen):
         if not self.applying:
             self.render_state(self.state)  # something changed elsewhere (a gate, the simulated tenant)
 
+    def refresh_all(self) -> None:
+        """Something changed under this screen (the Simulated tenant played an act): fold again, read the
+        variables again."""
+        if not self.applying:
+            self.refresh_state()
+
     # ---- rendering (from a state a worker posted, or the fold on open) --------------------------------------
     def render_state(self, state: StepState) -> None:
         step = state.step
@@ -201,9 +207,11 @@ class StepScreen(Screen):
         box = self.query_one("#step-needs", Vertical)
         names = self.app.backend.needed_variables(state)
         box.set_class(not names, "hidden")
-        have = [w.variable for w in box.query(VariableEditor)]
-        if have == names:
-            return  # the editors keep what the person is typing
+        editors = list(box.query(VariableEditor))
+        if [w.variable for w in editors] == names:
+            for editor in editors:  # recorded elsewhere (the Simulated tenant, `v`): read again; typing is kept
+                editor.reload()
+            return
         box.remove_children()
         if names:
             box.mount(Label("Needs  (Enter saves · Esc restores · v lists all variables)"))

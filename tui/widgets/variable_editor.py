@@ -384,8 +384,10 @@ class VariableEditor(Vertical):
     @on(Loaded)
     def loaded(self, event: Loaded) -> None:
         self.saving = False
-        self.show_problem("")
-        self.show_record(event.record, restore=True)
+        typing = not event.stored and self.edited  # a re-read while the person types keeps their text
+        if not typing:
+            self.show_problem("")
+        self.show_record(event.record, restore=not typing)
         if event.stored:
             r = event.record
             self.post_message(self.Changed(self, r.name, r.value, r.set_by, r.set_at))

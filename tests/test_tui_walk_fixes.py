@@ -1,0 +1,64 @@
+"""Pilot tests for what a consultant hit walking the demo: the Simulated tenant panel asks only for what the step
+screen offers, remembers what was played, and the step screens below read again what it recorded."""
+
+from __future__ import annotations
+
+from textual.widgets import OptionList
+
+from core.playing import playables
+from tests.test_tui_simulated import open_panel, play
+from tests.tui_helpers import demo_app, wait_ready, wait_until
+from tui.screens.confirm import ConfirmWrite
+from tui.screens.simulated import SimulatedScreen
+from tui.screens.step import StepScreen
+from tui.widgets.variable_editor import VariableEditor
+
+
+def test_the_panel_asks_for_a_confirmation_only_where_the_step_screen_offers_one():
+    after = {p.key: p.afterwards for p in playables()}
+    for key in ("F1", "G1"):  # no confirmation on their screens: n would type the note into the footer's keys
+        assert after[key] == f"Re-check {key} on its step screen (r)."
+    for key in ("A2", "C7", "H1"):
+        assert after[key] == f"Confirm {key} on its step screen (n), with a note."
+
+
+async def test_a_step_screen_reads_again_what_the_panel_recorded():
+    app = demo_app(scale=300)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_ready(pilot)
+        app.push_screen(StepScreen("A2"))
+        await wait_until(pilot, lambda: isinstance(app.screen, StepScreen)
+                         and app.screen.query(VariableEditor))
+        step = app.screen
+        editor = step.query_one(VariableEditor)
+        assert editor.variable == "old_instance_id"
+        await wait_until(pilot, lambda: editor.record is not None)
+        assert editor.record.value is None
+        panel = await open_panel(pilot)
+        assert (await play(pilot, panel, "A2")).startswith("✓")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen is step)
+        await wait_until(pilot, lambda: editor.record.value is not None)
+        assert editor.field.value == editor.record.value  # the row shows the value the act recorded
+
+
+async def test_the_panel_remembers_what_was_played_and_asks_before_playing_it_again():
+    app = demo_app(scale=300)
+    async with app.run_test(size=(120, 36)) as pilot:
+        panel = await open_panel(pilot)
+        assert (await play(pilot, panel, "A2")).startswith("✓")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, SimulatedScreen))
+        again = await open_panel(pilot)
+        options = again.query_one("#sim-actions", OptionList)
+        assert "✓ played" in str(options.get_option("A2").prompt)
+        assert again.selected_key() != "A2"  # a stray Enter does not replay it
+        assert any("A2" in strip.text and "✓" in strip.text for strip in again.query_one("#sim-log").lines)
+        options.highlighted = options.get_option_index("A2")
+        await pilot.pause(0.05)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmWrite))
+        assert again.playing is None
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen is again)
+        assert again.playing is None
