@@ -80,21 +80,33 @@ class _Version(argparse.Action):
         parser.exit(0)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from cli.help import epilog
+# The commands that open the app, registered by cli.launch. A line that starts with one (or `cutover` alone) builds
+# only their parsers: the app's first frame does not wait for every other subcommand's parser and module.
+LAUNCHERS = frozenset({"demo", "open", "profiles"})
 
+
+def build_parser(*, launchers_only: bool = False) -> argparse.ArgumentParser:
+    """The whole command line; `launchers_only`: the top parser and cli.launch's commands, for a line that names one
+    first (its help and errors are the same: the top parser's help, the only one that lists the others, is not
+    asked for on such a line)."""
     parser = Parser(
         prog="cutover",
         description="Guided, verified move of a Zuora + NetSuite Connector tenant to Invoice Settlement. "
                     "Alone, `cutover` opens the app on the default profile (or shows this help when none is set).",
-        epilog=epilog(), formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action=_Version, help="print the version and exit")
     add_global_flags(parser, top=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    if launchers_only:
+        from cli import launch
+
+        launch.register(sub)
+        return parser
     from cli import (completion, credentials, doctor, help, instances, launch, locate, monitor, profile, rehearse,
                      report, runbook, serve, sim, twin, undo)
 
+    parser.epilog = help.epilog()
     for commands in (credentials, instances, launch, locate, monitor, profile, rehearse, report, runbook, serve, sim,
                      twin, undo, doctor, completion, help):
         commands.register(sub)
@@ -115,7 +127,8 @@ def _bare(args: argparse.Namespace) -> int:
 
 # ---- running one command -----------------------------------------------------------------------------------------
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    line = sys.argv[1:] if argv is None else argv
+    args = build_parser(launchers_only=not line or line[0] in LAUNCHERS).parse_args(argv)
     import logging  # after parsing: --help and a bad flag never load logging
 
     from core.logs import start_log, stop_log

@@ -45,6 +45,8 @@ class SilentServer:
 
 
 def rows(app) -> dict[str, str]:
+    if not app.screen.query("#steps"):  # the first frame's sketch: the real table mounts right after it
+        return {}
     table = app.screen.query_one("#steps", DataTable)
     return {key.value: str(table.get_row(key)[0]) for key in table.rows}
 

@@ -92,6 +92,7 @@ class CutoverApp(App):
         self.quit_dialog: ConfirmWrite | None = None
         self.exit_on_bad_profile = exit_on_bad_profile
         self.startup_error: ConfigError | None = None  # the profile did not load; the launcher raises it on exit
+        self.first_frame_drawn = False  # out: a runbook screen pushed from now on mounts its real widgets at once
         self.preferences = Preferences(self)
         self._asking_quit = False
 
@@ -101,7 +102,18 @@ class CutoverApp(App):
             self.notify(SERVED_DEMO, title="Served demo", timeout=20)
 
     def on_ready(self) -> None:
-        """The first frame is on screen (Textual's Ready): only now load the rest and open the run."""
+        """The first layout is done (Textual's Ready). It was drawn inside Textual's start-up batch, which writes
+        nothing to the terminal, so draw it now, and only once that frame is out load the rest."""
+        self.screen.refresh(layout=True)  # a full frame: the one drawn in the batch left nothing marked to draw
+        self.call_after_refresh(self.call_next, self.after_first_frame)
+
+    async def after_first_frame(self) -> None:
+        """The first frame is on the terminal: the runbook screen's real phase list and step table come first, so
+        the checklist has a table to fill, then the preferences and the run."""
+        self.first_frame_drawn = True
+        for screen in self.screen_stack:
+            if isinstance(screen, RunbookScreen):
+                await screen.go_live()
         self.preferences.start()  # the saved theme and the keymap (TEXTUAL_THEME is Textual's own default)
         self.open_backend()
 

@@ -1,5 +1,10 @@
 """The main screen: the runbook always visible. Phases on the left, the phase's steps in a table, the selected
-step's latest findings underneath. Checks run in workers; rows update by key as results arrive."""
+step's latest findings underneath. Checks run in workers; rows update by key as results arrive.
+
+The first frame draws the phase list and the step table as look-alike Statics (tui.widgets.first_frame); once it is
+on the terminal (Textual's Ready) the app calls `go_live`, which mounts the real OptionList and DataTable hidden and
+swaps them in within one refresh. Until then the screen's keys still work: focus moves are remembered and applied
+at the swap, and opening or checking a step says "Still connecting…" as it does until the run is open."""
 
 from __future__ import annotations
 
@@ -11,16 +16,19 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, OptionList, Static
+from textual.widgets import Footer, Static
 
 from core.runbook.vocabulary import Phase
 from tui.messages import StepChecked, StepsFolded
-from tui.widgets.phases import PhaseList
+from tui.widgets.first_frame import PhaseSketch, StepsSketch
 from tui.widgets.status import status_cell
 from tui.widgets.topbar import TopBar
 
 if TYPE_CHECKING:  # the states (pydantic) arrive after the first frame, which draws the frame alone
+    from textual.widgets import DataTable, OptionList
+
     from core.runbook.model import StepState
+    from tui.widgets.phases import PhaseList
 
 STEP_COLUMNS = (("st", "St"), ("id", "Id"), ("title", "Step"), ("kind", "Kind"), ("count", "Count"),
                 ("checked", "Checked"))
@@ -54,12 +62,26 @@ class RunbookScreen(Screen):
         "- The header shows the profile, both systems, whether IS is on and whether the profile is read-only."
     )
     BINDINGS = [
-        Binding("c", "check_phase", "Check phase", id="runbook.check_phase"),
-        Binding("enter", "open_step", "Open step", id="runbook.open"),
-        Binding("n", "next_phase", "Next phase", show=False, id="runbook.next_phase"),
+        # the main keys in the footer, within 80 columns; priority: the focused table's own Enter would hide it
+        Binding("enter", "open_step", "Open", id="runbook.open", priority=True),
+        Binding("n", "next_phase", "Next", tooltip="Next phase", id="runbook.next_phase"),
+        Binding("c", "check_phase", "Check", tooltip="Check every step of the phase", id="runbook.check_phase"),
+        Binding("v", "app.variables", "Vars", tooltip="Run variables", id="app.variables"),
+        Binding("i", "app.instances", "Instances", id="app.instances"),
+        Binding("S", "simulated", "Simulate", tooltip="Simulated tenant (demo only)", id="app.simulated"),
+        Binding("ctrl+r", "app.report", "Report", tooltip="Save the sign-off report (Markdown)", id="app.report"),
+        Binding("q", "app.quit", "Quit", show=False, id="app.quit"),  # room for the keys above; Help lists it
         Binding("left,h", "focus_phases", "Phases", show=False),
         Binding("right,l", "focus_steps", "Steps", show=False),
     ]
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action == "simulated":  # off the demo the key falls through to the app, which says it is demo only
+            return self.app.backend.is_demo
+        return True
+
+    def action_simulated(self) -> None:
+        self.app.action_simulated()
 
     def __init__(self):
         super().__init__()
@@ -68,31 +90,63 @@ class RunbookScreen(Screen):
         self.title_width = 60
         self.narrow = False
         self.known: dict[str, StepState] = {}  # the states last drawn: a landing result re-folds one, no read
+        self.live = False  # the real phase list and step table are in (`go_live`), not the first frame's sketches
+        self.going_live = False
+        self.wants_focus = "steps"  # where focus goes at the swap: keys pressed before it move this
 
     def compose(self) -> ComposeResult:
         yield TopBar(id="topbar")
         with Horizontal(id="runbook-body"):
-            yield PhaseList(id="phases")
+            yield PhaseSketch(id="phases-sketch")
             with Vertical(id="phase-pane"):
-                table = DataTable(id="steps", cursor_type="row", zebra_stripes=True)
-                yield table
+                yield StepsSketch(tuple(label for _, label in STEP_COLUMNS), id="steps-sketch")
                 detail = Static(id="step-detail", markup=False)
                 detail.border_title = "Step"
                 yield detail
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)  # ^p still opens the palette
 
     def on_mount(self) -> None:
-        table = self.query_one("#steps", DataTable)
-        for key, label in STEP_COLUMNS:
-            table.add_column(label, key=key)
         self.app.backend.bind_topbar(self.query_one(TopBar))
         self.on_resize()
         self.refresh_all()
-        table.focus()
+        self.query_one("#steps-sketch").focus()  # the footer's keys are known, so they come with the first frame
+        if self.app.first_frame_drawn:  # pushed after the app's first frame: nothing to wait for
+            self.run_worker(self.go_live(), group="runbook-live")
+
+    async def go_live(self) -> None:
+        """Mount the real phase list and step table hidden next to their sketches, then swap them in one go: no
+        frame is drawn between hiding one and showing the other, so nothing flickers."""
+        if self.live or self.going_live:
+            return
+        self.going_live = True
+        from textual.widgets import DataTable
+
+        from tui.widgets.phases import PhaseList
+
+        phases = PhaseList(id="phases")
+        table = DataTable(id="steps", cursor_type="row", zebra_stripes=True)
+        for widget in (phases, table):
+            widget.display = False
+        await self.query_one("#runbook-body").mount(phases, before="#phases-sketch")
+        await self.query_one("#phase-pane").mount(table, before="#steps-sketch")
+        for key, label in STEP_COLUMNS:
+            table.add_column(label, key=key)
+        with self.app.batch_update():
+            for sketch in self.query("#phases-sketch, #steps-sketch"):
+                sketch.display = False
+                sketch.remove()
+            phases.display = table.display = True
+            self.live = True
+            self.on_resize()
+            self.refresh_all()
+            (phases if self.wants_focus == "phases" else table).focus()
+
+    def sidebar(self) -> PhaseList | PhaseSketch:
+        return self.query_one("#phases" if self.live else "#phases-sketch")
 
     def on_resize(self, event=None) -> None:
         narrow = self.size.width < NARROW
-        self.query_one(PhaseList).set_folded(narrow)
+        self.sidebar().set_folded(narrow)
         self.set_class(narrow, "narrow")
         self.narrow = narrow
         # The title column takes what the fixed columns and the sidebar leave, so no sideways scrolling.
@@ -114,13 +168,18 @@ class RunbookScreen(Screen):
         by_phase: dict[Phase, list[StepState]] | None = {} if self.known else None  # None: no badges yet
         for s in self.known.values():
             by_phase.setdefault(s.step.phase, []).append(s)
-        sidebar = self.query_one(PhaseList)
+        sidebar = self.sidebar()
         sidebar.show(by_phase)
-        sidebar.highlighted = list(Phase).index(self.phase)
+        if self.live:
+            sidebar.highlighted = list(Phase).index(self.phase)
 
     def show_phase(self, phase: Phase) -> None:
         self.phase = phase
-        table = self.query_one("#steps", DataTable)
+        if not self.live:  # the sketch: the phase's title; its steps come with the real table
+            self.query_one("#steps-sketch").border_title = f"{phase.letter} · {phase.title}"
+            self.show_detail()
+            return
+        table = self.query_one("#steps")
         table.border_title = f"{phase.letter} · {phase.title}"
         states = [s for s in self.known.values() if s.step.phase is phase]
         keep = {s.step.id for s in states}
@@ -133,7 +192,9 @@ class RunbookScreen(Screen):
         self.show_detail()
 
     def render_row(self, state: StepState) -> None:
-        table = self.query_one("#steps", DataTable)
+        if not self.live:
+            return
+        table = self.query_one("#steps")
         sid = state.step.id
         title = state.step.title if state.applicable else f"{state.step.title} (not on this path)"
         indent = "  " if state.step.parent else ""
@@ -152,7 +213,9 @@ class RunbookScreen(Screen):
             table.add_row(*(cells[c] for c, _ in STEP_COLUMNS), key=sid)
 
     def selected_step_id(self) -> str | None:
-        table = self.query_one("#steps", DataTable)
+        if not self.live:
+            return None
+        table = self.query_one("#steps")
         if not table.row_count:
             return None
         return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
@@ -171,23 +234,24 @@ class RunbookScreen(Screen):
             return
         detail.update(backend.detail_text(state, detail.content_size.width or self.size.width - 20))
 
-    # ---- events ---------------------------------------------------------------------------------------------
-    @on(OptionList.OptionHighlighted, "#phases")
-    def phase_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+    # ---- events (handlers by name: the widget classes load with `go_live`, not with this module) -----------------
+    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        if event.option_list.id != "phases":
+            return
         if self.known and event.option.id and event.option.id != self.phase.letter:
             self.show_phase(Phase[event.option.id])
 
-    @on(OptionList.OptionSelected, "#phases")
-    def phase_selected(self, event: OptionList.OptionSelected) -> None:
-        self.action_focus_steps()
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        if event.option_list.id == "phases":
+            self.action_focus_steps()
 
-    @on(DataTable.RowHighlighted, "#steps")
-    def step_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        self.show_detail()
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.data_table.id == "steps":
+            self.show_detail()
 
-    @on(DataTable.RowSelected, "#steps")
-    def step_selected(self, event: DataTable.RowSelected) -> None:
-        self.action_open_step()
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        if event.data_table.id == "steps":
+            self.action_open_step()
 
     def on_screen_resume(self) -> None:
         self.refresh_all()
@@ -199,10 +263,14 @@ class RunbookScreen(Screen):
             self.app.open_step(sid)
 
     def action_focus_phases(self) -> None:
-        self.query_one(PhaseList).focus()
+        self.wants_focus = "phases"
+        if self.live:
+            self.query_one("#phases").focus()
 
     def action_focus_steps(self) -> None:
-        self.query_one("#steps", DataTable).focus()
+        self.wants_focus = "steps"
+        if self.live:
+            self.query_one("#steps").focus()
 
     def action_next_phase(self) -> None:
         phases = list(Phase)
@@ -214,7 +282,9 @@ class RunbookScreen(Screen):
         if state.step.phase is not self.phase:
             self.show_phase(state.step.phase)
             self.refresh_sidebar()
-        table = self.query_one("#steps", DataTable)
+        if not self.live:
+            return
+        table = self.query_one("#steps")
         table.move_cursor(row=table.get_row_index(state.step.id))
         table.focus()
 

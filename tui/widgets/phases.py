@@ -9,6 +9,7 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from core.runbook.vocabulary import Phase, Status
+from tui.widgets.first_frame import phase_label
 from tui.widgets.status import GLYPHS, status_style
 
 if TYPE_CHECKING:
@@ -65,19 +66,4 @@ class PhaseList(OptionList):
         self.add_options(Option(label, id=phase.letter) for phase, label in zip(Phase, labels, strict=True))
 
     def _label(self, phase: Phase, states: list[StepState] | None) -> Text:
-        label = Text()
-        if states is None:
-            label.append("  ")
-            label.append(phase.letter, style="bold")
-            if not self.folded:
-                label.append(f"  {phase.label}", style="")
-            return label
-        glyph, style, passed, total = phase_badge(states)
-        label.append(f"{glyph} ", style=style)
-        label.append(phase.letter, style="bold")
-        if self.folded:
-            label.append(f" {passed}/{total}", style="dim")
-        else:
-            label.append(f"  {phase.label:<11}", style="")
-            label.append(f"{passed}/{total}", style="dim")
-        return label
+        return phase_label(phase, None if states is None else phase_badge(states), folded=self.folded)
