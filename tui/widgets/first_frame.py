@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual.binding import Binding
 from textual.widgets import Static
 
 from core.runbook.vocabulary import Phase
@@ -64,9 +63,7 @@ class PhaseSketch(Static):
 
 class StepsSketch(Static, can_focus=True):
     """The step table's box and column headings, empty: the steps arrive with the runbook's definitions. It holds
-    the focus until the table comes, with the table's hidden Enter, so the footer shows the same keys throughout."""
-
-    BINDINGS = [Binding("enter", "screen.open_step", show=False)]
+    the focus until the table comes, so the footer's keys are settled before the first frame is drawn."""
 
     DEFAULT_CSS = """
     StepsSketch { height: 1fr; border: round $primary-darken-1; background: $surface; text-style: bold; }
