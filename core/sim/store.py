@@ -133,17 +133,25 @@ class Store:
             return row[0] if row is not None else None
 
     def iter_query(self, sql: str, params: Sequence[Any] | dict = (), chunk: int = 1000) -> Iterator[dict]:
-        """Stream a large result without holding it: the lock is taken per chunk, not for the whole scan."""
+        """Stream a large result without holding it: the lock is taken per chunk, not for the whole scan. Rows are
+        plain dicts built in C (a Data Query job's rows at a few times the speed of dict(sqlite3.Row))."""
         with self.lock:
             cur = self.conn.cursor()
+            cur.row_factory = None
             cur.execute(sql, params)
+        names = [d[0] for d in cur.description or ()]
+        first = {}  # a name twice (SELECT a.id, b.id) keeps its first column, as dict(sqlite3.Row) did
+        for i, name in enumerate(names):
+            first.setdefault(name, i)
         while True:
             with self.lock:
                 rows = cur.fetchmany(chunk)
             if not rows:
                 return
-            for r in rows:
-                yield dict(r)
+            if len(first) == len(names):
+                yield from (dict(zip(names, row)) for row in rows)
+            else:
+                yield from ({name: row[i] for name, i in first.items()} for row in rows)
 
     def execute(self, sql: str, params: Sequence[Any] | dict = ()) -> int:
         with self.lock:
