@@ -467,7 +467,7 @@ def save_default_profile(name: str | None) -> Path:
 
 
 class AppSettings(BaseModel):
-    """The app's look and keys, for every profile: the theme last picked in the palette ("Change theme"; the
+    """The app's look and keys, for every profile: the theme last picked in the palette ("Theme"; the
     TEXTUAL_THEME variable wins over it) and a `[keymap]` table of binding id -> keys, as Posting has. Only the
     app knows its themes and binding ids, so it checks them; entries that are not even text are `problems`."""
 

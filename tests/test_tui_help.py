@@ -23,7 +23,8 @@ async def test_f1_help_on_the_runbook_step_and_monitor_screens():
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_ready(pilot)
         text = await _help_text(pilot)
-        assert "# Runbook" in text and "Check phase" in text and "Ctrl+P" in text
+        assert "# Runbook" in text and "Check every step of the phase" in text and "Ctrl+P" in text
+        assert "`?`" in text and "question_mark" not in text  # the key as it is typed
 
         app.open_step("E1")
         await pilot.pause(0.3)

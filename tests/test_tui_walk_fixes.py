@@ -62,3 +62,40 @@ async def test_the_panel_remembers_what_was_played_and_asks_before_playing_it_ag
         await pilot.press("escape")
         await wait_until(pilot, lambda: app.screen is again)
         assert again.playing is None
+
+
+async def test_the_runbook_footer_shows_the_main_keys_within_80_columns():
+    from textual.widgets._footer import FooterKey
+
+    app = demo_app(scale=200)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_ready(pilot)
+        await wait_until(pilot, lambda: app.screen.query(FooterKey))
+        await pilot.pause(0.2)
+        keys = {k.key: k for k in app.screen.query(FooterKey)}
+        assert {"enter", "n", "c", "v", "i", "S", "ctrl+r", "f1", "m"} <= set(keys)
+        assert all(k.region.right <= 80 and k.region.width for k in keys.values())  # none cut or pushed off
+
+
+async def test_the_variable_row_says_who_with_a_space_after_the_mark():
+    app = demo_app(scale=200)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_ready(pilot)
+        app.backend.runbook.set_variable("target_migration_date", "2099-01-15")
+        app.push_screen(StepScreen("B1"))
+        await wait_until(pilot, lambda: isinstance(app.screen, StepScreen) and app.screen.query(VariableEditor))
+        editor = next(e for e in app.screen.query(VariableEditor) if e.variable == "target_migration_date")
+        await wait_until(pilot, lambda: editor.record is not None and editor.record.value is not None)
+        inline = str(editor.query_one(".var-state-inline").render())
+        assert inline.startswith("✓ ") and "operator" in inline.lower()
+
+
+async def test_ctrl_r_names_the_palette_entries_for_the_other_formats(tmp_path):
+    app = demo_app(scale=200)
+    app.downloads_dir = tmp_path
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await wait_ready(pilot)
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: any("Sign-off report saved" in n.message for n in app._notifications))
+        saved = next(n.message for n in app._notifications if "Sign-off report saved" in n.message)
+        assert "Ctrl+P, Report as HTML / PDF / JSON" in saved

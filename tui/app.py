@@ -72,7 +72,7 @@ class CutoverApp(App):
     COMMANDS = App.COMMANDS | {StepCommands}
     BINDINGS = [
         Binding("f1", "help", "Help", id="app.help"),
-        Binding("question_mark", "help", "Keys", show=False),
+        Binding("question_mark", "help", "Keys", show=False, key_display="?"),
         Binding("m", "monitor", "Monitor", id="app.monitor"),
         Binding("i", "instances", "Instances", show=False, id="app.instances"),
         Binding("v", "variables", "Variables", show=False, id="app.variables"),
@@ -238,7 +238,8 @@ class CutoverApp(App):
         if event.path is not None:
             self.delivered.append(event.path)
         where = f"to {event.path}" if event.path is not None else "to your browser's downloads"
-        self.notify(f"{what[:1].upper()}{what[1:]} saved {where}", title="Saved", timeout=8)
+        also = "\nOther formats: Ctrl+P, Report as HTML / PDF / JSON" if what == "sign-off report" else ""
+        self.notify(f"{what[:1].upper()}{what[1:]} saved {where}{also}", title="Saved", timeout=8)
 
     def on_delivery_failed(self, event: events.DeliveryFailed) -> None:
         what = self.deliveries.pop(event.key, None) or event.name or "file"

@@ -1,7 +1,7 @@
 """The person's theme and keys, for every profile (issue 13; Posting's habits).
 
 Theme: TEXTUAL_THEME (Textual reads it itself as the default of `App.theme`) beats the theme saved in the config,
-which beats Textual's default. Picking one in the palette ("Change theme") saves it to the config.
+which beats Textual's default. Picking one in the palette ("Theme") saves it to the config.
 Keys: the config's `[keymap]` table (binding id = "keys") overrides the bindings' default keys through Textual's
 `App.set_keymap`. An entry that names no binding or no key is a one-line warning, never a crash; the rest apply.
 
@@ -125,7 +125,7 @@ class Preferences:
         wanted = os.environ.get(THEME_ENV)
         if wanted and wanted not in themes:
             problems.insert(0, f"{THEME_ENV}={wanted} is not a theme: unset it, or use one of "
-                               f"{', '.join(sorted(themes)[:6])} … (Ctrl+P, Change theme, lists them all)")
+                               f"{', '.join(sorted(themes)[:6])} … (Ctrl+P, Theme, lists them all)")
             wanted = None
             app.theme = saved if saved in themes else "textual-dark"
         elif wanted and app.theme != wanted:  # Textual read it when it was imported; the variable now is what counts
@@ -134,7 +134,7 @@ class Preferences:
             if saved in themes:
                 app.theme = saved
             else:
-                problems.append(f"the saved theme {saved!r} is not a theme: pick one with Ctrl+P, Change theme")
+                problems.append(f"the saved theme {saved!r} is not a theme: pick one with Ctrl+P, Theme")
         if keymap:
             app.set_keymap(keymap)
             problems += self.clashes(keymap)

@@ -56,7 +56,7 @@ STATUSES = """
 
 THEME_AND_KEYS = """
 ## Theme and keys
-- **Ctrl+P**, *Change theme*: the theme you pick is saved in the config file (`cutover locate config`) and used
+- **Ctrl+P**, *Theme*: the theme you pick is saved in the config file (`cutover locate config`) and used
   next time; the `TEXTUAL_THEME` variable, when set, wins over it.
 - Any key with an id can be rebound in the config file's `[keymap]` table, as in Posting: `"app.monitor" =
   "ctrl+o"` (several keys: `"ctrl+o,f9"`). The Id column lists them; a wrong entry is a warning when the app
@@ -73,7 +73,7 @@ def key_rows(bindings: BindingsMap, keymap: dict[str, str]) -> list[str]:
     for group in bindings.key_to_bindings.values():
         for b in group:
             if isinstance(b, Binding) and b.description:
-                rows.append(f"| `{b.key_display or b.key}` | {b.description} | {f'`{b.id}`' if b.id else ''} |")
+                rows.append(f"| `{b.key_display or b.key}` | {b.tooltip or b.description} | {f'`{b.id}`' if b.id else ''} |")
     return list(dict.fromkeys(rows))
 
 

@@ -277,7 +277,7 @@ class VariableEditor(Vertical):
         inline = line.copy()
         if record.ever_set:
             line.append(f" · set by {record.set_by} · {when(record.set_at)} UTC")
-            inline = Text.assemble(inline[:1], (f"{person(record.set_by)} {when(record.set_at, short=True)}", ""))
+            inline = Text.assemble(inline[:2], (f"{person(record.set_by)} {when(record.set_at, short=True)}", ""))
         self.show_state(line, inline)
 
     def show_state(self, line: Text, inline: Text | None = None) -> None:
