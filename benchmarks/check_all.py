@@ -67,7 +67,7 @@ async def measure(info: dict, data_dir: Path) -> dict:
     async with Run(profile, credentials, session=Session(profile, credentials, zuora_options=options)) as run:
         session, runbook = run.session, run.runbook
         runbook.set_variable("freeze_ts", day(FREEZE_DAYS))
-        runbook.set_variable("target_migration_date", AS_OF.isoformat())
+        runbook.journal.set_variable("target_migration_date", AS_OF.isoformat())  # agreed as of AS_OF
         before = rss_mb()
         started = time.perf_counter()
         states = await runbook.check()

@@ -49,5 +49,5 @@ def register(sub) -> None:
                                    "  cutover completion fish > ~/.config/fish/completions/cutover.fish\n"
                                    "(make the folder first if need be), then open a new shell.",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("shell", choices=SHELLS)
+    p.add_argument("shell", choices=SHELLS, help="the shell to complete for: " + ", ".join(SHELLS))
     p.set_defaults(func=cmd_completion)

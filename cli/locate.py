@@ -41,7 +41,8 @@ def register(sub) -> None:
     p = sub.add_parser("locate", help="print where the config file, the data, a journal or the log file is",
                        description="Print the config file's path, the data folder (of a profile), a profile's "
                                    "journal, or the log file that -v, --debug and unexpected failures write.")
-    p.add_argument("what", choices=("config", "data", "journal", "log"))
+    p.add_argument("what", choices=("config", "data", "journal", "log"),
+                   help="config: the config file; data: the data folder; journal: a profile's journal; log: the log")
     add_profile_name(p, required=False)
     p.add_argument("--json", action="store_true", help="one JSON object: what, profile, path, and whether it exists")
     p.set_defaults(func=cmd_locate)

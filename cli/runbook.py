@@ -31,12 +31,12 @@ def register(subparsers) -> None:
     p.add_argument("--json", action="store_true", help="one JSON array of step objects")
     p.add_argument("--oauth-secret", action="store_true", help="F1: type the new OAuth client's secret (no echo)")
     p = command("plan", "plan a fix (E1, E2, G2): the exact records, their current and new values", _plan)
-    p.add_argument("step", metavar="STEP")
+    p.add_argument("step", metavar="STEP", help="the step whose fix to plan: E1, E2 or G2")
     p.add_argument("-o", "--output", "--export", dest="export", metavar="FILE",
                    help="also write the plan's records to FILE (.csv or .json; its folder is made if need be)")
     _json_flag(p, "the plan, its seal and its first records")
     p = command("apply", "apply a fix's plan: asks first, records every outcome, resumes after a crash", _apply)
-    p.add_argument("step", metavar="STEP")
+    p.add_argument("step", metavar="STEP", help="the step whose plan to apply: E1, E2 or G2")
     p.add_argument("--yes", action="store_true", help="do not ask (for scripts); production still needs it")
     p.add_argument("--plan", type=int, metavar="N", dest="plan_id",
                    help="apply exactly plan N (refused if it is another step's or changed since it was made)")
@@ -45,26 +45,26 @@ def register(subparsers) -> None:
     _json_flag(p, "the plan and the outcome (a question, if any, goes to stderr)")
     p = command("waive", "accept what a step's check found, on purpose, with a reason (or --withdraw it)", _waive,
                 clients=False)
-    p.add_argument("step", metavar="STEP")
+    p.add_argument("step", metavar="STEP", help="the checked step to accept as it is, e.g. C3 or V7")
     p.add_argument("--reason", help="why this is accepted (goes in the sign-off report)")
     p.add_argument("--withdraw", action="store_true", help="withdraw the step's standing waiver")
     _json_flag(p, "the waiver and the step's state")
     p = command("confirm", "record that a person did a HUMAN step (or --withdraw that)", _confirm, clients=False)
-    p.add_argument("step", metavar="STEP")
+    p.add_argument("step", metavar="STEP", help="the HUMAN (or mixed) step a person did, e.g. A2 or F5")
     note = p.add_mutually_exclusive_group(required=True)
     note.add_argument("--note", help="what was done (kept in the journal)")
     note.add_argument("--withdraw", action="store_true", help="take back the step's confirmation")
     _json_flag(p, "the confirmation and the step's state")
     p = command("ticket", "draft a TICKET step's Support ticket, or record its number", _ticket, clients=False)
-    p.add_argument("step", metavar="STEP")
+    p.add_argument("step", metavar="STEP", help="the TICKET step: B1, D1, D2, E2 or F4")
     p.add_argument("--number", help="the ticket number Support gave")
     p.add_argument("--replace", action="store_true", help="replace a number recorded before (asked on a terminal)")
     p.add_argument("-o", "--output", "--save", dest="save", metavar="FILE",
                    help="also write the draft to FILE (its folder is made if need be)")
     _json_flag(p, "the draft's text, or the number recorded")
     p = command("set", "record a run variable (an empty VALUE clears it)", _set, clients=False)
-    p.add_argument("name", metavar="VAR")
-    p.add_argument("value", metavar="VALUE")
+    p.add_argument("name", metavar="VAR", help="the variable's name, as `cutover vars` lists it")
+    p.add_argument("value", metavar="VALUE", help="its value: a date is YYYY-MM-DD, a time YYYY-MM-DDTHH:MMZ")
     _json_flag(p, "the variable's name and stored value")
     p = command("vars", "show the run variables", _vars, clients=False)
     p.add_argument("--json", action="store_true")
@@ -167,9 +167,11 @@ def _table(states) -> list[str]:
 
 # ---- plan and apply ---------------------------------------------------------------------------------------------
 def _plan_lines(runbook, plan) -> list[str]:
+    from core.words import plural
+
     head = (f"Plan {plan.plan_id} for {plan.step_id} (seal {plan.short_seal}): {plan.total:,} {plan.system} "
             f"{plan.object} records, "
-            f"{plan.field} -> {plan.new_value}; {plan.calls:,} write calls, est. {plan.estimate_s:,.0f} s at the "
+            f"{plan.field} -> {plan.new_value}; {plural(plan.calls, 'write call')}, est. {plan.estimate_s:,.0f} s at the "
             f"tenant's limit of {plan.limit}")
     if plan.remaining != plan.total:
         head += f" ({plan.remaining:,} still to do, {plan.counts.get('done', 0):,} done)"
@@ -220,6 +222,7 @@ async def _apply(args) -> int:
 
     from core.runbook.actions import apply, check_plan, fix_for, prepare
     from core.runbook.failures import failure_lines
+    from core.words import plural
 
     async with _runbook(args) as runbook:
         profile = runbook.profile
@@ -269,7 +272,7 @@ async def _apply(args) -> int:
         skipped.append(f"  … and {more:,} more (the sign-off report lists them all: cutover report)")
     _say(f"{outcome.written:,} written, {outcome.already_set:,} found written by an earlier run, "
          f"{outcome.failed:,} failed, {outcome.skipped:,} skipped (no longer selected or changed since the plan), "
-         f"in {outcome.write_calls:,} write calls"
+         f"in {plural(outcome.write_calls, 'write call')}"
          + (" (cancelled: run the same command to finish)" if outcome.cancelled else ""),
          *skipped, *failed,
          f"Re-check {outcome.recheck.step_id}: {outcome.recheck.status}: {outcome.recheck.summary}")
@@ -351,9 +354,17 @@ async def _waive(args) -> int:
             return EXIT_OK
         if not args.reason:
             raise ConfigError("say why the step is accepted", hint=f'cutover waive {args.step} --reason "…"')
+        from core.runbook.engine import waiver_caution
+
+        caution = waiver_caution(args.step)
+        if caution:  # said before the waiver is recorded; asked on a terminal, as replacing a ticket is
+            print(f"cutover: {caution}", file=sys.stderr, flush=True)
+            if sys.stdin.isatty() and input("Waive anyway? [y/N] ").strip().lower() not in ("y", "yes"):
+                _say(f"{args.step}: not waived")
+                return EXIT_ATTENTION
         waiver = runbook.waive(args.step, args.reason)
         if args.json:
-            _emit({"waived": asdict(waiver), "state": _state(runbook, waiver.step_id)})
+            _emit({"waived": asdict(waiver), "caution": caution, "state": _state(runbook, waiver.step_id)})
             return EXIT_OK
         _say(f"{waiver.step_id} waived by {waiver.who} at {waiver.at}: {waiver.reason}")
     return EXIT_OK

@@ -14,7 +14,7 @@ def register(subparsers) -> None:
     text = "take back an apply (E1, E2, G2): each record it wrote back to its value before; asks first, resumes"
     p = subparsers.add_parser("undo", help=text, description=text)
     add_target(p)
-    p.add_argument("step", metavar="STEP")
+    p.add_argument("step", metavar="STEP", help="the step whose apply to take back: E1, E2 or G2")
     p.add_argument("--run", type=int, metavar="N", dest="run_id",
                    help="undo the apply that apply run N belongs to (default: the step's latest apply; an undo's "
                         "run N: undo that undo, which restores the apply)")
@@ -39,6 +39,7 @@ async def _undo(args) -> int:
     from core.runbook.actions import fix_for
     from core.runbook.failures import failure_lines
     from core.runbook.undo import apply_undo, plan_undo
+    from core.words import plural
 
     step = fix_for(args.step).step_id  # an unknown step, or one with nothing to write, fails before connecting
     async with _runbook(args) as runbook:
@@ -71,7 +72,7 @@ async def _undo(args) -> int:
         more = outcome.plan.counts.get("skipped", 0) - len(skipped)
         _say(f"{outcome.written:,} written back, {outcome.already_set:,} found written by an earlier run, "
              f"{outcome.failed:,} failed, {outcome.skipped:,} skipped (changed since the apply), in "
-             f"{outcome.write_calls:,} write calls", *(f"  skipped {n}: {why}" for n, why in skipped),
+             + plural(outcome.write_calls, "write call"), *(f"  skipped {n}: {why}" for n, why in skipped),
              *([f"  … and {more:,} more (the sign-off report lists them all: cutover report)"] if more > 0 else []),
              *(f"  {line}" for line in failed),
              f"Re-check {outcome.recheck.step_id}: {outcome.recheck.status}: {outcome.recheck.summary}")

@@ -34,6 +34,7 @@ from core.runbook.variables import E1Decision, E2Decision
 from core.sim.config import Faults
 from core.sim.control import SimControl
 from core.sim.records import sim_today
+from core.words import plural
 
 PATHS = ("new-instance", "edit-instance")
 E1_DECISIONS, E2_DECISIONS = get_args(E1Decision), get_args(E2Decision)
@@ -157,7 +158,7 @@ class Rehearsal(StandInPlayer):
         outcome = await self.opened.runbook.apply(step_id)
         self._emit(step_id, "act", f"plan {outcome.plan.plan_id} of {outcome.plan.total:,} records applied: "
                                    f"{outcome.written:,} written, {outcome.failed:,} failed, "
-                                   f"{outcome.write_calls:,} write calls")
+                                   + plural(outcome.write_calls, "write call"))
         for line in failure_lines(self.opened.journal, outcome.plan.plan_id):  # what stayed failed, and why
             self._emit(step_id, "open", line)
 

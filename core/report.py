@@ -364,7 +364,11 @@ def _step_blocks(entry: dict[str, Any]) -> Iterator[Block]:
         pairs.append(("Waits for", ", ".join(entry["blocked_by"])))
     if entry["waiver"]:
         w = entry["waiver"]
-        pairs.append(("Waived", f"{w['who']} at {w['at']}: {w['reason']}"))
+        if entry["status"] == "waived":
+            pairs.append(("Waived", f"{w['who']} at {w['at']}: {w['reason']}"))
+        else:  # the step passes on its own now: the waiver stands in the journal but decides nothing
+            pairs.append(("Earlier waiver", f"{w['who']} at {w['at']}: {w['reason']} (moot: the step is "
+                                            f"{entry['status']} on its own)"))
     yield Facts(tuple(pairs))
     latest = entry["latest"]
     if latest is None:

@@ -16,6 +16,7 @@ from core.loopback import is_loopback_url
 from core.report_blocks import Tone
 from core.runbook.model import Phase, Status, StepState
 from core.runbook.steps.h_go_live import DUPLICATES, MISSING_IN_ZUORA
+from core.words import plural
 
 if TYPE_CHECKING:
     from core.config import Profile
@@ -141,7 +142,7 @@ def summarize(profile: Profile, journal: Journal, states: list[StepState]) -> Su
     if open_steps:
         n = len(open_steps)
         listed = ", ".join(open_steps[:8]) + (", …" if n > 8 else "")
-        headline = Tone(f"Not ready to sign: {n} step{'s' if n != 1 else ''} still open ({listed})", "bad")
+        headline = Tone(f"Not ready to sign: {plural(n, 'step')} still open ({listed})", "bad")
     else:
         headline = Tone("Ready to sign: every step passed, was waived on purpose or is not needed", "good")
     v = journal.variables()
@@ -157,7 +158,8 @@ def summarize(profile: Profile, journal: Journal, states: list[StepState]) -> Su
         phases.append(PhaseLine(
             phase.letter, phase.title, phase_tone(in_phase), f"{done} of {len(in_phase)} done",
             [{"step": w.step_id, "who": w.who, "at": w.at, "reason": w.reason}
-             for st in in_phase if (w := waivers.get(st.step.id)) is not None]))
+             # A waiver a later passing check made moot is history (Appendix B), not a waived step.
+             for st in in_phase if st.status is Status.WAIVED and (w := waivers.get(st.step.id)) is not None]))
     c2 = journal.latest_result("C2")
     case2 = ("not checked yet" if c2 is None else
              "not used: every negative invoice reached NetSuite before the migration" if c2.status is Status.PASS

@@ -135,7 +135,7 @@ async def test_a_check_that_cannot_run_is_an_error_value(rb):
 
 
 async def test_b4_reads_the_accounting_period_of_the_migration_date(rb):
-    rb.set_variable("target_migration_date", "2026-11-20")
+    rb.journal.set_variable("target_migration_date", "2026-11-20")  # agreed earlier: November is seeded
     (b4,) = await rb.check(["B4"])
     assert b4.result.status is Status.PASS and b4.result.count == 0
     assert b4.result.summary == "The accounting period containing 2026-11-20 is Open"

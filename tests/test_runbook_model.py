@@ -184,7 +184,7 @@ def test_a_parent_shows_its_worst_row(runbook):
 
 def test_tickets_are_drafted_with_ids_dates_and_counts(runbook):
     runbook.set_variable("old_instance_id", "inst-old-7")
-    runbook.set_variable("target_migration_date", "2026-11-20")
+    runbook.journal.set_variable("target_migration_date", "2026-11-20")  # recorded earlier, read back
     runbook.journal.record_result(CheckResult("B2/V1", Status.NEEDS_ACTION, 2, "2 draft accounts with credit "
                                                                                  "balance"))
     # Nothing goes to Support with a placeholder in it: what is missing is asked for, then checked, first.
@@ -221,7 +221,7 @@ def _pass_migration_gates(runbook):
 
 
 def test_d1_is_blocked_until_every_migration_gate_is_done(runbook):
-    runbook.set_variable("target_migration_date", "2026-11-21")
+    runbook.journal.set_variable("target_migration_date", "2026-11-21")  # recorded earlier, read back
     _pass_migration_gates(runbook)
     runbook.journal.record_result(CheckResult("B3", Status.FAIL, 5, "5 currencies without a valid migration charge"))
     runbook.journal.record_result(CheckResult("C2", Status.FAIL, 2, "2 negative invoices not yet in NetSuite"))

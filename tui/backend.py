@@ -287,7 +287,7 @@ class Backend:
         path = self.runbook.journal.variables().provisioning_path
         names = [n.partition("@")[0] for n in state.step.needs
                  if not n.partition("@")[2] or n.partition("@")[2] == path]
-        names += [m for line in state.step.instructions for m in _RECORDS.findall(line)
+        names += [m for line in state.step.instructions_on(path) for m in _RECORDS.findall(line)
                   if m in RunVariables.names()]
         if state.step.ticket is not None:
             names += list(ticket_needs(state.step, self.journal.variables(), self.journal.latest_results()).variables)

@@ -57,11 +57,15 @@ class PlanRefused(CutoverError):
 
 
 def fix_for(step_id: str) -> Fix:
-    step = find_step(step_id)
+    fixes = ", ".join(s.id for s in RUNBOOK if s.action)
+    try:
+        step = find_step(step_id)
+    except ConfigError:  # only these plan, apply and undo: name them, not the phase letters
+        raise ConfigError(f"no runbook step {step_id.strip()!r} with a fix", hint=f"the steps that plan: {fixes}") \
+            from None
     if step.action is None:
         raise ConfigError(f"{step.id} has nothing for the tool to write",
-                          hint="fixes: " + ", ".join(s.id for s in RUNBOOK if s.action)
-                          + f"; see `cutover check {step.id}` for what to do")
+                          hint=f"fixes: {fixes}; see `cutover check {step.id}` for what to do")
     return step.action
 
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from core.errors import ConfigError
 from core.runbook.model import Check, CheckResult, Part, QueryContext, Status, Step, resolve
 from core.sql_literals import quote
+from core.words import counted
 
 if TYPE_CHECKING:
     from core.netsuite import NetSuiteClient
@@ -63,9 +64,9 @@ def evaluate(step: Step, check: Check, parts: list[Part], counts: dict[str, int]
     verdict = check.rule(counts, ctx) if check.rule else None
     if verdict is None:
         status = Status.PASS if problem_total == 0 else check.fail_status
-        found = [f"{counts[p.label]:,} {p.label}" for p in parts if p.role == "problem" and counts[p.label]]
+        found = [counted(counts[p.label], p.label) for p in parts if p.role == "problem" and counts[p.label]]
         summary = "; ".join(found) if found else check.ok
-        info = [f"{counts[p.label]:,} {p.label}" for p in parts if p.role == "info" and counts[p.label]]
+        info = [counted(counts[p.label], p.label) for p in parts if p.role == "info" and counts[p.label]]
         if info:
             summary += f" ({'; '.join(info)})"
     else:

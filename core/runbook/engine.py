@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import SecretStr
@@ -65,6 +67,37 @@ _BY_ID = {s.id: s for s in RUNBOOK}
 def unrecorded_states(steps: Iterable[Step] = RUNBOOK) -> dict[str, StepState]:
     """The checklist as it reads with nothing recorded: what a screen draws before any journal is open."""
     return fold_all(list(steps), RunVariables(), {}, {}, {}, {}, _BY_ID)
+
+
+# Rows Zuora's migration itself checks and refuses to start on (C-VALID's "must count 0", B3's charge; the simulator
+# does the same): a waiver lets the D1 ticket go, it cannot make the migration run.
+MIGRATION_REFUSES = (*(f"B2/V{n}" for n in range(1, 7)), "B3")
+
+
+def waiver_caution(step_id: str) -> str | None:
+    """What a person must read before waiving this step, or None. Waivers stay possible on these rows: Support may
+    clear them on its side (R9/R11 leave how unsaid), and the waiver is the record of that decision."""
+    step = find_step(step_id)
+    if step.id not in MIGRATION_REFUSES:
+        return None
+    return (f"Zuora's migration refuses while {step.id}'s records remain: a waiver lets the D1 ticket go, but "
+            "Support's migration will fail on them unless they are fixed (or Support clears them) first")
+
+
+# A Zuora Support case number as Support gives it: digits, maybe after a prefix ("#", "CS-"); no spaces or
+# punctuation that would mark a typo or a pasted sentence.
+_TICKET_NUMBER = re.compile(r"^#?[A-Za-z0-9][A-Za-z0-9-]{0,39}$")
+
+
+def _refuse_a_past_target(text: str | None) -> None:
+    """A migration date agreed with Support lies ahead: a past one is a typo, and the B1 and D1 tickets would ask
+    Support for a day gone by. Checked where a person sets it, not when the journal is read back (it passes)."""
+    value = RunVariables().set("target_migration_date", text).target_migration_date
+    today = datetime.now(UTC).date()
+    if value is not None and value < today:
+        raise ConfigError(f"target_migration_date: {value} is in the past (today is {today}, UTC)",
+                          hint="record the date agreed with Support, today or later (Support asks for at least "
+                               "7 days' notice)")
 
 
 class Runbook:
@@ -233,6 +266,9 @@ class Runbook:
         if step.ticket is None or not number.strip():
             raise ConfigError(f"nothing to record: {step.id} has no ticket" if step.ticket is None
                               else "give the ticket number, e.g. --number 00123456")
+        if not _TICKET_NUMBER.match(number.strip()) or not any(c.isdigit() for c in number):
+            raise ConfigError(f"{number.strip()!r} is not a Support case number: expected digits, maybe after a "
+                              "prefix (e.g. 00123456, #00123456 or CS-00123456)")
         self.require_gates(step.id)
         standing = self.journal.tickets().get(step.id)
         if standing is not None and standing.number == number.strip():
@@ -289,6 +325,8 @@ class Runbook:
         from core.instances import MIRRORED  # late: the register builds on the session layer
 
         canonical = RunVariables.canonical(name)
+        if canonical == "target_migration_date":
+            _refuse_a_past_target(text)
         if self.register is not None and canonical in MIRRORED:
             RunVariables().set(canonical, text)  # the same validation and message as any variable
             self.register.record_id(canonical, text)

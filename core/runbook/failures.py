@@ -11,6 +11,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from core.journal import Journal
+from core.words import plural
 
 
 @dataclass(frozen=True)
@@ -33,5 +34,5 @@ def failures_left(journal: Journal, plan_id: int, *, most: int = 5) -> list[Fail
 
 def failure_lines(journal: Journal, plan_id: int, *, most: int = 5) -> list[str]:
     """The same as sentences, one a reason."""
-    return [f"{f.records:,} record{'s' if f.records != 1 else ''} failed (e.g. {f.example}): {f.reason}"
+    return [f"{plural(f.records, 'record')} failed (e.g. {f.example}): {f.reason}"
             for f in failures_left(journal, plan_id, most=most)]

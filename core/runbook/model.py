@@ -39,6 +39,7 @@ from core.sql_literals import netsuite_date, netsuite_timestamp, zuora_date, zuo
 
 System = Literal["zuora", "netsuite", "journal"]
 _SCRIPT_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+_PATH_LINE = re.compile(r"^\[([a-z-]+)\] (.*)$")  # an instruction for one provisioning path (Step.instructions_on)
 
 
 def utc_now() -> str:
@@ -195,6 +196,20 @@ class Step:
     def kinds(self) -> str:
         """"AUTO", or "AUTO + HUMAN" for a mixed step."""
         return f"{self.kind} + {self.also}" if self.also else str(self.kind)
+
+    def instructions_on(self, provisioning_path: str | None) -> tuple[str, ...]:
+        """The instructions for the A3 path chosen: a line written "[new-instance] …" is for that path only (said
+        as "On path new-instance: …" while no path is chosen), every other line is for all paths."""
+        out = []
+        for line in self.instructions:
+            match = _PATH_LINE.match(line)
+            if match is None:
+                out.append(line)
+            elif provisioning_path is None:
+                out.append(f"On path {match[1]}: {match[2]}")
+            elif match[1] == provisioning_path:
+                out.append(match[2])
+        return tuple(out)
 
     def applies_to(self, provisioning_path: str | None) -> bool:
         return not self.paths or provisioning_path is None or provisioning_path in self.paths

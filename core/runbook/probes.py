@@ -15,6 +15,7 @@ from core.runbook.checks import ID_CHUNK, Clients, chunks, need_netsuite, need_z
 from core.runbook.model import CheckResult, QueryContext, Status, Step
 from core.runbook.sql import ar_mig_memos, in_netsuite
 from core.sql_literals import quote
+from core.words import plural
 
 CONNECTOR_OBJECTS = ("Invoice", "Payment", "InvoiceItemAdjustment")
 MEMO_FIELDS = ("IntegrationId__NS", "IntegrationStatus__NS", "SyncDate__NS", "Origin__NS", "Transaction__NS")
@@ -179,7 +180,8 @@ async def journal_complete(step: Step, ctx: QueryContext, systems: Clients, _: C
     if open_steps:
         listed = ", ".join(s.step.id for s in open_steps[:8]) + (", …" if len(open_steps) > 8 else "")
         return CheckResult(step.id, Status.NEEDS_ACTION, len(open_steps),
-                           f"Not ready for sign-off: {len(open_steps)} steps are still open ({listed})",
+                           f"Not ready for sign-off: {plural(len(open_steps), 'step')} {plural(len(open_steps), 'is', number=False)} "
+                           f"still open ({listed})",
                            sample=sample, query="journal")
     waived = [s.step.id for s in states if s.status is Status.WAIVED]
     return CheckResult(step.id, Status.PASS, 0, "Every step is done: the run is ready for sign-off"

@@ -11,9 +11,9 @@ from typing import Any
 
 from core.errors import CutoverError
 from core.runbook.checks import active_parts
-from core.runbook.model import QueryContext, resolve
-from core.runbook.model import Part, PlanSummary, Step, StepState
+from core.runbook.model import Part, PlanSummary, QueryContext, Step, StepState, resolve
 from core.runbook.tickets import instructions
+from core.words import plural
 
 SYSTEM_NAMES = {"zuora": "Zuora", "netsuite": "NetSuite", "journal": "journal"}
 
@@ -30,6 +30,10 @@ def part_sql(part: Part, ctx: QueryContext) -> str:
 
 def check_text(state: StepState, ctx: QueryContext) -> str:
     step = state.step
+    if step.children:
+        found = state.result.summary if state.result else "no row checked yet"
+        return (f"Check  none of its own: each row ({step.children[0]} … {step.children[-1]}) has its check or "
+                f"confirmation; this step is done when every row is.\nFound   {found}")
     if step.check is None:
         kind = "a person's confirmation" if step.kind in ("HUMAN",) or step.confirm else "a recorded ticket number"
         return f"Check  none by API: this step passes on {kind}."
@@ -96,7 +100,7 @@ def plan_text(plan: PlanSummary, items: Iterable[Mapping[str, Any]]) -> str:
     system = SYSTEM_NAMES.get(plan.system, plan.system)
     head = (f"Plan #{plan.plan_id} · seal {plan.short_seal} · {plan.total:,} {plan.object} records · {system} field "
             f"{plan.field} → "
-            f"{plan.new_value}\n       {plan.calls:,} write calls · est. {plan.estimate_s:,.0f} s at the "
+            f"{plan.new_value}\n       {plural(plan.calls, 'write call')} · est. {plan.estimate_s:,.0f} s at the "
             f"tenant's limit of {plan.limit} · status {plan.status}")
     if plan.counts:
         head += " · " + ", ".join(f"{k} {v:,}" for k, v in sorted(plan.counts.items()))
@@ -113,7 +117,7 @@ def confirm_text(plan: PlanSummary, profile_label: str) -> str:
     return (f"Plan #{plan.plan_id} · seal {plan.short_seal} · {plan.total:,} {plan.object} records\n"
             f"Write {remaining:,} {plan.object} records in {system} ({profile_label}):\n"
             f"set {plan.field} = {plan.new_value}.\n\n"
-            f"{plan.calls:,} write calls, about {plan.estimate_s:,.0f} s. Each record is re-read just before it is "
+            f"{plural(plan.calls, 'write call')}, about {plan.estimate_s:,.0f} s. Each record is re-read just before it is "
             "written: one the step no longer selects, or changed since the plan, is skipped and reported. Each outcome "
             "is journaled as it happens; Esc cancels safely and Apply again resumes without repeating a confirmed "
             "write.")

@@ -123,7 +123,19 @@ def fold_parent(step: Step, children: list[StepState]) -> StepState:
     if not bad.done:
         first = next(s for s in children if s.status is bad)
         summary += f"; {first.step.id}: {first.summary}"
-    return StepState(step, bad, summary)
+    return StepState(step, bad, summary, result=_rows_found(step, bad, children))
+
+
+def _rows_found(step: Step, status: Status, children: list[StepState]) -> CheckResult | None:
+    """What the rows' checks found, as the parent's own result: a group (B2) has no query of its own, so "found"
+    is its rows' findings (the rows not passing), counted together. None while no row has been checked."""
+    checked = [s.result for s in children if s.result is not None]
+    if not checked:
+        return None
+    found = [(s.step.id, s.result) for s in children if s.result is not None and s.result.status is not Status.PASS]
+    summary = "; ".join(f"{sid}: {r.summary}" for sid, r in found) or "every row checked finds nothing to fix"
+    return CheckResult(step.id, status, sum(r.count or 0 for _, r in found), summary,
+                       checked_at=max(r.checked_at for r in checked))
 
 
 def fold_all(steps: list[Step], variables: RunVariables, results: Mapping[str, CheckResult],

@@ -17,11 +17,13 @@ import re
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from typing import Any
 
 from core.errors import ConfigError
 from core.runbook.model import CheckResult, Status, Step
 from core.runbook.variables import RunVariables, format_value
+from core.words import plural
 
 _RESULT = re.compile(r"r\[([^\]]+)\]")
 
@@ -118,12 +120,30 @@ class _Dotted:
         return value or f"<{name} not recorded>"
 
 
+def notice_words(target: date, today: date) -> str:
+    """How far off the migration date is, said truly: Support asks for at least 7 days' notice (C-ENABLE)."""
+    days = (target - today).days
+    if days >= 7:
+        return f"{days} days from today; Support asks for at least 7 days' notice"
+    if days >= 0:
+        when = "today" if days == 0 else f"{plural(days, 'day')} from today"
+        return f"{when}, less than the 7 days' notice Support asks for"
+    return f"{plural(-days, 'day')} ago"
+
+
+def _derived(variables: RunVariables) -> dict[str, str]:
+    """Facts a ticket states that follow from the run variables (a date's distance from today)."""
+    target = variables.target_migration_date
+    return {} if target is None else {"target_migration_notice": notice_words(target, datetime.now(UTC).date())}
+
+
 class _Fill(dict):
     def __init__(self, variables: RunVariables, results: Mapping[str, CheckResult], profile: str,
                  extra: Mapping[str, str] | None = None, *, strict: bool = False):
         super().__init__()
         # The instances register's ids come first: they are what the person recorded about the instances.
-        self._values = {n: format_value(v) for n, v in variables.items()} | dict(extra or {})
+        self._values = ({n: format_value(v) for n, v in variables.items()} | _derived(variables)
+                        | dict(extra or {}))
         self._results = _Results(results, strict)
         self._profile = profile
         self._strict = strict
@@ -197,4 +217,4 @@ def draft_ticket(step: Step, variables: RunVariables, results: Mapping[str, Chec
 
 def instructions(step: Step, variables: RunVariables, profile: str) -> list[str]:
     """The step's numbered instructions with run variables filled in."""
-    return [fill(line, variables, {}, profile) for line in step.instructions]
+    return [fill(line, variables, {}, profile) for line in step.instructions_on(variables.provisioning_path)]

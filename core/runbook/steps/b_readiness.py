@@ -9,6 +9,7 @@ from core.runbook import sources as src
 from core.runbook.model import Check, Kind, Part, Phase, QueryContext, Status, Step, TicketTemplate
 from core.runbook.stand_ins import Rehearsing, StandIn, checked, confirmed, fixed_at_source, in_order
 from core.sql_literals import zuora_date, zuora_timestamp
+from core.words import plural
 
 _ACCOUNT_COLS = "id, accountnumber, name, status, creditbalance, currency"
 _NEG_INVOICE_SRC = "invoice i JOIN account a ON a.id = i.accountid"
@@ -20,7 +21,7 @@ _FIX_ACCOUNTS = ("Delete the listed accounts, or activate them (Customers > the 
 def _row(n: int, title: str, why: str, part: Part, instructions: tuple[str, ...], ok: str, fix: str) -> Step:
     """A B2 row V1-V6: a Data Query filter that must count 0 before the migration."""
     return Step(f"B2/V{n}", Phase.B, title, Kind.VERIFY, why=why, doc_url=src.C_VALID, also=Kind.HUMAN,
-                check=Check(ok=ok, parts=(part,), fail_status=Status.NEEDS_ACTION),
+                check=Check(ok=ok, parts=(part,)),  # records to fix: × fail, as the legend says
                 instructions=instructions, parent="B2", aliases=(f"V{n}",),
                 stand_in=StandIn(fix, act=fixed_at_source(f"V{n}"), after=checked(f"B2/V{n}")))
 
@@ -52,20 +53,21 @@ NEGATIVE_TO_CONVERT = "posted negative invoices"
 BALANCES_TO_CONVERT = "accounts with credit balance"
 
 
-def _v9_rule(counts: Mapping[str, int], ctx: QueryContext) -> tuple[Status, str]:
+def _v9_rule(counts: Mapping[str, int], ctx: QueryContext) -> tuple[Status, str, int]:
     """What the migration will convert, so the person knows whether the On-Account code matters."""
     negatives, balances = counts[NEGATIVE_TO_CONVERT], counts[BALANCES_TO_CONVERT]
     if not negatives and not balances:
-        return Status.PASS, "Nothing for the migration to convert: no negative invoice, no credit balance"
-    return Status.PASS, (f"The migration will turn {negatives:,} posted negative invoices and {balances:,} credit "
-                         "balances into credit memos: give Support the On-Account accounting code (or confirm "
-                         "Finance is off)")
+        return Status.PASS, "Nothing for the migration to convert: no negative invoice, no credit balance", 0
+    # The count is what the migration converts (the summary's numbers), not 0: nothing here is a problem to fix.
+    return Status.PASS, (f"The migration will turn {plural(negatives, 'posted negative invoice')} and "
+                         f"{plural(balances, 'credit balance')} into credit memos: give Support the On-Account "
+                         "accounting code (or confirm Finance is off)"), negatives + balances
 
 
-def _v7_rule(counts: Mapping[str, int], ctx: QueryContext) -> tuple[Status, str]:
+def _v7_rule(counts: Mapping[str, int], ctx: QueryContext) -> tuple[Status, str, int]:
     n = counts["error payments"]
-    return Status.PASS, (f"{n:,} error payments: not migrated; their invoice links stay readable (listed for "
-                         "the record)" if n else "No error payments")
+    return Status.PASS, (f"{plural(n, 'error payment')}: not migrated; their invoice links stay readable (listed "
+                         "for the record, nothing to fix)" if n else "No error payments"), n
 
 
 PERIODS_COVERING = "accounting periods containing the migration date"
@@ -97,7 +99,7 @@ _B1_TICKET = TicketTemplate(
 We plan to enable Invoice Settlement on this tenant, which runs the Zuora Connector for NetSuite
 (instance {old_instance_id}, account {old_account_id}).
 Please assess feature compatibility in Production and schedule the IS data migration.
-Target migration date: {target_migration_date} (at least 7 days from now).
+Target migration date: {target_migration_date} ({target_migration_notice}).
 
 Validate-transactions checklist (B2), as checked today:
 - {r[B2/V1].line}

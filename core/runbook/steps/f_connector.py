@@ -153,7 +153,7 @@ STEPS = (
         doc_url=src.NSC_IS_NS_PAYMENT_RULES, ticket=_F4_TICKET,
         needs=("new_account_id@new-instance", "new_environment_id@new-instance"),
         instructions=("Send the drafted ticket: cutover ticket F4 --number N.",
-                      "Path new-instance: record the ids Support returns: cutover set new_account_id ID, "
+                      "[new-instance] Record the ids Support returns: cutover set new_account_id ID, "
                       "cutover set new_environment_id ID."),
         stand_in=StandIn("Support re-provisions the connector", before=_ticket_f4, act=_support_reprovisions),
     ),

@@ -26,8 +26,16 @@ STEPS = (
         "I1", Phase.I, "Retire the old instance", Kind.HUMAN,
         why="When the new connector is live, stop using the old one; keep its logs until Support confirms.",
         doc_url=src.P_MIG, confirm=True, gates=("H4",),
-        instructions=("Check the old instance {old_instance_id}'s scheduler is off and stays off.",
-                      "Download and keep its logs; do not delete it until Support confirms."),
+        instructions=("[new-instance] Check the old instance {old_instance_id}'s scheduler is off and stays off.",
+                      "[new-instance] Download and keep its logs; do not delete it until Support confirms.",
+                      "[new-tenant] Check the old tenant's instance {old_instance_id}'s scheduler is off and stays "
+                      "off.",
+                      "[new-tenant] Download and keep its logs; do not delete it until Support confirms.",
+                      # F3a re-pointed the old instance: it is the live one H4 scheduled, nothing is retired.
+                      "[edit-instance] Nothing to retire: instance {old_instance_id} was re-pointed (F3a) and is "
+                      "the live one; keep the schedule H4 turned on.",
+                      "[edit-instance] Keep its logs from before the cutover until Support confirms, then confirm "
+                      "here."),
         stand_in=StandIn("the consultant retires the old instance", act=_retire, after=_confirm_retired),
     ),
     Step(
