@@ -32,6 +32,7 @@ from core.report_blocks import (
 from core.report_summary import Summary, marking, scrubber, summarize
 from core.runbook.model import CheckResult, Status, StepState, utc_now
 from core.runbook.phases import RUNBOOK
+from core.runbook.state import status_words
 from core.runbook.variables import RunVariables, format_value
 
 if TYPE_CHECKING:
@@ -278,7 +279,7 @@ def blocks(run: Run) -> Iterator[Block]:
     yield Heading(2, "Appendix A: every step")
     yield Table(("Step", "Phase", "Kind", "Status", "Count", "Checked", "Summary"),
                 ((st.step.id, st.step.phase.letter, st.step.kinds,
-                  Tone(f"{st.status.glyph} {st.status}", STATUS_TONES[st.status]),
+                  Tone(status_words(st), STATUS_TONES[st.status]),
                   _text(st.result.count if st.result else None), _text(st.result.checked_at if st.result else None),
                   st.summary) for st in states))
     blocked = [st for st in states if st.status is Status.BLOCKED]
@@ -352,7 +353,9 @@ def blocks(run: Run) -> Iterator[Block]:
 
 def _step_blocks(entry: dict[str, Any]) -> Iterator[Block]:
     yield Heading(3, f"{entry['id']} {entry['title']}")
-    pairs = [("Status", f"{entry['status']}: {entry['summary']}"), ("Kind", entry["kind"])]
+    word = "confirmed" if entry["status"] == "pass" and entry["latest"] is None and (
+        entry["confirmation"] or entry["ticket"]) else entry["status"]  # as the app says it (status_words)
+    pairs = [("Status", f"{word}: {entry['summary']}"), ("Kind", entry["kind"])]
     if entry["confirmation"]:
         c = entry["confirmation"]
         pairs.append(("Confirmed", f"{c['who']} at {c['at']}" + (f": {c['note']}" if c["note"] else "")))

@@ -154,9 +154,11 @@ def summarize(profile: Profile, journal: Journal, states: list[StepState]) -> Su
         in_phase = [st for st in leaves if st.step.phase is phase]
         if not in_phase:
             continue
-        done = sum(st.status.done for st in in_phase)
+        # Counted as the app's phase list counts: its step rows (B2 once, not its V rows), those on the chosen path.
+        rows = [st for st in states if st.step.phase is phase and st.step.parent is None and st.applicable]
+        done = sum(st.status.done for st in rows)
         phases.append(PhaseLine(
-            phase.letter, phase.title, phase_tone(in_phase), f"{done} of {len(in_phase)} done",
+            phase.letter, phase.title, phase_tone(in_phase), f"{done} of {len(rows)} done",
             [{"step": w.step_id, "who": w.who, "at": w.at, "reason": w.reason}
              # A waiver a later passing check made moot is history (Appendix B), not a waived step.
              for st in in_phase if st.status is Status.WAIVED and (w := waivers.get(st.step.id)) is not None]))

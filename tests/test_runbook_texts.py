@@ -147,3 +147,17 @@ def test_instructions_follow_the_chosen_path():
     assert "new_account_id" not in " ".join(f4.instructions_on("edit-instance"))
     assert "cutover set new_account_id ID" in " ".join(f4.instructions_on("new-instance"))
     assert f4.instructions_on(None)[1].startswith("On path new-instance: Record the ids")
+
+
+def test_the_report_counts_phase_rows_as_the_app_and_says_confirmed(runbook):
+    runbook.set_variable("provisioning_path", "edit-instance")
+    runbook.set_variable("old_instance_id", "inst-1")
+    runbook.set_variable("old_account_id", "acct-1")
+    runbook.confirm("A2", "captured from Advanced Settings")
+    states = [runbook.states()[s.id] for s in RUNBOOK]
+    done = {p.letter: p.steps for p in summarize(runbook.profile, runbook.journal, states).phases}
+    assert done["B"].endswith("of 6 done")  # B1, B2 (its V rows are one row), B3-B6: the app's rows
+    assert done["F"].endswith("of 7 done")  # F3b and F3c are off the edit-instance path
+    from core.runbook.state import status_words
+
+    assert status_words(runbook.state("A2")) == "◉ confirmed"

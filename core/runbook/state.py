@@ -34,6 +34,14 @@ def missing_variables(step: Step, variables: RunVariables) -> tuple[str, ...]:
     return tuple(out)
 
 
+def status_words(state: StepState) -> str:
+    """The status as the app shows it: "◉ confirmed" for a step that passes on a person's word (a confirmation or a
+    ticket number, no query), else the status's glyph and word ("✓ pass", "× fail")."""
+    if state.status is Status.PASS and (state.confirmation or state.ticket) and state.result is None:
+        return "◉ confirmed"
+    return f"{state.status.glyph} {state.status}"
+
+
 def worst(statuses) -> Status:
     return min(statuses, key=WORST_FIRST.index, default=Status.NOT_RUN)
 
