@@ -9,6 +9,7 @@ from core.config import Profile, save_profile
 from core.secrets import SECRET_NAMES, env_var
 from tui.app import CutoverApp
 from tui.backend import Backend
+from tui.widgets.footer import KeysFooter
 from tui.widgets.phases import PhaseList
 from tui_helpers import wait_until
 
@@ -45,7 +46,7 @@ async def test_the_first_frame_is_sketched_then_the_real_widgets_take_over_with_
         await wait_until(pilot, lambda: app.screen.live, timeout=5)
         screen = app.screen
         # the first frame: the sketches, the phase's title and the footer's keys; nothing loaded behind them yet
-        assert {"PhaseSketch", "StepsSketch", "TopBar", "Footer"} <= first["widgets"]
+        assert {"PhaseSketch", "StepsSketch", "TopBar", "KeysFooter"} <= first["widgets"]
         assert not {"DataTable", "PhaseList"} & first["widgets"]
         assert first["title"] == "A · Discovery" and first["footer"]
         assert not first["loaded"]
@@ -60,3 +61,19 @@ async def test_the_first_frame_is_sketched_then_the_real_widgets_take_over_with_
         assert isinstance(app.focused, DataTable)
         await wait_until(pilot, lambda: app.backend.ready, timeout=10)  # and the run opens behind it, as before
         await wait_until(pilot, lambda: screen.query_one("#steps", DataTable).row_count > 0, timeout=10)
+
+
+async def test_the_footer_is_rebuilt_only_when_the_keys_it_shows_change(monkeypatch):
+    app = offline_app(monkeypatch)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_until(pilot, lambda: app.screen.live, timeout=5)
+        footer = app.screen.query_one(KeysFooter)
+        keys = list(footer.query("FooterKey"))
+        assert keys and "c" in [k.key for k in keys]
+        app.screen.refresh_bindings()  # published again, the same keys: the same key widgets stay
+        await pilot.press("left", "right")  # focus moves publish them too
+        await pilot.pause(0.2)
+        assert list(footer.query("FooterKey")) == keys
+        app.set_keymap({"runbook.check_phase": "x"})  # a key the footer shows changes: rebuilt, showing it
+        await wait_until(pilot, lambda: "x" in [k.key for k in footer.query("FooterKey")], timeout=5)
+        assert "c" not in [k.key for k in footer.query("FooterKey")]

@@ -16,11 +16,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from core.runbook.vocabulary import Phase
 from tui.messages import StepChecked, StepsFolded
 from tui.widgets.first_frame import PhaseSketch, StepsSketch
+from tui.widgets.footer import KeysFooter
 from tui.widgets.status import status_cell
 from tui.widgets.topbar import TopBar
 
@@ -103,7 +104,7 @@ class RunbookScreen(Screen):
                 detail = Static(id="step-detail", markup=False)
                 detail.border_title = "Step"
                 yield detail
-        yield Footer(compact=True, show_command_palette=False)  # ^p still opens the palette
+        yield KeysFooter(compact=True, show_command_palette=False)  # ^p still opens the palette
 
     def on_mount(self) -> None:
         self.app.backend.bind_topbar(self.query_one(TopBar))
