@@ -483,3 +483,4 @@ def test_benchmark_smoke(tmp_path):
     assert {"memos", "requests", "elapsed_s", "floor_s", "ratio", "http_429"} <= result.keys()
     assert result["memos"] == 120 and result["write_calls"] == 3 and result["failed"] == 0
     assert result["recheck_queries"] == 1 and result["skipped"] == 0  # one slice re-read before it is written
+    assert 0 < result["first_write_s"] <= result["elapsed_s"] and result["first_write_floor_s"] == 0
