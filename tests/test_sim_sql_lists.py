@@ -10,8 +10,8 @@ from core.sim import sql
 IDS = ", ".join(f"'{n:032x}'" for n in range(1, 2001))
 QUERIES = [
     # apply's E1 re-check: the step's selection limited to a slice of 2,000 ids
-    "SELECT m.id, m.transferredtoaccounting AS current FROM creditmemo m WHERE m.reasoncode = "
-    f"'AR Mig - negative invoice' AND coalesce(m.transferredtoaccounting, 'No') <> 'Yes' AND m.id IN ({IDS})",
+    ("SELECT m.id, m.transferredtoaccounting AS current FROM creditmemo m WHERE m.reasoncode = "
+     f"'AR Mig - negative invoice' AND coalesce(m.transferredtoaccounting, 'No') <> 'Yes' AND m.id IN ({IDS})"),
     "select id from creditmemo where id in ('it''s', 'a\\b', 'é', '', '''', 'x\ny') and status = 'Posted'",
     "select id from creditmemo where totalamount in (-5, 1.50, 007, 10) or balance not in (1,2)",
     "SELECT id, status IN ('Posted', 'Draft') FROM creditmemo WHERE id IN('a') AND accountid In ( 'b' , 'c' )",
