@@ -104,7 +104,7 @@ class CutoverApp(App):
     def on_ready(self) -> None:
         """The first layout is done (Textual's Ready). It was drawn inside Textual's start-up batch, which writes
         nothing to the terminal, so draw it now, and only once that frame is out load the rest."""
-        self.screen.refresh(layout=True)  # a full frame: the one drawn in the batch left nothing marked to draw
+        self.screen.refresh()  # a full frame: the one drawn in the batch left nothing marked to draw
         self.call_after_refresh(self.call_next, self.after_first_frame)
 
     async def after_first_frame(self) -> None:
