@@ -14,6 +14,12 @@ _MARKS = {"act": "·", "confirm": "✓ confirmed", "ticket": "✓ ticket", "open
           "blocked": "■ blocked", "stop": "■ stopped"}
 
 
+def _played_on(args, outcome) -> str:
+    """What the rehearsal played on: a twin's folder, or the seeded tenant (a twin has no seed or scale)."""
+    twin = getattr(args, "twin", None)
+    return f"twin {twin}" if twin else f"seed {outcome.seed}, scale {outcome.scale}"
+
+
 def register(subparsers) -> None:
     p = subparsers.add_parser("rehearse", help="run the whole runbook unattended against a fresh simulated tenant",
                               description=__doc__.splitlines()[0])
@@ -68,7 +74,7 @@ def _rehearse(args) -> int:
                        + ", ".join(f"{s.step.id} {s.status}" for s in open_steps[:6])
                        + (", …" if len(open_steps) > 6 else "") + ")")
         print(f"rehearsal {verdict}; {'?' if dup is None else dup} duplicate credit memos in NetSuite; "
-              f"{outcome.elapsed_s:.1f} s (seed {outcome.seed}, scale {outcome.scale})")
+              f"{outcome.elapsed_s:.1f} s ({_played_on(args, outcome)})")
         if outcome.faults_injected:
             print("faults injected: "
                   + ", ".join(f"{kind} ×{n:,}" for kind, n in outcome.faults_injected.items()))

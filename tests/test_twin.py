@@ -176,6 +176,8 @@ def test_forecast_matches_what_the_rehearsal_then_does(captured, rehearsals):
     assert result.plans["E2"]["records"] == sizes["E2"]
     assert result.if_skipped["E1"].startswith(f"{on_twin.duplicates_in_netsuite:,} AR Mig memos")
     assert on_twin.duplicates_in_netsuite == sizes["E1"]
+    c2 = next(c for c in result.checks if c["id"] == "C2")  # the E1 line quotes C2's own count, never another
+    assert f"({c2['count']:,} not there yet, as C2 finds)" in result.if_skipped["E1"] and c2["count"] > 0
     # What skipping a C step would strand on the tenant as captured: what its check finds when it is skipped.
     stranded = {step: int(text.split(" ", 1)[0].replace(",", "")) for step, text in result.if_skipped.items()
                 if step in C_STEPS}
@@ -329,3 +331,13 @@ def test_the_monitor_replays_the_rehearsal_on_the_twin_phase_by_phase(capsys, ca
 def test_replay_without_a_rehearsal_says_what_to_do(capsys, tmp_path):
     code, _, err = cli(capsys, "monitor", "--replay", str(tmp_path / "twin"))
     assert code == 2 and "cutover rehearse --twin" in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_rehearsal_on_a_twin_names_the_twin_not_a_seed_and_scale():
+    from types import SimpleNamespace
+
+    from cli.rehearse import _played_on
+
+    outcome = SimpleNamespace(seed=1, scale=2000)
+    assert _played_on(SimpleNamespace(twin="/work/acme-twin"), outcome) == "twin /work/acme-twin"
+    assert _played_on(SimpleNamespace(twin=None), outcome) == "seed 1, scale 2000"

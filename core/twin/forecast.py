@@ -25,6 +25,7 @@ from typing import Any
 from core.twin.forecast_record import STRANDED_BY, forecast_counts
 from core.twin.scope import OUT_OF_SCOPE
 from core.twin.snapshot import Snapshot
+from core.words import plural
 
 # Documented connector throughput with 10 threads, records per minute (runbook.md limits table).
 THROUGHPUT_PER_MIN = {"account": 200, "creditmemo": 25}
@@ -72,7 +73,7 @@ class Forecast:
         out += [f"  {c['id']:<6} {c['status']:<13} {c['summary']}" for c in self.checks]
         out += ["", "plans after the migration (D1):"]
         for step, p in self.plans.items():
-            out.append(f"  {step}: {p['records']:,} memos, {p['write_calls']:,} write calls, about "
+            out.append(f"  {step}: {plural(p['records'], 'memo')}, {plural(p['write_calls'], 'write call')}, about "
                        f"{p['apply_s']:.0f} s at concurrency {p['concurrency']} ({p['basis']})")
         out += ["", "if a step were skipped:"] + [f"  {k}: {v}" for k, v in self.if_skipped.items()]
         f = self.first_run
@@ -132,8 +133,10 @@ async def forecast(root: Path | str, *, timeout: float | None = None) -> Forecas
     by_id = {c["id"]: c for c in checks}
     if_skipped = {step: f"{by_id[step]['count'] or 0:,} {what} never reach the other system"
                   for step, what in STRANDED_BY.items() if step in by_id}
+    # C2's own count of what is not in NetSuite yet, so the two lines of the forecast never disagree
+    c2_open = by_id["C2"]["count"] if by_id.get("C2", {}).get("count") is not None else not_in_ns
     if_skipped["E1"] = (f"{negative:,} AR Mig memos reach NetSuite a second time (duplicates H2 counts), "
-                        f"after C2 brought every negative invoice there ({not_in_ns:,} are not there yet)")
+                        f"after C2 brought every negative invoice there ({c2_open:,} not there yet, as C2 finds)")
     if_skipped["E2"] = f"{credit:,} credit-balance memos reach NetSuite as new credits on top of the old balance"
     case2 = 0  # after C2 every negative invoice is in NetSuite: no Case 2 memo is left for the first run
     minutes = accounts / THROUGHPUT_PER_MIN["account"] + case2 / THROUGHPUT_PER_MIN["creditmemo"]
