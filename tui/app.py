@@ -96,16 +96,19 @@ class CutoverApp(App):
         self.preferences = Preferences(self)
         self._asking_quit = False
 
+    def get_default_screen(self) -> Screen:
+        """The runbook is the app's first screen, drawn at start as a bare app's is, not pushed over an empty one
+        (a screen pushed while the app mounts is laid out inside Textual's start-up batch, which writes nothing)."""
+        return RunbookScreen()
+
     def on_mount(self) -> None:
-        self.push_screen(RunbookScreen())
         if self.is_web and self.backend.is_demo:  # `cutover serve --demo` runs one app, one demo, per browser tab
             self.notify(SERVED_DEMO, title="Served demo", timeout=20)
 
-    def on_ready(self) -> None:
-        """The first layout is done (Textual's Ready). It was drawn inside Textual's start-up batch, which writes
-        nothing to the terminal, so draw it now, and only once that frame is out load the rest."""
-        self.screen.refresh()  # a full frame: the one drawn in the batch left nothing marked to draw
-        self.call_after_refresh(self.call_next, self.after_first_frame)
+    async def on_ready(self) -> None:
+        """The first frame is on the terminal (Textual's Ready comes once the default screen's first layout is
+        drawn): only now load the rest."""
+        await self.after_first_frame()
 
     async def after_first_frame(self) -> None:
         """The first frame is on the terminal: the runbook screen's real phase list and step table come first, so
@@ -186,7 +189,7 @@ class CutoverApp(App):
 
     def go_to_step(self, step_id: str) -> None:
         """Command palette: show the step on the runbook screen, then open it."""
-        while len(self.screen_stack) > 2:
+        while len(self.screen_stack) > 1:
             self.pop_screen()
         home = self.screen_stack[-1]
         if isinstance(home, RunbookScreen) and self.backend.ready:
