@@ -90,7 +90,7 @@ async def test_a_bad_timestamp_is_refused_under_the_field_a_good_one_is_stored_w
         before = history_rows(app)
 
         editor = await edit(pilot, screen, "freeze_ts")
-        assert editor.field.placeholder == "2026-10-28T18:00Z"  # the expected form
+        assert editor.field.placeholder == "e.g. 2026-10-28T18:00Z (UTC)"  # the expected form, as an example
         await pilot.press(*"soon", "enter")
         await wait_until(pilot, lambda: editor.problem != "")
         assert editor.problem == ("freeze_ts: expected a UTC date and time like 2026-10-28T18:00Z or "

@@ -99,3 +99,91 @@ async def test_ctrl_r_names_the_palette_entries_for_the_other_formats(tmp_path):
         await wait_until(pilot, lambda: any("Sign-off report saved" in n.message for n in app._notifications))
         saved = next(n.message for n in app._notifications if "Sign-off report saved" in n.message)
         assert "Ctrl+P, Report as HTML / PDF / JSON" in saved
+
+
+async def test_variable_names_stay_on_their_line_and_empty_fields_read_as_examples():
+    app = demo_app(scale=200)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_ready(pilot)
+        app.push_screen(StepScreen("F2"))
+        await wait_until(pilot, lambda: isinstance(app.screen, StepScreen) and app.screen.query(VariableEditor))
+        box = app.screen.query_one("#step-needs")
+        longest = VariableEditor("old_cutover_dates.ns_payment", compact=True)
+        await box.mount(longest)
+        await pilot.pause(0.1)
+        for editor in app.screen.query(VariableEditor):
+            name = editor.query_one(".var-name")
+            assert name.region.height == 1 and name.region.width >= len(editor.variable)  # no wrap, not cut
+            assert editor.field.placeholder.startswith(("e.g.", "the id, e.g."))
+        login = next(e for e in app.screen.query(VariableEditor) if e.variable == "connect_login_name")
+        assert "Connect" in login.field.placeholder
+
+
+async def test_p_brings_the_plan_into_view_and_a_spent_plan_is_not_applied_again():
+    import asyncio
+
+    from sim_tenant import migrate
+    from textual.widgets import Button
+
+    app = demo_app(scale=300)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await wait_ready(pilot)
+        await asyncio.to_thread(migrate, app.backend.demo.sim)
+        app.backend.runbook.set_variable("e1_decision", "mark-yes")
+        app.push_screen(StepScreen("E1"))
+        await wait_until(pilot, lambda: isinstance(app.screen, StepScreen))
+        screen = app.screen
+        await pilot.pause(0.3)
+        await pilot.press("p")
+        await wait_until(pilot, lambda: screen.plan is not None and screen.plan.total > 0)
+        await pilot.pause(0.3)
+        body = screen.query_one("#step-body")
+        plan = screen.query_one("#plan-text")
+        assert body.region.y <= plan.region.y < body.region.bottom  # on screen, at the top of the body
+        for button in screen.query("#step-buttons Button").results(Button):
+            if button.display:
+                assert button.region.right <= 80  # the button row is not cut at 80 columns
+        await pilot.press("a")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmWrite))
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.screen is screen and not screen.applying and screen.applied, timeout=30)
+        await wait_until(pilot, lambda: screen.plan.remaining == 0)
+        await pilot.press("a")
+        await pilot.pause(0.2)
+        assert not isinstance(app.screen, ConfirmWrite)
+        assert any("make a new plan first (p)" in n.message for n in app._notifications)
+
+
+def test_sample_columns_fit_the_width_and_keep_amounts_and_dates_whole():
+    from tui.screens.step import fit_widths, sample_cell
+
+    columns = ["id", "name", "amount", "memodate"]
+    rows = [{"id": "ac22c29c976c807bdfae572030c91182", "name": "Pied Piper Incorporated of Palo Alto",
+             "amount": 1250.6, "memodate": "2026-12-01"}, {"id": "x", "name": "Hooli", "amount": 25.0,
+                                                           "memodate": "2026-12-02"}]
+    cells = [[sample_cell(r[c]) for c in columns] for r in rows]
+    assert [c.plain for c in cells[0][2:]] == ["1,250.60", "2026-12-01"] and cells[1][2].plain == "25.00"
+    assert cells[0][2].justify == "right"
+    widths = fit_widths(columns, cells, 60)
+    assert sum(widths) + 2 * len(columns) <= 60
+    assert widths[2:] == [8, 10]  # the amount and the date are whole; the id and the name give way
+    assert fit_widths(columns, cells, 200) == [32, 36, 8, 10]  # room enough: nothing is cut
+
+
+async def test_the_records_found_count_is_the_checks_total_and_the_table_fits_at_120():
+    app = demo_app(scale=300)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_ready(pilot)
+        await app.backend.check("C1")
+        app.push_screen(StepScreen("C1"))
+        await wait_until(pilot, lambda: isinstance(app.screen, StepScreen))
+        await pilot.pause(0.3)
+        table = app.screen.query_one("#sample")
+        state = app.backend.state("C1")
+        total = sum(state.result.details.get(part, 0) for part in {r.get("part") for r in state.result.sample})
+        shown = min(len(state.result.sample), 20)
+        assert table.border_title == (f"Records found ({total:,})" if total == shown
+                                      else f"Records found ({shown} of {total:,} shown)")
+        assert sum(c.get_render_width(table) for c in table.columns.values()) <= table.size.width
+        amounts = [table.get_cell_at((0, i)) for i, c in enumerate(table.columns.values()) if str(c.label) == "amount"]
+        assert amounts and amounts[0].plain.endswith(".00") and amounts[0].justify == "right"

@@ -36,9 +36,10 @@ class StepUpdated(Message):
 
 
 class PlanReady(Message):
-    def __init__(self, plan: PlanSummary, text: str):
+    def __init__(self, plan: PlanSummary, text: str, asked: bool = False):
+        """`asked`: the person asked for this plan (p): the screen brings it into view."""
         super().__init__()
-        self.plan, self.text = plan, text
+        self.plan, self.text, self.asked = plan, text, asked
 
 
 class ApplyProgressed(Message):

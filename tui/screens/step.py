@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import io
+import re
 import time
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -35,6 +37,40 @@ from tui.widgets.topbar import TopBar
 from tui.widgets.variable_editor import VariableEditor
 
 SAMPLE_LIMIT = 20
+
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
+
+
+def sample_cell(value) -> Text:
+    """Amounts right-aligned with 2 decimals, dates and the rest as they are; too long a value ends in …."""
+    if value is None:
+        return Text("")
+    if isinstance(value, float):
+        return Text(f"{value:,.2f}", justify="right")
+    if isinstance(value, int) and not isinstance(value, bool):
+        return Text(f"{value:,}", justify="right")
+    return Text(str(value), no_wrap=True, overflow="ellipsis")
+
+
+def fit_widths(columns: list[str], cells: list[list[Text]], available: int) -> list[int]:
+    """Each column as wide as its widest value (or label); when they do not all fit in `available` cells, the
+    widest text columns are narrowed first (to 8 at least, labels too), so amounts and dates stay whole."""
+    widths = [max([len(c), *(t.cell_len for t in (row[i] for row in cells))]) for i, c in enumerate(columns)]
+    budget = available - 2 * len(columns)  # DataTable pads each cell by one on either side
+
+    def whole(i: int) -> bool:  # amounts, counts and dates are never cut
+        return all(row[i].justify == "right" or _DATE.match(row[i].plain) or not row[i].plain for row in cells)
+
+    floors = [max(t.cell_len for t in (row[i] for row in cells)) if whole(i) else min(widths[i], 8)
+              for i in range(len(columns))]
+    while sum(widths) > budget:
+        wide = [i for i in range(len(widths)) if widths[i] > floors[i]]
+        if not wide:
+            break
+        i = max(wide, key=widths.__getitem__)
+        widths[i] = max(floors[i], widths[i] - (sum(widths) - budget))
+    return widths
 
 
 class StepScreen(Screen):
@@ -230,12 +266,22 @@ class StepScreen(Screen):
         table.display = bool(rows)
         if not rows:
             return
+        rows = rows[:SAMPLE_LIMIT]
         columns = list(dict.fromkeys(k for r in rows for k in r))
-        table.add_columns(*columns)
-        for r in rows[:SAMPLE_LIMIT]:
-            table.add_row(*("" if r.get(c) is None else str(r.get(c)) for c in columns))
-        total = state.result.count or len(rows)
-        table.border_title = f"Records found ({len(rows)} of {total:,} shown)"
+        if len({r.get("part") for r in rows}) == 1:  # one counted part: its name is the panel's title already
+            columns = [c for c in columns if c != "part"]
+        cells = [[sample_cell(r.get(c)) for c in columns] for r in rows]
+        available = (self.query_one("#step-body").size.width or self.app.size.width) - 8  # borders, scrollbars
+        for column, width in zip(columns, fit_widths(columns, cells, available)):
+            table.add_column(column, width=width)
+        for row in cells:
+            table.add_row(*row)
+        # the total is what the sampled parts counted (a sample may mix parts: V9's 51 + 11), never fewer than shown
+        details = state.result.details or {}
+        sampled = sum(details.get(part, 0) for part in {r.get("part") for r in rows})
+        total = max(sampled, state.result.count or 0, len(rows))
+        table.border_title = (f"Records found ({total:,})" if total == len(rows)
+                              else f"Records found ({len(rows)} of {total:,} shown)")
 
     def load_ticket(self, state: StepState) -> None:
         """The drafted ticket, once nothing it quotes is missing: otherwise what to record or check first."""
@@ -289,6 +335,15 @@ class StepScreen(Screen):
         self.query_one("#apply", Button).disabled = remaining == 0 or self.app.backend.read_only or self.applying
         self.query_one("#export", Button).disabled = False
         self.refresh_bindings()  # Export plan joins the footer once there is a plan
+        if message.asked:  # the person pressed p: the plan, not the queries above it, is what they read next
+            self.show_plan(widget)
+
+    @work(group="step-show-plan", exclusive=True)
+    async def show_plan(self, plan: Static) -> None:
+        await asyncio.sleep(0)  # once the plan's text is laid out: its place is known only then
+        body = self.query_one("#step-body", VerticalScroll)
+        body.focus()  # the keys and the scroll act on the plan
+        self.call_after_refresh(body.scroll_to_widget, plan, top=True, animate=False)
 
     @on(ApplyProgressed)
     def apply_progressed(self, message: ApplyProgressed) -> None:
@@ -366,7 +421,7 @@ class StepScreen(Screen):
         except CutoverError as exc:
             self.notify(self.app.describe_error(exc), title="Plan failed", severity="error", timeout=8)
             return
-        self.post_message(PlanReady(plan, await asyncio.to_thread(self.app.backend.plan_text, plan)))
+        self.post_message(PlanReady(plan, await asyncio.to_thread(self.app.backend.plan_text, plan), asked=True))
         if plan.total == 0:
             self.notify("Nothing to change: every record already has the new value", timeout=4)
 
@@ -500,6 +555,11 @@ class StepScreen(Screen):
             self.notify("Plan first (p): the dry run lists every record that will change", timeout=4)
             return
         plan = self.plan
+        if plan.remaining == 0:  # applied, undone, or nothing to change: its counts and estimate are spent
+            what = f"undo plan #{plan.plan_id}" if plan.undoes is not None else f"plan #{plan.plan_id}"
+            self.notify(f"Nothing left to write in {what}: make a new plan first (p), which reads the records "
+                        "as they are now", timeout=6)
+            return
         typed = self.app.backend.profile_name if self.app.backend.is_production else None
         what = self.app.backend.confirm_text(plan)
 

@@ -79,16 +79,25 @@ def variable_form(name: str) -> VariableForm:
         if typing.get_origin(arg) is typing.Literal:
             choices = tuple(str(c) for c in typing.get_args(arg))
             return VariableForm(choices, "", "one of " + ", ".join(choices))
+    # placeholders start "e.g." and are dimmed in italics: an empty field must not look filled in
     if datetime in args:
-        return VariableForm((), "2026-10-28T18:00Z", "a UTC date and time like 2026-10-28T18:00Z or "
-                                                     "'2026-10-28 18:00'")
+        return VariableForm((), "e.g. 2026-10-28T18:00Z (UTC)", "a UTC date and time like 2026-10-28T18:00Z or "
+                                                                "'2026-10-28 18:00'")
     if date in args:
-        return VariableForm((), "2026-10-28", "a date like 2026-10-28")
+        return VariableForm((), "e.g. 2026-10-28 (YYYY-MM-DD)", "a date like 2026-10-28")
     if head == "zuora_base_url":
-        return VariableForm((), "https://rest.zuora.com", "an https URL like https://rest.zuora.com")
+        return VariableForm((), "e.g. https://rest.zuora.com", "an https URL like https://rest.zuora.com")
     if head in MIRRORED:
         return VariableForm((), "the id, e.g. 46408", "an id copied from the connector (no spaces)")
-    return VariableForm((), "text", "a non-empty text")
+    return VariableForm((), TEXT_HINTS.get(head, "type the value (hover for what it is)"), "a non-empty text")
+
+
+TEXT_HINTS = {  # what a text variable looks like where it is read off
+    "connect_login_name": "e.g. ops@acme.com (the login you sign in to Zuora Connect with)",
+    "tenant_env": "e.g. us-cloud1-production",
+    "netsuite_account_id": "e.g. 1234567 or 1234567_SB1 (Setup > Company Information)",
+    "b1_ticket": "e.g. 00412345", "d1_ticket": "e.g. 00412345", "f4_ticket": "e.g. 00412345",
+}
 
 
 def person(set_by: str | None) -> str:
@@ -146,7 +155,9 @@ class VariableEditor(Vertical):
     VariableEditor { height: auto; }
     VariableEditor .var-label { height: auto; }
     VariableEditor .var-row { height: auto; }
-    VariableEditor .var-name { width: 24; text-style: bold; display: none; }
+    VariableEditor .var-name { width: 29; height: 1; text-style: bold; text-wrap: nowrap; text-overflow: ellipsis;
+                               display: none; }
+    VariableEditor .var-row Input > .input--placeholder { color: $text-muted; text-style: italic; }
     VariableEditor .var-row Input, VariableEditor .var-row Select { width: 1fr; }
     VariableEditor .var-row Input { background: $boost; }
     VariableEditor .var-state-inline { width: auto; max-width: 40%; height: 1; padding-left: 1; display: none; }
@@ -224,7 +235,9 @@ class VariableEditor(Vertical):
             label.append(" · lives in the instances register", style="dim italic")
         yield Static(label, classes="var-label")
         with Horizontal(classes="var-row"):
-            yield Label(self.variable, classes="var-name")
+            name = Label(self.variable, classes="var-name")
+            name.tooltip = self.variable  # in full, should a narrow screen cut it
+            yield name
             if self.form.choices:
                 field: Widget = Select([(c, c) for c in self.form.choices], prompt=NOT_RECORDED, allow_blank=True,
                                        compact=True, classes="var-field")
