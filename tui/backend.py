@@ -433,12 +433,20 @@ class Backend:
         return await record_in_both_systems(self.session.zuora, self.session.netsuite,
                                             self.profile.netsuite_fields, error)
 
-    def run_demo_connector(self) -> str:
-        """Blocking (call from a thread worker): the simulator connector's Run Now."""
+    def demo_connector_facts(self) -> dict | None:
+        """Blocking (a local SQLite read): the simulated connector's state, schedule and last run; None on a real
+        tenant, whose connector's runs no API shows."""
+        if self.demo is None or self.demo._sim is None:
+            return None
+        return self.demo.sim.connector.status()
+
+    def run_demo_connector(self) -> tuple[str, bool]:
+        """Blocking (call from a thread worker): the simulator connector's Run Now, as (what happened, whether the
+        run completed); a refused run (connector stopped, a run in progress) says why."""
         summary = self.demo.sim.connector.run(trigger="monitor")
         if summary.get("status") != "completed":
-            return f"{summary.get('status')}: {summary.get('message', '')}".strip()
-        return f"{summary.get('synced', 0):,} records synced, {summary.get('errors', 0):,} errors"
+            return f"{summary.get('status')}: {summary.get('message', '')}".strip(" :"), False
+        return f"{summary.get('synced', 0):,} records synced, {summary.get('errors', 0):,} errors", True
 
 
 _RECORDS = re.compile(r"cutover set ([a-z_][a-z_.]*[a-z_])")

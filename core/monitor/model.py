@@ -25,6 +25,7 @@ class SyncRow:
     rate_per_min: float | None = None  # records finished (done or error) per minute; None until two samples
     eta_s: float | None = None  # seconds until pending + processing is through; None: no backlog, no rate, stalled
     stalled: bool = False  # a backlog that did not move since the sample before (no estimate, never "0:00")
+    still_since: datetime | None = None  # UTC: the first sample since which nothing finished (a stall's start)
 
     @property
     def key(self) -> str:
@@ -77,6 +78,8 @@ class MonitorSample:
         out["taken_at"] = self.taken_at.isoformat(timespec="seconds")
         out["duration_s"] = round(self.duration_s, 3)
         for r in out["rows"]:
+            if r["still_since"] is not None:
+                r["still_since"] = r["still_since"].isoformat(timespec="seconds")
             for k in ("rate_per_min", "eta_s"):
                 if r[k] is not None:
                     r[k] = round(r[k], 2)
@@ -93,10 +96,11 @@ def format_eta(seconds: float | None) -> str:
 
 
 def eta_text(row: SyncRow) -> str:
-    """A row's ETA cell: "done" only for an empty backlog; "stalled" for a backlog that stopped moving; an en
-    dash until two samples give a rate; else the estimate, at least 0:01."""
+    """A row's ETA cell: "done" only for an empty backlog without errors (errors still need someone: "errors");
+    "stalled" for a backlog that stopped moving; an en dash until two samples give a rate; else the estimate,
+    at least 0:01."""
     if row.backlog <= 0:
-        return "done"
+        return "errors" if row.error else "done"
     if row.stalled:
         return "stalled"
     return format_eta(row.eta_s)

@@ -48,6 +48,8 @@ class Sampler:
         self.clock = clock
         self._invoice_settlement = invoice_settlement
         self.samples_taken = 0
+        # Per row: (finished count, the first sample's time with that count), so a stall can say since when.
+        self._still: dict[str, tuple[int, datetime]] = {}
 
     @property
     def invoice_settlement(self) -> bool | None:
@@ -75,7 +77,7 @@ class Sampler:
         counts, errors = zuora_task.result()
         ns_counts, ns_errors = ns_task.result()
         counts.update(ns_counts)
-        rows = self._with_rates(counts)
+        rows = self._with_rates(counts, taken_at)
         latest = sorted(errors + ns_errors, key=lambda e: e.sync_date or "", reverse=True)[:ERROR_SAMPLE_ROWS]
         self.samples_taken += 1
         sample = MonitorSample(taken_at=taken_at, invoice_settlement=is_on, rows=rows, errors=latest,
@@ -109,18 +111,23 @@ class Sampler:
                             r.get("sync_date") or r.get("lastmodifieddate")) for r in failed]
         return counts, errors
 
-    def _with_rates(self, counts: dict[tuple[str, str], dict[str, int]]) -> list[SyncRow]:
-        now = self.clock()
+    def _with_rates(self, counts: dict[tuple[str, str], dict[str, int]],
+                    taken_at: datetime | None = None) -> list[SyncRow]:
+        now, taken_at = self.clock(), taken_at or datetime.now(UTC)
         rows = []
         for (label, side), states in counts.items():
             row = SyncRow(label, side, **states)
+            if self._still.get(row.key, (None,))[0] != row.finished:
+                self._still[row.key] = (row.finished, taken_at)
             rate = self.rates.observe(row.key, now, row.finished)
             # A backlog that did not move since the sample before is stalled, whatever the window's rate says:
             # a burst a minute ago must not promise the rest in 0:00.
             stalled = row.backlog > 0 and rate is not None and (not rate or self.rates.moved_last(row.key) is False)
             rows.append(SyncRow(label, side, **states, rate_per_min=rate, stalled=stalled,
-                                eta_s=None if stalled else eta_seconds(row.backlog, rate)))
+                                eta_s=None if stalled else eta_seconds(row.backlog, rate),
+                                still_since=self._still[row.key][1] if stalled else None))
         self.rates.forget({r.key for r in rows})
+        self._still = {k: v for k, v in self._still.items() if k in {r.key for r in rows}}
         return rows
 
 

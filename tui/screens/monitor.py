@@ -7,8 +7,10 @@ network: a slow or failed poll shows as stale in the header while the table keep
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from rich.text import Text
 from textual import on, work
@@ -72,6 +74,36 @@ class RowFilter:
         return t in object.lower() or t in side.lower()
 
 
+def _clock(stamp: datetime | str | None) -> str | None:
+    """HH:MM:SS UTC of a datetime or an ISO text; None when there is none."""
+    if not stamp:
+        return None
+    moment = stamp if isinstance(stamp, datetime) else datetime.fromisoformat(str(stamp).replace("Z", "+00:00"))
+    return f"{moment.astimezone(UTC):%H:%M:%S} UTC"
+
+
+def stall_text(row: SyncRow, connector: dict | None) -> str:
+    """Enter on a stalled row: how much waits since when, the connector's last run where it is known (the
+    simulator's; a real connector's runs are only in Zuora Connect), and what to check."""
+    lines = [f"{row.backlog:,} pending, no progress since {_clock(row.still_since) or 'the sample before'}."]
+    if connector is None:
+        lines.append("The connector's last run: see Zuora Connect, the instance's Logs.")
+        lines.append("Check: is its schedule on (H4)? Logs > Run Now runs it once.")
+        return "\n".join(lines)
+    last = connector.get("last_run") or {}
+    if last:
+        ended = _clock(last.get("ended")) or "still running"
+        lines.append(f"The connector's last run ended {ended} ({last.get('status')}, "
+                     f"{last.get('synced', 0):,} synced, {last.get('errors', 0):,} errors).")
+    else:
+        lines.append("The connector has not run yet.")
+    state = connector.get("state")
+    schedule = "off" if not connector.get("schedule_interval_s") else f"every {connector['schedule_interval_s']:g} s"
+    lines.append(f"Connector {state}, schedule {schedule}. Check: is the schedule on (H4)? "
+                 f"R runs it now (Run Now).")
+    return "\n".join(lines)
+
+
 class MonitorScreen(Screen):
     """Live tables for operators. Reachable from anywhere with `m`."""
 
@@ -89,7 +121,8 @@ class MonitorScreen(Screen):
         "per sample, so the connector keeps its concurrency).\n\n"
         "- Rows: one per object type and direction; Pending → Processing → Done, or Error.\n"
         "- Waiting (wide screens): NetSuite payments that sync only once their Zuora Sync Updates is Yes (G2).\n"
-        "- Rate/min and ETA come from the change between samples. ETA reads 'done' once nothing is left, "
+        "- Rate/min and ETA come from the change between samples. ETA reads 'done' once nothing is left, 'errors' "
+        "when nothing is left but errors, "
         "'stalled' when a backlog did not move since the sample before, and – until two samples give a rate.\n"
         "- Pending leaves out what the connector will never pick: records set to Ignore, and, once their "
         "cutover dates are recorded (`cutover set old_cutover_dates.invoice …`), records dated before them "
@@ -97,7 +130,8 @@ class MonitorScreen(Screen):
         "- `/` filters both tables by object, or by a state name (pending, processing, done, error): the errors "
         "table keeps the errors of the rows shown.\n"
         "- `p` pauses the display (sampling goes on); `s` samples now.\n"
-        "- Enter on a row jumps to its latest error; Enter on an error shows the record in both systems and "
+        "- Enter on a row jumps to its latest error; on a stalled row without errors it says since when "
+        "nothing moved, the connector's last run where known, and what to check (schedule on? H4; Run Now). Enter on an error shows the record in both systems and "
         "the connector's error text (on a real tenant: where to read it in the connector's Warning log).\n"
         "- `R` triggers the simulator connector's Run Now (demo tenant only).\n"
         "- The header turns to 'stale' when a sample is late; the table keeps its cursor."
@@ -320,7 +354,12 @@ class MonitorScreen(Screen):
         shown = [e for e in self.last_sample.errors if e.key in errors.rows] if self.last_sample else []
         first = next((e for e in shown if row_key(e.object, e.side) == event.row_key.value), None)
         if first is None:
-            self.notify("No recent errors for this row", timeout=3)
+            row = next((r for r in self.last_sample.rows if r.key == event.row_key.value), None) \
+                if self.last_sample else None
+            if row is not None and row.stalled:
+                self.explain_stall(row)
+            else:
+                self.notify("No recent errors for this row", timeout=3)
             return
         errors.move_cursor(row=errors.get_row_index(first.key))
         errors.focus()
@@ -331,6 +370,13 @@ class MonitorScreen(Screen):
             if self.last_sample else None
         if error is not None:
             self.open_error(error)
+
+    @work(group="monitor-stall", exit_on_error=False)
+    async def explain_stall(self, row: SyncRow) -> None:
+        """Why a backlog may not move, from what the sample and (on the demo) the simulated connector know."""
+        facts = await asyncio.to_thread(self.app.backend.demo_connector_facts)
+        self.notify(stall_text(row, facts), title=f"{row.object} {row.side}: stalled", severity="warning",
+                    timeout=20)
 
     def open_error(self, error: SyncError) -> None:
         from tui.screens.record import RecordScreen
@@ -347,8 +393,17 @@ class MonitorScreen(Screen):
     @work(exclusive=True, group="monitor-run-now", exit_on_error=False, thread=True)
     def run_connector(self) -> None:
         self.app.call_from_thread(self.notify, "Connector run started (simulator)", timeout=3)
-        summary = self.app.backend.run_demo_connector()
-        self.app.call_from_thread(self.notify, f"Connector run finished: {summary}", timeout=5)
+        try:
+            summary, completed = self.app.backend.run_demo_connector()
+        except Exception as exc:  # a worker's error is otherwise silent (exit_on_error=False): say it
+            self.app.call_from_thread(self.notify, self.app.describe_error(exc), title="Run Now failed",
+                                      severity="error", timeout=8)
+            return
+        if completed:
+            self.app.call_from_thread(self.notify, f"Connector run finished: {summary}", timeout=5)
+        else:
+            self.app.call_from_thread(self.notify, f"The connector did not run: {summary}", title="Run Now",
+                                      severity="warning", timeout=8)
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         if action == "run_now":
