@@ -161,3 +161,16 @@ def test_the_report_counts_phase_rows_as_the_app_and_says_confirmed(runbook):
     from core.runbook.state import status_words
 
     assert status_words(runbook.state("A2")) == "◉ confirmed"
+
+
+def test_c7_says_once_that_its_queries_wait_for_freeze_ts(runbook):
+    import dataclasses
+
+    ctx = dataclasses.replace(runbook.context(), invoice_settlement=False)  # C7 runs before IS is on
+    text = render.check_text(runbook.state("C7"), ctx)
+    assert text.count("cannot build yet: run variable freeze_ts is not recorded") == 1, text
+
+
+def test_f1_points_at_the_apps_oauth_test_as_well_as_the_cli(runbook):
+    text = render.instructions_text(runbook.state("F1").step, runbook.context())
+    assert "Instances (i) > t Test new OAuth client" in text and "cutover check F1 --oauth-secret" in text

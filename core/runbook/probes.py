@@ -151,7 +151,8 @@ async def credits_per_customer(step: Step, ctx: QueryContext, systems: Clients, 
 
 
 async def oauth_token(step: Step, ctx: QueryContext, systems: Clients, _: CheckResult | None) -> CheckResult:
-    """F1: the new OAuth client gets a token from POST /oauth/token. Its secret is typed, held in memory only."""
+    """F1: the new OAuth client gets a token from POST /oauth/token. The secret is given for the test only (the
+    app's Instances > t, or `cutover check F1 --oauth-secret`) and held in memory only."""
     from core.zuora import ZuoraClient
 
     client_id = ctx.var("new_oauth_client_id")
@@ -159,7 +160,8 @@ async def oauth_token(step: Step, ctx: QueryContext, systems: Clients, _: CheckR
     query = "POST /oauth/token (client_credentials, the new client)"
     if secret is None:
         return CheckResult(step.id, Status.NEEDS_ACTION, None,
-                           "Type the new client's secret to test it: cutover check F1 --oauth-secret", query=query)
+                           "Test the new client with its secret: in the app, Instances (i) > t Test new OAuth client; "
+                           "on the command line, cutover check F1 --oauth-secret", query=query)
     if not ctx.zuora_base_url:
         return CheckResult(step.id, Status.NEEDS_ACTION, None, "The profile has no Zuora base URL", query=query)
     async with ZuoraClient(ctx.zuora_base_url, client_id, secret, retry_attempts=2) as client:

@@ -42,7 +42,12 @@ def check_text(state: StepState, ctx: QueryContext) -> str:
         head = f"Check  API probe: {what.split(': ', 1)[-1]}"
     else:
         parts = active_parts(step.check, ctx.invoice_settlement)
-        lines = [f"{p.label}:\n  {part_sql(p, ctx)}" for p in parts]
+        built = [(p.label, part_sql(p, ctx)) for p in parts]
+        lines = [f"{label}:\n  {sql}" for label, sql in built if not sql.startswith("-- cannot build")]
+        # Parts that wait for the same missing variable say so once, not once per query (C7 has five).
+        for reason in dict.fromkeys(sql for _, sql in built if sql.startswith("-- cannot build")):
+            labels = [label for label, sql in built if sql == reason]
+            lines.append(f"{', '.join(labels)}:\n  {reason}")
         head = "Check  " + "\n       ".join(lines) if lines else "Check  (no part applies with IS in this state)"
     r = state.result
     if r is None:

@@ -101,7 +101,8 @@ STEPS = (
         doc_url=src.IH_OAUTH, needs=("new_oauth_client_id",),
         instructions=("Zuora: Profile menu > Administration > Manage Users > create an API-only user.",
                       "Open the user and create an OAuth client; copy the client id and the secret (shown once).",
-                      "cutover set new_oauth_client_id ID, then test it: cutover check F1 --oauth-secret."),
+                      "cutover set new_oauth_client_id ID, then test it with the secret: in the app, Instances (i) > "
+                      "t Test new OAuth client; on the command line, cutover check F1 --oauth-secret."),
         check=Check(ok="The new OAuth client gets a token", probe=oauth_token),
         stand_in=StandIn("the consultant creates the OAuth client", act=_new_oauth_client, after=checked("F1")),
     ),
