@@ -112,7 +112,10 @@ async def test_apply_feedback_after_esc_and_resume_is_never_stale():
         await pilot.press("enter")  # the dialog's focused button applies
         await wait_until(pilot, lambda: app.screen is screen and screen.applying)
         panel = screen.query_one("#apply-panel")
-        assert not panel.has_class("hidden") and panel.region.y < 24  # the progress is on screen at 80x24
+        await pilot.pause(0.2)
+        body = screen.query_one("#step-body")  # the progress is on screen at 80x24, though p scrolled to the plan
+        assert not panel.has_class("hidden") and body.scroll_y <= panel.virtual_region.y
+        assert panel.virtual_region.bottom <= body.scroll_y + body.size.height
         await pilot.press("a")  # pressed again while it runs: it says so, and starts nothing
         assert any("applying already" in n.message for n in app._notifications)
         # The memos are re-read just before the first write: cancel once writes are on their way.

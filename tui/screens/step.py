@@ -634,7 +634,9 @@ class StepScreen(Screen):
                                                              progress=plan.total - plan.remaining)
         self.query_one("#apply-status", Static).update("Starting… Esc cancels safely")
         self.query_one("#apply", Button).disabled = True
-        panel.scroll_visible()
+        # The panel sits right under the head: back to the top once it is laid out (scrolled to before that it has
+        # no place yet, and the view stayed on the plan p had scrolled to, the progress off screen).
+        self.call_after_refresh(self.query_one("#step-body", VerticalScroll).scroll_home, animate=False)
         self.run_apply(plan)
 
     @on(Button.Pressed, "#export")
