@@ -159,12 +159,21 @@ async def apply(pilot, shot: Shot) -> None:
     shot.take()
 
 
+def migration_dates() -> tuple[tuple[str, str], tuple[str, str]]:
+    """freeze_ts and target_migration_date two weeks from today: the runbook refuses a target in the past (Support
+    asks for 7 days' notice), so fixed dates stop working once they pass; the shots show the day they were taken."""
+    from datetime import UTC, datetime, timedelta
+
+    target = datetime.now(UTC).date() + timedelta(days=14)
+    return ("freeze_ts", f"{target - timedelta(days=1)}T18:00:00Z"), ("target_migration_date", target.isoformat())
+
+
 async def ticket(pilot, shot: Shot) -> None:
     """D1's ticket once its gates are done or waived: the variables it quotes recorded, its gates checked, and what
     they found accepted on purpose (the demo's seeded problems are left as they are)."""
     app = pilot.app
     backend, runbook = app.backend, app.backend.runbook
-    for name, value in (("freeze_ts", "2026-11-20T18:00:00Z"), ("target_migration_date", "2026-11-21"),
+    for name, value in (*migration_dates(),
                         ("old_instance_id", str(backend.demo.sim.connector.instance()["id"]))):
         await asyncio.to_thread(runbook.set_variable, name, value)
     gates = list(backend.state("D1").step.gates)
@@ -188,7 +197,7 @@ async def variables(pilot, shot: Shot) -> None:
     except ImportError as exc:
         raise Skip(f"no Variables screen in this build ({exc})") from None
     runbook = pilot.app.backend.runbook
-    for name, value in (("freeze_ts", "2026-11-20T18:00:00Z"), ("target_migration_date", "2026-11-21"),
+    for name, value in (*migration_dates(),
                         ("provisioning_path", "new-instance")):
         await asyncio.to_thread(runbook.set_variable, name, value)
     await pilot.press("v")
@@ -266,7 +275,13 @@ SHOTS = [
 
 
 async def main(names: list[str]) -> int:
+    import os
+    import tempfile
+
     TopBar.clock = staticmethod(lambda: "12:00:00")
+    # The default theme and keys, whatever this machine's config or shell chose (a saved theme, a keymap).
+    os.environ.pop("TEXTUAL_THEME", None)
+    os.environ["CUTOVER_CONFIG_FILE"] = str(Path(tempfile.mkdtemp(prefix="cutover-shots-")) / "config.toml")
     OUT.mkdir(exist_ok=True)
     wanted = [s for s in SHOTS if not names or s.name in names or s.name.removesuffix("-80x24") in names]
     if names and not wanted:
