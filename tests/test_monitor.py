@@ -146,6 +146,7 @@ async def test_records_before_the_cutover_dates_are_ignored_not_pending(sim, sim
     cutovers = {key: date.fromisoformat(sim.store.setting(f"cutover.{key}"))
                 for key in ("invoice", "payment", "refund", "iia", "ns_payment")}
     async with clients(sim) as (zuora, netsuite):
+        await zuora.token()  # both samples then count only their queries, whoever took the token first
         plain = await Sampler(zuora, netsuite, F).sample()
         dated = await Sampler(zuora, netsuite, F, cutovers=cutovers).sample()
     assert sampled_counts(dated) == expected_counts(sim.store, cutovers)
@@ -154,7 +155,7 @@ async def test_records_before_the_cutover_dates_are_ignored_not_pending(sim, sim
     assert moved >= 1 and after.pending == before.pending - moved  # the seeded invoice before the cutover
     iias = dated.row("Invoice item adjustments", ZUORA_TO_NS)
     assert iias.ignored > plain.row("Invoice item adjustments", ZUORA_TO_NS).ignored
-    assert dated.api_calls == plain.api_calls - 1  # the same queries (the first sample also took the token)
+    assert dated.api_calls == plain.api_calls  # the same queries: the cutover dates filter, they add no call
 
 
 async def test_counts_equal_the_store_with_is_on_and_errors_are_listed(sim, sim_server):
