@@ -82,14 +82,27 @@ def _config(args):
 
 
 def serve(args) -> int:
-    import json
-    import signal
-
-    from core.sim.app import Simulator
-    from core.sim.server import check_host, serve_forever
+    from core.sim.server import check_host
 
     config = _config(args)
     check_host(args.host, allow_remote=args.allow_remote)  # before the seed, which can take minutes
+    return serve_simulator(lambda: _simulator(config, args.data_dir), args.host, args.port, "simulator",
+                           allow_remote=args.allow_remote)
+
+
+def _simulator(config, data_dir):
+    from core.sim.app import Simulator
+
+    return Simulator(config, data_dir=data_dir)
+
+
+def serve_simulator(make, host: str, port: int, what: str, *, allow_remote: bool = False) -> int:
+    """Serve the simulator `make()` builds until Ctrl+C or SIGTERM: its connection info as one JSON line on stdout
+    when it answers, a line on stderr naming `what`, and the simulator closed however it ends."""
+    import json
+    import signal
+
+    from core.sim.server import serve_forever
 
     def stop(signum, frame):
         raise _Shutdown()
@@ -97,13 +110,13 @@ def serve(args) -> int:
     previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
     sim = None
     try:
-        sim = Simulator(config, data_dir=args.data_dir)
+        sim = make()
 
         def ready() -> None:
             print(json.dumps(sim.connection_info()), flush=True)
-            print(f"cutover: simulator serving on {sim.base_url} (Ctrl+C to stop)", file=sys.stderr, flush=True)
+            print(f"cutover: {what} serving on {sim.base_url} (Ctrl+C to stop)", file=sys.stderr, flush=True)
 
-        serve_forever(sim, args.host, args.port, allow_remote=args.allow_remote, on_ready=ready)
+        serve_forever(sim, host, port, allow_remote=allow_remote, on_ready=ready)
     except _Shutdown:
         pass
     finally:

@@ -87,43 +87,20 @@ def _capture(args) -> int:
 
 
 def _serve(args) -> int:
-    import json
-    import signal
-
-    from core.sim.app import Simulator
-    from core.sim.config import SimConfig
-    from core.sim.server import serve_forever
+    from cli.sim import serve_simulator
     from core.twin.snapshot import Snapshot
 
     if not 0 <= args.port <= 65535:
         raise ConfigError("--port must be between 0 and 65535")
     Snapshot.open(args.dir).require_complete()
 
-    class Shutdown(Exception):
-        pass
+    def make():
+        from core.sim.app import Simulator
+        from core.sim.config import SimConfig
 
-    def stop(signum, frame):
-        raise Shutdown()
+        return Simulator(SimConfig(twin=str(args.dir)))
 
-    previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
-    sim = None
-    try:
-        sim = Simulator(SimConfig(twin=str(args.dir)))
-
-        def ready() -> None:
-            print(json.dumps(sim.connection_info()), flush=True)
-            print(f"cutover: twin {args.dir} serving on {sim.base_url} (Ctrl+C to stop)", file=sys.stderr,
-                  flush=True)
-
-        serve_forever(sim, "127.0.0.1", args.port, on_ready=ready)
-    except Shutdown:
-        pass
-    finally:
-        for s, handler in previous.items():
-            signal.signal(s, handler)
-        if sim is not None:
-            sim.close()
-    return 0
+    return serve_simulator(make, "127.0.0.1", args.port, f"twin {args.dir}")
 
 
 def _forecast(args) -> int:

@@ -341,3 +341,34 @@ def test_a_rehearsal_on_a_twin_names_the_twin_not_a_seed_and_scale():
     outcome = SimpleNamespace(seed=1, scale=2000)
     assert _played_on(SimpleNamespace(twin="/work/acme-twin"), outcome) == "twin /work/acme-twin"
     assert _played_on(SimpleNamespace(twin=None), outcome) == "seed 1, scale 2000"
+
+
+def test_twin_serve_answers_the_captured_tenant_and_stops_on_sigint(captured):
+    """`cutover twin serve DIR`: the connection info first, the twin's own records over loopback, a clean stop."""
+    import signal
+    import subprocess
+    import sys
+
+    import httpx
+
+    cutover = str(Path(sys.executable).with_name("cutover"))
+    proc = subprocess.Popen([cutover, "twin", "serve", str(captured["root"]), "--port", "0"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        info = json.loads(proc.stdout.readline())
+        base = info["zuora_base_url"]
+        assert base.startswith("http://127.0.0.1:")
+        token = httpx.post(f"{base}/oauth/token", data={"grant_type": "client_credentials",
+                                                        "client_id": info["zuora_client_id"],
+                                                        "client_secret": info["zuora_client_secret"]})
+        assert token.status_code == 200
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(15) == 0
+        err = proc.stderr.read()
+        assert f"twin {captured['root']} serving on {base}" in err and "Traceback" not in err
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+        proc.stdout.close()
+        proc.stderr.close()

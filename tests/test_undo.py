@@ -209,41 +209,6 @@ async def test_g2_undo_clears_zuora_sync_updates_on_exactly_the_payments_it_set(
                 assert values() == before
 
 
-# ---- a killed apply, and a killed undo, from the command line --------------------------------------------------------
-def _done(journal: Path, undo: bool) -> tuple[int, int]:
-    """(items confirmed, items planned) of the latest E1 plan or undo plan, read as another process would."""
-    if not journal.exists():
-        return 0, 0
-    db = sqlite3.connect(f"file:{journal}?mode=ro", uri=True, timeout=5)
-    try:
-        row = db.execute(f"SELECT id, total, status FROM plan WHERE step_id = 'E1' AND undoes IS "
-                         f"{'NOT ' if undo else ''}NULL ORDER BY id DESC LIMIT 1").fetchone()
-        if row is None or row[2] == "planning":
-            return 0, 0
-        done = db.execute("SELECT count(*) FROM plan_item WHERE plan_id = ? AND status = 'done'", (row[0],)).fetchone()
-        return done[0], row[1]
-    except sqlite3.OperationalError:  # the schema is being created right now
-        return 0, 0
-    finally:
-        db.close()
-
-
-def _kill_at(command: list[str], env: dict, journal: Path, fraction: float, *, undo: bool) -> None:
-    proc = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 30
-    while True:
-        done, total = _done(journal, undo)
-        if total and done >= fraction * total:
-            break
-        assert proc.poll() is None, proc.communicate()
-        assert time.monotonic() < deadline, "no progress"
-        time.sleep(0.02)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-
-
-
-
 # ---- the command line: a killed apply, a killed undo ---------------------------------------------------------------
 def _done(journal: Path, undo: bool) -> tuple[int, int]:
     """(items confirmed, items planned) of the latest E1 plan or undo plan, read as another process would."""

@@ -6,7 +6,7 @@ come without httpx, oauthlib and the client.
 
 from __future__ import annotations
 
-import importlib
+from core.lazy_names import lazy_names
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing: type checkers read the name as true
 
@@ -31,15 +31,4 @@ if TYPE_CHECKING:
     from core.netsuite.suiteql import number
 
 
-def __getattr__(name: str):
-    try:
-        module = _WHERE[name]
-    except KeyError:  # AttributeError lets `from core.netsuite import client` fall through to the submodule
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value  # found once, then a plain attribute
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_WHERE})
+__getattr__, __dir__ = lazy_names(__name__, _WHERE)
