@@ -88,16 +88,35 @@ async def _plan(runbook: Planning, fix: Fix) -> PlanSummary:
     plan_id = journal.create_plan(fix.step_id, system=fix.system, object=fix.object,
                                   field=fix.field_name(ctx),
                                   new_value=new, concurrency=limit)
-    chunk: list[tuple[str, str | None, str | None, str]] = []
-    total = 0
+    items = PlanItems(journal, plan_id)
     async for target in fix.targets(ctx, runbook.clients):
-        chunk.append((target.record_id, target.number, target.current, new))
-        if len(chunk) == PLAN_CHUNK:
-            total += journal.add_plan_items(plan_id, chunk)
-            chunk = []
-    total += journal.add_plan_items(plan_id, chunk)
-    calls = math.ceil(total / fix.batch)
-    return journal.finish_plan(plan_id, calls=calls, estimate_s=math.ceil(calls / limit) * fix.seconds_per_call)
+        items.add((target.record_id, target.number, target.current, new))
+    return items.finish(fix, limit)
+
+
+class PlanItems:
+    """A plan's items, written to the journal PLAN_CHUNK at a time as they are found, so a plan of a million
+    records never sits in memory; `finish` seals the plan with its call count and estimate at `limit`."""
+
+    def __init__(self, journal: Journal, plan_id: int):
+        self.journal, self.plan_id = journal, plan_id
+        self.chunk: list[tuple[str, str | None, str | None, str | None]] = []
+        self.total = 0
+
+    def add(self, item: tuple[str, str | None, str | None, str | None]) -> None:
+        self.chunk.append(item)
+        if len(self.chunk) == PLAN_CHUNK:
+            self._flush()
+
+    def _flush(self) -> None:
+        self.total += self.journal.add_plan_items(self.plan_id, self.chunk)
+        self.chunk = []
+
+    def finish(self, fix: Fix, limit: int) -> PlanSummary:
+        self._flush()
+        calls = math.ceil(self.total / fix.batch)
+        return self.journal.finish_plan(self.plan_id, calls=calls,
+                                        estimate_s=math.ceil(calls / limit) * fix.seconds_per_call)
 
 
 async def prepare(runbook: Planning, step_id: str) -> PlanSummary:

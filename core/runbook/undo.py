@@ -17,14 +17,13 @@ Accounting" permission: without it Zuora refuses each memo, and each refusal say
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
 from core.errors import ConfigError, CutoverError
 from core.journal import Journal, apply_lock
 from core.runbook.actions import (
-    PLAN_CHUNK,
+    PlanItems,
     RESUMABLE,
     Planning,
     PlanRefused,
@@ -169,16 +168,10 @@ async def _plan(runbook: Planning, fix: Fix, target: PlanSummary, reason: str | 
                                   new_value=("(empty)" if shown is None else shown) if len(before) == 1
                                   else "each record's value before", concurrency=limit,
                                   undoes=target.plan_id, override_reason=reason)
-    chunk: list[tuple[str, str | None, str | None, str | None]] = []
-    total = 0
+    items = PlanItems(journal, plan_id)
     for item in _written(journal, target.plan_id):
-        chunk.append((item["record_id"], item["number"], item["new"], fix.value_before(item["current"])))
-        if len(chunk) == PLAN_CHUNK:
-            total += journal.add_plan_items(plan_id, chunk)
-            chunk = []
-    total += journal.add_plan_items(plan_id, chunk)
-    calls = math.ceil(total / fix.batch)
-    return journal.finish_plan(plan_id, calls=calls, estimate_s=math.ceil(calls / limit) * fix.seconds_per_call)
+        items.add((item["record_id"], item["number"], item["new"], fix.value_before(item["current"])))
+    return items.finish(fix, limit)
 
 
 # ---- apply --------------------------------------------------------------------------------------------------------
