@@ -187,3 +187,32 @@ async def test_the_records_found_count_is_the_checks_total_and_the_table_fits_at
         assert sum(c.get_render_width(table) for c in table.columns.values()) <= table.size.width
         amounts = [table.get_cell_at((0, i)) for i, c in enumerate(table.columns.values()) if str(c.label) == "amount"]
         assert amounts and amounts[0].plain.endswith(".00") and amounts[0].justify == "right"
+
+
+def test_core_hints_name_the_field_above_when_its_editor_is_on_screen():
+    from tui.widgets.step_panels import set_above
+
+    text = "run variable freeze_ts is not recorded: when the old connector stopped (cutover set freeze_ts VALUE)"
+    assert set_above(text, ["freeze_ts"]).endswith("(set freeze_ts above)")
+    assert set_above(text, ["go_live_ts"]) == text  # no editor for it here: the command stays
+    assert set_above("unreadable (repair it: cutover set freeze_ts VALUE)", ["freeze_ts"]) == \
+        "unreadable (repair it in its field above)"
+
+
+async def test_a_step_screen_says_set_it_above_not_a_command():
+    from textual.widgets import Static
+
+    app = demo_app(scale=300)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_ready(pilot)
+        app.push_screen(StepScreen("C6"))
+        await wait_until(pilot, lambda: isinstance(app.screen, StepScreen) and app.screen.query(VariableEditor))
+        step = app.screen
+        assert "freeze_ts" in [e.variable for e in step.query(VariableEditor)]
+        await pilot.press("r")
+
+        def head() -> str:
+            return str(step.query_one("#step-head", Static).render())
+
+        await wait_until(pilot, lambda: "freeze_ts" in head())
+        assert "set freeze_ts above" in head() and "cutover set" not in head()

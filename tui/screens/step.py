@@ -32,7 +32,7 @@ from tui.screens.confirm import ConfirmWrite
 from tui.screens.operator import with_operator
 from tui.screens.reason import ReasonScreen
 from tui.widgets.status import GLYPHS, state_key
-from tui.widgets.step_panels import gate_text, head_summary, waiver_text, why_text
+from tui.widgets.step_panels import gate_text, head_summary, set_above, waiver_text, why_text
 from tui.widgets.topbar import TopBar
 from tui.widgets.variable_editor import VariableEditor
 
@@ -215,7 +215,9 @@ class StepScreen(Screen):
         step = state.step
         self.shown = state
         key = state_key(state)
-        head = f"{GLYPHS[key]} {step.id} · {step.title}   [{step.kinds}]   {head_summary(state)}"
+        editable = self.app.backend.needed_variables(state)
+        head = (f"{GLYPHS[key]} {step.id} · {step.title}   [{step.kinds}]   "
+                f"{set_above(head_summary(state), editable)}")
         self.query_one("#step-head", Static).update(head)
         self.query_one("#step-head").set_classes(f"status-{key}")
         gate = self.query_one("#step-gate", Static)
@@ -228,7 +230,7 @@ class StepScreen(Screen):
             waiver.update(waiver_text(state))
         self.render_needs(state)
         self.query_one("#step-why", Static).update(why_text(state))
-        self.query_one("#step-check", Static).update(self.app.backend.check_text(state))
+        self.query_one("#step-check", Static).update(set_above(self.app.backend.check_text(state), editable))
         if step.instructions:
             self.query_one("#step-instructions", Static).update(self.app.backend.instructions_text(self.step_id))
         self.render_sample(state)
@@ -496,7 +498,7 @@ class StepScreen(Screen):
             return (f"{self.step_id} is blocked until {', '.join(gates)} {'is' if n == 1 else 'are'} done: nothing "
                     f"was recorded. Make {'it' if n == 1 else 'them'} pass, or waive "
                     f"{'it' if n == 1 else 'them'} with a reason (w on {'its' if n == 1 else 'their'} screen).")
-        return self.app.describe_error(exc)
+        return set_above(self.app.describe_error(exc), self.app.backend.needed_variables(self.current))
 
     # ---- actions --------------------------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple) -> bool | None:

@@ -3,12 +3,26 @@ standing waiver. No I/O: the screen passes in the gates' states it already has."
 
 from __future__ import annotations
 
+import re
 import textwrap
 
 from rich.text import Text
 
 from core.runbook.model import Status, StepState
 from tui.widgets.status import GLYPHS, STYLES
+
+
+_SET_HINT = re.compile(r"(?P<repair>repair it: )?cutover set (?P<name>[\w.]+) VALUE")
+
+
+def set_above(text: str, editable: list[str]) -> str:
+    """Core's words say `cutover set NAME VALUE` (true on the command line); on a step screen whose editor for NAME
+    is right there, they say so instead of sending the person to a terminal."""
+    def local(m: re.Match) -> str:
+        if m["name"] not in editable:
+            return m[0]
+        return "repair it in its field above" if m["repair"] else f"set {m['name']} above"
+    return _SET_HINT.sub(local, text)
 
 
 def head_summary(state: StepState) -> str:
