@@ -225,21 +225,14 @@ def _signatories(summary: Summary) -> tuple[tuple[str, str], ...]:
     return (("Consultant", summary.consultant), ("Client", ""))
 
 
-def _no_e1_decision(summary: Summary) -> str:
-    # E1's decision is asked only for Case 2 memos: without them there is nothing to decide
-    return "none needed (no Case 2 memos)" if summary.case2.startswith("not used") else "not recorded"
-
-
 def summary_blocks(run: Run, states: list[StepState], summary: Summary) -> Iterator[Block]:
     """The first page: the verdict, what and when, the counts, each phase, and the signatures."""
     profile = run.profile
     yield Heading(1, f"Sign-off report: {profile.name}")
     yield Headline(summary.headline)
-    decided = run.journal.variables()
     yield Facts((("Tenant", summary.tenant), ("Profile", summary.profile), ("Path (A3)", summary.path),
                  ("Case 2 (C2)", summary.case2),
-                 ("Decisions (E1, E2)", f"E1 {decided.e1_decision or _no_e1_decision(summary)}, "
-                                        f"E2 {decided.e2_decision or 'not recorded'}"),
+                 ("Decisions (E1, E2)", summary.decisions),
                  *summary.dates.items(),
                  ("Prepared", f"{utc_now()} by {summary.consultant or 'no operator recorded in the profile'}")))
     yield Heading(2, "What the cutover changed and found")

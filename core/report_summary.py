@@ -87,6 +87,7 @@ class Summary:
     profile: str
     path: str
     case2: str
+    decisions: str  # E1's and E2's recorded decisions, in words
     dates: dict[str, str]
     counts: dict[str, str]
     phases: list[PhaseLine]
@@ -166,9 +167,13 @@ def summarize(profile: Profile, journal: Journal, states: list[StepState]) -> Su
     case2 = ("not checked yet" if c2 is None else
              "not used: every negative invoice reached NetSuite before the migration" if c2.status is Status.PASS
              else f"used: {c2.summary}")
+    # E1's decision is asked only for Case 2 memos: when C2 passed there is nothing to decide
+    e1 = v.e1_decision or ("none needed (no Case 2 memos)" if c2 is not None and c2.status is Status.PASS
+                           else "not recorded")
     return Summary(
         headline=headline, tenant=tenant_words(profile), profile=f"{profile.name} ({profile.environment})",
         path=PATH_WORDS.get(v.provisioning_path or "", "not chosen yet (A3)"), case2=case2,
+        decisions=f"E1 {e1}, E2 {v.e2_decision or 'not recorded'}",
         dates={"Freeze (old connector stopped)": _when(v.freeze_ts),
                "Migration (Zuora's IS data migration)": _when(v.migration_date or v.target_migration_date)
                + ("" if v.migration_date or not v.target_migration_date else " (agreed target)"),
