@@ -285,10 +285,16 @@ async def test_the_app_captures_a_twin_with_a_progress_bar_and_rehearses_on_it(t
             # p replays the rehearsal as the monitor sampled it, phase by phase, ending on IS on.
             screen.replay_tick_s = 0.05
             assert screen.check_action("replay", ()) is True
+            # A sample per phase and one at the end; on a loaded machine a sample may be missed (the rehearsal says
+            # "monitor sample not taken" and goes on), so the replay is measured against what was kept.
+            from core.twin.replay import replay_samples
+            n = len(replay_samples(screen.twin))
+            missed = [line for line in screen.lines if "monitor sample not taken" in line]
+            assert n + len(missed) == 10 and n >= 2, (n, missed)
             await pilot.press("p")
             await wait_until(pilot, lambda: screen.busy is None and any(
-                line.startswith("10/10 ") for line in screen.lines), timeout=30)
-            last = next(line for line in screen.lines if line.startswith("10/10 "))
+                line.startswith(f"{n}/{n} ") for line in screen.lines), timeout=30)
+            last = next(line for line in screen.lines if line.startswith(f"{n}/{n} "))
             assert "IS on" in last and "Credit memos" in last
 
 
