@@ -18,6 +18,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, ProgressBar, RichLog, Static
 
 if TYPE_CHECKING:
+    from textual.timer import Timer
+
     from core.config import Profile
     from core.secrets import Credentials
 
@@ -73,6 +75,7 @@ class TwinScreen(Screen):
         self.busy: str | None = None
         self.lines: list[str] = []
         self.replaying: list[tuple[int, dict]] = []  # (number, sample) still to show, one per tick
+        self.replay_timer: Timer | None = None
 
     @property
     def folder(self) -> Path:
@@ -186,8 +189,10 @@ class TwinScreen(Screen):
         self.refresh_bindings()
         self._say(f"Replaying the latest rehearsal on {self.twin}: {len(samples)} monitor samples")
         self._next_sample(len(samples))
-        self.set_interval(self.replay_tick_s, lambda: self._next_sample(len(samples)), name="twin-replay",
-                          repeat=max(0, len(samples) - 1))
+        # Until every sample is shown, then stopped: a repeat count would end early on a busy machine, whose
+        # skipped ticks count as repeats.
+        self.replay_timer = self.set_interval(self.replay_tick_s, lambda: self._next_sample(len(samples)),
+                                              name="twin-replay")
 
     def _next_sample(self, total: int) -> None:
         from core.twin.replay import render_kept
@@ -197,6 +202,9 @@ class TwinScreen(Screen):
         n, sample = self.replaying.pop(0)
         self._say(render_kept(sample, n, total).rstrip())
         if not self.replaying:
+            if self.replay_timer is not None:
+                self.replay_timer.stop()
+                self.replay_timer = None
             self.busy = None
             self.refresh_bindings()
 
