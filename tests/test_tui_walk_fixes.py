@@ -155,7 +155,7 @@ async def test_p_brings_the_plan_into_view_and_a_spent_plan_is_not_applied_again
 
 
 def test_sample_columns_fit_the_width_and_keep_amounts_and_dates_whole():
-    from tui.screens.step import fit_widths, sample_cell
+    from tui.widgets.sample_table import fit_widths, sample_cell
 
     columns = ["id", "name", "amount", "memodate"]
     rows = [{"id": "ac22c29c976c807bdfae572030c91182", "name": "Pied Piper Incorporated of Palo Alto",
