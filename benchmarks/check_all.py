@@ -29,7 +29,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from core.config import NetSuiteFields, Operator, Profile  # noqa: E402
+from core.profile import NetSuiteFields, Operator, Profile  # noqa: E402
 from core.run import Run  # noqa: E402
 from core.runbook.model import Status  # noqa: E402
 from core.secrets import Credentials  # noqa: E402

@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from served_tenant import serve, stop
 
-from core.config import NetSuiteFields, Operator, Profile
+from core.profile import NetSuiteFields, Operator, Profile
 from core.secrets import Credentials
 from core.sim.catalog import NS_FIELD_IDS
 from core.twin.capture import capture_tenant

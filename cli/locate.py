@@ -9,7 +9,8 @@ from cli.target import add_profile_name, chosen_profile
 
 
 def cmd_locate(args: argparse.Namespace) -> int:
-    from core.config import config_path, data_root, get_profile
+    from core.config import config_path, get_profile
+    from core.profile import data_root
 
     name = chosen_profile(args)
     if args.what == "config":

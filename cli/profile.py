@@ -20,7 +20,7 @@ def table(headers: list[str], rows: list[list[str]]) -> str:
 
 
 def parse_fields(pairs: list[str]) -> dict[str, str]:
-    from core.config import NetSuiteFields
+    from core.profile import NetSuiteFields
 
     keys = NetSuiteFields.model_fields
     out = {}
@@ -37,7 +37,8 @@ def parse_fields(pairs: list[str]) -> dict[str, str]:
 
 # ---- add -------------------------------------------------------------------------------------------------------
 def cmd_add(args: argparse.Namespace) -> int:
-    from core.config import Operator, get_profile, save_profile, scan_profiles, validate_profile
+    from core.config import get_profile, save_profile, scan_profiles, validate_profile
+    from core.profile import Operator
 
     fields: dict = {}
     operator = None
@@ -77,7 +78,8 @@ def cmd_add(args: argparse.Namespace) -> int:
 def cmd_list(args: argparse.Namespace) -> int:
     import json
 
-    from core.config import Profile, config_path, scan_profiles
+    from core.config import config_path, scan_profiles
+    from core.profile import Profile
 
     profiles = scan_profiles()
     if args.names:  # one a line, for scripts and shell completion
@@ -107,7 +109,8 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from core.config import NetSuiteFields, get_profile
+    from core.config import get_profile
+    from core.profile import NetSuiteFields
     from core.secret_sources import credential_sources
 
     p = get_profile(args.name)

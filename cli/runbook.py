@@ -105,7 +105,8 @@ def ask_operator_once(profile):
         return profile
     from pydantic import ValidationError
 
-    from core.config import Operator, save_profile, validate_profile, validation_message
+    from core.config import save_profile, validate_profile
+    from core.profile import Operator, validation_message
 
     print(f"Who is working on {profile.name}? Asked once; recorded with every confirmation, waiver, ticket and "
           f"write.", file=sys.stderr)

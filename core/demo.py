@@ -11,7 +11,7 @@ import asyncio
 import tempfile
 from pathlib import Path
 
-from core.config import NetSuiteFields, Operator, Profile
+from core.profile import NetSuiteFields, Operator, Profile
 from core.secrets import Credentials
 from core.sim.app import Simulator
 from core.sim.catalog import NS_FIELD_IDS

@@ -78,7 +78,8 @@ def _writable(path: Path) -> tuple[bool, str]:
 
 
 def check_paths(data_dir: Path | None) -> list[Finding]:
-    from core.config import config_path, data_root, scan_profiles
+    from core.config import config_path, scan_profiles
+    from core.profile import data_root
     from core.logs import log_path
 
     out = []

@@ -24,7 +24,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, field_validator
 
-from core.config import Profile, netsuite_account_id, validation_message
+from core.profile import Profile, netsuite_account_id, validation_message
 from core.errors import ConfigError
 from core.instance_terms import ENVIRONMENTS, KINDS, ROLES, STATUSES
 from core.journal import Journal

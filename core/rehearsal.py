@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, get_args
 
-from core.config import Operator
+from core.profile import Operator
 from core.demo import DemoTenant
 from core.errors import ConfigError, CutoverError, first_cause
 from core.playing import Event, StandInPlayer

@@ -19,7 +19,7 @@ from core.runbook.steps.h_go_live import DUPLICATES, MISSING_IN_ZUORA
 from core.words import plural
 
 if TYPE_CHECKING:
-    from core.config import Profile
+    from core.profile import Profile
     from core.journal import Journal
 
 # The rehearsal records everything in this name (core.rehearsal.REHEARSAL_OPERATOR; a test holds them equal):

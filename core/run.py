@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from pydantic import SecretStr
 
-from core.config import Profile
+from core.profile import Profile
 from core.instances import InstanceRegister
 from core.journal import Journal
 from core.runbook.engine import Runbook

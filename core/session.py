@@ -16,7 +16,7 @@ from typing import Literal
 
 import httpx
 
-from core.config import Profile
+from core.profile import Profile
 from core.errors import ApiError, AuthError, ConfigError, CredentialsError, CutoverError
 from core.netsuite import NetSuiteClient
 from core.secrets import SECRET_LABELS, SYSTEM_SECRETS, Credentials

@@ -34,7 +34,7 @@ def isolated_dirs(tmp_path, monkeypatch):
                 "CUTOVER_NETSUITE_CONSUMER_SECRET", "CUTOVER_NETSUITE_TOKEN_ID", "CUTOVER_NETSUITE_TOKEN_SECRET",
                 "CUTOVER_CONFIG_FILE", "CUTOVER_PROFILE"):
         monkeypatch.delenv(var, raising=False)
-    # The operator every profile records under, unless a test says otherwise (core.config.OPERATOR_ENV).
+    # The operator every profile records under, unless a test says otherwise (core.profile.OPERATOR_ENV).
     monkeypatch.setenv("CUTOVER_OPERATOR", TEST_OPERATOR)
 
 

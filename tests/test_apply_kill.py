@@ -23,7 +23,8 @@ from pathlib import Path
 import pytest
 from sim_tenant import add_accounts, add_credit_memos, add_invoices
 
-from core.config import NetSuiteFields, Profile, save_profile
+from core.config import save_profile
+from core.profile import NetSuiteFields, Profile
 from core.secrets import SECRET_NAMES, env_var
 from core.sim.app import Simulator
 from core.sim.catalog import NS_FIELD_IDS

@@ -52,7 +52,7 @@ def test_a_headless_command_never_loads_the_app(tmp_path):
 # What the app's first frame must not wait for: the simulator and its server, the Help screen's Markdown parser, the
 # HTTP client, the keyring, the settings library and pydantic itself; they load in the app's worker after it.
 APP_FIRST_FRAME_HEAVY = ("core.sim", "core.demo", "starlette", "uvicorn", "markdown_it", "httpx", "keyring",
-                         "pydantic", "pydantic_settings", "sqlite3", "core.config", "core.runbook.model",
+                         "pydantic", "pydantic_settings", "sqlite3", "core.config", "core.profile", "core.runbook.model",
                          "core.runbook.phases")
 
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from core.config import (
-    NetSuiteFields, Profile, config_path, default_data_dir, get_profile, load_profiles, remove_profile,
-    save_profile, scan_profiles, validate_profile,
+    config_path, get_profile, load_profiles, remove_profile, save_profile, scan_profiles, validate_profile,
 )
+from core.profile import NetSuiteFields, Profile, default_data_dir
 from core.errors import ConfigError
 from core.sim.catalog import NS_FIELD_LABELS
 from core.zuora.environments import ENVIRONMENT_NAMES

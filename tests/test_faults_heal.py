@@ -26,7 +26,7 @@ from cli_support import run, simulated_profile
 from sim_tenant import add_credit_memos, add_invoices
 from test_zuora_client import bench, tenant, tta
 
-from core.config import Profile
+from core.profile import Profile
 from core.errors import ApiError, ConfigError, RateLimited, first_cause
 from core.netsuite import NetSuiteClient
 from core.netsuite.client import TIMEOUT_RETRIES as NETSUITE_TIMEOUT_RETRIES

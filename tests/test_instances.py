@@ -12,7 +12,8 @@ import pytest
 from cli_support import run, simulated_profile
 from pydantic import SecretStr
 
-from core.config import Profile, config_path, get_profile
+from core.config import config_path, get_profile
+from core.profile import Profile
 from core.demo import DemoTenant
 from core.errors import ConfigError
 from core.instances import InstanceRegister, instances_for_ticket

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from core.config import NetSuiteFields
+from core.profile import NetSuiteFields
 from core.errors import ConfigError
 from core.monitor import NS_TO_ZUORA, SAMPLE_CALL_BUDGET, STATES, ZUORA_TO_NS, RateTracker, Sampler, eta_seconds
 from core.monitor.queries import NetSuiteFieldIds, ns_counts_sql

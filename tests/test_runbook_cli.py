@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from cli_support import run, simulated_profile
 
-from core.config import NetSuiteFields, get_profile, save_profile
+from core.config import get_profile, save_profile
+from core.profile import NetSuiteFields
 from core.sim.catalog import NS_FIELD_IDS
 
 pytestmark = pytest.mark.timeout(120)

@@ -8,7 +8,7 @@ from datetime import date, datetime
 
 import pytest
 
-from core.config import NetSuiteFields, Profile
+from core.profile import NetSuiteFields, Profile
 from core.errors import ConfigError, CutoverError
 from core.journal import Journal
 from core.runbook.engine import Runbook

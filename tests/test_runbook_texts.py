@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from core.config import NetSuiteFields, Profile
+from core.profile import NetSuiteFields, Profile
 from core.errors import ConfigError
 from core.journal import Journal
 from core.report_summary import summarize

@@ -9,7 +9,8 @@ import threading
 
 from textual.widgets import DataTable
 
-from core.config import Profile, save_profile
+from core.config import save_profile
+from core.profile import Profile
 from core.demo import DemoTenant
 from core.journal import Journal
 from core.secrets import SECRET_NAMES, env_var

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from textual.widgets import DataTable
 
-from core.config import Profile, save_profile
+from core.config import save_profile
+from core.profile import Profile
 from core.secrets import SECRET_NAMES, env_var
 from tui.app import CutoverApp
 from tui.backend import Backend

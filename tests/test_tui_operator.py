@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 from textual.widgets import Input, Static
 
-from core.config import OPERATOR_ENV, Operator, Profile, get_profile, save_profile
+from core.config import get_profile, save_profile
+from core.profile import OPERATOR_ENV, Operator, Profile
 from core.demo import DemoTenant
 from core.secrets import CredentialStore
 from tests.test_tui_waivers import notes

@@ -8,7 +8,8 @@ import keyring
 from keyring.backends.fail import Keyring as FailKeyring
 from textual.widgets import Checkbox, DataTable, Input, Select, Static
 
-from core.config import Profile, config_path, get_profile, save_profile
+from core.config import config_path, get_profile, save_profile
+from core.profile import Profile
 from core.demo import DemoTenant
 from core.instances import InstanceRegister
 from core.secrets import SECRET_NAMES, CredentialStore

@@ -10,7 +10,7 @@ import pytest
 from textual.app import App, ComposeResult
 from textual.widgets import DataTable, Input, Select, Static
 
-from core.config import OPERATOR_ENV
+from core.profile import OPERATOR_ENV
 from core.demo import DEMO_OPERATOR, DemoTenant
 from core.runbook.variables import RunVariables
 from tests.tui_helpers import demo_app, wait_ready, wait_until

@@ -254,7 +254,8 @@ async def test_the_app_captures_a_twin_with_a_progress_bar_and_rehearses_on_it(t
     from textual.widgets import ProgressBar
     from tui_helpers import wait_until
 
-    from core.config import Profile, save_profile
+    from core.config import save_profile
+    from core.profile import Profile
     from core.secrets import CredentialStore
     from tui.profiles_app import ProfilesApp
     from tui.screens.profiles import ProfilesScreen

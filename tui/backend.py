@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from core.errors import ConfigError, CutoverError
 
 if TYPE_CHECKING:  # the app's first frame draws before pydantic, httpx, keyring and the runbook load (`load`)
-    from core.config import Operator, Profile
+    from core.profile import Operator, Profile
     from core.demo import DemoTenant
     from core.monitor import Sampler
     from core.monitor.model import SyncError
@@ -461,10 +461,10 @@ def ticket_file_name(step_id: str) -> str:
 
 
 def make_operator(name: str, email: str) -> Operator:
-    """core.config.Operator, or a ConfigError with its validation message ('email: … is not an email address')."""
+    """core.profile.Operator, or a ConfigError with its validation message ('email: … is not an email address')."""
     from pydantic import ValidationError
 
-    from core.config import Operator, validation_message
+    from core.profile import Operator, validation_message
 
     try:
         return Operator(name=name, email=email)

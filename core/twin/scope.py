@@ -134,7 +134,7 @@ def captured_tables() -> set[str]:
 
 def tables_the_checks_read() -> dict[str, set[str]]:
     """Every table named in a check's SQL, with the steps that read it (the list above must cover it)."""
-    from core.config import NetSuiteFields
+    from core.profile import NetSuiteFields
     from core.runbook.model import MissingInput, QueryContext, resolve
     from core.runbook.phases import RUNBOOK
     from core.runbook.variables import RunVariables

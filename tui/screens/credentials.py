@@ -16,7 +16,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, Static
 
-from core.config import Profile
+from core.profile import Profile
 from core.errors import CutoverError
 from core.secret_sources import credential_sources
 from core.secrets import (

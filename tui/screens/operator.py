@@ -1,7 +1,7 @@
 """Who is doing this? Asked once, before the first thing the journal records under a name (a confirmation, a ticket
 number, a waiver, a plan or a write), when the profile names no operator and CUTOVER_OPERATOR is unset.
 
-The name and email are checked with core.config.Operator (its message shows inline), saved in the profile's
+The name and email are checked with core.profile.Operator (its message shows inline), saved in the profile's
 config in a thread worker, and the open run records under them from then on. Then the action goes on.
 """
 
@@ -16,7 +16,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Input, Label, Static
 
-from core.config import Operator
+from core.profile import Operator
 from core.errors import ConfigError
 from tui.backend import make_operator
 from tui.widgets.form import FormRow, text_input

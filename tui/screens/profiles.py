@@ -16,7 +16,8 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Checkbox, DataTable, Footer, Input, Label, Select, Static
 
-from core.config import NetSuiteFields, Profile, config_path, save_profile, scan_profiles, validate_profile
+from core.config import config_path, save_profile, scan_profiles, validate_profile
+from core.profile import NetSuiteFields, Profile
 from core.errors import ConfigError
 from core.zuora.environments import ENVIRONMENT_NAMES
 from tui.widgets.form import FormRow, choice, notify_failure, selected, text_input

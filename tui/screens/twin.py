@@ -20,7 +20,7 @@ from textual.widgets import Footer, ProgressBar, RichLog, Static
 if TYPE_CHECKING:
     from textual.timer import Timer
 
-    from core.config import Profile
+    from core.profile import Profile
     from core.secrets import Credentials
 
 
