@@ -23,91 +23,35 @@ each step in its own transaction, so a journal begun by an older cutover opens i
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, suppress
-from functools import cache
 from pathlib import Path
 from typing import Any
 
-from core.errors import ConfigError, CutoverError, JournalError
+from core.errors import ConfigError, JournalError
 from core.journal_faults import check_schema, explain, refuse_foreign, tables
+from core.journal_plans import PlanBook
+from core.journal_schema import MIGRATIONS, SCHEMA, SCHEMA_VERSION, expected_tables
 from core.locking import ApplyBusy, Presence, apply_lock  # noqa: F401  (apply_lock and ApplyBusy are used from here)
-from core.runbook.model import CheckResult, Confirmation, PlanSummary, Status, TicketRecord, Waiver, utc_now
+from core.runbook.model import CheckResult, Confirmation, Status, TicketRecord, Waiver, utc_now
 from core.runbook.variables import RunVariables
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS variable (name TEXT PRIMARY KEY, value TEXT, set_at TEXT, set_by TEXT);
-CREATE TABLE IF NOT EXISTS variable_history (id INTEGER PRIMARY KEY, name TEXT, value TEXT, set_at TEXT,
-    set_by TEXT);
-CREATE TABLE IF NOT EXISTS check_result (id INTEGER PRIMARY KEY, step_id TEXT, status TEXT, count INTEGER,
-    summary TEXT, details TEXT, sample TEXT, query TEXT, checked_at TEXT, error TEXT);
-CREATE INDEX IF NOT EXISTS check_result_step ON check_result(step_id, id);
-CREATE TABLE IF NOT EXISTS confirmation (id INTEGER PRIMARY KEY, step_id TEXT, who TEXT, at TEXT, note TEXT);
-CREATE TABLE IF NOT EXISTS ticket (id INTEGER PRIMARY KEY, step_id TEXT, number TEXT, who TEXT, at TEXT);
-CREATE TABLE IF NOT EXISTS plan (id INTEGER PRIMARY KEY, step_id TEXT, system TEXT, object TEXT, field TEXT,
-    new_value TEXT, total INTEGER DEFAULT 0, calls INTEGER DEFAULT 0, estimate_s REAL DEFAULT 0,
-    concurrency INTEGER DEFAULT 1, created_at TEXT, created_by TEXT, status TEXT);
-CREATE TABLE IF NOT EXISTS plan_item (plan_id INTEGER, seq INTEGER, record_id TEXT, number TEXT, current TEXT,
-    new TEXT, status TEXT DEFAULT 'pending', outcome TEXT, error TEXT, request_id TEXT, at TEXT,
-    PRIMARY KEY (plan_id, seq));
-CREATE INDEX IF NOT EXISTS plan_item_status ON plan_item(plan_id, status, seq);
-CREATE TABLE IF NOT EXISTS audit (id INTEGER PRIMARY KEY, at TEXT, who TEXT, step_id TEXT, plan_id INTEGER,
-    system TEXT, object TEXT, record_id TEXT, field TEXT, old TEXT, new TEXT, request_id TEXT);
-CREATE TABLE IF NOT EXISTS apply_run (id INTEGER PRIMARY KEY, plan_id INTEGER, pid INTEGER, started_at TEXT,
-    ended_at TEXT, outcome TEXT, written INTEGER DEFAULT 0, failed INTEGER DEFAULT 0, write_calls INTEGER DEFAULT 0);
-"""
-# Each entry takes the schema from the version before it to its own number. Never edit one that has shipped:
-# add the next. Version 0 is _SCHEMA as the first release wrote it (no user_version).
-_MIGRATIONS: dict[int, str] = {
-    1: """
-CREATE TABLE waiver (id INTEGER PRIMARY KEY, step_id TEXT, who TEXT, at TEXT, reason TEXT, withdrawn_by TEXT,
-    withdrawn_at TEXT, withdraw_reason TEXT);
-CREATE INDEX waiver_step ON waiver(step_id, id);
-ALTER TABLE confirmation ADD COLUMN withdrawn_by TEXT;
-ALTER TABLE confirmation ADD COLUMN withdrawn_at TEXT;
-CREATE TABLE baseline (name TEXT, key TEXT, value INTEGER, PRIMARY KEY (name, key));
-CREATE TABLE baseline_set (name TEXT PRIMARY KEY, step_id TEXT, recorded_at TEXT, rows INTEGER);
-""",
-    # Sealed plans (the hash of what the plan showed), and the records an apply skipped because they no longer
-    # matched the plan, in the audit log next to the writes.
-    2: """
-ALTER TABLE plan ADD COLUMN seal TEXT;
-ALTER TABLE audit ADD COLUMN outcome TEXT;
-ALTER TABLE apply_run ADD COLUMN skipped INTEGER DEFAULT 0;
-""",
-    # Undo (core.runbook.undo): a plan that takes back another plan's writes names it, and keeps the reason a
-    # person typed to undo E1/E2 after the new connector's first run (H1).
-    3: """
-ALTER TABLE plan ADD COLUMN undoes INTEGER;
-ALTER TABLE plan ADD COLUMN override_reason TEXT;
-""",
-    # The monitor's samples, for the report's sync chart (bounded: see keep_monitor_sample), and the index the
-    # report's audit log uses to show each record by its number.
-    4: """
-CREATE TABLE monitor_sample (id INTEGER PRIMARY KEY, taken_at TEXT, invoice_settlement INTEGER, rows TEXT);
-CREATE INDEX plan_item_record ON plan_item(plan_id, record_id);
-""",
-}
-SCHEMA_VERSION = max(_MIGRATIONS)
 # How long a write waits for another process's write to end before JournalBusy names it: a write transaction of
 # ours lasts milliseconds, so seconds of waiting mean something else holds the lock.
 BUSY_TIMEOUT_S = 5.0
 # Monitor samples kept: past this, every other one of the older half goes, so the whole watch stays covered at a
 # coarser step (a day at 5 s is 17,280 samples; the chart needs a few hundred points).
 MONITOR_SAMPLES_KEPT = 600
-ITEM_STATES = ("pending", "sent", "done", "failed", "skipped")
 
 
 class OperatorMissing(ConfigError):
     """Nobody is named to record this under."""
 
 
-class Journal:
+class Journal(PlanBook):
     def __init__(self, path: Path | str, *, operator: str | None = None, busy_timeout: float = BUSY_TIMEOUT_S):
         self.path = Path(path)
         self.operator = operator
@@ -155,17 +99,17 @@ class Journal:
             raise JournalError(f"the journal {self.path} was written by a newer cutover (schema {version}; this one "
                                f"reads up to {SCHEMA_VERSION})", hint="upgrade cutover to open it")
         if version == 0:  # read before anything is written: another program's database is left as it was
-            refuse_foreign(self.path, tables(self._db), _expected_tables(0))
+            refuse_foreign(self.path, tables(self._db), expected_tables(0))
         else:
-            check_schema(self.path, tables(self._db), _expected_tables(version), version)
+            check_schema(self.path, tables(self._db), expected_tables(version), version)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         if version == 0:
-            self._db.executescript(_SCHEMA)
-            check_schema(self.path, tables(self._db), _expected_tables(0), 0)
+            self._db.executescript(SCHEMA)
+            check_schema(self.path, tables(self._db), expected_tables(0), 0)
         for target in range(version + 1, SCHEMA_VERSION + 1):
             # executescript commits first; the BEGIN in the script makes each step all-or-nothing.
-            self._db.executescript(f"BEGIN IMMEDIATE; {_MIGRATIONS[target]}\nPRAGMA user_version = {target}; COMMIT;")
+            self._db.executescript(f"BEGIN IMMEDIATE; {MIGRATIONS[target]}\nPRAGMA user_version = {target}; COMMIT;")
 
     @property
     def schema_version(self) -> int:
@@ -369,173 +313,6 @@ class Journal:
         rows = self._rows("SELECT * FROM ticket WHERE id IN (SELECT max(id) FROM ticket GROUP BY step_id)")
         return {r["step_id"]: TicketRecord(r["step_id"], r["number"], r["who"], r["at"]) for r in rows}
 
-    # ---- plans --------------------------------------------------------------------------------------------------
-    def create_plan(self, step_id: str, *, system: str, object: str, field: str, new_value: str,
-                    concurrency: int, undoes: int | None = None, override_reason: str | None = None) -> int:
-        """A new plan in state `planning`; earlier unfinished plans of the step are superseded. An undo plan
-        (`undoes`: the plan whose writes it takes back) supersedes only earlier undo plans of that same plan."""
-        with self._tx() as db:
-            db.execute("UPDATE plan SET status = 'superseded' WHERE step_id = ? AND undoes IS ? AND status IN "
-                       "('planning', 'planned', 'cancelled', 'failed')", (step_id, undoes))
-            cur = db.execute("INSERT INTO plan(step_id, system, object, field, new_value, concurrency, created_at, "
-                             "created_by, status, undoes, override_reason) VALUES (?,?,?,?,?,?,?,?, 'planning',?,?)",
-                             (step_id, system, object, field, new_value, concurrency, utc_now(), self.who(), undoes,
-                              override_reason))
-            return int(cur.lastrowid)
-
-    def add_plan_items(self, plan_id: int, items: Iterable[tuple[str, str | None, str | None, str]]) -> int:
-        """Append (record_id, number, current value, new value) rows; one transaction per call."""
-        with self._tx() as db:
-            start = db.execute("SELECT coalesce(max(seq), 0) FROM plan_item WHERE plan_id = ?",
-                               (plan_id,)).fetchone()[0]
-            rows = [(plan_id, start + i, rid, num, cur, new) for i, (rid, num, cur, new) in enumerate(items, 1)]
-            db.executemany("INSERT INTO plan_item(plan_id, seq, record_id, number, current, new) "
-                           "VALUES (?,?,?,?,?,?)", rows)
-            return len(rows)
-
-    def finish_plan(self, plan_id: int, *, calls: int, estimate_s: float) -> PlanSummary:
-        """The plan complete: counted, and sealed with the hash of what it shows (see `seal_of`)."""
-        seal = self.seal_of(plan_id)
-        with self._tx() as db:
-            db.execute("UPDATE plan SET status = 'planned', calls = ?, estimate_s = ?, seal = ?, total = (SELECT "
-                       "count(*) FROM plan_item WHERE plan_id = ?) WHERE id = ?",
-                       (calls, estimate_s, seal, plan_id, plan_id))
-        return self.plan(plan_id)
-
-    def seal_of(self, plan_id: int) -> str:
-        """SHA-256 over what the plan shows a person: its step, system, object, field and new value, then each
-        item's record id, number and old value in seq order. Recomputed from the journal before an apply, so an
-        item changed, added or removed since the plan was made is caught. Streamed: flat memory at any size."""
-        rows = self._rows("SELECT step_id, system, object, field, new_value, undoes, override_reason FROM plan "
-                          "WHERE id = ?", (plan_id,))
-        if not rows:
-            raise CutoverError(f"no plan {plan_id} in the journal", hint="make one with `cutover plan STEP`")
-        head = list(rows[0])
-        # An undo plan's seal also covers what it undoes and why (a plan's seal from before undo is unchanged).
-        digest = hashlib.sha256(json.dumps(head if head[5] is not None else head[:5]).encode())
-        last = 0
-        while True:  # its own keyset read: item statuses do not enter the seal, so a resumed plan keeps it
-            items = self._rows("SELECT seq, record_id, number, current FROM plan_item WHERE plan_id = ? AND seq > ? "
-                               "ORDER BY seq LIMIT 2000", (plan_id, last))
-            if not items:
-                return digest.hexdigest()
-            for r in items:
-                digest.update(b"\n" + json.dumps([r["seq"], r["record_id"], r["number"], r["current"]]).encode())
-            last = items[-1]["seq"]
-
-    def plan(self, plan_id: int) -> PlanSummary:
-        rows = self._rows("SELECT * FROM plan WHERE id = ?", (plan_id,))
-        if not rows:
-            raise CutoverError(f"no plan {plan_id} in the journal", hint="make one with `cutover plan STEP`")
-        r = rows[0]
-        counts = {s["status"]: s["n"] for s in self._rows(
-            "SELECT status, count(*) AS n FROM plan_item WHERE plan_id = ? GROUP BY status", (plan_id,))}
-        return PlanSummary(plan_id=r["id"], step_id=r["step_id"], system=r["system"], object=r["object"],
-                           field=r["field"], new_value=r["new_value"], total=r["total"], calls=r["calls"],
-                           estimate_s=r["estimate_s"], limit=r["concurrency"], created_at=r["created_at"],
-                           status=r["status"], counts={s: counts.get(s, 0) for s in ITEM_STATES}, seal=r["seal"],
-                           undoes=r["undoes"], override_reason=r["override_reason"], created_by=r["created_by"])
-
-    def latest_plan(self, step_id: str) -> PlanSummary | None:
-        """The step's latest plan of its own fix (undo plans are found through `undo_plan`)."""
-        rows = self._rows("SELECT id FROM plan WHERE step_id = ? AND status <> 'superseded' AND undoes IS NULL "
-                          "ORDER BY id DESC LIMIT 1", (step_id,))
-        return self.plan(rows[0]["id"]) if rows else None
-
-    def undo_plan(self, plan_id: int) -> PlanSummary | None:
-        """The standing (not superseded) plan that undoes plan `plan_id`, if any."""
-        rows = self._rows("SELECT id FROM plan WHERE undoes = ? AND status <> 'superseded' ORDER BY id DESC "
-                          "LIMIT 1", (plan_id,))
-        return self.plan(rows[0]["id"]) if rows else None
-
-    def plans_applied(self, step_id: str | None = None) -> list[PlanSummary]:
-        """Every plan that an apply ran on (its own fix's or an undo), oldest first."""
-        rows = self._rows("SELECT id FROM plan p WHERE (? IS NULL OR step_id = ?) AND EXISTS (SELECT 1 FROM "
-                          "apply_run r WHERE r.plan_id = p.id) ORDER BY id", (step_id, step_id))
-        return [self.plan(r["id"]) for r in rows]
-
-    def apply_run(self, run_id: int) -> dict[str, Any] | None:
-        rows = self._rows("SELECT * FROM apply_run WHERE id = ?", (run_id,))
-        return dict(rows[0]) if rows else None
-
-    def set_plan_status(self, plan_id: int, status: str) -> None:
-        with self._tx() as db:
-            db.execute("UPDATE plan SET status = ? WHERE id = ?", (status, plan_id))
-
-    def iter_plan_items(self, plan_id: int, statuses: tuple[str, ...] = ITEM_STATES, chunk: int = 500,
-                        limit: int | None = None) -> Iterator[dict[str, Any]]:
-        """Stream items in seq order, a chunk at a time (keyset on seq: no cursor held between chunks)."""
-        marks = ",".join("?" * len(statuses))
-        last = 0
-        if limit is not None:
-            chunk = min(chunk, limit)
-        while limit is None or limit > 0:
-            rows = self._rows(f"SELECT * FROM plan_item WHERE plan_id = ? AND seq > ? AND status IN ({marks}) "
-                              f"ORDER BY seq LIMIT ?", (plan_id, last, *statuses, chunk))
-            if not rows:
-                return
-            for r in rows[:limit]:
-                yield dict(r)
-            last = rows[-1]["seq"]
-            limit = None if limit is None else limit - len(rows)
-
-    def claim_items(self, plan_id: int, after_seq: int, n: int, upto_seq: int | None = None) -> list[dict[str, Any]]:
-        """The next n pending or failed items after `after_seq` (and up to `upto_seq`), marked `sent` before they
-        leave."""
-        with self._tx() as db:
-            rows = [dict(r) for r in db.execute(
-                "SELECT * FROM plan_item WHERE plan_id = ? AND seq > ? AND (? IS NULL OR seq <= ?) AND status IN "
-                "('pending', 'failed') ORDER BY seq LIMIT ?", (plan_id, after_seq, upto_seq, upto_seq, n))]
-            db.executemany("UPDATE plan_item SET status = 'sent', at = ? WHERE plan_id = ? AND seq = ?",
-                           [(utc_now(), plan_id, r["seq"]) for r in rows])
-        return rows
-
-    def reset_items(self, plan_id: int, seqs: Iterable[int]) -> None:
-        """`sent` items of a dead run whose write did not happen: pending again."""
-        with self._tx() as db:
-            db.executemany("UPDATE plan_item SET status = 'pending' WHERE plan_id = ? AND seq = ?",
-                           [(plan_id, s) for s in seqs])
-
-    def record_outcome(self, plan: PlanSummary, item: dict[str, Any], *, success: bool, outcome: str,
-                       error: str | None = None, request_id: str | None = None) -> None:
-        """One item's outcome, and for a write that happened its audit row, in one transaction."""
-        at = utc_now()
-        with self._tx() as db:
-            db.execute("UPDATE plan_item SET status = ?, outcome = ?, error = ?, request_id = ?, at = ? "
-                       "WHERE plan_id = ? AND seq = ?",
-                       ("done" if success else "failed", outcome, error, request_id, at, plan.plan_id, item["seq"]))
-            if success and outcome in ("written", "found-written"):  # ours, even if its answer was lost
-                db.execute("INSERT INTO audit(at, who, step_id, plan_id, system, object, record_id, field, old, "
-                           "new, request_id, outcome) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                           (at, self.who(), plan.step_id, plan.plan_id, plan.system, plan.object,
-                            item["record_id"], plan.field, item["current"], item["new"], request_id, outcome))
-
-    def record_skips(self, plan: PlanSummary, skipped: Iterable[tuple[dict[str, Any], str]]) -> int:
-        """Items apply did not write because the record no longer matched the plan (item, why), with an audit row
-        each (outcome `skipped`); the reason is kept as the item's error."""
-        at, who = utc_now(), self.who()
-        rows = list(skipped)
-        with self._tx() as db:
-            db.executemany("UPDATE plan_item SET status = 'skipped', outcome = 'skipped', error = ?, at = ? "
-                           "WHERE plan_id = ? AND seq = ?", [(why, at, plan.plan_id, i["seq"]) for i, why in rows])
-            db.executemany("INSERT INTO audit(at, who, step_id, plan_id, system, object, record_id, field, old, new, "
-                           "outcome) VALUES (?,?,?,?,?,?,?,?,?,?, 'skipped')",
-                           [(at, who, plan.step_id, plan.plan_id, plan.system, plan.object, i["record_id"],
-                             plan.field, i["current"], i["new"]) for i, _ in rows])
-        return len(rows)
-
-    def audit_log(self, step_id: str | None = None, *, skipped: bool = False) -> Iterator[dict[str, Any]]:
-        """Every write the tool made (outcome written or found-written), oldest first; with skipped=True, the
-        planned records an apply left alone instead."""
-        last = 0
-        while True:
-            rows = self._rows("SELECT * FROM audit WHERE id > ? AND (? IS NULL OR step_id = ?) AND (coalesce(outcome, "
-                              "'written') = 'skipped') = ? ORDER BY id LIMIT 500", (last, step_id, step_id, skipped))
-            if not rows:
-                return
-            yield from (dict(r) for r in rows)
-            last = rows[-1]["id"]
-
     # ---- monitor samples (the report's sync chart) -----------------------------------------------------------
     def keep_monitor_sample(self, taken_at: str, invoice_settlement: bool, rows: list[dict[str, Any]]) -> None:
         """One sample's counts per object and direction; at most MONITOR_SAMPLES_KEPT are kept (the first stays)."""
@@ -552,38 +329,6 @@ class Journal:
         return [{"taken_at": r["taken_at"], "invoice_settlement": bool(r["invoice_settlement"]),
                  "rows": json.loads(r["rows"])} for r in self._rows("SELECT * FROM monitor_sample ORDER BY id")]
 
-    # ---- apply runs ---------------------------------------------------------------------------------------------
-    def start_apply_run(self, plan_id: int) -> int:
-        with self._tx() as db:
-            db.execute("UPDATE plan SET status = 'applying' WHERE id = ?", (plan_id,))
-            cur = db.execute("INSERT INTO apply_run(plan_id, pid, started_at) VALUES (?,?,?)",
-                             (plan_id, os.getpid(), utc_now()))
-            return int(cur.lastrowid)
-
-    def end_apply_run(self, run_id: int, *, outcome: str, written: int, failed: int, write_calls: int,
-                      skipped: int = 0) -> None:
-        with self._tx() as db:
-            db.execute("UPDATE apply_run SET ended_at = ?, outcome = ?, written = ?, failed = ?, write_calls = ?, "
-                       "skipped = ? WHERE id = ?", (utc_now(), outcome, written, failed, write_calls, skipped, run_id))
-            db.execute("UPDATE plan SET status = ? WHERE id = (SELECT plan_id FROM apply_run WHERE id = ?)",
-                       (outcome, run_id))
-
-    def apply_runs(self, plan_id: int) -> list[dict[str, Any]]:
-        return [dict(r) for r in self._rows("SELECT * FROM apply_run WHERE plan_id = ? ORDER BY id", (plan_id,))]
-
 
 def _waiver(row: sqlite3.Row) -> Waiver:
     return Waiver(row["step_id"], row["who"], row["at"], row["reason"])
-
-
-@cache
-def _expected_tables(version: int) -> dict[str, set[str]]:
-    """The tables and columns a journal of schema `version` has: the migrations replayed on an empty database."""
-    db = sqlite3.connect(":memory:", isolation_level=None)
-    try:
-        db.executescript(_SCHEMA)
-        for target in range(1, version + 1):
-            db.executescript(_MIGRATIONS[target])
-        return tables(db)
-    finally:
-        db.close()

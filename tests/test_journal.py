@@ -157,12 +157,12 @@ def test_the_lock_is_released_when_its_holder_is_killed(tmp_path):
 def test_a_journal_from_the_first_release_opens_migrated_with_its_data(tmp_path):
     import sqlite3
 
-    from core.journal import _SCHEMA, SCHEMA_VERSION
+    from core.journal_schema import SCHEMA, SCHEMA_VERSION
 
     path = tmp_path / "old" / "journal.db"
     path.parent.mkdir()
     with sqlite3.connect(path) as db:  # exactly what version 0 wrote: its schema, no user_version
-        db.executescript(_SCHEMA)
+        db.executescript(SCHEMA)
         db.execute("INSERT INTO confirmation(step_id, who, at, note) VALUES ('C7', 'root', '2026-11-20T18:00:00Z', "
                    "'scheduler off')")
         db.execute("INSERT INTO variable(name, value, set_at, set_by) VALUES ('freeze_ts', '2026-11-20T18:00:00Z', "
