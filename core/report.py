@@ -22,184 +22,32 @@ from contextlib import suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from core.errors import ConfigError, CutoverError
+from core.errors import ConfigError
 from core.journal import Journal
-from core.loopback import is_loopback_url
 from core.report_blocks import (
-    Block, Chart, Code, Facts, Heading, Headline, PageBreak, Para, Renderer, Signatures, Table, Tone, nonempty,
-    scrubbed,
+    Block, Chart, Facts, Heading, Headline, PageBreak, Para, Signatures, Table, Tone, scrubbed, text_of,
+)
+from core.report_markdown import MarkdownRenderer
+from core.report_rows import (
+    apply_history, changes, confirmation_rows, decisions, header, instance_rows, plan_rows, step_entry, step_states,
+    ticket_rows, variable_rows, waiver_rows,
 )
 from core.report_summary import Summary, marking, scrubber, summarize
-from core.runbook.model import CheckResult, Status, StepState, utc_now
+from core.runbook.model import Status, StepState, utc_now
 from core.runbook.phases import RUNBOOK
 from core.runbook.state import status_words
-from core.runbook.variables import RunVariables, format_value
 
 if TYPE_CHECKING:
-    from core.instances import InstanceRegister
     from core.run import Run
 
 FORMATS = ("md", "html", "json", "pdf")
 TEXT_FORMATS = ("md", "html", "json")
 PAPERS = ("a4", "letter")
-HISTORY_LIMIT = 1000  # check results per step; a run takes a few dozen
-PLANNED_STEPS = tuple(s.id for s in RUNBOOK if s.action)
-CHANGE_COLUMNS = ("at", "who", "step_id", "plan_id", "system", "object", "number", "record_id", "field", "old",
-                  "new", "request_id")
 STATUS_TONES = {Status.PASS: "good", Status.NOT_NEEDED: "muted", Status.WAIVED: "waived", Status.FAIL: "bad",
                 Status.ERROR: "bad", Status.NEEDS_ACTION: "open", Status.BLOCKED: "open", Status.NOT_RUN: "muted"}
 
 
-# ---- what the report says, independent of its format ----------------------------------------------------------
-def header(journal: Journal, profile) -> dict[str, Any]:
-    """Who and what the report is about, without internals: no journal path, no simulator URL, no field script ids
-    (a loopback Zuora or NetSuite URL reads as the simulated tenant)."""
-    def url(fn) -> str | None:
-        try:
-            found = fn()
-        except CutoverError:
-            return None
-        return "simulated tenant" if found and is_loopback_url(found) else found
-
-    return {
-        "report": "cutover sign-off report", "generated_at": utc_now(),
-        "generated_by": journal.operator or "(no operator recorded in the profile)",
-        "profile": profile.name, "environment": profile.environment, "read_only": profile.read_only,
-        "marking": marking(profile),
-        "zuora": {"base_url": url(profile.zuora_url), "environment": profile.zuora_env},
-        "netsuite": {"account_id": profile.netsuite_account_id, "base_url": url(profile.netsuite_url)},
-    }
-
-
-def step_states(run: Run) -> list[StepState]:
-    """Every step's folded state, in runbook order (B2 before its rows)."""
-    states = run.runbook.states()
-    return [states[s.id] for s in RUNBOOK]
-
-
-def step_entry(journal: Journal, state: StepState) -> dict[str, Any]:
-    """One step: its folded state, confirmation, ticket, latest result and history (newest first)."""
-    step, c, t = state.step, state.confirmation, state.ticket
-    return {
-        "id": step.id, "phase": step.phase.letter, "kind": step.kinds, "title": step.title,
-        "status": str(state.status), "summary": state.summary, "applicable": state.applicable,
-        "missing": list(state.missing), "blocked_by": list(state.blocked_by),
-        "waiver": {"who": state.waiver.who, "at": state.waiver.at, "reason": state.waiver.reason}
-        if state.waiver else None,
-        "confirmation": {"who": c.who, "at": c.at, "note": c.note} if c else None,
-        "ticket": {"number": t.number, "who": t.who, "at": t.at} if t else None,
-        "latest": state.result.to_dict() if state.result else None,
-        "history": [_result(r) for r in journal.result_history(step.id, limit=HISTORY_LIMIT)],
-    }
-
-
-def _result(r: CheckResult) -> dict[str, Any]:
-    return {"checked_at": r.checked_at, "status": str(r.status), "count": r.count, "summary": r.summary,
-            "query": r.query, "error": r.error}
-
-
-def decisions(journal: Journal) -> list[dict[str, Any]]:
-    """The choices the run turns on. C2 case 2 has no run variable: the report shows where C2 stands."""
-    v = journal.variables()
-    c2 = journal.latest_result("C2")
-    if c2 is None:
-        case2 = "C2 not checked yet"
-    elif c2.status is Status.PASS:
-        case2 = "not used: every negative invoice reached NetSuite before the migration"
-    else:
-        case2 = f"open: {c2.summary} (checked {c2.checked_at}); confirm the branch with Support"
-    return [
-        {"step": "A3", "decision": "provisioning path", "value": v.provisioning_path or "not recorded"},
-        {"step": "C2", "decision": "case 2 (negative invoices left unsynced on purpose)", "value": case2},
-        {"step": "E1", "decision": "AR Mig memos of negative invoices NetSuite never had (case 2)",
-         "value": v.e1_decision or "not recorded"},
-        {"step": "E2", "decision": "credit-balance migration memos", "value": v.e2_decision or "not recorded"},
-    ]
-
-
-def waiver_rows(journal: Journal) -> list[dict[str, Any]]:
-    """Every waiver ever given, withdrawn ones too: who accepted what, when and why."""
-    return [{"step": w["step_id"], "who": w["who"], "at": w["at"], "reason": w["reason"],
-             "withdrawn": f"{w['withdrawn_at']} by {w['withdrawn_by']}: {w['withdraw_reason']}"
-             if w["withdrawn_at"] else None} for w in journal.waiver_history()]
-
-
-def variable_rows(journal: Journal) -> list[dict[str, Any]]:
-    rows = []
-    for name, value in journal.variables().items():
-        history = journal.variable_history(name)
-        last = history[-1] if history else {}
-        rows.append({"name": name, "value": format_value(value), "set_at": last.get("set_at"),
-                     "set_by": last.get("set_by"), "description": RunVariables.describe(name)})
-    return rows
-
-
-def confirmation_rows(journal: Journal) -> Iterator[dict[str, Any]]:
-    for step in RUNBOOK:
-        for c in journal.confirmation_history(step.id):
-            yield {"step": c.step_id, "who": c.who, "at": c.at, "note": c.note}
-
-
-def ticket_rows(journal: Journal) -> list[dict[str, Any]]:
-    """Every ticket number recorded, replaced ones included, oldest first."""
-    return [{"step": t.step_id, "number": t.number, "who": t.who, "at": t.at} for t in journal.ticket_history()]
-
-
-def plan_rows(journal: Journal) -> list[dict[str, Any]]:
-    rows = []
-    for step_id in PLANNED_STEPS:
-        plan = journal.latest_plan(step_id)
-        if plan is None:
-            continue
-        runs = journal.apply_runs(plan.plan_id)
-        rows.append({"step": plan.step_id, "plan_id": plan.plan_id, "status": plan.status, "system": plan.system,
-                     "object": plan.object, "field": plan.field, "new_value": plan.new_value, "records": plan.total,
-                     "done": plan.counts.get("done", 0), "failed": plan.counts.get("failed", 0),
-                     "skipped": plan.counts.get("skipped", 0), "seal": plan.seal,
-                     "created_at": plan.created_at, "apply_runs": len(runs),
-                     "written": sum(r["written"] or 0 for r in runs)})
-    return rows
-
-
-def instance_rows(register: InstanceRegister) -> tuple[list[dict[str, Any]], list[str]]:
-    """The connector instances register (old and new, with ids and state) and its licence warnings."""
-    rows = [i.model_dump(mode="json", exclude={"key", "created_by", "updated_by"}) for i in register.list()]
-    return rows, register.warnings()
-
-
-def changes(journal: Journal, *, skipped: bool = False) -> Iterator[dict[str, Any]]:
-    """Every write the tool made, oldest first, each with its record's number from the plan (CM…, a payment's
-    number), streamed from the audit log 500 rows at a time (skipped=True: the planned records an apply left alone
-    because they no longer matched the plan)."""
-    last = 0
-    while True:
-        rows = journal.query(
-            "SELECT a.*, (SELECT p.number FROM plan_item p WHERE p.plan_id = a.plan_id AND p.record_id = a.record_id "
-            "LIMIT 1) AS number FROM audit a WHERE a.id > ? AND (coalesce(a.outcome, 'written') = 'skipped') = ? "
-            "ORDER BY a.id LIMIT 500", (last, skipped))
-        if not rows:
-            return
-        yield from ({k: row.get(k) for k in CHANGE_COLUMNS} for row in rows)
-        last = rows[-1]["id"]
-
-
-def apply_history(journal: Journal) -> list[dict[str, Any]]:
-    """Every apply run, oldest first: which plan, when, who planned it, what it wrote (the appendix "Writes:
-    applies and undos")."""
-    return journal.query(
-        "SELECT p.step_id AS step, r.plan_id AS plan_id, p.created_by AS who, r.started_at, r.ended_at, r.outcome, "
-        "r.written, r.failed, r.skipped FROM apply_run r JOIN plan p ON p.id = r.plan_id ORDER BY r.id")
-
-
 # ---- Markdown and HTML: one stream of blocks (core.report_blocks) -------------------------------------------------
-def _text(value: Any) -> str:
-    return "" if value is None else str(value)
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
-
-
 def timeline_events(journal: Journal) -> list[Any]:
     """What the timeline chart draws, from the journal: each check (coloured by its status), confirmation, ticket
     and waiver as a dot, each apply run as a bar."""
@@ -273,7 +121,7 @@ def blocks(run: Run) -> Iterator[Block]:
     yield Table(("Step", "Phase", "Kind", "Status", "Count", "Checked", "Summary"),
                 ((st.step.id, st.step.phase.letter, st.step.kinds,
                   Tone(status_words(st), STATUS_TONES[st.status]),
-                  _text(st.result.count if st.result else None), _text(st.result.checked_at if st.result else None),
+                  text_of(st.result.count if st.result else None), text_of(st.result.checked_at if st.result else None),
                   st.summary) for st in states))
     blocked = [st for st in states if st.status is Status.BLOCKED]
     if blocked:
@@ -282,11 +130,12 @@ def blocks(run: Run) -> Iterator[Block]:
     yield Heading(2, "Appendix B: waivers")
     yield Para("Rows a person accepted on purpose. A waived step counts as done for its gates and the sign-off.")
     yield Table(("Step", "Who", "When", "Reason", "Withdrawn"),
-                ((w["step"], w["who"], w["at"], w["reason"], _text(w["withdrawn"])) for w in waiver_rows(journal)))
+                ((w["step"], w["who"], w["at"], w["reason"], text_of(w["withdrawn"])) for w in waiver_rows(journal)))
     yield Heading(2, "Appendix C: decisions and run variables")
     yield Table(("Step", "Decision", "Value"), ((d["step"], d["decision"], d["value"]) for d in decisions(journal)))
     yield Table(("Variable", "Value", "Set at", "Set by"),
-                ((r["name"], _text(r["value"]), _text(r["set_at"]), _text(r["set_by"])) for r in variable_rows(journal)))
+                ((r["name"], text_of(r["value"]), text_of(r["set_at"]), text_of(r["set_by"]))
+                 for r in variable_rows(journal)))
     yield Heading(2, "Appendix D: confirmations and tickets")
     yield Table(("Step", "Who", "When", "Note"), ((r["step"], r["who"], r["at"], r["note"])
                                                  for r in confirmation_rows(journal)))
@@ -297,14 +146,14 @@ def blocks(run: Run) -> Iterator[Block]:
     yield from (Para(f"Warning: {w}") for w in warnings)
     yield Table(("Environment", "Role", "Kind", "Instance ID", "Account ID", "Environment ID", "OAuth client",
                  "NetSuite", "Status", "Notes"),
-                tuple((i["environment"], i["role"], i["kind"], _text(i["instance_id"]), _text(i["account_id"]),
-                       _text(i["environment_id"]), _text(i["oauth_client_id"]), _text(i["netsuite_account_id"]),
+                tuple((i["environment"], i["role"], i["kind"], text_of(i["instance_id"]), text_of(i["account_id"]),
+                       text_of(i["environment_id"]), text_of(i["oauth_client_id"]), text_of(i["netsuite_account_id"]),
                        i["status"], i["notes"]) for i in instances))
     yield Heading(2, "Appendix F: writes: applies and undos")
     yield Para("Each step's latest plan: what it set, its seal, and how its records ended.")
     yield Table(("Step", "Plan", "Seal", "Status", "Object", "Field", "New value", "Records", "Done", "Failed",
                  "Skipped", "Written"),
-                ((r["step"], r["plan_id"], _text(r["seal"])[:8], r["status"], f"{r['system']} {r['object']}",
+                ((r["step"], r["plan_id"], text_of(r["seal"])[:8], r["status"], f"{r['system']} {r['object']}",
                   r["field"], r["new_value"], r["records"], r["done"], r["failed"], r["skipped"], r["written"])
                  for r in plan_rows(journal)))
     from core.runbook.undo import history  # one history: each apply and each undo of it, with any H1 override
@@ -313,21 +162,21 @@ def blocks(run: Run) -> Iterator[Block]:
                "an undo of E1/E2 after the new connector's first run (H1) carries the reason a person typed.")
     yield Table(("Step", "Plan", "What", "By", "Started", "Ended", "Status", "Written", "Skipped", "Failed",
                  "Override reason"),
-                ((h.step_id, h.plan_id, "apply" if h.undoes is None else f"undo of plan {h.undoes}", _text(h.by),
-                  _text(h.started_at), _text(h.ended_at), h.status, h.written, h.skipped, h.failed,
-                  _text(h.override_reason)) for h in history(journal)))
+                ((h.step_id, h.plan_id, "apply" if h.undoes is None else f"undo of plan {h.undoes}", text_of(h.by),
+                  text_of(h.started_at), text_of(h.ended_at), h.status, h.written, h.skipped, h.failed,
+                  text_of(h.override_reason)) for h in history(journal)))
     yield Heading(2, "Appendix G: records changed")
     yield Para("Every write the tool made, with the value before and after (from the journal's audit log).")
     yield Table(("Number", "Record id", "When", "Step", "Object", "Field", "Old → new", "Request id"),
-                ((_text(r["number"]), r["record_id"], r["at"], r["step_id"], r["object"], r["field"],
-                  f"{_text(r['old']) or '(empty)'} → {_text(r['new'])}", _text(r["request_id"]))
+                ((text_of(r["number"]), r["record_id"], r["at"], r["step_id"], r["object"], r["field"],
+                  f"{text_of(r['old']) or '(empty)'} → {text_of(r['new'])}", text_of(r["request_id"]))
                  for r in changes(journal)))
     yield Heading(2, "Appendix H: records skipped")
     yield Para("Planned records an apply did not write because, just before the write, the step no longer selected "
                "them or their value was no longer the plan's.")
     yield Table(("Number", "Record id", "When", "Step", "Plan", "Object", "Field", "Planned"),
-                ((_text(r["number"]), r["record_id"], r["at"], r["step_id"], r["plan_id"], r["object"], r["field"],
-                  f"{_text(r['old']) or '(empty)'} → {_text(r['new'])}") for r in changes(journal, skipped=True)))
+                ((text_of(r["number"]), r["record_id"], r["at"], r["step_id"], r["plan_id"], r["object"], r["field"],
+                  f"{text_of(r['old']) or '(empty)'} → {text_of(r['new'])}") for r in changes(journal, skipped=True)))
     yield Heading(2, "Appendix I: steps in detail")
     yield Para("Each step's check history, newest first. The query each check ran is in the JSON report "
                "(cutover report --format json).")
@@ -371,60 +220,8 @@ def _step_blocks(entry: dict[str, Any]) -> Iterator[Block]:
         return
     # The queries themselves name NetSuite's field script ids: they stay in the JSON report, not on paper.
     yield Table(("Checked", "Status", "Count", "Summary"),
-                ((h["checked_at"], h["status"], _text(h["count"]), h["summary"] + (f" [{h['error']}]"
+                ((h["checked_at"], h["status"], text_of(h["count"]), h["summary"] + (f" [{h['error']}]"
                   if h["error"] and h["error"] not in h["summary"] else "")) for h in entry["history"]))
-
-
-def _md_cell(value: Any) -> str:
-    return _text(value).replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", "<br>")
-
-
-class MarkdownRenderer(Renderer):
-    def __init__(self, out: TextIO, *, marking: str | None = None):
-        super().__init__(out)
-        self.marking = marking
-
-    def write(self, items: Iterable[Block]) -> None:
-        band = f"> **{self.marking.upper()}: not a sign-off of a client's tenant.**\n\n" if self.marking else ""
-        self.out.write(band)
-        super().write(items)
-        self.out.write(band.replace("> ", "\n> ", 1) if band else "")
-
-    def heading(self, block: Heading) -> None:
-        self.out.write(f"\n{'#' * block.level} {_one_line(block.text)}\n\n")
-
-    def para(self, block: Para) -> None:
-        self.out.write(f"{block.text}\n\n")
-
-    def facts(self, block: Facts) -> None:
-        self.out.writelines(f"- **{k}:** {_md_cell(v)}\n" for k, v in block.pairs)
-        self.out.write("\n")
-
-    def headline(self, block: Headline) -> None:
-        self.out.write(f"**{_one_line(block.text.text)}**\n\n")
-
-    def chart(self, block: Chart) -> None:
-        self.out.write(f"_{block.title} (a chart in the HTML and PDF report): {block.alt}._\n\n")
-
-    def signatures(self, block: Signatures) -> None:
-        for role, name in block.parties:
-            self.out.write(f"{role}: {name or '_' * 30}\n\nSignature: {'_' * 30}    Date: {'_' * 14}\n\n")
-
-    def pagebreak(self, block: PageBreak) -> None:
-        self.out.write("\n---\n")
-
-    def code(self, block: Code) -> None:
-        fence = "````" if "```" in block.text else "```"
-        self.out.write(f"{fence}\n{block.text}\n{fence}\n\n")
-
-    def table(self, block: Table) -> None:
-        rows = nonempty(block.rows)
-        if rows is None:
-            self.out.write("_None._\n\n")
-            return
-        self.out.write("| " + " | ".join(block.headers) + " |\n|" + "---|" * len(block.headers) + "\n")
-        self.out.writelines("| " + " | ".join(map(_md_cell, row)) + " |\n" for row in rows)
-        self.out.write("\n")
 
 
 # ---- JSON: one object, written as it goes -------------------------------------------------------------------------

@@ -82,6 +82,15 @@ class PageBreak:
 Block = Heading | Para | Headline | Facts | Code | Table | Chart | Signatures | PageBreak
 
 
+def text_of(value: Any) -> str:
+    """A cell's text: None is empty."""
+    return "" if value is None else str(value)
+
+
+def one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
 def nonempty(rows: Iterable[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]] | None:
     """The rows again, or None when there are none (a renderer writes "None" instead of an empty table)."""
     it = iter(rows)
