@@ -27,7 +27,7 @@ def _run_app(backend) -> int:
     app.run()
     if app.startup_error is not None:  # the profile did not load: one line on stderr once the terminal is back
         raise app.startup_error
-    return 0
+    return app.return_code or 0  # tui.hangup's code when the terminal went away
 
 
 def _demo_tenant(args: argparse.Namespace):
@@ -63,9 +63,10 @@ def cmd_profiles(args: argparse.Namespace) -> int:
     from tui.backend import Backend
     from tui.profiles_app import ProfilesApp
 
-    chosen = ProfilesApp().run()
+    app = ProfilesApp()
+    chosen = app.run()
     if not chosen:
-        return 0
+        return app.return_code or 0
     return _run_app(Backend(profile_name=chosen, monitor_interval=args.interval, timeout=args.timeout))
 
 

@@ -29,6 +29,7 @@ from textual.worker import Worker, WorkerState
 from core.errors import ConfigError, CutoverError, first_cause
 from tui.backend import Backend
 from tui.commands import StepCommands
+from tui.hangup import watch_terminal
 from tui.preferences import Preferences
 from tui.screens.runbook import RunbookScreen
 
@@ -102,6 +103,7 @@ class CutoverApp(App):
         return RunbookScreen()
 
     def on_mount(self) -> None:
+        watch_terminal(self)
         if self.is_web and self.backend.is_demo:  # `cutover serve --demo` runs one app, one demo, per browser tab
             self.notify(SERVED_DEMO, title="Served demo", timeout=20)
 

@@ -6,6 +6,7 @@ from textual.app import App
 from textual.binding import Binding
 
 from tui.app import CutoverApp
+from tui.hangup import watch_terminal
 from tui.preferences import Preferences
 from tui.screens.profiles import ProfilesScreen
 
@@ -27,5 +28,6 @@ class ProfilesApp(App):
         self.push_screen(HelpScreen(help_markdown(self.screen, demo=False)))
 
     def on_mount(self) -> None:
+        watch_terminal(self)
         Preferences(self).start()  # the saved theme and the keymap, as in the checklist's app
         self.push_screen(ProfilesScreen(opener=self.exit))
