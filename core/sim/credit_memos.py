@@ -142,10 +142,12 @@ def _bulk_item(call: ZuoraCall, writes: _Writes, current: dict[str, dict], index
     try:
         if not isinstance(item, dict) or not isinstance(memo_id, str) or not memo_id:
             raise Fault(22, "Each memo needs its id.")
-        if failed := call.sim.dice.roll_for("bulk_item", memo_id):  # the failures Zuora says to retry (apis.md A4)
+        # Rolled by the memo's number, which a seed fixes (its id is a fresh uuid in every run).
+        key = (current.get(memo_id) or {}).get("memonumber") or memo_id
+        if failed := call.sim.dice.roll_for("bulk_item", key):  # the failures Zuora says to retry (apis.md A4)
             category, message = failed.choice(RETRYABLE_ITEM_FAILURES)
             raise Fault(category, message)
-        if call.sim.dice.roll_for("bulk_item_refused", memo_id):  # one that retrying will not fix
+        if call.sim.dice.roll_for("bulk_item_refused", key):  # one that retrying will not fix
             raise Fault(30, "The credit memo cannot be updated while it is being processed by a bill run.")
         changes = _changes({k: v for k, v in item.items() if k != "id"}, reject_unknown=reject_unknown)
         return _memo_json(_apply(writes, current.get(memo_id), memo_id, changes)) | {"success": True}
