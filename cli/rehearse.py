@@ -11,7 +11,9 @@ from cli.sim import FAULTS_HELP, fault_spec
 
 EXIT_OK, EXIT_ATTENTION, EXIT_ERROR = 0, 1, 2
 _MARKS = {"act": "·", "confirm": "✓ confirmed", "ticket": "✓ ticket", "open": "! open", "skip": "– skipped",
-          "blocked": "■ blocked", "stop": "■ stopped"}
+          "blocked": "■ blocked", "stop": "■ stopped", "mistake": "✗ mistake"}
+# The stand-ins' mistakes (core.runbook: each step names how it is commonly done wrong); listed for --help only.
+MISTAKES = ("late-cutovers", "late-memo-cutover", "old-connector-restarted")
 
 
 def _played_on(args, outcome) -> str:
@@ -28,6 +30,9 @@ def register(subparsers) -> None:
     p.add_argument("--skip", nargs="+", default=[], metavar="STEP",
                    help="leave out what the rehearsal does for these steps (the person still ticks the box), e.g. "
                         "--skip E1: the first connector run then pushes duplicates, and H2 counts them")
+    p.add_argument("--mistake", nargs="+", default=[], metavar="NAME",
+                   help="make these mistakes on purpose, as people do (runbook R8); the tool's checks must then "
+                        "catch them: " + ", ".join(MISTAKES))
     p.add_argument("--path", choices=("new-instance", "edit-instance"), default="new-instance",
                    help="A3 provisioning path to rehearse")
     p.add_argument("--e2", choices=("mark-yes", "ignore", "sync"), default="mark-yes", help="the E2 decision")
@@ -56,7 +61,8 @@ def _rehearse(args) -> int:
     from core.rehearsal import Rehearsal, report_writer
 
     on_event = None if args.json else (lambda e: print(_line(e), flush=True))
-    rehearsal = Rehearsal(seed=args.seed, scale=args.scale, skip=args.skip, provisioning_path=args.path,
+    rehearsal = Rehearsal(seed=args.seed, scale=args.scale, skip=args.skip, mistakes=args.mistake,
+                          provisioning_path=args.path,
                           e2_decision=args.e2, e1_decision=args.e1, on_event=on_event,
                           before_close=report_writer(args.report) if args.report else None,
                           faults=args.faults, timeout=getattr(args, "timeout", None), twin=args.twin)

@@ -29,6 +29,7 @@ from core.runbook.engine import StepBlocked
 from core.runbook.failures import failure_lines
 from core.runbook.model import Status, StepState
 from core.runbook.phases import RUNBOOK, find_step
+from core.runbook.stand_ins import Mistake
 from core.runbook.steps.h_go_live import DUPLICATES
 from core.runbook.variables import E1Decision, E2Decision
 from core.sim.config import Faults
@@ -55,6 +56,7 @@ class RehearsalOutcome:
     events: list[Event] = field(default_factory=list)
     stopped: str | None = None  # why the rehearsal could not go on, if it stopped early
     faults_injected: dict[str, int] = field(default_factory=dict)  # by kind (--faults): what the run healed from
+    mistakes: tuple[str, ...] = ()  # --mistake: what was done wrong on purpose
 
     @property
     def open_steps(self) -> list[StepState]:
@@ -74,7 +76,8 @@ class RehearsalOutcome:
         steps = [s.to_dict() for s in self.states]
         return {
             "passed": self.passed, "seed": self.seed, "scale": self.scale,
-            "provisioning_path": self.provisioning_path, "skipped": list(self.skipped), "stopped": self.stopped,
+            "provisioning_path": self.provisioning_path, "skipped": list(self.skipped),
+            "mistakes": list(self.mistakes), "stopped": self.stopped,
             "steps": [{k: s[k] for k in keys} for s in steps],
             "failing": [{"id": s.step.id, "status": str(s.status), "summary": s.summary,
                          "blocked_by": list(s.blocked_by)} for s in self.open_steps],
@@ -85,6 +88,22 @@ class RehearsalOutcome:
                                 if e.what in ("act", "confirm", "ticket")],
             "left_open": [{"step": s.step.id, "status": str(s.status), "text": s.summary} for s in self.open_steps],
         }
+
+
+def known_mistakes() -> dict[str, tuple[str, Mistake]]:
+    """Every mistake a step's stand-in can make, by name: (step id, mistake)."""
+    return {m.name: (s.id, m) for s in RUNBOOK if s.stand_in is not None for m in s.stand_in.mistakes}
+
+
+def _mistakes(names: Iterable[str]) -> tuple[tuple[str, Mistake], ...]:
+    known = known_mistakes()
+    out = []
+    for name in dict.fromkeys(names):
+        if name not in known:
+            listed = "; ".join(f"{n} ({step}: {m.what})" for n, (step, m) in known.items())
+            raise ConfigError(f"no mistake named {name!r}", hint=f"the rehearsal can make: {listed}")
+        out.append(known[name])
+    return tuple(out)
 
 
 def _skippable(step_ids: Iterable[str]) -> tuple[str, ...]:
@@ -104,6 +123,7 @@ class Rehearsal(StandInPlayer):
     also plays the person, confirming, ticketing and applying in the rehearsal's name."""
 
     def __init__(self, *, seed: int = 1, scale: str | int = "small", skip: Iterable[str] = (),
+                 mistakes: Iterable[str] = (),
                  provisioning_path: str = "new-instance", e2_decision: str = "mark-yes", e1_decision: str = "sync",
                  on_event: Callable[[Event], None] | None = None,
                  before_close: Callable[[Rehearsal], None] | None = None,
@@ -119,6 +139,7 @@ class Rehearsal(StandInPlayer):
         super().__init__(provisioning_path=provisioning_path, e1_decision=e1_decision, e2_decision=e2_decision,
                          today=lambda: sim_today(self.tenant.sim.store), on_event=on_event)
         self.skip = _skippable(skip)
+        self.mistakes = _mistakes(mistakes)
         self.seed, self.scale = seed, scale
         self.before_close = before_close
         self.stopped: str | None = None
@@ -205,7 +226,8 @@ class Rehearsal(StandInPlayer):
                     self.before_close(self)
         return RehearsalOutcome(
             seed=self.seed, scale=self.tenant.config.scale, provisioning_path=self.provisioning_path,
-            skipped=self.skip, states=states, duplicates_in_netsuite=h2.details.get(DUPLICATES) if h2 else None,
+            skipped=self.skip, mistakes=tuple(m.name for _, m in self.mistakes), states=states,
+            duplicates_in_netsuite=h2.details.get(DUPLICATES) if h2 else None,
             elapsed_s=time.monotonic() - started, events=self.events, stopped=self.stopped, faults_injected=injected)
 
     async def _sample(self) -> None:
@@ -236,6 +258,10 @@ class Rehearsal(StandInPlayer):
                     else:
                         await stand_in.act(self)
                 await stand_in.after(self)
+                for step_id, mistake in self.mistakes:
+                    if step_id == step.id:
+                        self._emit(step.id, "mistake", f"mistake (--mistake {mistake.name}): {mistake.what}")
+                        await mistake.act(self)
             except StepBlocked as exc:
                 self._emit(step.id, "blocked", str(exc))
             except CutoverError as exc:  # a stand-in the world refused: say so, and go on where the run can

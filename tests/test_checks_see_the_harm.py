@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sim_tenant import fix_migration_blockers, repoint_connector
@@ -26,7 +26,7 @@ from core.words import counted
 from core.runbook.model import CheckResult, Status, utc_now
 from core.runbook.probes import MORE_CREDITS, NEGATIVE_CREDITS
 from core.runbook.steps.c_freeze import OLD_INSTANCE_IIAS, OLD_INSTANCE_NEGATIVES
-from core.runbook.steps.h_go_live import DUPLICATES, MISSING_IN_ZUORA, SYNCED_SINCE_IS
+from core.runbook.steps.h_go_live import DUPLICATES, MISSING_IN_ZUORA, SYNCED_SINCE_IS, ZUORA_WAITING
 from core.sim import support
 from core.sim.catalog import NS_FIELD_IDS
 from core.sim.migration import migrate_invoice_settlement
@@ -39,8 +39,8 @@ pytestmark = pytest.mark.timeout(120)
 F = NS_FIELD_IDS
 AR_MIG = "AR Mig - negative invoice"
 NS_ERRORS = "NetSuite transactions in error since IS"
-H3_PROBLEMS = ("credit memos waiting for NetSuite", "debit memos waiting for NetSuite", MISSING_IN_ZUORA,
-               "Zuora records in error since IS", NS_ERRORS)
+H3_PROBLEMS = ("credit memos waiting for NetSuite", "debit memos waiting for NetSuite", ZUORA_WAITING,
+               MISSING_IN_ZUORA, "Zuora records in error since IS", NS_ERRORS)
 C6_PERSON_IIAS = "IIAs created since the freeze (not the migration's write-offs)"
 E3_PUSHED = "migration write-off IIAs pushed to NetSuite"
 ISH = "Invoice Settlement Harmonization"
@@ -160,6 +160,32 @@ def ns_payment(t: Tenant, ns_id) -> dict:
 
 
 # ---- H3 --------------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("late", ["invoice/payment/refund", "memo"])
+async def test_h3_fails_when_a_cutover_set_too_late_strands_the_new_flows(t, late):
+    """F6 done wrong (R8.8): the new instance skips what falls before its cutover, for good. The same traffic passes
+    H3 when the cutovers are right (the test below)."""
+    await up_to_go_live(t)
+    repoint_connector(t.sim)
+    set_field_default(t.store, "zuora_sync_updates", "Yes")  # G1
+    late_day = (date.fromisoformat(sim_today(t.store)) + timedelta(days=7)).isoformat()
+    if late == "memo":
+        support.set_cutover_dates(t.store, {"memo": late_day})
+    else:
+        support.set_cutover_dates(t.store, {"invoice": late_day, "payment": late_day, "refund": late_day})
+    made = tenant_traffic(t.store, 2)
+    assert t.sim.connector.run()["status"] == "completed"
+    flows = await check(t, "H3")
+    assert flows.status is Status.FAIL, flows.summary
+    if late == "memo":
+        assert flows.details["credit memos waiting for NetSuite"] == len(made["credit_memos"]) > 0
+        assert flows.details["debit memos waiting for NetSuite"] == len(made["debit_memos"]) > 0
+        assert flows.details[ZUORA_WAITING] == 0
+    else:  # the day's Zuora payments and refunds of payments
+        assert flows.details[ZUORA_WAITING] == len(made["payments"]) + len(made["refunds"]) > 0
+        assert flows.details["credit memos waiting for NetSuite"] == 0
+        assert f"{flows.details[ZUORA_WAITING]} {ZUORA_WAITING}" in flows.summary
+
+
 async def test_h3_needs_action_while_nothing_synced_since_is_and_passes_on_real_traffic(t):
     await up_to_go_live(t)
     repoint_connector(t.sim)
@@ -185,7 +211,8 @@ async def test_h3_needs_action_while_nothing_synced_since_is_and_passes_on_real_
     flows = await check(t, "H3")
     assert flows.status is Status.PASS, flows.summary
     assert flows.details[SYNCED_SINCE_IS] == synced and flows.details[MISSING_IN_ZUORA] == 0
-    assert flows.summary.startswith(f"{synced} records synced since IS was enabled; every memo and NetSuite payment")
+    assert flows.summary.startswith(f"{synced} records synced since IS was enabled; every memo since IS, every Zuora "
+                                    "invoice, payment and refund and every NetSuite payment since the freeze")
 
 
 async def test_h3_fails_on_window_payments_without_sync_updates_until_g2_backfills_them(t):

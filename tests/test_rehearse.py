@@ -3,7 +3,8 @@
 The runs start together (they mostly wait on the simulator's Data Query jobs) so the module takes about as long as
 the slowest one, on two cores. Seeds 1-5 must pass with every step done and nothing waived. The sabotage matrix
 skips one step's act at a time; each must end with `passed: false` and another step failing or blocked, naming
-the harm the step exists to prevent.
+the harm the step exists to prevent. The mistakes matrix does a step wrong instead (`--mistake`), with the same
+demand.
 """
 
 from __future__ import annotations
@@ -33,9 +34,17 @@ MATRIX = {
     "F4": ("H3", "fail", "NetSuite transactions in error since IS"),
     "B3": ("D1", "blocked", "currencies without a valid migration charge"),
 }
+# A step done wrong rather than left out (--mistake, runbook R8) -> (the step that must catch it, status, harm).
+MISTAKES = {
+    "late-cutovers": ("H3", "fail", "Zuora invoices, payments and refunds since the freeze not in NetSuite"),
+    "late-memo-cutover": ("H3", "fail", "credit memos waiting for NetSuite"),
+    # caught only because sign-off (I2) checks C7 again: its pass was taken before the restart
+    "old-connector-restarted": ("C7", "fail", "IIAs pushed to NetSuite after the freeze"),
+}
 RUNS = {
     **{f"seed{n}": ["--seed", str(n), "--json"] for n in SEEDS},
     **{f"skip-{x}": ["--seed", "1", "--skip", x, "--json"] for x in MATRIX},
+    **{f"mistake-{x}": ["--seed", "1", "--mistake", x, "--json"] for x in MISTAKES},
     "text": ["--seed", "2", "--path", "edit-instance", "--e2", "ignore"],
 }
 STEP_KEYS = {"id", "phase", "kind", "status", "count", "summary", "checked_at"}
@@ -101,6 +110,26 @@ def test_the_sabotage_matrix_each_harm_is_caught_by_another_step(runs, skipped):
     assert outcome["waived"] == []
 
 
+@pytest.mark.parametrize("mistake", list(MISTAKES))
+def test_each_mistake_is_caught_naming_its_harm(runs, mistake):
+    catcher, status, harm = MISTAKES[mistake]
+    proc = runs[f"mistake-{mistake}"]
+    assert proc.returncode == 1, proc.stdout[-3000:] + proc.stderr
+    outcome = _outcome(proc)
+    assert outcome["passed"] is False and outcome["mistakes"] == [mistake] and outcome["skipped"] == []
+    failing = {f["id"]: f for f in outcome["failing"]}
+    assert catcher in failing and failing[catcher]["status"] == status, failing
+    assert harm in failing[catcher]["summary"], failing[catcher]
+    assert failing["I2"]["status"] == "needs-action"  # nothing to sign off
+
+
+def test_the_help_names_every_mistake_the_steps_can_make():
+    from cli.rehearse import MISTAKES as LISTED
+    from core.rehearsal import known_mistakes
+
+    assert set(LISTED) == set(known_mistakes()) == set(MISTAKES)
+
+
 def test_skipping_e1_leaves_duplicates_that_h2_counts_and_the_gates_hold(runs):
     outcome = _outcome(runs["skip-E1"])
     steps = {s["id"]: s for s in outcome["steps"]}
@@ -139,6 +168,7 @@ def test_without_json_a_line_per_step_as_it_goes(runs):
     (["--scale", "huge"], "scale must be one of"),
     (["--skip", "Z9"], "no runbook step 'Z9'"),
     (["--skip", "H2"], "the rehearsal does nothing for H2 that could be skipped"),
+    (["--mistake", "typo"], "no mistake named 'typo'"),
 ])
 def test_bad_options_are_one_clear_line(capsys, args, message):
     code, out, err = run(capsys, "rehearse", *args)

@@ -99,7 +99,8 @@ def test_queries_take_script_ids_from_the_profile_only():
     assert "custbodyzuora" not in text.lower()  # no documented-pattern id is ever hard-coded
     assert "TO_DATE('2026-10-28', 'YYYY-MM-DD')" in text
     assert "adjustmentdate >= DATE '2024-05-01'" in text
-    assert "memodate >= DATE '2026-11-01'" in text
+    # H3's memos are bounded by IS, never by the memo cutover a person recorded (a late one strands memos)
+    assert "m.createddate >= TIMESTAMP '2026-11-21 10:00:00'" in text and "'2026-11-01'" not in text
     assert "startdate <= DATE '2026-11-20' AND enddate >= DATE '2026-11-20'" in text  # B4's period
 
 

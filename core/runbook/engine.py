@@ -167,6 +167,10 @@ class Runbook:
                               hint=f"confirm it with `cutover confirm {step.id} --note ...`" if step.confirm else "")
         if results is None and _depends_on_is(step):
             await self._probe_quietly()
+        if step.check.refreshes:
+            for other in step.check.refreshes:
+                await self.check_step(find_step(other), self.journal.latest_results())
+            results = None  # what they found now, not what was read before
         ctx = self.context(results)
         result = await self._evaluate(step, ctx)
         if ctx.invoice_settlement is not None:  # A1 and D1 probe it themselves

@@ -154,6 +154,9 @@ class Check:
     probe: Probe | None = None  # core.runbook.probes
     headline: str | None = None  # the part whose count is the step's count (default: sum of problem parts)
     records: str | None = None  # a run variable set to the time this check first passes (D1: is_enabled_ts)
+    # Steps checked afresh first, each time this check runs: a sign-off must not lean on a result the world has
+    # moved past since (the old connector started again after E3 passed).
+    refreshes: tuple[str, ...] = ()
 
 
 # ---- steps ----------------------------------------------------------------------------------------------------

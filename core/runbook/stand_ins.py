@@ -4,7 +4,8 @@ Each step that needs one carries a `StandIn` (see the step modules): `before` an
 always does around the step (checks, the person's own records such as a confirmation or a time), `act` is the
 step's effect in the world (a fix at the source, an apply, Support's part of a ticket, a setting in the
 connector's UI). `cutover rehearse --skip STEP` leaves out exactly `act`, as a hurried consultant would who still
-ticks the box, so the tool's checks, not the rehearsal's honesty, must find what is missing.
+ticks the box, so the tool's checks, not the rehearsal's honesty, must find what is missing. A stand-in's
+`mistakes` are the ways its step is commonly done wrong (`cutover rehearse --mistake NAME`), for the same purpose.
 
 A stand-in talks to the world only through `Rehearsing.world` (the simulator's /_sim/ stand-ins, see
 core.sim.control.SimControl), and to the tool only through `Rehearsing`: this module knows neither.
@@ -88,6 +89,16 @@ async def nothing(_: Rehearsing) -> None:
 
 
 @dataclass(frozen=True)
+class Mistake:
+    """A consultant's error, made on purpose after the step (`cutover rehearse --mistake NAME`): where `--skip`
+    leaves an act out, a mistake does it wrong, as people do (runbook R8). The tool's checks must then catch it."""
+
+    name: str
+    what: str  # what goes wrong, in a line
+    act: Act
+
+
+@dataclass(frozen=True)
 class StandIn:
     """`what` says in a line what the act stands for ("Support runs the IS migration")."""
 
@@ -95,6 +106,7 @@ class StandIn:
     act: Act | None = None
     before: Act = nothing
     after: Act = nothing
+    mistakes: tuple[Mistake, ...] = ()
 
 
 def checked(*selectors: str) -> Act:

@@ -9,7 +9,7 @@ from core.runbook import sources as src
 from core.runbook.fixes import CreditMemoTransferred
 from core.runbook.model import Check, Kind, Part, Phase, QueryContext, Status, Step
 from core.runbook.sql import AR_MIG, ar_mig_memos, in_netsuite, migration_write_off
-from core.runbook.stand_ins import Rehearsing, StandIn, applied, checked, confirmed, in_order
+from core.runbook.stand_ins import Mistake, Rehearsing, StandIn, applied, checked, confirmed, in_order
 from core.sql_literals import zuora_date
 
 
@@ -113,6 +113,15 @@ async def _mark_e2(r: Rehearsing) -> None:
         await r.apply("E2")
 
 
+async def _old_connector_restarted(r: Rehearsing) -> None:
+    """Someone turns the old instance's scheduler back on once E3 has passed; its next scheduled run follows."""
+    old = r.variables().old_instance_id
+    await r.world.start_connector(old)
+    for run in await r.world.tick():
+        r.say("E3", f"old instance {old} started again; scheduled run of {run.get('instance_id')}: "
+                    f"{run.get('status')}, {run.get('synced', 0):,} synced")
+
+
 STEPS = (
     Step(
         "E1", Phase.E, "Mark migrated negative-invoice credit memos as transferred", Kind.AUTO,
@@ -182,6 +191,8 @@ STEPS = (
                  order="j.adjustmentnumber", invoice_settlement=True),
         )),
         stand_in=StandIn("the consultant checks the old connector stayed off", after=in_order(
-            checked("E3"), confirmed("E3", "the old connector stayed stopped through the migration (C7)"))),
+            checked("E3"), confirmed("E3", "the old connector stayed stopped through the migration (C7)")),
+            mistakes=(Mistake("old-connector-restarted", "the old connector's scheduler switched back on after E3 "
+                              "(R8.4)", _old_connector_restarted),)),
     ),
 )

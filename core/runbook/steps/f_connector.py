@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from core.runbook import sources as src
 from core.runbook.model import Check, Kind, Phase, Step, TicketTemplate
 from core.runbook.probes import oauth_token
-from core.runbook.stand_ins import Rehearsing, StandIn, checked, confirmed
+from core.runbook.stand_ins import Mistake, Rehearsing, StandIn, checked, confirmed
 
 LOGIN = "cutover-rehearsal-oauth"
 
@@ -62,6 +64,31 @@ async def _record_memo_cutover(r: Rehearsing) -> None:
     day = r.variables().migration_date.isoformat()
     r.set(new_memo_cutover=day)
     r.confirm("F6", f"Debit/Credit Memos cutover {day}; the other cutovers kept from A2")
+
+
+def _days_after_today(r: Rehearsing, days: int) -> str:
+    return (date.fromisoformat(str(r.today())) + timedelta(days=days)).isoformat()
+
+
+async def _late_cutovers(r: Rehearsing) -> None:
+    day = _days_after_today(r, 1)
+    await r.world.set_cutover_dates(invoice=day, payment=day, refund=day)
+    r.say("F6", f"Zuora invoice, payment and refund cutovers set to {day}, later than the freeze")
+
+
+async def _late_memo_cutover(r: Rehearsing) -> None:
+    day = _days_after_today(r, 7)
+    await r.world.set_cutover_dates(memo=day)
+    r.set(new_memo_cutover=day)  # what the person did, recorded as done
+    r.say("F6", f"Debit/Credit Memos cutover set to {day}, a week after IS, and recorded so")
+
+
+_F6_MISTAKES = (
+    Mistake("late-cutovers", "the Zuora invoice, payment and refund cutovers later than the freeze (R8.8)",
+            _late_cutovers),
+    Mistake("late-memo-cutover", "the memo cutover a week after IS instead of empty or the IS date",
+            _late_memo_cutover),
+)
 
 _F4_TICKET = TicketTemplate(
     subject="NetSuite connector re-provisioning after Invoice Settlement for {profile}",
@@ -183,7 +210,8 @@ STEPS = (
                       "NetSuite Payments cutover: no later than {freeze_ts} (old: {old_cutover_dates.ns_payment}).",
                       "Turn on NetSuite Payment Sync and Refund Sync if the old instance had them.",
                       "Use Standard Invoice Sync as before; choose \"Avoid zero amount invoice items\"."),
-        stand_in=StandIn("the consultant sets the memo cutover", act=_memo_cutover, after=_record_memo_cutover),
+        stand_in=StandIn("the consultant sets the memo cutover", act=_memo_cutover, after=_record_memo_cutover,
+                         mistakes=_F6_MISTAKES),
     ),
     Step(
         "F7", Phase.F, "Configure the Scheduler (leave it off)", Kind.HUMAN,

@@ -36,15 +36,41 @@ def _already_credited(m: str = "m.") -> str:
 
 # ---- H3 ------------------------------------------------------------------------------------------------------
 def _memos_waiting(table: str):
-    """Posted memos the new connector should have sent: not transferred, on accounts that sync, from the memo
-    cutover on. AR Mig memos are out, except Case 2 ones (their negative invoice never reached NetSuite)."""
+    """Posted memos the new connector should have sent: not transferred, on accounts that sync, made since IS was
+    enabled. Bounded by IS, not by the memo cutover recorded at F6: a cutover set later than IS (R8.8; F6 says
+    "empty or the IS date") strands exactly the memos in between, and they must show here. AR Mig memos are out,
+    except Case 2 ones (their negative invoice never reached NetSuite)."""
     def where(c: QueryContext) -> str:
         ar_mig = f" AND (coalesce(m.reasoncode, 'x') <> {AR_MIG} OR NOT {in_netsuite('m.')})" \
             if table == "creditmemo" else ""
         return (f"m.status = 'Posted' AND coalesce(m.origin__ns, 'x') <> 'NETSUITE' AND {not_transferred('m.')} "
-                f"AND coalesce(a.synctonetsuite__ns, 'Yes') = 'Yes'{ar_mig}"
-                + c.since("m.memodate", "new_memo_cutover"))
+                f"AND coalesce(a.synctonetsuite__ns, 'Yes') = 'Yes'{ar_mig} "
+                f"AND m.createddate >= {c.timestamp('is_enabled_ts')}")
     return where
+
+
+# What the new connector sends from Zuora besides memos (runbook R4.3 with IS): posted invoices that are not
+# negative, processed payments and refunds of payments (a credit-balance refund is the migration's own and never
+# syncs), none that came from NetSuite.
+_ZUORA_FLOWS = (
+    ("invoice", "invoicenumber", "status = 'Posted' AND amount >= 0"),
+    ("payment", "paymentnumber", "status = 'Processed' AND coalesce(origin__ns, 'x') <> 'NETSUITE'"),
+    ("refund", "refundnumber", "status IN ('Processed', 'Posted') AND sourcetype = 'Payment' "
+                               "AND coalesce(origin__ns, 'x') <> 'NETSUITE'"),
+)
+ZUORA_WAITING = "Zuora invoices, payments and refunds since the freeze not in NetSuite"
+
+
+def _zuora_waiting(ctx: QueryContext) -> str:
+    """Made since the freeze and still not transferred: a cutover date set later than the freeze (F6, R8.8) skips
+    them for good, so the first run's leftovers here are never "the next run's"."""
+    return (f"{not_transferred('r.')} AND coalesce(a.synctonetsuite__ns, 'Yes') = 'Yes' "
+            f"AND r.createddate >= {ctx.timestamp('freeze_ts')}")
+
+
+_ZUORA_FLOWS_FROM = "(" + " UNION ALL ".join(
+    f"SELECT '{table}' AS object, id, {number} AS number, accountid, createddate, transferredtoaccounting "
+    f"FROM {table} WHERE {where}" for table, number, where in _ZUORA_FLOWS) + ") r JOIN account a ON a.id = r.accountid"
 
 
 def _union(columns: str, where: str, tables=_CONNECTED) -> str:
@@ -83,8 +109,9 @@ def _flows_rule(counts: Mapping[str, int], ctx: QueryContext) -> tuple[Status, s
                                      "yet: re-run after the new connector has synced new memos or payments"), 0
     info = "; ".join(f"{counts[p.label]:,} {p.label}" for p in _H3_PARTS if p.role == "info" and counts[p.label]
                      and p.label != SYNCED_SINCE_IS)
-    return Status.PASS, (f"{counts[SYNCED_SINCE_IS]:,} {SYNCED_SINCE_IS}; every memo and NetSuite payment since the "
-                         "freeze has synced, none in error" + (f" ({info})" if info else "")), 0
+    return Status.PASS, (f"{counts[SYNCED_SINCE_IS]:,} {SYNCED_SINCE_IS}; every memo since IS, every Zuora "
+                         "invoice, payment and refund and every NetSuite payment since the freeze has synced, none "
+                         "in error" + (f" ({info})" if info else "")), 0
 
 
 _H3_PARTS = (
@@ -92,6 +119,8 @@ _H3_PARTS = (
          _memos_waiting("creditmemo"), _MEMO_COLS, order="m.memonumber", invoice_settlement=True),
     Part("debit memos waiting for NetSuite", "zuora", "debitmemo m JOIN account a ON a.id = m.accountid",
          _memos_waiting("debitmemo"), _MEMO_COLS, order="m.memonumber", invoice_settlement=True),
+    Part(ZUORA_WAITING, "zuora", _ZUORA_FLOWS_FROM, _zuora_waiting, "r.object, r.id, r.number, r.createddate",
+         order="r.createddate", invoice_settlement=True),
     Part(MISSING_IN_ZUORA, "netsuite", "transaction t", _missing_in_zuora,
          lambda c: (f"t.id, t.tranid, t.trandate, t.createddate, t.{c.ns('zuora_sync_updates')} AS zuorasyncupdates, "
                     f"t.{c.ns('zuora_integration_status')} AS integrationstatus"),
@@ -173,13 +202,17 @@ STEPS = (
     ),
     Step(
         "H3", Phase.H, "New flows work", Kind.AUTO,
-        why="After the first run, memos and the NetSuite payments made since the freeze must have synced, "
+        why="After the first run, memos, Zuora invoices, payments and refunds, and the NetSuite payments made "
+            "since the freeze must have synced, "
             "whatever their Zuora Sync Updates: what is left shows a rule or setting still blocking them (the G1 "
             "default, G2's back-fill, a cutover date, the Boomi credentials of F4). Both systems are swept for "
             "records in error since IS; an empty tenant proves nothing, so the check waits for real traffic.",
         doc_url=src.NSC_IS_CREDIT_MEMO, needs=("freeze_ts", "is_enabled_ts"),
         instructions=("Payments not in Zuora: check G1's default, G2, and that Support updated the payment sync's "
                       "credentials (F4).",
+                      "Memos, or Zuora invoices, payments and refunds, not in NetSuite: check F6's cutover dates "
+                      "(memos: empty or the IS date; the others: never later than the freeze) and that NetSuite "
+                      "Payment and Refund Sync are on.",
                       "Records in error: read the connector's Warning log, fix the cause, run again.",
                       "Debit memos: their charges and tax codes must be in NetSuite first.",
                       "Unapplied cash may never reach NetSuite: book it by hand or apply it."),
