@@ -45,6 +45,7 @@ RUNS = {
     **{f"seed{n}": ["--seed", str(n), "--json"] for n in SEEDS},
     **{f"skip-{x}": ["--seed", "1", "--skip", x, "--json"] for x in MATRIX},
     **{f"mistake-{x}": ["--seed", "1", "--mistake", x, "--json"] for x in MISTAKES},
+    "skip-E2": ["--seed", "1", "--skip", "E2", "--json"],
     "text": ["--seed", "2", "--path", "edit-instance", "--e2", "ignore"],
 }
 STEP_KEYS = {"id", "phase", "kind", "status", "count", "summary", "checked_at"}
@@ -121,6 +122,15 @@ def test_each_mistake_is_caught_naming_its_harm(runs, mistake):
     assert catcher in failing and failing[catcher]["status"] == status, failing
     assert harm in failing[catcher]["summary"], failing[catcher]
     assert failing["I2"]["status"] == "needs-action"  # nothing to sign off
+
+
+def test_skipping_e2_leaves_memos_in_netsuite_that_sign_off_sees(runs):
+    """The first run sends the credit-balance memos the decision kept out; E2, checked again at sign-off, says so."""
+    outcome = _outcome(runs["skip-E2"])
+    failing = {f["id"]: f for f in outcome["failing"]}
+    assert outcome["passed"] is False and failing["E2"]["status"] == "fail"
+    assert "7 credit-balance memos reached NetSuite" in failing["E2"]["summary"]
+    assert "delete their NetSuite credit memos" in failing["E2"]["summary"]
 
 
 def test_the_help_names_every_mistake_the_steps_can_make():

@@ -22,6 +22,7 @@ def credit_balance_memos(ctx: QueryContext) -> str:
 
 
 E2_TARGET = {"mark-yes": "Yes", "ignore": "Ignore"}  # e2_decision -> the TTA value it sets; "sync" sets none
+E2_SENT = "credit-balance memos already in NetSuite"
 _MEMO_COLS = "id, memonumber, accountid, totalamount, memodate, transferredtoaccounting, integrationid__ns"
 _M_COLS = ", ".join(f"m.{c}" for c in _MEMO_COLS.split(", "))
 
@@ -89,9 +90,17 @@ def _e2_rule(counts: Mapping[str, int], ctx: QueryContext) -> tuple[Status, str,
     if decision == "sync":
         return Status.PASS, f"{memos:,} credit-balance memos will sync to NetSuite (decision: sync)", 0
     left = counts[f"credit-balance memos not {E2_TARGET[decision]}"]
+    # A connector run before the decision was applied sent them already: marking them now keeps no copy out.
+    sent = counts[E2_SENT]
+    copies = (f"; {sent:,} of them reached NetSuite already, and marking does not take them back: delete those "
+              "NetSuite credit memos") if sent else ""
     if left:
         return Status.FAIL, (f"{left:,} of {memos:,} credit-balance memos still to mark "
-                             f"{E2_TARGET[decision]} (decision: {decision}; cutover apply E2)"), left
+                             f"{E2_TARGET[decision]} (decision: {decision}; cutover apply E2){copies}"), left
+    if sent:
+        return Status.FAIL, (f"{sent:,} credit-balance memos reached NetSuite before they were marked "
+                             f"{E2_TARGET[decision]} (decision: {decision}): delete their NetSuite credit memos, then "
+                             "waive E2 saying so"), sent
     return Status.PASS, f"{memos:,} credit-balance memos marked {E2_TARGET[decision]} (decision: {decision})", 0
 
 
@@ -166,6 +175,8 @@ STEPS = (
         check=Check(ok="The migration made no credit-balance memos", rule=_e2_rule, parts=(
             Part("credit-balance memos", "zuora", "creditmemo", credit_balance_memos, _MEMO_COLS,
                  order="memonumber", role="info", invoice_settlement=True),
+            Part(E2_SENT, "zuora", "creditmemo", lambda c: f"{credit_balance_memos(c)} AND integrationid__ns IS NOT NULL",
+                 _MEMO_COLS, order="memonumber", role="info", invoice_settlement=True),
             *(Part(f"credit-balance memos not {value}", "zuora", "creditmemo",
                    lambda c, v=value: f"{credit_balance_memos(c)} AND coalesce(transferredtoaccounting, 'No') <> '{v}'",
                    _MEMO_COLS, order="memonumber", invoice_settlement=True) for value in E2_TARGET.values()),

@@ -43,9 +43,11 @@ STEPS = (
         why="The sign-off record: every query result with its time, the ids changed (E1, G2), the decisions "
             "(A3, E2) and the ticket numbers, all from the journal.",
         doc_url=src.P_PARENT,
-        # The guards whose harm can still arrive after their own check (R8.3, R8.4, duplicates, stranded flows):
+        # The guards whose harm can still arrive after their own check (R8.3, R8.4, memos the decision kept out,
+        # duplicates, stranded flows):
         # looked at again, so the sign-off is never a verdict the world has moved past.
-        check=Check(ok="Every step is done", probe=journal_complete, refreshes=("C6", "C7", "E3", "H2", "H3")),
+        check=Check(ok="Every step is done", probe=journal_complete,
+                    refreshes=("C6", "C7", "E2", "E3", "H2", "H3")),
         stand_in=StandIn("the tool checks the whole run", after=checked("I2")),
     ),
 )
