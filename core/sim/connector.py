@@ -143,6 +143,9 @@ class Connector:
             return f"{which} is stopped: start it (POST /_sim/connector/start) before a run"
         if instance and instance["status"] != "active":
             return f"instance {instance['id']} is {instance['status']}: make an active instance current first"
+        if instance and not instance["oauth_client_id"]:  # Connect signs in to Zuora with the instance's client
+            return (f"instance {instance['id']} has no Zuora OAuth client to sign in with: point it at one "
+                    f"(PUT /_sim/connector/instances/{instance['id']})")
         if instance and instance["oauth_client_id"]:
             active = self.store.scalar("SELECT active FROM sim_oauth_client WHERE client_id = ?",
                                        (instance["oauth_client_id"],))
