@@ -98,30 +98,28 @@ def test_every_step_is_done_unattended_on_seeds_1_to_5(runs, seed):
             ("F3b", "confirm"), ("F4", "act"), ("G2", "act"), ("H1", "confirm"), ("I1", "confirm")} <= done
 
 
+def _caught(proc: subprocess.CompletedProcess, catcher: str, status: str, harm: str) -> dict:
+    """The run failed (exit 1, passed false, nothing waived) and `catcher` has `status`, naming `harm`."""
+    assert proc.returncode == 1, proc.stdout[-3000:] + proc.stderr
+    outcome = _outcome(proc)
+    failing = {f["id"]: f for f in outcome["failing"]}
+    assert outcome["passed"] is False and outcome["waived"] == [] and catcher in failing, failing
+    assert failing[catcher]["status"] == status and harm in failing[catcher]["summary"], failing[catcher]
+    return outcome
+
+
 @pytest.mark.parametrize("skipped", list(MATRIX))
 def test_the_sabotage_matrix_each_harm_is_caught_by_another_step(runs, skipped):
     catcher, status, harm = MATRIX[skipped]
-    proc = runs[f"skip-{skipped}"]
-    assert proc.returncode == 1, proc.stdout[-3000:] + proc.stderr
-    outcome = _outcome(proc)
-    assert outcome["passed"] is False and outcome["skipped"] == [skipped]
-    failing = {f["id"]: f for f in outcome["failing"]}
-    assert catcher != skipped and catcher in failing, failing
-    assert failing[catcher]["status"] == status and harm in failing[catcher]["summary"], failing[catcher]
-    assert outcome["waived"] == []
+    assert catcher != skipped
+    assert _caught(runs[f"skip-{skipped}"], catcher, status, harm)["skipped"] == [skipped]
 
 
 @pytest.mark.parametrize("mistake", list(MISTAKES))
 def test_each_mistake_is_caught_naming_its_harm(runs, mistake):
-    catcher, status, harm = MISTAKES[mistake]
-    proc = runs[f"mistake-{mistake}"]
-    assert proc.returncode == 1, proc.stdout[-3000:] + proc.stderr
-    outcome = _outcome(proc)
-    assert outcome["passed"] is False and outcome["mistakes"] == [mistake] and outcome["skipped"] == []
-    failing = {f["id"]: f for f in outcome["failing"]}
-    assert catcher in failing and failing[catcher]["status"] == status, failing
-    assert harm in failing[catcher]["summary"], failing[catcher]
-    assert failing["I2"]["status"] == "needs-action"  # nothing to sign off
+    outcome = _caught(runs[f"mistake-{mistake}"], *MISTAKES[mistake])
+    assert outcome["mistakes"] == [mistake] and outcome["skipped"] == []
+    assert next(f for f in outcome["failing"] if f["id"] == "I2")["status"] == "needs-action"  # nothing to sign
 
 
 def test_skipping_e2_leaves_memos_in_netsuite_that_sign_off_sees(runs):
