@@ -159,6 +159,23 @@ def ns_payment(t: Tenant, ns_id) -> dict:
     return t.store.query_one('SELECT * FROM ns."transaction" WHERE id = ?', (ns_id,))
 
 
+# ---- B3 --------------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("days_out", [2, 19])
+async def test_b3_counts_a_charge_only_within_two_days_before_the_migration_and_says_when(t, days_out):
+    """C-PRPC: create or update the charge within two days before the migration. Made today, it counts for a
+    migration two days out; for one 19 days out it is too early, and the check says from when it counts."""
+    fix_at_source(t.store, "B3")  # a person creates every charge today, right in every other way
+    target = date.fromisoformat(sim_today(t.store)) + timedelta(days=days_out)
+    t.runbook.set_variable("target_migration_date", target.isoformat())
+    b3 = await check(t, "B3")
+    if days_out == 2:
+        assert b3.status is Status.PASS, b3.summary
+        return
+    needed = b3.details["currencies without a valid migration charge"]
+    assert b3.status is Status.FAIL and needed > 0 and b3.details["of them with a charge made too early"] == needed
+    assert b3.summary.endswith(f"update them on or after {(target - timedelta(days=2)).isoformat()}"), b3.summary
+
+
 # ---- H3 --------------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("late", ["invoice/payment/refund", "memo"])
 async def test_h3_fails_when_a_cutover_set_too_late_strands_the_new_flows(t, late):

@@ -33,20 +33,54 @@ async def _request_enablement(r: Rehearsing) -> None:
     r.ticket("B1")
 
 
-def _charge_missing(ctx: QueryContext) -> str:
-    """No valid `Special one time charge for migration - <currency>` for this needed currency (C-PRPC spec)."""
+def _charge_exists(ctx: QueryContext, *, recent: bool) -> str:
+    """A valid `Special one time charge for migration - <currency>` for this needed currency (C-PRPC spec);
+    `recent`: created or updated no more than two days before the migration, as the spec also asks."""
     target = ctx.variables.target_migration_date
     year = (target or date.today()).year
-    recent = ""
-    if target is not None:  # created or updated no more than two days before the migration
-        recent = f" AND c.updateddate >= {zuora_timestamp(datetime.combine(target - timedelta(days=2), time.min))}"
+    since = ""
+    if recent and target is not None:
+        since = f" AND c.updateddate >= {zuora_timestamp(datetime.combine(_charge_window(target), time.min))}"
     return (
-        "NOT EXISTS (SELECT 1 FROM productrateplancharge c WHERE c.name = concat('Special one time charge for "
+        "EXISTS (SELECT 1 FROM productrateplancharge c WHERE c.name = concat('Special one time charge for "
         "migration - ', n.currency) AND c.chargetype = 'OneTime' AND c.chargemodel = 'Flat Fee Pricing' "
         "AND c.amount < 0 AND coalesce(c.taxable, false) = false "
         f"AND c.effectivestartdate <= {zuora_date(date(year, 1, 1))} "
-        f"AND c.effectiveenddate >= {zuora_date(date(year, 12, 31))}{recent})"
+        f"AND c.effectiveenddate >= {zuora_date(date(year, 12, 31))}{since})"
     )
+
+
+def _charge_window(target: date) -> date:
+    return target - timedelta(days=2)
+
+
+def _charge_missing(ctx: QueryContext) -> str:
+    return f"NOT {_charge_exists(ctx, recent=True)}"
+
+
+def _charge_too_early(ctx: QueryContext) -> str:
+    """Right in every way but its date: made or last updated more than two days before the migration."""
+    return f"NOT {_charge_exists(ctx, recent=True)} AND {_charge_exists(ctx, recent=False)}"
+
+
+NO_CHARGE = "currencies without a valid migration charge"
+_NEEDED_CURRENCIES = ("(SELECT currency FROM account WHERE creditbalance > 0 UNION SELECT currency FROM invoice "
+                      "WHERE status = 'Posted' AND balance < 0) n")
+TOO_EARLY = "of them with a charge made too early"
+
+
+def _b3_rule(counts: Mapping[str, int], ctx: QueryContext) -> tuple[Status, str, int] | None:
+    """The default fail, said so a person knows when a charge that looks right does not count yet."""
+    missing, early = counts[NO_CHARGE], counts[TOO_EARLY]
+    target = ctx.variables.target_migration_date
+    if not missing or not early or target is None:
+        return None
+    window = _charge_window(target).isoformat()
+    if early == missing:
+        return Status.FAIL, (f"{missing:,} {NO_CHARGE}: each was made or last updated more than two days before "
+                             f"the migration on {target.isoformat()}; update them on or after {window}"), missing
+    return Status.FAIL, (f"{missing:,} {NO_CHARGE} ({early:,} {TOO_EARLY}: update those on or after "
+                         f"{window})"), missing
 
 
 NEGATIVE_TO_CONVERT = "posted negative invoices"
@@ -224,10 +258,10 @@ STEPS = (
             "one-time charge named for each currency; it must be created or updated within two days before the "
             "migration.",
         doc_url=src.C_PRPC,
-        check=Check(ok="A valid migration charge exists for every currency that needs one", parts=(
-            Part("currencies without a valid migration charge", "zuora",
-                 "(SELECT currency FROM account WHERE creditbalance > 0 UNION SELECT currency FROM invoice "
-                 "WHERE status = 'Posted' AND balance < 0) n", _charge_missing, "n.currency", order="n.currency"),
+        check=Check(ok="A valid migration charge exists for every currency that needs one", rule=_b3_rule, parts=(
+            Part(NO_CHARGE, "zuora", _NEEDED_CURRENCIES, _charge_missing, "n.currency", order="n.currency"),
+            Part(TOO_EARLY, "zuora", _NEEDED_CURRENCIES, _charge_too_early, "n.currency", order="n.currency",
+                 role="info"),
             Part("migration charges", "zuora", "productrateplancharge",
                  "name LIKE 'Special one time charge for migration - %'",
                  "id, name, currency, chargemodel, amount, taxable, updateddate", role="info"),
