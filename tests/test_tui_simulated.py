@@ -28,13 +28,20 @@ async def open_panel(pilot) -> SimulatedScreen:
     return pilot.app.screen
 
 
-async def play(pilot, screen: SimulatedScreen, key: str, timeout: float = 60.0) -> str:
-    """Highlight the action's row and press Enter; wait for it to end. Its outcome text (✓ played … / ▲ refused)."""
+async def play(pilot, screen: SimulatedScreen, key: str, timeout: float = 60.0, *, anyway: bool = False) -> str:
+    """Highlight the action's row and press Enter; wait for it to end. Its outcome text (✓ played … / ▲ refused).
+    `anyway`: the step is blocked, so the panel asks first; play it out of order."""
+    from tui.screens.confirm import ConfirmWrite
+
     options = screen.query_one("#sim-actions", OptionList)
     options.highlighted = options.get_option_index(key)
     await pilot.pause(0.05)
     screen.outcomes.pop(key, None)
     await pilot.press("enter")
+    if anyway:
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, ConfirmWrite))
+        assert "out of order" in str(pilot.app.screen.title_text)
+        await pilot.press("enter")
     await wait_until(pilot, lambda: screen.playing is None and key in screen.outcomes, timeout)
     return screen.outcomes[key].plain
 
@@ -109,7 +116,7 @@ async def test_d1_is_refused_with_the_worlds_reason_then_migrates_once_the_recor
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_panel(pilot)
         backend, store = app.backend, app.backend.demo.sim.store
-        assert (await play(pilot, screen, "D1")).startswith("▲")
+        assert (await play(pilot, screen, "D1", anyway=True)).startswith("▲")
         assert "cannot start" in log_text(screen)  # the simulated Support's own reason
         assert any("Not done: D1" in n and "cannot start" in n for n in notifications(app))
         assert not store.invoice_settlement
@@ -117,7 +124,7 @@ async def test_d1_is_refused_with_the_worlds_reason_then_migrates_once_the_recor
 
         for key in FIXES:
             assert (await play(pilot, screen, key)).startswith("✓"), log_text(screen)
-        assert (await play(pilot, screen, "D1", timeout=120)).startswith("✓"), log_text(screen)
+        assert (await play(pilot, screen, "D1", timeout=120, anyway=True)).startswith("✓"), log_text(screen)
         assert store.invoice_settlement
         variables = backend.run.journal.variables()
         assert variables.migration_date is not None
@@ -142,3 +149,23 @@ async def test_the_panel_refuses_a_real_profile():
                 break
         assert not isinstance(app.screen, SimulatedScreen)
         assert any("demo only" in n for n in notifications(app))
+
+
+async def test_an_act_whose_step_is_blocked_asks_first_and_esc_plays_nothing():
+    """One Enter must not run Support's migration out of order: D1 is blocked, so the panel asks."""
+    from tui.screens.confirm import ConfirmWrite
+
+    app = demo_app(scale=300)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_panel(pilot)
+        options = screen.query_one("#sim-actions", OptionList)
+        options.highlighted = options.get_option_index("D1")
+        await pilot.pause(0.05)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmWrite))
+        assert "D1 is blocked until" in app.screen.what and "C7" in app.screen.what
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen is screen)
+        await pilot.pause(0.3)
+        assert screen.playing is None and "D1" not in screen.outcomes
+        assert not app.backend.demo.sim.store.invoice_settlement

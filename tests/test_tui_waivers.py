@@ -48,6 +48,10 @@ async def reason_dialog(pilot, title: str) -> ReasonScreen:
 
 
 async def back_home(pilot) -> RunbookScreen:
+    """Esc, twice from a field: the first leaves the field for the step's keys, the next leaves the step."""
+    if isinstance(pilot.app.focused, Input | TextArea):
+        await pilot.press("escape")
+        assert not isinstance(pilot.app.focused, Input | TextArea) and not isinstance(pilot.app.screen, RunbookScreen)
     await pilot.press("escape")
     await wait_until(pilot, lambda: isinstance(pilot.app.screen, RunbookScreen))
     await pilot.pause(0.2)

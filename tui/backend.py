@@ -449,7 +449,7 @@ class Backend:
         return f"{summary.get('synced', 0):,} records synced, {summary.get('errors', 0):,} errors", True
 
 
-_RECORDS = re.compile(r"cutover set ([a-z_][a-z_.]*[a-z_])")
+_RECORDS = re.compile(r"cutover set ([a-z_][a-z0-9_.]*[a-z0-9_])")  # e1_decision, b1_ticket: digits too
 
 
 def plan_file_name(plan: PlanSummary) -> str:

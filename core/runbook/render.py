@@ -38,7 +38,8 @@ def check_text(state: StepState, ctx: QueryContext) -> str:
         kind = "a person's confirmation" if step.kind in ("HUMAN",) or step.confirm else "a recorded ticket number"
         return f"Check  none by API: this step passes on {kind}."
     if step.check.probe:
-        what = (step.check.probe.__doc__ or step.check.probe.__name__).strip().split("\n")[0]
+        # the docstring's first paragraph, whole: its first line alone stops mid-sentence
+        what = " ".join((step.check.probe.__doc__ or step.check.probe.__name__).strip().split("\n\n")[0].split())
         head = f"Check  API probe: {what.split(': ', 1)[-1]}"
     else:
         parts = active_parts(step.check, ctx.invoice_settlement)

@@ -237,6 +237,21 @@ class SimulatedScreen(Screen):
                 f"It was played already ({self.outcomes[key].plain}). Playing it again acts on the simulated "
                 "tenant a second time.", confirm_label="Play again", cancelled=None), decided)
             return
+        step = self.actions[key].step
+        gates = self.app.backend.state(step.id).blocked_by if step is not None else ()
+        if gates:  # Support or a person would wait: one Enter must not run the migration out of order
+            def anyway(ok: bool | None) -> None:
+                if ok:
+                    with_operator(self, lambda: self.start(key))
+
+            n = len(gates)
+            self.app.push_screen(ConfirmWrite(
+                f"Play {self.actions[key].label} out of order?",
+                f"{step.id} is blocked until {', '.join(gates)} {'is' if n == 1 else 'are'} done. Support or a "
+                f"person would wait for {'it' if n == 1 else 'them'}; playing it now acts on the simulated tenant "
+                "as if they had not, and the checks will show what that costs.", confirm_label="Play anyway",
+                cancelled="Not played"), anyway)
+            return
         with_operator(self, lambda: self.start(key))
 
     def start(self, key: str) -> None:

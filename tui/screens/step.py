@@ -37,7 +37,8 @@ class StepScreen(StepFix, StepRecords):
         "A step of the runbook.\n\n"
         "- **Why**: what goes wrong if this step is skipped.\n"
         "- **Needs**: the run variables the step (or its ticket) uses, edited in place with the same checks as "
-        "`cutover set`; Enter saves one, Esc puts the stored value back.\n"
+        "`cutover set`; Enter saves one (and re-checks the step), Esc puts the stored value back. Esc in any "
+        "field returns to the step's keys; Esc again goes back.\n"
         "- **Check**: the exact query the tool runs on Zuora or NetSuite, and what it found.\n"
         "- AUTO steps: `p` plans the fix (a dry run listing every record with its current and new value), "
         "`a` applies it after a confirmation, with a progress bar; Esc cancels safely (what is confirmed stays "
@@ -214,7 +215,13 @@ class StepScreen(StepFix, StepRecords):
     def variable_changed(self, message: VariableEditor.Changed) -> None:
         """A value the step needs was recorded: fold the step again (and redraft its ticket)."""
         message.stop()
-        self.refresh_state(f"{message.name} recorded")
+        self.query_one("#step-body").focus()  # saved: back to the step's keys
+        state = self.current
+        if state.step.check is not None and not state.blocked_by:  # what it found before the value is out of date
+            self.notify(f"{message.name} recorded: re-checking {self.step_id}", timeout=3)
+            self.recheck()
+        else:
+            self.refresh_state(f"{message.name} recorded")
 
     def render_sample(self, state: StepState) -> None:
         available = (self.query_one("#step-body").size.width or self.app.size.width) - 8  # borders, scrollbars
@@ -283,5 +290,8 @@ class StepScreen(StepFix, StepRecords):
                 "Cancelling: the calls already sent or queued finish and are recorded; no new batch is taken…")
             self.notify("Cancelling: the calls already sent or queued finish and are recorded; no new batch is taken",
                         severity="warning", timeout=5)
+            return
+        if isinstance(self.focused, Input | TextArea):  # out of a field first: the step's keys work again
+            self.query_one("#step-body").focus()
             return
         self.app.pop_screen()

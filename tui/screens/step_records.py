@@ -48,7 +48,20 @@ class StepRecords(Screen):
         if not note:
             self.notify("Write a short note first: what was done, and where", severity="warning", timeout=4)
             return
-        with_operator(self, lambda: self.confirm(note))
+        standing = self.current.confirmation
+        if standing is None:
+            with_operator(self, lambda: self.confirm(note))
+            return
+
+        def decided(ok: bool | None) -> None:  # a second note never silently replaces the first
+            if ok:
+                with_operator(self, lambda: self.confirm(note))
+
+        self.app.push_screen(ConfirmWrite(
+            f"Replace the confirmation of {self.step_id}?",
+            f"Confirmed by {standing.who} at {standing.at}: {standing.note}\n\nRecord this note instead? Both stay "
+            "in the journal and the sign-off report.", confirm_label="Replace",
+            cancelled="Kept the confirmation"), decided)
 
     @work(group="step-confirm", exit_on_error=False)
     async def confirm(self, note: str) -> None:
@@ -58,6 +71,7 @@ class StepRecords(Screen):
             self.notify(self.refusal(exc), title="Not confirmed", severity="error", timeout=10)
             return
         self.query_one("#note", Input).value = ""
+        self.query_one("#step-body").focus()  # done with the field: the step's keys (and Esc back) work again
         self.refresh_state(f"{self.step_id} confirmed")
 
     def action_withdraw_confirmation(self) -> None:
@@ -144,6 +158,7 @@ class StepRecords(Screen):
             self.notify(self.refusal(exc), title="Ticket not recorded", severity="error", timeout=10)
             return
         self.query_one("#ticket-number", Input).value = ""
+        self.query_one("#step-body").focus()
         self.refresh_state(f"Ticket {number} recorded for {self.step_id}")
 
     def ask_replace(self, exc: TicketExists, number: str) -> None:
@@ -152,6 +167,8 @@ class StepRecords(Screen):
         def decided(ok: bool | None) -> None:
             if ok:
                 self.record_ticket(number, replace=True)
+            else:  # the field shows what is recorded, not the number that was not
+                self.query_one("#ticket-number", Input).value = ""
 
         self.app.push_screen(ConfirmWrite(
             f"Replace ticket {old.number}?",

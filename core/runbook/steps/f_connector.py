@@ -57,7 +57,8 @@ async def _ticket_f4(r: Rehearsing) -> None:
 async def _memo_cutover(r: Rehearsing) -> None:
     day = r.variables().migration_date.isoformat()
     await r.world.set_cutover_dates(memo=day)
-    r.say("F6", f"Debit/Credit Memos cutover set to {day}; the other cutovers kept")
+    r.set(new_memo_cutover=day)  # recorded with the act, as A2, F3b and F4 record theirs (the demo's panel too)
+    r.say("F6", f"Debit/Credit Memos cutover set to {day} and recorded; the other cutovers kept")
 
 
 async def _record_memo_cutover(r: Rehearsing) -> None:
