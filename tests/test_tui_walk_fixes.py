@@ -241,3 +241,17 @@ async def test_e1_offers_its_case_2_decision_in_place_and_a_second_confirmation_
         await pilot.press("escape")
         await wait_until(pilot, lambda: app.screen is step)
         assert app.backend.state("E3").confirmation.note == "first note"
+
+
+def test_a_step_screen_says_what_its_own_keys_do_instead_of_command_lines():
+    from tui.widgets.step_panels import set_above
+
+    assert set_above("confirm when done (cutover confirm A2 --note ...)", [], "A2") == \
+        "confirm when done (n, then a note, confirms it)"
+    assert set_above("(cutover ticket B1 --number N)", [], "B1") == "(type it in the ticket number field below)"
+    assert set_above("decide (cutover set e2_decision sync|mark-yes|ignore)", ["e2_decision"], "E2") == \
+        "decide (choose e2_decision above)"
+    assert set_above("14 not marked (cutover apply E1)", [], "E1") == "14 not marked (p plans it, a applies it)"
+    # another step's command, or a variable with no field here, stays as it is: it is done elsewhere
+    assert set_above("blocked until cutover apply E1 is done", [], "H1") == "blocked until cutover apply E1 is done"
+    assert set_above("(cutover set e2_decision sync|mark-yes)", [], "E2") == "(cutover set e2_decision sync|mark-yes)"

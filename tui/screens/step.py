@@ -173,7 +173,7 @@ class StepScreen(StepFix, StepRecords):
         key = state_key(state)
         editable = self.app.backend.needed_variables(state)
         head = (f"{GLYPHS[key]} {step.id} · {step.title}   [{step.kinds}]   "
-                f"{set_above(head_summary(state), editable)}")
+                f"{set_above(head_summary(state), editable, step.id)}")
         self.query_one("#step-head", Static).update(head)
         self.query_one("#step-head").set_classes(f"status-{key}")
         gate = self.query_one("#step-gate", Static)
@@ -186,7 +186,7 @@ class StepScreen(StepFix, StepRecords):
             waiver.update(waiver_text(state))
         self.render_needs(state)
         self.query_one("#step-why", Static).update(why_text(state))
-        self.query_one("#step-check", Static).update(set_above(self.app.backend.check_text(state), editable))
+        self.query_one("#step-check", Static).update(set_above(self.app.backend.check_text(state), editable, step.id))
         if step.instructions:
             self.query_one("#step-instructions", Static).update(self.app.backend.instructions_text(self.step_id))
         self.render_sample(state)

@@ -36,7 +36,7 @@ class StepRecords(Screen):
             return (f"{self.step_id} is blocked until {', '.join(gates)} {'is' if n == 1 else 'are'} done: nothing "
                     f"was recorded. Make {'it' if n == 1 else 'them'} pass, or waive "
                     f"{'it' if n == 1 else 'them'} with a reason (w on {'its' if n == 1 else 'their'} screen).")
-        return set_above(self.app.describe_error(exc), self.app.backend.needed_variables(self.current))
+        return set_above(self.app.describe_error(exc), self.app.backend.needed_variables(self.current), self.step_id)
 
     # ---- confirmation ------------------------------------------------------------------------------------------
     def action_focus_note(self) -> None:

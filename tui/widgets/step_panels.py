@@ -15,14 +15,31 @@ from tui.widgets.status import GLYPHS, STYLES
 _SET_HINT = re.compile(r"(?P<repair>repair it: )?cutover set (?P<name>[\w.]+) VALUE")
 
 
-def set_above(text: str, editable: list[str]) -> str:
+# The command-line forms core's texts use for what a step screen does itself, with the screen's own words.
+_CHOICE_HINT = re.compile(r"cutover set (?P<name>[\w.]+) (?P<choices>[\w-]+(?:\|[\w-]+)+)")
+_SCREEN_WORDS = (
+    (re.compile(r"cutover confirm (?P<step>[\w/]+) --note \.\.\."), "n, then a note, confirms it"),
+    (re.compile(r"cutover ticket (?P<step>[\w/]+) --number N"), "type it in the ticket number field below"),
+    (re.compile(r"cutover apply (?P<step>[\w/]+)"), "p plans it, a applies it"),
+)
+
+
+def set_above(text: str, editable: list[str], step_id: str | None = None) -> str:
     """Core's words say `cutover set NAME VALUE` (true on the command line); on a step screen whose editor for NAME
-    is right there, they say so instead of sending the person to a terminal."""
+    is right there, they say so instead of sending the person to a terminal. With `step_id`, the same for what the
+    screen of that step does itself: confirm, record the ticket number, plan and apply."""
     def local(m: re.Match) -> str:
         if m["name"] not in editable:
             return m[0]
         return "repair it in its field above" if m["repair"] else f"set {m['name']} above"
-    return _SET_HINT.sub(local, text)
+
+    def choice(m: re.Match) -> str:
+        return f"choose {m['name']} above" if m["name"] in editable else m[0]
+
+    text = _CHOICE_HINT.sub(choice, _SET_HINT.sub(local, text))
+    for pattern, words in _SCREEN_WORDS if step_id else ():
+        text = pattern.sub(lambda m, w=words: w if m["step"] == step_id else m[0], text)
+    return text
 
 
 def head_summary(state: StepState) -> str:
