@@ -49,10 +49,13 @@ DATED_BY = {"invoice": ("invoicedate", "invoice"), "payment": ("effectivedate", 
 
 
 def _zuora_expected(store, is_on, cutovers):
-    def before_cutover(table, r):
+    not_synced = {r["id"] for r in store.query("SELECT id FROM main.account WHERE synctonetsuite__ns = 'No'")}
+
+    def before_cutover(table, r):  # or of an account that does not sync: never picked either way
+        if (r["transferredtoaccounting"] or "No") != "No":
+            return False
         column, key = DATED_BY.get(table, (None, None))
-        return (key in cutovers and (r["transferredtoaccounting"] or "No") == "No"
-                and r[column] < cutovers[key].isoformat())
+        return r.get("accountid") in not_synced or (key in cutovers and r[column] < cutovers[key].isoformat())
 
     def not_from_ns(r):
         return (r.get("origin__ns") or "") != "NETSUITE"

@@ -81,14 +81,20 @@ def _status_state(column: str, waiting: str | None = None, before_cutover: str |
             f"{out_of_scope}{not_eligible}ELSE 'pending' END")
 
 
+# A record of an account set not to sync (Sync To NetSuite = No) is never picked either (C3 leaves them out too).
+_NOT_SYNCED_ACCOUNT = "accountid IN (SELECT id FROM account WHERE synctonetsuite__ns = 'No')"
+
+
 def _tta_state(row: ZuoraRow, cutovers: Mapping[str, date]) -> str:
-    """TransferredToAccounting as a state; a record never sent and dated before the connector's cutover date is
-    one the connector will never pick (runbook R4.1), so it is ignored rather than a backlog without end."""
+    """TransferredToAccounting as a state; a record never sent and dated before the connector's cutover date, or of
+    an account that does not sync, is one the connector will never pick (runbook R4.1), so it is ignored rather than
+    a backlog without end (a "stalled" row nobody can clear)."""
     cutover = cutovers.get(row.cutover) if row.cutover else None
-    if cutover is None or row.dated_by is None:
-        return _TTA_STATE
-    return (f"CASE WHEN COALESCE(transferredtoaccounting, 'No') = 'No' AND {row.dated_by} < "
-            f"{zuora_date(cutover)} THEN 'ignored' ELSE {_TTA_STATE} END")
+    never = [_NOT_SYNCED_ACCOUNT]
+    if cutover is not None and row.dated_by is not None:
+        never.append(f"{row.dated_by} < {zuora_date(cutover)}")
+    return (f"CASE WHEN COALESCE(transferredtoaccounting, 'No') = 'No' AND ({' OR '.join(never)}) "
+            f"THEN 'ignored' ELSE {_TTA_STATE} END")
 
 
 def zuora_rows(invoice_settlement: bool) -> list[ZuoraRow]:
