@@ -44,7 +44,7 @@ REFUSED = [
 ACCEPTED = [
     ("migration_date", "2000-01-01", date(2000, 1, 1)),
     ("migration_date", "2100-12-31", date(2100, 12, 31)),
-    ("freeze_ts", "2100-12-31T23:59:59Z", datetime(2100, 12, 31, 23, 59, 59, tzinfo=UTC)),
+    ("freeze_ts", "2000-01-01T00:00:00Z", datetime(2000, 1, 1, tzinfo=UTC)),  # a time that happened: never later than now
     ("freeze_ts", "2026-10-28T18:00+02:00", datetime(2026, 10, 28, 16, 0, tzinfo=UTC)),
     ("freeze_ts", "2026-10-28 18:00", datetime(2026, 10, 28, 18, 0, tzinfo=UTC)),
     ("old_cutover_dates.invoice", "2024-01-01", date(2024, 1, 1)),
@@ -90,6 +90,18 @@ def test_a_plausible_value_is_taken_and_reads_back_as_itself(name, text, value):
     assert variables.get(name) == value
     again = RunVariables.load(variables.dump())
     assert again.get(name) == value and again.unreadable == {}
+
+
+@pytest.mark.parametrize("name", ["freeze_ts", "is_enabled_ts", "go_live_ts"])
+def test_a_time_that_records_what_happened_cannot_be_in_the_future(name):
+    from datetime import timedelta
+
+    later = (datetime.now(UTC) + timedelta(hours=2)).strftime("%Y-%m-%d %H:%M")
+    with pytest.raises(ConfigError, match=f"{name}: '{later}' is in the future .* enter it once it has happened"):
+        RunVariables().set(name, later)
+    just_now = (datetime.now(UTC) + timedelta(minutes=1)).strftime("%Y-%m-%d %H:%M")  # a clock a minute ahead
+    assert RunVariables().set(name, just_now).get(name) is not None
+    assert RunVariables().set("target_migration_date", (date.today() + timedelta(days=20)).isoformat())  # a plan
 
 
 def test_a_refused_set_leaves_the_journal_as_it_was_and_a_good_one_records(capsys, acme):

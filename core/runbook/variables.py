@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, TypeAdapter, ValidationError, field_validator
@@ -209,6 +209,11 @@ def _base(annotation: Any) -> type:
     return next((t for t in (datetime, date) if _admits(annotation, t)), str)
 
 
+# Times that record what happened (the freeze, IS seen on, go-live): never later than now, give or take a clock.
+HAPPENED = ("freeze_ts", "is_enabled_ts", "go_live_ts")
+CLOCK_SKEW = timedelta(minutes=5)
+
+
 def _enter(name: str, annotation: Any, text: str) -> Any:
     """A value a person typed: it parses, it is plausible, and it reads back as itself once stored."""
     if _base(annotation) is not str and not _ISO_DAY.match(text):  # pydantic would take 1700000000 as a time
@@ -218,6 +223,9 @@ def _enter(name: str, annotation: Any, text: str) -> Any:
         day = value.date() if isinstance(value, datetime) else value
         if not EARLIEST <= day <= LATEST:
             raise ConfigError(f"{name}: {text!r} is outside {EARLIEST} … {LATEST}; expected {expected_form(name)}")
+    if name in HAPPENED and isinstance(value, datetime) and value > datetime.now(UTC) + CLOCK_SKEW:
+        raise ConfigError(f"{name}: {text!r} is in the future (it is {datetime.now(UTC):%Y-%m-%d %H:%M} UTC now); "
+                          f"it records {RunVariables.describe(name)}: enter it once it has happened")
     stored = format_value(value)
     try:
         again = _parse(name, annotation, stored)
