@@ -151,10 +151,11 @@ async def test_instances_screen_records_instances_and_tests_the_new_oauth_client
         assert "NetSuite credentials unchanged: same account" in detail
 
         new_client = create_oauth_client(app.backend.demo.sim.store, "IS connector")
+        app.backend.runbook.set_variable("new_oauth_client_id", new_client["client_id"])  # F1 recorded it
         await pilot.press("t")
         await wait_until(pilot, lambda: isinstance(app.screen, OAuthTest))
         modal = app.screen
-        modal.query_one("#oauth-client-id", Input).value = new_client["client_id"]
+        assert modal.query_one("#oauth-client-id", Input).value == new_client["client_id"]  # offered, not retyped
         secret = modal.query_one("#oauth-secret", Input)
         assert secret.password
         secret.value = new_client["client_secret"]

@@ -307,7 +307,9 @@ class OAuthTest(ModalScreen[None]):
         with Vertical():
             yield Label("[b]Test the new OAuth client (F1)[/b]")
             yield Static(f"For {target}. The secret is used for this test only and never stored.", markup=False)
-            yield FormRow("Client id", text_input("oauth-client-id", _value(self.instance, "oauth_client_id"),
+            recorded = self.app.backend.journal.variables().new_oauth_client_id  # F1's, when no instance names one
+            yield FormRow("Client id", text_input("oauth-client-id",
+                                                  _value(self.instance, "oauth_client_id") or recorded or "",
                                                   "from Manage Users > the API user"))
             yield FormRow("Client secret", text_input("oauth-secret", placeholder="shown once when it was created",
                                                       password=True))
