@@ -231,6 +231,10 @@ async def test_quitting_the_demo_says_what_is_deleted_and_where_saved_files_went
         await app.backend.check("A1")
         await pilot.press("ctrl+r")
         await wait_until(pilot, lambda: (tmp_path / "downloads" / "report-demo.md").exists() and not app.deliveries)
+        first = (tmp_path / "downloads" / "report-demo.md").read_bytes()
+        await pilot.press("ctrl+r")  # a second report never overwrites the first: saved beside it, as a browser does
+        await wait_until(pilot, lambda: (tmp_path / "downloads" / "report-demo (2).md").exists() and not app.deliveries)
+        assert (tmp_path / "downloads" / "report-demo.md").read_bytes() == first
         await pilot.press("q")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmWrite))
         text = app.screen.what

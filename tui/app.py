@@ -67,6 +67,15 @@ DEMO_RECORDS = (("check_result", "check result", "check results"), ("plan", "pla
                 ("connector_instance", "connector instance", "connector instances"))
 
 
+def free_name(folder: Path, name: str) -> str:
+    """`name`, or `stem (2).ext`, `stem (3).ext` … the first not taken in `folder`, as browsers save downloads."""
+    candidate, n = name, 1
+    while (folder / candidate).exists():
+        n += 1
+        candidate = f"{Path(name).stem} ({n}){Path(name).suffix}"
+    return candidate
+
+
 class CutoverApp(App):
     CSS_PATH = Path(__file__).with_name("cutover.tcss")
     TITLE = "cutover"
@@ -231,6 +240,8 @@ class CutoverApp(App):
                 self.downloads_folder.mkdir(parents=True, exist_ok=True)
             except OSError:
                 pass  # DeliveryFailed will say why
+            if options.get("save_filename"):  # an earlier session's file is never overwritten: "name (2).ext"
+                options["save_filename"] = free_name(self.downloads_folder, options["save_filename"])
         key = deliver(path_or_file, **options)
         if key is not None:
             self.deliveries[key] = options.get("name") or options.get("save_filename") or "file"
