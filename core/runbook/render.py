@@ -54,7 +54,8 @@ def check_text(state: StepState, ctx: QueryContext) -> str:
     if r is None:
         return head + "\nResult  not run yet (r to run it)"
     found = "–" if r.count is None else f"{r.count:,}"
-    tail = f"\nResult  {r.status} · {found} · {r.summary} · checked {r.checked_at}"
+    said = str(r.status).replace("-", " ")  # "needs action", as the legend says it
+    tail = f"\nResult  {r.status.glyph} {said} · {found} · {r.summary} · checked {r.checked_at}"
     if r.details:
         tail += "\n        " + " · ".join(f"{k}: {v:,}" for k, v in r.details.items())
     if r.error:
