@@ -14,6 +14,7 @@ from textual.widgets import Button, ProgressBar, Static
 
 from core.errors import CutoverError
 from core.runbook.model import ApplyProgress, PlanSummary
+from core.words import plural
 from tui.backend import plan_file_name
 from tui.messages import ApplyFinished, ApplyProgressed, PlanReady
 from tui.screens.confirm import ConfirmWrite
@@ -80,7 +81,7 @@ class StepFix(Screen):
                           + (f"{outcome.skipped:,} skipped ("
                              + ("no longer selected or changed since the plan" if plan.undoes is None else
                                 "changed since the apply") + ": see the export), " if outcome.skipped else "")
-                          + f"{outcome.write_calls:,} write calls in {message.took_s:,.1f} s"
+                          + f"{plural(outcome.write_calls, 'write call')} in {message.took_s:,.1f} s"
                           f"; {plan.remaining:,} of {plan.total:,} still to write."
                           + (f" Re-check: {outcome.recheck.summary}" if outcome.recheck else ""))
             self.query_one("#apply-progress", ProgressBar).update(total=max(plan.total, 1),
