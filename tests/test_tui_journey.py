@@ -267,8 +267,9 @@ async def drive_the_whole_cutover(pilot) -> None:
     await j.step("F5")
     await j.confirm("F5", "sync preferences copied")
     await j.step("F6")
-    await j.simulate("F6")
-    await j.set_variable("new_memo_cutover", app.backend.journal.variables().migration_date.isoformat())
+    await j.simulate("F6")  # the act records the memo cutover it set, as A2, F3b and F4 record theirs
+    await j.until(lambda: app.backend.journal.variables().new_memo_cutover
+                  == app.backend.journal.variables().migration_date, 20)
     await j.confirm("F6", "memo cutover set; the rest kept")
     await j.step("F7")
     await j.confirm("F7", "schedule saved, off")
