@@ -33,6 +33,8 @@ MATRIX = {
     "C7": ("E3", "blocked", "IIAs pushed to NetSuite after the freeze"),
     "F4": ("H3", "fail", "NetSuite transactions in error since IS"),
     "B3": ("D1", "blocked", "currencies without a valid migration charge"),
+    # NetSuite Payment Sync is off on a new instance (R8.7) until F6 turns it on
+    "F6": ("H3", "fail", "NetSuite payments since the freeze not in Zuora"),
 }
 # A step done wrong rather than left out (--mistake, runbook R8) -> (the step that must catch it, status, harm).
 MISTAKES = {

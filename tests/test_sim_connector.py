@@ -470,3 +470,23 @@ def test_payments_can_be_entered_back_dated(admin, sim):
     made = admin.post("/_sim/netsuite/payments", json={"count": 1, "backdate_days": 40}).json()["payments"]
     row = sim.store.query_one('SELECT trandate, createddate FROM ns."transaction" WHERE id = ?', (made[0]["id"],))
     assert row["trandate"] < row["createddate"][:10]  # dated back, created now
+
+
+def test_a_new_instance_has_netsuite_payment_sync_off_until_it_is_turned_on(sim):
+    """R8.7: NetSuite Payment and Refund Sync are off by default on a new instance; F6 turns them on. The seeded
+    old instance has them on."""
+    from core.sim import support
+    from core.sim.netsuite_user import enter_payments
+
+    store = sim.store
+    assert "netsuite payments" in sim.connector.run()["steps"]  # the old instance syncs them
+    sim.connector.stop()
+    new = support.create_instance(store, oauth_client_id=support.create_oauth_client(store, "new")["client_id"])
+    sim.connector.start()
+    enter_payments(store, 2)
+    off = sim.connector.run()
+    assert "netsuite payments" not in off["steps"]
+    with pytest.raises(ValueError, match="netsuite_payment_sync must be true or false"):
+        support.update_instance(store, new["id"], {"netsuite_payment_sync": "yes"})
+    support.update_instance(store, new["id"], {"netsuite_payment_sync": True})
+    assert "netsuite payments" in sim.connector.run()["steps"]

@@ -28,6 +28,7 @@ from core.sim.sync_rules import (
     SyncContext,
     SyncError,
     first_customer_sync_key,
+    netsuite_payment_sync_key,
     interrupted,
     zuora_to_netsuite_steps,
 )
@@ -173,8 +174,9 @@ class Connector:
         self._wake.clear()
         self._publish(summary)
         try:
+            ns_payments = instance is None or self.store.setting(netsuite_payment_sync_key(instance["id"])) is not False
             for step in [*zuora_to_netsuite_steps(ctx.invoice_settlement, customers_since_1970=since_1970),
-                         *netsuite_to_zuora_steps(ctx.invoice_settlement)]:
+                         *(netsuite_to_zuora_steps(ctx.invoice_settlement) if ns_payments else ())]:
                 if self._halted():
                     break
                 summary["step"] = step.name

@@ -10,7 +10,7 @@ from typing import Any
 from core.errors import NotFound
 from core.sim.records import parse_date
 from core.sim.store import Store, now_ts
-from core.sim.sync_rules import BOOMI_CLIENT, CUTOVER_KEYS, first_customer_sync_key
+from core.sim.sync_rules import BOOMI_CLIENT, CUTOVER_KEYS, first_customer_sync_key, netsuite_payment_sync_key
 
 ENVIRONMENTS = ("production", "sandbox")
 INSTANCE_STATUSES = ("active", "retired")
@@ -65,6 +65,7 @@ def create_instance(store: Store, *, environment: str = "production", oauth_clie
     store.execute(f"INSERT INTO sim_instance({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
                   list(row.values()))
     store.set_setting(first_customer_sync_key(instance_id), True)  # its first run syncs customers since 1970
+    store.set_setting(netsuite_payment_sync_key(instance_id), False)  # off by default on a new instance (R8.7)
     if make_current:
         store.set_setting("connector.instance_id", instance_id)
     return {**row, "current": make_current}
@@ -77,11 +78,15 @@ def update_instance(store: Store, instance_id: str, changes: dict[str, Any]) -> 
     if row is None:
         raise NotFound(None, f"no connector instance has the id {instance_id!r}",
                        hint="GET /_sim/connector/instances lists them")
-    unknown = set(changes) - {"oauth_client_id", "status", "state", "current"}
+    unknown = set(changes) - {"oauth_client_id", "status", "state", "current", "netsuite_payment_sync"}
     if unknown:
         raise ValueError(f"cannot change {', '.join(sorted(unknown))} on an instance: send oauth_client_id, "
-                         f"status ({' or '.join(INSTANCE_STATUSES)}), state ({' or '.join(INSTANCE_STATES)}) "
-                         f"or current (true)")
+                         f"status ({' or '.join(INSTANCE_STATUSES)}), state ({' or '.join(INSTANCE_STATES)}), "
+                         f"netsuite_payment_sync (true or false) or current (true)")
+    if "netsuite_payment_sync" in changes:
+        if not isinstance(changes["netsuite_payment_sync"], bool):
+            raise ValueError("netsuite_payment_sync must be true or false")
+        store.set_setting(netsuite_payment_sync_key(instance_id), changes["netsuite_payment_sync"])
     if "state" in changes:
         if changes["state"] not in INSTANCE_STATES:
             raise ValueError(f"state must be one of {', '.join(INSTANCE_STATES)}")

@@ -273,6 +273,12 @@ class CreditMemoSync(ZuoraToNetSuite):
         return doc if doc["type"] == NS_INVOICE else None  # a negative invoice's copy is itself a credit
 
 
+def netsuite_payment_sync_key(instance_id: str) -> str:
+    """The instance's NetSuite Payment (and Refund) Sync switch in Advanced Settings: off on a new instance (R8.7),
+    turned on at F6 to match the old instance; an instance with no setting (the seeded old one) has it on."""
+    return f"instance.{instance_id}.netsuite_payment_sync"
+
+
 def first_customer_sync_key(instance_id: str) -> str:
     """The setting that marks a new instance whose first customer sync (from 1 Jan 1970) has not finished."""
     return f"connector.first_customer_sync.{instance_id}"

@@ -58,7 +58,11 @@ async def _memo_cutover(r: Rehearsing) -> None:
     day = r.variables().migration_date.isoformat()
     await r.world.set_cutover_dates(memo=day)
     r.set(new_memo_cutover=day)  # recorded with the act, as A2, F3b and F4 record theirs (the demo's panel too)
-    r.say("F6", f"Debit/Credit Memos cutover set to {day} and recorded; the other cutovers kept")
+    current = await r.world.current_instance()
+    if current is not None:  # off by default on a new instance (R8.7): on, as the old instance had it
+        await r.world.update_instance(current["id"], netsuite_payment_sync=True)
+    r.say("F6", f"Debit/Credit Memos cutover set to {day} and recorded, NetSuite Payment and Refund Sync on; the "
+                "other cutovers kept")
 
 
 async def _record_memo_cutover(r: Rehearsing) -> None:
