@@ -54,6 +54,8 @@ def register(subparsers) -> None:
     note = p.add_mutually_exclusive_group(required=True)
     note.add_argument("--note", help="what was done (kept in the journal)")
     note.add_argument("--withdraw", action="store_true", help="take back the step's confirmation")
+    p.add_argument("--replace", action="store_true", help="replace a confirmation recorded before (asked on a "
+                                                          "terminal)")
     _json_flag(p, "the confirmation and the step's state")
     p = command("ticket", "draft a TICKET step's Support ticket, or record its number", _ticket, clients=False)
     p.add_argument("step", metavar="STEP", help="the TICKET step: B1, D1, D2, E2 or F4")
@@ -330,12 +332,26 @@ async def _confirm(args) -> int:
             _say(f"{gone.step_id}: confirmation by {gone.who} of {gone.at} withdrawn",
                  f"Now: {runbook.state(gone.step_id).status}: {runbook.state(gone.step_id).summary}")
             return EXIT_OK
-        done = runbook.confirm(args.step, args.note)
+        done = _on_purpose(lambda replace: runbook.confirm(args.step, args.note, replace=replace), args.replace,
+                           "replace it with this note?")
         if args.json:
             _emit({"confirmed": asdict(done), "state": _state(runbook, done.step_id)})
             return EXIT_OK
         _say(f"{done.step_id} confirmed by {done.who} at {done.at}", f"Now: {runbook.state(done.step_id).summary}")
     return EXIT_OK
+
+
+def _on_purpose(record, replace: bool, question: str):
+    """`record(replace)`; when a person's record stands already, a terminal is asked before it is replaced (a script
+    gets the one-line refusal, which names --replace)."""
+    from core.runbook.engine import RecordStands
+
+    try:
+        return record(replace)
+    except RecordStands as exc:
+        if not sys.stdin.isatty() or input(f"{exc.message}: {question} [y/N] ").strip().lower() not in ("y", "yes"):
+            raise
+        return record(True)
 
 
 def _state(runbook, step_id: str) -> dict:
@@ -376,15 +392,8 @@ async def _ticket(args) -> int:
         _output_file(args.save)
     async with _runbook(args) as runbook:
         if args.number:
-            from core.runbook.engine import TicketExists
-
-            try:
-                record = runbook.record_ticket(args.step, args.number, replace=args.replace)
-            except TicketExists as exc:
-                if not sys.stdin.isatty() or input(f"{exc.message}: replace it with {args.number}? [y/N] ").strip() \
-                        .lower() not in ("y", "yes"):
-                    raise
-                record = runbook.record_ticket(args.step, args.number, replace=True)
+            record = _on_purpose(lambda replace: runbook.record_ticket(args.step, args.number, replace=replace),
+                                 args.replace, f"replace it with {args.number}?")
             if args.json:
                 _emit({"ticket": asdict(record)})
                 return EXIT_OK

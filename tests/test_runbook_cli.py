@@ -71,6 +71,10 @@ def test_variables_confirmations_and_tickets(capsys, sim_profile, tmp_path):
     run(capsys, "set", "old_account_id", "acct-9", "--profile", "sim")
     code, out, _ = run(capsys, "confirm", "A2", "--note", "captured", "--profile", "sim")
     assert code == 0 and "A2 confirmed by" in out
+    code, _, err = run(capsys, "confirm", "A2", "--note", "ids read again", "--profile", "sim")
+    assert code == 2 and "A2 is confirmed already by" in err and "--replace" in err  # replacing is on purpose only
+    code, out, _ = run(capsys, "confirm", "A2", "--note", "ids read again", "--replace", "--profile", "sim")
+    assert code == 0 and "A2 confirmed by" in out
 
     draft = tmp_path / "b1.txt"
     code, _, err = run(capsys, "ticket", "B1", "--profile", "sim", "--save", str(draft))

@@ -219,7 +219,7 @@ async def test_a_step_screen_says_set_it_above_not_a_command():
 
 
 async def test_e1_offers_its_case_2_decision_in_place_and_a_second_confirmation_asks_first():
-    """E1's instructions name e1_decision (digits in a name once hid it); E3's second note asks before replacing."""
+    """E1's instructions name e1_decision (digits in a name once hid it); B5's second note asks before replacing."""
     from textual.widgets import Input
 
     app = demo_app(scale=300)
@@ -229,18 +229,19 @@ async def test_e1_offers_its_case_2_decision_in_place_and_a_second_confirmation_
         await wait_until(pilot, lambda: isinstance(app.screen, StepScreen) and app.screen.query(VariableEditor))
         assert "e1_decision" in [e.variable for e in app.screen.query(VariableEditor)]
         await pilot.press("escape")
-        app.backend.runbook.journal.confirm("E3", "first note")
-        app.push_screen(StepScreen("E3"))
-        await wait_until(pilot, lambda: isinstance(app.screen, StepScreen) and app.screen.step_id == "E3"
+        app.backend.runbook.confirm("B5", "first note")
+        app.push_screen(StepScreen("B5"))
+        await wait_until(pilot, lambda: isinstance(app.screen, StepScreen) and app.screen.step_id == "B5"
                          and app.screen.query("#note"))
         step = app.screen
         step.query_one("#note", Input).focus()
         await pilot.press(*"second note", "enter")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmWrite))
-        assert "Replace the confirmation of E3?" == app.screen.title_text and "first note" in app.screen.what
+        assert "Replace the confirmation of B5?" == app.screen.title_text and "first note" in app.screen.what
         await pilot.press("escape")
         await wait_until(pilot, lambda: app.screen is step)
-        assert app.backend.state("E3").confirmation.note == "first note"
+        assert app.backend.state("B5").confirmation.note == "first note"
+        assert step.query_one("#note", Input).value == ""  # the field shows what is recorded
 
 
 def test_a_step_screen_says_what_its_own_keys_do_instead_of_command_lines():

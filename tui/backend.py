@@ -268,8 +268,9 @@ class Backend:
 
         return await asyncio.to_thread(failure_lines, self.journal, plan_id)
 
-    async def confirm(self, step_id: str, note: str) -> None:
-        await asyncio.to_thread(self.runbook.confirm, step_id, note)
+    async def confirm(self, step_id: str, note: str, *, replace: bool = False) -> None:
+        """core.runbook.engine.ConfirmationExists when the step is confirmed with another note and not `replace`."""
+        await asyncio.to_thread(partial(self.runbook.confirm, step_id, note, replace=replace))
 
     async def record_ticket(self, step_id: str, number: str, *, replace: bool = False) -> None:
         """core.runbook.engine.TicketExists when the step has another number and `replace` is not given."""

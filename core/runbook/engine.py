@@ -49,12 +49,21 @@ class StepBlocked(CutoverError):
     """A gate step is not done: the write, confirmation or ticket must wait."""
 
 
-class TicketExists(ConfigError):
-    """The step has a ticket number already: replacing it must be on purpose."""
+class RecordStands(ConfigError):
+    """The step has a person's record already (a ticket number, a confirmation): replacing it must be on purpose;
+    the first stays in the journal either way. `standing` is the record there now."""
 
-    def __init__(self, message: str, *, hint: str, standing: TicketRecord):
+    def __init__(self, message: str, *, hint: str, standing: TicketRecord | Confirmation):
         super().__init__(message, hint=hint)
         self.standing = standing
+
+
+class TicketExists(RecordStands):
+    """The step has a ticket number already."""
+
+
+class ConfirmationExists(RecordStands):
+    """The step is confirmed already, with another note."""
 
 
 def _depends_on_is(step: Step) -> bool:
@@ -222,8 +231,9 @@ class Runbook:
         return self.states([step])[step.id]
 
     # ---- people's part ----------------------------------------------------------------------------------------
-    def confirm(self, step_id: str, note: str) -> Confirmation:
-        """Record that a person did the HUMAN part. Refused while gates fail or needed variables are missing."""
+    def confirm(self, step_id: str, note: str, *, replace: bool = False) -> Confirmation:
+        """Record that a person did the HUMAN part. Refused while gates fail or needed variables are missing. A step
+        confirmed already with another note keeps it unless `replace` (both stay in the journal)."""
         state = self.state(step_id)
         step = state.step
         if not step.confirm:
@@ -236,6 +246,11 @@ class Runbook:
             raise ConfigError(f"{step.id} needs {', '.join(state.missing)} recorded first",
                               hint=f"cutover set {state.missing[0]} VALUE")
         self._require_gates(state)
+        standing = state.confirmation
+        if standing is not None and not replace and standing.note != note:
+            raise ConfirmationExists(f"{step.id} is confirmed already by {standing.who} at {standing.at}: "
+                                     f"{standing.note}", hint="replace it on purpose (--replace); the first note "
+                                                              "stays in the journal", standing=standing)
         return self.journal.confirm(step.id, note)
 
     def _require_gates(self, state: StepState) -> None:

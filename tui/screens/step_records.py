@@ -12,7 +12,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Input, Static, TextArea
 
 from core.errors import CutoverError
-from core.runbook.engine import StepBlocked, TicketExists
+from core.runbook.engine import ConfirmationExists, StepBlocked, TicketExists
 from core.runbook.model import StepState
 from core.runbook.tickets import TicketIncomplete
 from tui.backend import ticket_file_name
@@ -48,25 +48,19 @@ class StepRecords(Screen):
         if not note:
             self.notify("Write a short note first: what was done, and where", severity="warning", timeout=4)
             return
-        standing = self.current.confirmation
-        if standing is None:
-            with_operator(self, lambda: self.confirm(note))
-            return
-
-        def decided(ok: bool | None) -> None:  # a second note never silently replaces the first
-            if ok:
-                with_operator(self, lambda: self.confirm(note))
-
-        self.app.push_screen(ConfirmWrite(
-            f"Replace the confirmation of {self.step_id}?",
-            f"Confirmed by {standing.who} at {standing.at}: {standing.note}\n\nRecord this note instead? Both stay "
-            "in the journal and the sign-off report.", confirm_label="Replace",
-            cancelled="Kept the confirmation"), decided)
+        with_operator(self, lambda: self.confirm(note))
 
     @work(group="step-confirm", exit_on_error=False)
-    async def confirm(self, note: str) -> None:
+    async def confirm(self, note: str, replace: bool = False) -> None:
         try:
-            await self.app.backend.confirm(self.step_id, note)
+            await self.app.backend.confirm(self.step_id, note, replace=replace)
+        except ConfirmationExists as exc:  # a second note never silently replaces the first
+            c = exc.standing
+            self.ask_replace(f"Replace the confirmation of {self.step_id}?",
+                             f"Confirmed by {c.who} at {c.at}: {c.note}\n\nRecord this note instead? Both stay in "
+                             "the journal and the sign-off report.", "Kept the confirmation",
+                             lambda: self.confirm(note, replace=True), "#note")
+            return
         except CutoverError as exc:
             self.notify(self.refusal(exc), title="Not confirmed", severity="error", timeout=10)
             return
@@ -152,7 +146,12 @@ class StepRecords(Screen):
         try:
             await self.app.backend.record_ticket(self.step_id, number, replace=replace)
         except TicketExists as exc:
-            self.ask_replace(exc, number)
+            old = exc.standing
+            self.ask_replace(f"Replace ticket {old.number}?",
+                             f"{self.step_id} has ticket {old.number}, recorded by {old.who} at {old.at}.\nRecord "
+                             f"{number} instead? The old number stays in the journal and the sign-off report.",
+                             f"Kept ticket {old.number}", lambda: self.record_ticket(number, replace=True),
+                             "#ticket-number")
             return
         except CutoverError as exc:
             self.notify(self.refusal(exc), title="Ticket not recorded", severity="error", timeout=10)
@@ -161,20 +160,16 @@ class StepRecords(Screen):
         self.query_one("#step-body").focus()
         self.refresh_state(f"Ticket {number} recorded for {self.step_id}")
 
-    def ask_replace(self, exc: TicketExists, number: str) -> None:
-        old = exc.standing
-
+    def ask_replace(self, title: str, what: str, kept: str, replace, field: str) -> None:
+        """A person's record stands (core said so): replace it only on purpose. Kept, the field is cleared: it shows
+        what is recorded, not what was not."""
         def decided(ok: bool | None) -> None:
             if ok:
-                self.record_ticket(number, replace=True)
-            else:  # the field shows what is recorded, not the number that was not
-                self.query_one("#ticket-number", Input).value = ""
+                replace()
+            else:
+                self.query_one(field, Input).value = ""
 
-        self.app.push_screen(ConfirmWrite(
-            f"Replace ticket {old.number}?",
-            f"{self.step_id} has ticket {old.number}, recorded by {old.who} at {old.at}.\n"
-            f"Record {number} instead? The old number stays in the journal and the sign-off report.",
-            confirm_label="Replace", cancelled=f"Kept ticket {old.number}"), decided)
+        self.app.push_screen(ConfirmWrite(title, what, confirm_label="Replace", cancelled=kept), decided)
 
     @on(Button.Pressed, "#save-ticket")
     def action_save_ticket(self) -> None:
