@@ -13,6 +13,12 @@ def not_transferred(alias: str = "") -> str:
     return f"coalesce({alias}transferredtoaccounting, 'No') NOT IN ('Yes', 'Ignore')"
 
 
+def picked(alias: str = "", account: str = "a.") -> str:
+    """The connector still has to send it: not transferred, on an account that syncs to NetSuite (Sync To NetSuite
+    empty or Yes; R4.1). `account` is the joined account's alias."""
+    return f"{not_transferred(alias)} AND coalesce({account}synctonetsuite__ns, 'Yes') = 'Yes'"
+
+
 def ar_mig_memos(alias: str = "") -> str:
     """The credit memos the migration made from negative invoices (runbook E1)."""
     return f"{alias}reasoncode = {AR_MIG}"

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from core.runbook import sources as src
 from core.runbook.model import Check, Kind, Part, Phase, QueryContext, Status, Step
-from core.runbook.sql import migration_write_off, not_transferred
+from core.runbook.sql import migration_write_off, not_transferred, picked
 from core.runbook.stand_ins import Rehearsing, StandIn, checked, fixed_at_source, in_order, run_now
 
 _RUN_NOW = ("Run the old connector: Launch > Logs > Run Now (it can take 30+ minutes).",
@@ -31,18 +31,12 @@ def _pending_iias(ctx: QueryContext, t: str = "") -> str:
 
 
 def _pending_negative_invoices(ctx: QueryContext) -> str:
-    return (f"i.status = 'Posted' AND i.amount < 0 AND {not_transferred('i.')} "
-            "AND coalesce(a.synctonetsuite__ns, 'Yes') = 'Yes'"
+    return (f"i.status = 'Posted' AND i.amount < 0 AND {picked('i.')}"
             + ctx.since("i.invoicedate", "old_cutover_dates.invoice"))
 
 
 def _with_account(table: str) -> str:
     return f"{table} t JOIN account a ON a.id = t.accountid"
-
-
-def _picked(t: str) -> str:
-    """Not transferred yet, on an account that syncs to NetSuite (Sync To NetSuite empty or Yes; R4.1)."""
-    return f"{not_transferred(t)} AND coalesce(a.synctonetsuite__ns, 'Yes') = 'Yes'"
 
 
 def _ns_pending(ctx: QueryContext, kind: str) -> str:
@@ -154,17 +148,17 @@ STEPS = (
         doc_url=src.NSC_PAYMENT_RULES, instructions=_RUN_NOW,
         check=Check(ok="No other Zuora transaction waits for NetSuite", fail_status=Status.NEEDS_ACTION, parts=(
             Part("invoices not yet in NetSuite", "zuora", _with_account("invoice"),
-                 lambda c: f"t.status = 'Posted' AND t.amount >= 0 AND {_picked('t.')}"
+                 lambda c: f"t.status = 'Posted' AND t.amount >= 0 AND {picked('t.')}"
                  + c.since("t.invoicedate", "old_cutover_dates.invoice"),
                  "t.id, t.invoicenumber, t.accountid, t.amount, t.invoicedate, t.transferredtoaccounting",
                  order="t.invoicenumber", invoice_settlement=False),
             Part("payments not yet in NetSuite", "zuora", _with_account("payment"),
-                 lambda c: f"t.status = 'Processed' AND {_picked('t.')}"
+                 lambda c: f"t.status = 'Processed' AND {picked('t.')}"
                  + c.since("t.effectivedate", "old_cutover_dates.payment"),
                  "t.id, t.paymentnumber, t.accountid, t.amount, t.effectivedate, t.transferredtoaccounting",
                  order="t.paymentnumber", invoice_settlement=False),
             Part("payment refunds not yet in NetSuite", "zuora", _with_account("refund"),
-                 lambda c: f"t.sourcetype = 'Payment' AND t.status IN ('Posted', 'Processed') AND {_picked('t.')}"
+                 lambda c: f"t.sourcetype = 'Payment' AND t.status IN ('Posted', 'Processed') AND {picked('t.')}"
                  + c.since("t.refunddate", "old_cutover_dates.refund"),
                  "t.id, t.refundnumber, t.accountid, t.amount, t.refunddate, t.transferredtoaccounting",
                  order="t.refundnumber", invoice_settlement=False),

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from core.runbook import sources as src
 from core.runbook.model import Check, Kind, Part, Phase, QueryContext, Status, Step
 from core.runbook.probes import credits_per_customer
-from core.runbook.sql import AR_MIG, ar_mig_memos, in_netsuite, not_transferred
+from core.runbook.sql import AR_MIG, ar_mig_memos, in_netsuite, picked
 from core.runbook.stand_ins import Rehearsing, StandIn, checked, confirmed
 from core.runbook.steps.g_payments import freeze_window
 
@@ -43,8 +43,7 @@ def _memos_waiting(table: str):
     def where(c: QueryContext) -> str:
         ar_mig = f" AND (coalesce(m.reasoncode, 'x') <> {AR_MIG} OR NOT {in_netsuite('m.')})" \
             if table == "creditmemo" else ""
-        return (f"m.status = 'Posted' AND coalesce(m.origin__ns, 'x') <> 'NETSUITE' AND {not_transferred('m.')} "
-                f"AND coalesce(a.synctonetsuite__ns, 'Yes') = 'Yes'{ar_mig} "
+        return (f"m.status = 'Posted' AND coalesce(m.origin__ns, 'x') <> 'NETSUITE' AND {picked('m.')}{ar_mig} "
                 f"AND m.createddate >= {c.timestamp('is_enabled_ts')}")
     return where
 
@@ -64,8 +63,7 @@ ZUORA_WAITING = "Zuora invoices, payments and refunds since the freeze not in Ne
 def _zuora_waiting(ctx: QueryContext) -> str:
     """Made since the freeze and still not transferred: a cutover date set later than the freeze (F6, R8.8) skips
     them for good, so the first run's leftovers here are never "the next run's"."""
-    return (f"{not_transferred('r.')} AND coalesce(a.synctonetsuite__ns, 'Yes') = 'Yes' "
-            f"AND r.createddate >= {ctx.timestamp('freeze_ts')}")
+    return f"{picked('r.')} AND r.createddate >= {ctx.timestamp('freeze_ts')}"
 
 
 _ZUORA_FLOWS_FROM = "(" + " UNION ALL ".join(
