@@ -12,6 +12,7 @@ refresh the screens below. The simulator's HTTP stand-ins are opened with the sc
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 from rich.text import Text
@@ -237,9 +238,15 @@ class SimulatedScreen(Screen):
                 f"It was played already ({self.outcomes[key].plain}). Playing it again acts on the simulated "
                 "tenant a second time.", confirm_label="Play again", cancelled=None), decided)
             return
+        self.ask_if_blocked(key)
+
+    @work(group="simulated-gate", exclusive=True, exit_on_error=False)
+    async def ask_if_blocked(self, key: str) -> None:
+        """Support or a person would wait for the step's gates: one Enter must not run the migration out of order.
+        The step's state is folded from the journal in a thread, off the event loop."""
         step = self.actions[key].step
-        gates = self.app.backend.state(step.id).blocked_by if step is not None else ()
-        if gates:  # Support or a person would wait: one Enter must not run the migration out of order
+        gates = (await asyncio.to_thread(self.app.backend.state, step.id)).blocked_by if step is not None else ()
+        if gates:
             def anyway(ok: bool | None) -> None:
                 if ok:
                     with_operator(self, lambda: self.start(key))
