@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from core.demo import DemoTenant
 from core.secrets import SECRET_NAMES, env_var
@@ -32,3 +35,18 @@ def simulated_profile(capsys, monkeypatch, name: str = "sim", **sim_options) -> 
             code, _, err = run(capsys, "credentials", "set", name, "--from-env")
             assert code == 0, err
         yield demo
+
+
+@contextmanager
+def served(*args: str) -> Iterator[subprocess.Popen]:
+    """`cutover ARGS` as a real subprocess (a server: `sim serve`, `twin serve`), text pipes; killed if still up."""
+    proc = subprocess.Popen([str(Path(sys.executable).with_name("cutover")), *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+        proc.stdout.close()
+        proc.stderr.close()

@@ -4,29 +4,15 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
-import sys
-from contextlib import contextmanager
-from pathlib import Path
 
 import httpx
 import pytest
+from cli_support import served
 
-CUTOVER = str(Path(sys.executable).with_name("cutover"))
 
 
-@contextmanager
 def serving(*args: str):
-    proc = subprocess.Popen([CUTOVER, "sim", "serve", "--port", "0", "--scale", "tiny", *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        yield proc
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(10)
-        proc.stdout.close()
-        proc.stderr.close()
+    return served("sim", "serve", "--port", "0", "--scale", "tiny", *args)
 
 
 def first_line(proc) -> dict:

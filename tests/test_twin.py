@@ -353,15 +353,11 @@ def test_a_rehearsal_on_a_twin_names_the_twin_not_a_seed_and_scale():
 def test_twin_serve_answers_the_captured_tenant_and_stops_on_sigint(captured):
     """`cutover twin serve DIR`: the connection info first, the twin's own records over loopback, a clean stop."""
     import signal
-    import subprocess
-    import sys
 
     import httpx
+    from cli_support import served
 
-    cutover = str(Path(sys.executable).with_name("cutover"))
-    proc = subprocess.Popen([cutover, "twin", "serve", str(captured["root"]), "--port", "0"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
+    with served("twin", "serve", str(captured["root"]), "--port", "0") as proc:
         info = json.loads(proc.stdout.readline())
         base = info["zuora_base_url"]
         assert base.startswith("http://127.0.0.1:")
@@ -373,9 +369,3 @@ def test_twin_serve_answers_the_captured_tenant_and_stops_on_sigint(captured):
         assert proc.wait(15) == 0
         err = proc.stderr.read()
         assert f"twin {captured['root']} serving on {base}" in err and "Traceback" not in err
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(10)
-        proc.stdout.close()
-        proc.stderr.close()
