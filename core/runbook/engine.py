@@ -176,9 +176,8 @@ class Runbook:
                               hint=f"confirm it with `cutover confirm {step.id} --note ...`" if step.confirm else "")
         if results is None and _depends_on_is(step):
             await self._probe_quietly()
-        if step.check.refreshes:
-            for other in step.check.refreshes:
-                await self.check_step(find_step(other), self.journal.latest_results())
+        if step.check.refreshes:  # as a phase check runs them: together, IS probed once
+            await self.check(step.check.refreshes)
             results = None  # what they found now, not what was read before
         ctx = self.context(results)
         result = await self._evaluate(step, ctx)
