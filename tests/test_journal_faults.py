@@ -379,9 +379,15 @@ async def test_the_app_says_a_damaged_journal_in_one_notification(capsys):
     app = CutoverApp(Backend(profile_name="acme"))
     async with app.run_test(size=(100, 30), notifications=True) as pilot:
         deadline = time.monotonic() + 20
-        while not app.backend.status_text.startswith("Could not open") and time.monotonic() < deadline:
+
+        def said() -> list[str]:
+            return [f"{n.title}: {n.message}" for n in app._notifications if n.severity == "error"]
+
+        # notify() posts a message: the notification lands a tick after the status line, so wait for it
+        while not said() and time.monotonic() < deadline:
             await pilot.pause(0.05)
-        errors = [f"{n.title}: {n.message}" for n in app._notifications if n.severity == "error"]
+        await pilot.pause(0.2)  # a second, duplicate notification would have landed by now
+        errors = said()
         assert errors == [(f"Not connected: Could not open the profile: the journal {path} is not an SQLite database "
                            f"(damaged or overwritten) (restore journal.db from a backup, or move it aside (rename it "
                            f"to journal.db.damaged) and the next command starts a new journal)")]

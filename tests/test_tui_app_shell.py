@@ -106,7 +106,7 @@ async def test_a_screen_module_that_cannot_load_is_a_notification_not_a_crash(mo
         await wait_ready(pilot)
         await pilot.press("v")
         await pilot.press("S")
-        await pilot.pause(0.2)
+        await wait_until(pilot, lambda: len(errors(app)) >= 2)
         assert isinstance(app.screen, RunbookScreen)
         text = " ".join(errors(app))
         assert "The Variables screen cannot open" in text and "The Simulated tenant screen cannot open" in text

@@ -117,7 +117,7 @@ async def test_apply_feedback_after_esc_and_resume_is_never_stale():
         assert not panel.has_class("hidden") and body.scroll_y <= panel.virtual_region.y
         assert panel.virtual_region.bottom <= body.scroll_y + body.size.height
         await pilot.press("a")  # pressed again while it runs: it says so, and starts nothing
-        assert any("applying already" in n.message for n in app._notifications)
+        await wait_until(pilot, lambda: any("applying already" in n.message for n in app._notifications))
         # The memos are re-read just before the first write: cancel once writes are on their way.
         await wait_until(pilot, lambda: app.backend.journal.plan(screen.plan.plan_id).counts["sent"] > 0,
                          timeout=30)

@@ -86,7 +86,7 @@ async def test_fixing_the_seeded_records_lets_v1_pass_and_records_nothing_for_th
         assert before.status is not Status.PASS and before.count  # the seed has records for V1 to list
         assert (await play(pilot, screen, "B2/V1")).startswith("✓")
         assert "fixed at the source" in log_text(screen)
-        assert any("Simulated: B2/V1" in n for n in notifications(app))
+        await wait_until(pilot, lambda: any("Simulated: B2/V1" in n for n in notifications(app)))
         after = await backend.check("B2/V1")
         assert after.status is Status.PASS, after.summary
         assert backend.state("B2/V1").confirmation is None  # the act confirms nothing for the person
@@ -118,7 +118,7 @@ async def test_d1_is_refused_with_the_worlds_reason_then_migrates_once_the_recor
         backend, store = app.backend, app.backend.demo.sim.store
         assert (await play(pilot, screen, "D1", anyway=True)).startswith("▲")
         assert "cannot start" in log_text(screen)  # the simulated Support's own reason
-        assert any("Not done: D1" in n and "cannot start" in n for n in notifications(app))
+        await wait_until(pilot, lambda: any("Not done: D1" in n and "cannot start" in n for n in notifications(app)))
         assert not store.invoice_settlement
         assert app.screen is screen and screen.playing is None  # still usable
 
@@ -148,7 +148,7 @@ async def test_the_panel_refuses_a_real_profile():
             if not isinstance(app.screen, SimulatedScreen):
                 break
         assert not isinstance(app.screen, SimulatedScreen)
-        assert any("demo only" in n for n in notifications(app))
+        await wait_until(pilot, lambda: any("demo only" in n for n in notifications(app)))
 
 
 async def test_an_act_whose_step_is_blocked_asks_first_and_esc_plays_nothing():

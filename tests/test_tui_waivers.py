@@ -78,7 +78,7 @@ async def test_waive_a_failing_row_then_withdraw_the_waiver():
         assert "≈ Waived" in panel and DEMO_OPERATOR.label in panel and waiver.at in panel and reason in panel
         assert shown(screen, "#step-head").startswith("≈ C2")
         assert "withdraw_waiver" in offered(app) and "waive" not in offered(app)  # same key, other action
-        assert "C2 waived" in " ".join(notes(app))
+        await wait_until(pilot, lambda: "C2 waived" in " ".join(notes(app)))
 
         home = await back_home(pilot)
         assert str(home.query_one("#steps", DataTable).get_cell("C2", "st")) == "≈"

@@ -151,7 +151,7 @@ async def test_p_brings_the_plan_into_view_and_a_spent_plan_is_not_applied_again
         await pilot.press("a")
         await pilot.pause(0.2)
         assert not isinstance(app.screen, ConfirmWrite)
-        assert any("make a new plan first (p)" in n.message for n in app._notifications)
+        await wait_until(pilot, lambda: any("make a new plan first (p)" in n.message for n in app._notifications))
 
 
 def test_sample_columns_fit_the_width_and_keep_amounts_and_dates_whole():
