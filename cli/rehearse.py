@@ -27,10 +27,10 @@ def register(subparsers) -> None:
                               description=__doc__.splitlines()[0])
     p.add_argument("--seed", type=int, default=1, help="seed of the simulated tenant (same seed, same data)")
     p.add_argument("--scale", default="small", help="tiny|small|medium|large or a number of invoices")
-    p.add_argument("--skip", nargs="+", default=[], metavar="STEP",
+    p.add_argument("--skip", nargs="+", action="extend", default=[], metavar="STEP",
                    help="leave out what the rehearsal does for these steps (the person still ticks the box), e.g. "
                         "--skip E1: the first connector run then pushes duplicates, and H2 counts them")
-    p.add_argument("--mistake", nargs="+", default=[], metavar="NAME",
+    p.add_argument("--mistake", nargs="+", action="extend", default=[], metavar="NAME",
                    help="make these mistakes on purpose, as people do (runbook R8); the tool's checks must then "
                         "catch them: " + ", ".join(MISTAKES))
     p.add_argument("--path", choices=("new-instance", "edit-instance"), default="new-instance",

@@ -48,6 +48,7 @@ RUNS = {
     **{f"skip-{x}": ["--seed", "1", "--skip", x, "--json"] for x in MATRIX},
     **{f"mistake-{x}": ["--seed", "1", "--mistake", x, "--json"] for x in MISTAKES},
     "skip-E2": ["--seed", "1", "--skip", "E2", "--json"],
+    "skip-C3-C5": ["--seed", "1", "--skip", "C3", "--skip", "C5", "--json"],  # the flag repeats, as well as lists
     "text": ["--seed", "2", "--path", "edit-instance", "--e2", "ignore"],
 }
 STEP_KEYS = {"id", "phase", "kind", "status", "count", "summary", "checked_at"}
@@ -138,6 +139,16 @@ def test_the_help_names_every_mistake_the_steps_can_make():
     from core.rehearsal import known_mistakes
 
     assert set(LISTED) == set(known_mistakes()) == set(MISTAKES)
+
+
+def test_the_pending_records_chain_is_caught_when_all_its_links_are_skipped(runs):
+    """C3's records that a run leaves in error are C5's too, so skipping one of them alone is healed by the other
+    (the customer is not hurt, and the rehearsal rightly passes). Skip both and D1 must refuse, naming each."""
+    outcome = _caught(runs["skip-C3-C5"], "D1", "blocked", "C3 needs-action")
+    assert outcome["skipped"] == ["C3", "C5"]
+    failing = {f["id"]: f for f in outcome["failing"]}
+    assert "invoices not yet in NetSuite" in failing["C3"]["summary"]
+    assert "stuck or in error" in failing["C5"]["summary"] and "C5 needs-action" in failing["D1"]["summary"]
 
 
 def test_skipping_e1_leaves_duplicates_that_h2_counts_and_the_gates_hold(runs):
