@@ -64,7 +64,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def _change(args: argparse.Namespace, done: str, change) -> int:
-    from core.instances import describe
+    from core.connector_instance import describe
 
     with ExitStack() as stack:
         register, _ = _register(args, stack)

@@ -9,7 +9,7 @@ setting one of those variables writes the register (Runbook.set_variable), never
 more permanent instances are live than a licence includes (two: one sandbox, one production), carries the old
 AccountId and EnvironmentId over to the new instance on the new-tenant path (F3c), says whether the NetSuite
 credentials stay as they are, tests a new OAuth client when a person asks (the secret only in memory), and gives
-the F4 ticket its ids (`instances_for_ticket`).
+the F4 ticket its ids (`instances_for_ticket`). What one instance is (its fields, checked) is core.connector_instance.
 """
 
 from __future__ import annotations
@@ -19,12 +19,13 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
-from typing import Any, Literal
+from datetime import UTC, date, datetime
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, field_validator
+from pydantic import SecretStr
 
-from core.profile import Profile, netsuite_account_id, validation_message
+from core.connector_instance import ID_LABELS, TEMPORARY_DAYS, ConnectorInstance, InstanceFields, describe
+from core.profile import Profile
 from core.errors import ConfigError
 from core.instance_terms import ENVIRONMENTS, KINDS, ROLES, STATUSES
 from core.journal import Journal
@@ -32,16 +33,10 @@ from core.runbook.model import utc_now
 from core.secrets import SYSTEM_SECRETS, Credentials
 from core.session import SystemCheck, test_connection
 
-Environment = Literal["sandbox", "production"]
-Role = Literal["old", "new"]
-InstanceStatus = Literal["active", "stopped", "retired"]
-InstanceKind = Literal["permanent", "temporary"]
 REQUIRED = {"environment": ENVIRONMENTS, "role": ROLES, "kind": KINDS, "status": STATUSES}
 
 PERMANENT_PER_ENVIRONMENT = 1  # a licence includes two permanent instances: one sandbox, one production (R1.1, R7)
-TEMPORARY_DAYS = 120  # temporary test instances expire after 120 days (R7)
 EXPIRY_NOTICE_DAYS = 14
-ID_LABELS = {"instance_id": "Instance ID", "account_id": "Account ID", "environment_id": "Environment ID"}
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS connector_instance (id INTEGER PRIMARY KEY, environment TEXT NOT NULL, role TEXT NOT NULL,
@@ -57,97 +52,6 @@ MIRRORED: dict[str, tuple[str, str]] = {
 }
 _WRITABLE = ("environment", "role", "kind", "instance_id", "account_id", "environment_id", "oauth_client_id",
              "netsuite_account_id", "status", "notes", "provisioned_on")
-
-
-class InstanceFields(BaseModel):
-    """What a person records about an instance. Only the fields given are written; an empty text clears one."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    environment: Environment | None = None
-    role: Role | None = None
-    kind: InstanceKind | None = None
-    instance_id: str | None = None
-    account_id: str | None = None
-    environment_id: str | None = None
-    oauth_client_id: str | None = None
-    netsuite_account_id: str | None = None
-    status: InstanceStatus | None = None
-    notes: str | None = None
-    provisioned_on: date | None = None
-
-    @field_validator("instance_id", "account_id", "environment_id", "oauth_client_id", mode="before")
-    @classmethod
-    def _an_id(cls, value: Any, info) -> Any:
-        text = "" if value is None else str(value).strip()
-        if not text:
-            return None
-        if any(c.isspace() for c in text) or len(text) > 100:
-            where = "the new OAuth client (Manage Users)" if info.field_name == "oauth_client_id" else \
-                "the connector's Logs tab"
-            raise ValueError(f"{text[:40]!r} is not an id: copy it from {where}, without spaces")
-        return text
-
-    @field_validator("netsuite_account_id", mode="before")
-    @classmethod
-    def _account(cls, value: Any) -> Any:
-        text = "" if value is None else str(value).strip()
-        return netsuite_account_id(text) if text else None
-
-    @field_validator("notes", mode="before")
-    @classmethod
-    def _notes(cls, value: Any) -> Any:
-        return "" if value is None else str(value).strip()
-
-    @field_validator("provisioned_on", mode="before")
-    @classmethod
-    def _day(cls, value: Any) -> Any:
-        return None if isinstance(value, str) and not value.strip() else value
-
-    @classmethod
-    def parse(cls, values: dict[str, Any]) -> dict[str, Any]:
-        """The given fields, checked; ConfigError naming each bad one and its fix."""
-        try:
-            return cls.model_validate(values).model_dump(exclude_unset=True)
-        except ValidationError as exc:
-            raise ConfigError(f"connector instance: {validation_message(exc)}") from None
-
-
-class ConnectorInstance(InstanceFields):
-    """One row of the register, as read."""
-
-    key: int
-    environment: Environment
-    role: Role
-    kind: InstanceKind
-    status: InstanceStatus
-    notes: str = ""
-    oauth_checked_at: str | None = None
-    oauth_check: str | None = None
-    created_at: str
-    created_by: str
-    updated_at: str
-    updated_by: str
-
-    @property
-    def ref(self) -> str:
-        """How commands name it: the Instance ID, or `#key` while it has none."""
-        return self.instance_id or f"#{self.key}"
-
-    @property
-    def label(self) -> str:
-        return f"{self.environment} {self.role} instance {self.ref}"
-
-    @property
-    def live(self) -> bool:
-        """Not retired: it still takes a licensed place."""
-        return self.status != "retired"
-
-    def expires_on(self) -> date | None:
-        if self.kind != "temporary":
-            return None
-        start = self.provisioned_on or date.fromisoformat(self.created_at[:10])
-        return start + timedelta(days=TEMPORARY_DAYS)
 
 
 class InstanceRegister:
@@ -417,16 +321,6 @@ def instances_for_ticket(journal: Journal, environment: str | None = None) -> di
     if warnings := register.warnings():
         out["licence_warnings"] = "\n".join(warnings)
     return out
-
-
-def describe(instance: ConnectorInstance) -> str:
-    """One line: `production new instance 48213: Account ID zuora-1a2b, Environment ID 9f…, OAuth client c1 (active)`."""
-    ids = ", ".join(f"{label} {getattr(instance, f)}" for f, label in ID_LABELS.items()
-                    if f != "instance_id" and getattr(instance, f))
-    client = f"OAuth client {instance.oauth_client_id}" if instance.oauth_client_id else ""
-    detail = ", ".join(p for p in (ids, client, f"NetSuite {instance.netsuite_account_id}"
-                                   if instance.netsuite_account_id else "") if p)
-    return f"{instance.label}{': ' + detail if detail else ''} ({instance.status}, {instance.kind})"
 
 
 def _stored(value: Any) -> Any:

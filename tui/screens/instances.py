@@ -19,7 +19,9 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Footer, Input, Label, Select, Static
 
-from core.instances import ENVIRONMENTS, KINDS, ROLES, STATUSES, ConnectorInstance, InstanceRegister, describe
+from core.connector_instance import ConnectorInstance, describe
+from core.instance_terms import ENVIRONMENTS, KINDS, ROLES, STATUSES
+from core.instances import InstanceRegister
 from core.session import SystemCheck
 from tui.screens.confirm import ConfirmWrite
 from tui.widgets.form import FormRow, checks_text, choice, notify_failure, selected, text_input
