@@ -57,7 +57,7 @@ async def test_v_and_S_open_their_screens_on_the_demo_and_both_are_in_the_palett
     async with app.run_test(size=(100, 30), notifications=True) as pilot:
         await pilot.press("v")  # the tenant is not connected yet: the screen waits for it
         assert isinstance(app.screen, RunbookScreen)
-        assert "Still connecting…" in " ".join(messages(app))
+        await wait_until(pilot, lambda: "Still connecting…" in " ".join(messages(app)))  # notify() posts a message
         await wait_ready(pilot)
         await pilot.press("v")
         await wait_until(pilot, lambda: isinstance(app.screen, variables))
@@ -90,9 +90,8 @@ async def test_S_is_refused_and_not_offered_on_a_real_profile(monkeypatch):
     async with app.run_test(size=(100, 30), notifications=True) as pilot:
         await pilot.pause(0.3)
         await pilot.press("S")
-        await pilot.pause(0.2)
+        await wait_until(pilot, lambda: any("Demo only" in m and "demo only" in m for m in messages(app)))
         assert not any(isinstance(s, simulated) for s in app.screen_stack)
-        assert any("Demo only" in m and "demo only" in m for m in messages(app))
         titles = palette_titles(app)
         assert "Simulated tenant" not in titles
         assert "Variables" in titles
@@ -140,7 +139,9 @@ class Failing(Screen):
 async def test_a_failing_worker_on_any_screen_gives_one_notification_and_the_app_keeps_going():
     app = real_profile_app()
     async with app.run_test(size=(100, 30), notifications=True) as pilot:
-        await pilot.pause(0.3)
+        # The unsaved profile's own error comes from the open worker, at its own pace: let it land first, or it
+        # would be counted as one of the failing workers' notifications.
+        await wait_until(pilot, lambda: any(e.startswith("Not connected: ") for e in errors(app)))
         before = len(errors(app))
         screen = Failing()
         await app.push_screen(screen)
@@ -168,8 +169,7 @@ async def test_q_quits_at_once_when_nothing_would_be_lost():
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause(0.3)
         await pilot.press("q")
-        await pilot.pause(0.2)
-        assert app._exit
+        await wait_until(pilot, lambda: app._exit)  # action_quit is async: it may end a tick after the key
 
 
 class Applying(Screen):
@@ -218,8 +218,7 @@ async def test_quitting_during_an_apply_asks_first_and_esc_keeps_the_app_open():
         await pilot.press("q")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmWrite))
         await pilot.press("enter")  # Enter on the focused Quit
-        await pilot.pause(0.2)
-        assert app._exit
+        await wait_until(pilot, lambda: app._exit)  # the dialog's answer reaches its callback a message later
         screen.release.set()
 
 
@@ -268,8 +267,8 @@ async def test_enter_confirms_a_plain_confirmation_and_the_dialog_says_so():
         assert app.focused is app.dialog.query_one("#apply", Button)
         assert hint(app).startswith("Enter: Apply")
         await pilot.press("enter")
-        await pilot.pause()
-        assert app.answers == [True]
+        await wait_until(pilot, lambda: app.answers == [True])  # dismiss() answers through a message
+        await pilot.pause(0.2)  # a notification would have landed by now
         assert not messages(app)
 
 
@@ -278,9 +277,7 @@ async def test_esc_and_cancel_say_not_applied():
     async with app.run_test(notifications=True) as pilot:
         await pilot.pause()
         await pilot.press("escape")
-        await pilot.pause()
-        assert app.answers == [False]
-        assert any("Not applied" in m for m in messages(app))
+        await wait_until(pilot, lambda: app.answers == [False] and any("Not applied" in m for m in messages(app)))
 
     app = Host(ConfirmWrite("Apply E1?", "12 memos"))
     async with app.run_test(notifications=True) as pilot:
@@ -289,16 +286,13 @@ async def test_esc_and_cancel_say_not_applied():
         assert app.focused is app.dialog.query_one("#cancel", Button)
         assert hint(app).startswith("Enter: Cancel")
         await pilot.press("enter")
-        await pilot.pause()
-        assert app.answers == [False]
-        assert any("Not applied" in m for m in messages(app))
+        await wait_until(pilot, lambda: app.answers == [False] and any("Not applied" in m for m in messages(app)))
 
     app = Host(ConfirmWrite("Retire #2?", "It stops counting", confirm_label="Retire"))
     async with app.run_test(notifications=True) as pilot:
         await pilot.pause()
         await pilot.press("escape")
-        await pilot.pause()
-        assert any("Retire cancelled: nothing was written" in m for m in messages(app))
+        await wait_until(pilot, lambda: any("Retire cancelled: nothing was written" in m for m in messages(app)))
 
 
 async def test_a_production_confirmation_focuses_the_typed_word():
@@ -308,14 +302,13 @@ async def test_a_production_confirmation_focuses_the_typed_word():
         assert app.focused is app.dialog.query_one("#typed", Input)
         assert "Type acme-prod, then Enter" in hint(app)
         await pilot.press("enter")  # nothing typed: refused with the reason, still open
-        await pilot.pause()
-        assert app.answers == [] and any("Type acme-prod exactly" in m for m in messages(app))
+        await wait_until(pilot, lambda: any("Type acme-prod exactly" in m for m in messages(app)))
+        assert app.answers == []
         assert app.dialog.query_one("#apply", Button).disabled
         await pilot.press(*"acme-prod")
-        assert not app.dialog.query_one("#apply", Button).disabled
+        await wait_until(pilot, lambda: not app.dialog.query_one("#apply", Button).disabled)  # Input.Changed, posted
         await pilot.press("enter")
-        await pilot.pause()
-        assert app.answers == [True]
+        await wait_until(pilot, lambda: app.answers == [True])
 
 
 # ---- 5. the report goes through deliver_text to the downloads folder ----------------------------------------------
