@@ -24,7 +24,8 @@ async def open_panel(pilot) -> SimulatedScreen:
     pilot.app.push_screen(SimulatedScreen())
     await wait_until(pilot, lambda: isinstance(pilot.app.screen, SimulatedScreen)
                      and pilot.app.screen.player is not None)
-    await pilot.pause(0.1)
+    # A RichLog holds its writes until it first has a size (a layout later): wait for the log's first lines
+    await wait_until(pilot, lambda: pilot.app.screen.query_one("#sim-log", RichLog).lines)
     return pilot.app.screen
 
 
