@@ -65,13 +65,14 @@ async def test_a_profile_whose_tenant_hangs_shows_its_journal_at_once_and_the_pr
         app = CutoverApp(Backend(profile_name="hangs"))
         unrecorded = str(status_cell(unrecorded_states()["A2"]))
         async with app.run_test(size=(120, 36)) as pilot:
-            # the journal's confirmation is drawn, though the tenant never answers
-            await wait_until(pilot, lambda: rows(app).get("A2", unrecorded) != unrecorded, timeout=5)
-            await wait_until(pilot, lambda: app.backend.ready, timeout=5)
-            await wait_until(pilot, lambda: bool(silent.held), timeout=5)  # the IS probe is under way, unanswered
+            # the journal's confirmation is drawn, though the tenant never answers (30 s bounds a loaded box and is
+            # still half the 60 s a request to the silent tenant waits before it even fails)
+            await wait_until(pilot, lambda: rows(app).get("A2", unrecorded) != unrecorded, timeout=30)
+            await wait_until(pilot, lambda: app.backend.ready, timeout=30)
+            await wait_until(pilot, lambda: bool(silent.held), timeout=30)  # the IS probe is under way, unanswered
             assert app.backend.invoice_settlement is None  # still unknown: the header says '?', nothing waits on it
             await pilot.press("enter")  # the step opens while the probe still hangs
-            await wait_until(pilot, lambda: type(app.screen).__name__ == "StepScreen", timeout=5)
+            await wait_until(pilot, lambda: type(app.screen).__name__ == "StepScreen", timeout=30)
     finally:
         silent.close()
 
@@ -87,7 +88,7 @@ async def test_the_demo_draws_its_checklist_while_the_tenant_is_still_seeding(mo
     monkeypatch.setattr(DemoTenant, "__aenter__", slow_enter)
     app = demo_app(scale=200)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_until(pilot, lambda: {"A1", "A2", "A3"} <= set(rows(app)), timeout=5)
+        await wait_until(pilot, lambda: {"A1", "A2", "A3"} <= set(rows(app)), timeout=30)
         assert not app.backend.ready
         assert "Seeding" in app.backend.status_text
         seeded.set()

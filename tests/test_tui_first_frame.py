@@ -44,7 +44,7 @@ async def test_the_first_frame_is_sketched_then_the_real_widgets_take_over_with_
 
     monkeypatch.setattr(CutoverApp, "after_first_frame", after_first_frame)
     async with app.run_test(size=(120, 36)) as pilot:
-        await wait_until(pilot, lambda: app.screen.live, timeout=5)
+        await wait_until(pilot, lambda: app.screen.live, timeout=30)
         screen = app.screen
         # the first frame: the sketches, the phase's title and the footer's keys; nothing loaded behind them yet
         assert {"PhaseSketch", "StepsSketch", "TopBar", "KeysFooter"} <= first["widgets"]
@@ -60,14 +60,14 @@ async def test_the_first_frame_is_sketched_then_the_real_widgets_take_over_with_
         assert footer_keys(screen) == first["footer"]
         await pilot.press("right")
         assert isinstance(app.focused, DataTable)
-        await wait_until(pilot, lambda: app.backend.ready, timeout=10)  # and the run opens behind it, as before
-        await wait_until(pilot, lambda: screen.query_one("#steps", DataTable).row_count > 0, timeout=10)
+        await wait_until(pilot, lambda: app.backend.ready, timeout=30)  # and the run opens behind it, as before
+        await wait_until(pilot, lambda: screen.query_one("#steps", DataTable).row_count > 0, timeout=30)
 
 
 async def test_the_footer_is_rebuilt_only_when_the_keys_it_shows_change(monkeypatch):
     app = offline_app(monkeypatch)
     async with app.run_test(size=(120, 36)) as pilot:
-        await wait_until(pilot, lambda: app.screen.live, timeout=5)
+        await wait_until(pilot, lambda: app.screen.live, timeout=30)
         footer = app.screen.query_one(KeysFooter)
         keys = list(footer.query("FooterKey"))
         assert keys and "c" in [k.key for k in keys]
@@ -76,5 +76,5 @@ async def test_the_footer_is_rebuilt_only_when_the_keys_it_shows_change(monkeypa
         await pilot.pause(0.2)
         assert list(footer.query("FooterKey")) == keys
         app.set_keymap({"runbook.check_phase": "x"})  # a key the footer shows changes: rebuilt, showing it
-        await wait_until(pilot, lambda: "x" in [k.key for k in footer.query("FooterKey")], timeout=5)
+        await wait_until(pilot, lambda: "x" in [k.key for k in footer.query("FooterKey")], timeout=30)
         assert "c" not in [k.key for k in footer.query("FooterKey")]

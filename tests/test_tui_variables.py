@@ -148,7 +148,7 @@ async def test_a_choice_offers_only_its_choices_and_not_recorded_clears_it():
         assert row["value"] == "new-instance" and row["set_by"] == DEMO_OPERATOR.label
         assert app.backend.journal.variables().provisioning_path == "new-instance"
         assert cell(screen, "provisioning_path", "value") == "new-instance"
-        await wait_until(pilot, lambda: cursor_visible(screen), timeout=2)
+        await wait_until(pilot, lambda: cursor_visible(screen))
 
         before = history_rows(app)
         editor = await edit(pilot, screen, "provisioning_path")
