@@ -13,7 +13,7 @@ EXIT_OK, EXIT_ATTENTION, EXIT_ERROR = 0, 1, 2
 _MARKS = {"act": "·", "confirm": "✓ confirmed", "ticket": "✓ ticket", "open": "! open", "skip": "– skipped",
           "blocked": "■ blocked", "stop": "■ stopped", "mistake": "✗ mistake"}
 # The stand-ins' mistakes (core.runbook: each step names how it is commonly done wrong); listed for --help only.
-MISTAKES = ("late-cutovers", "late-memo-cutover", "old-connector-restarted")
+MISTAKES = ("late-cutovers", "late-memo-cutover", "old-connector-restarted", "integration-status-cleared")
 
 
 def _played_on(args, outcome) -> str:

@@ -20,15 +20,16 @@ import pytest
 from sim_tenant import fix_migration_blockers, repoint_connector
 
 from core.demo import DemoTenant
-from core.objects import CREDIT_MEMO, INVOICE_ITEM_ADJUSTMENT
+from core.objects import CREDIT_MEMO, INVOICE, INVOICE_ITEM_ADJUSTMENT
 from core.run import Run
 from core.words import counted
 from core.runbook.model import CheckResult, Status, utc_now
 from core.runbook.probes import MORE_CREDITS, NEGATIVE_CREDITS
 from core.runbook.steps.c_freeze import OLD_INSTANCE_IIAS, OLD_INSTANCE_NEGATIVES
-from core.runbook.steps.h_go_live import DUPLICATES, MISSING_IN_ZUORA, SYNCED_SINCE_IS, ZUORA_WAITING
+from core.runbook.steps.h_go_live import DUPLICATES, MISSING_IN_ZUORA, SENT_TWICE, SYNCED_SINCE_IS, ZUORA_WAITING
 from core.sim import support
 from core.sim.catalog import NS_FIELD_IDS
+from core.sim.hand_edits import clear_integration_status
 from core.sim.migration import migrate_invoice_settlement
 from core.sim.netsuite_user import enter_payments, set_field_default
 from core.sim.records import RecordWriter, sim_today
@@ -403,6 +404,46 @@ async def test_h2_compares_each_customers_negative_invoice_credits_with_d2s_base
     assert h2.summary.startswith("1 customers have 1 more credits for negative invoices in NetSuite than at D2")
     assert {"customer": customer, "at D2": baseline.get(customer, 0), "now": baseline.get(customer, 0) + 1} \
         in h2.sample
+
+
+def ns_copies(t: Tenant, zuora_id: str) -> int:
+    return t.count(f'SELECT count(*) FROM ns."transaction" WHERE {F["zuora_id"]} = ?', zuora_id)
+
+
+async def test_h2_finds_a_zuora_record_sent_twice_after_its_fields_were_cleared_by_hand(t):
+    """R8.9: clearing Integration Status by hand makes the connector send a record again; TTA back to No, the
+    documented way to resync a change, updates the NetSuite copy it has."""
+    await check(t, "C2")  # before the migration: D2's baseline of NetSuite's credits, which H2 compares with
+    await up_to_go_live(t)
+    assert (await check(t, "D2")).status is Status.PASS
+    repoint_connector(t.sim)
+    set_field_default(t.store, "zuora_sync_updates", "Yes")
+    assert t.sim.connector.run()["errors"] == 0
+    invoice = t.store.query_one(
+        "SELECT * FROM invoice WHERE status = 'Posted' AND amount > 0 AND transferredtoaccounting = 'Yes' "
+        "AND integrationid__ns IS NOT NULL AND invoicedate >= ? ORDER BY invoicedate DESC, id LIMIT 1",
+        (t.store.setting("cutover.invoice") or "",))
+    with t.store.transaction() as conn:
+        RecordWriter(t.store, conn, source="person").update_zuora(INVOICE, dict(invoice),
+                                                                  {"transferredtoaccounting": "No"})
+    run = t.sim.connector.run()
+    assert run["errors"] == 0 and run["synced"] >= 1
+    assert t.store.scalar("SELECT transferredtoaccounting FROM invoice WHERE id = ?", (invoice["id"],)) == "Yes"
+    assert ns_copies(t, invoice["id"]) == 1
+    h2 = await check(t, "H2")
+    assert h2.status is Status.PASS and h2.details[SENT_TWICE] == 0, h2.summary
+    assert t.count(f'SELECT count(*) FROM ns."transaction" WHERE {F["zuora_id"]} IS NOT NULL') > 100  # candidates
+
+    cleared = clear_integration_status(t.store, 2)["cleared"]  # two invoices and two payments
+    ids = t.ids("SELECT id FROM invoice WHERE invoicenumber IN (?, ?) UNION SELECT id FROM payment WHERE "
+                "paymentnumber IN (?, ?)", *cleared)
+    assert len(cleared) == len(ids) == 4 and all(ns_copies(t, i) == 1 for i in ids)
+    assert t.sim.connector.run()["errors"] == 0
+    assert all(ns_copies(t, i) == 2 for i in ids)
+    h2 = await check(t, "H2")
+    assert h2.status is Status.FAIL and h2.details[SENT_TWICE] == 8 and h2.details[DUPLICATES] == 0
+    assert "8 NetSuite copies of Zuora records sent twice" in h2.summary
+    assert {str(r["zuoraid"]) for r in h2.sample if r.get("part") == SENT_TWICE} == ids
 
 
 # ---- A1 --------------------------------------------------------------------------------------------------------

@@ -120,7 +120,7 @@ def test_wrong_method_on_a_sim_path(http, method, path, allow):
     assert response.headers["allow"] == allow
 
 
-async def test_a_handlers_unexpected_exception_answers_a_vendor_500(server, monkeypatch):
+async def test_a_handlers_unexpected_exception_answers_a_vendor_500(server, monkeypatch, caplog):
     def broken(*args, **kwargs):
         raise RuntimeError("a bug in the simulator")
 
@@ -129,8 +129,21 @@ async def test_a_handlers_unexpected_exception_answers_a_vendor_500(server, monk
     # One client each: uvicorn closes the connection after an exception, even once the answer has gone out.
     async with signed_in(server.sim, server.base_url) as c:
         zuora_error(await c.post("/v1/action/query", json={"queryString": "select Id from Account"}), 500, 60)
+    # A stand-in's own bug is answered by the stand-in, so its connection stays usable: a rehearsal goes on with
+    # the next step instead of failing every one after it on a dropped connection.
     async with signed_in(server.sim, server.base_url) as c:
         assert "unexpected" in sim_error(await c.get("/_sim/connector/instances"), 500)["message"]
+        assert (await c.get("/_sim/connector/cutover-dates")).status_code == 200
+    logged = [r for r in caplog.records if r.name == "core.sim.admin_api"]
+    assert logged and "a bug in the simulator" in str(logged[0].exc_info[1])  # the details: in the log, not lost
+
+
+def test_the_in_process_simulator_leaves_logging_to_the_command(server):
+    """uvicorn's own console handler would print a server traceback on the terminal the app draws on, or into a
+    rehearsal's report: in-process, its records go to the command's log file like everyone else's. `cutover sim
+    serve` has a terminal of its own, and logs there (building that config here would set uvicorn's console
+    handlers up for the rest of this process, so it is not built)."""
+    assert server.server.config.log_config is None
 
 
 async def test_describe_answers_xml_to_the_accept_the_client_sends(server):

@@ -13,6 +13,7 @@ record, what a real connector writes only to its Warning log (Logs > Download Lo
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -24,10 +25,13 @@ from starlette.routing import Mount, Route
 from core.errors import CutoverError, NotFound
 from core.sim import support
 from core.sim.connector import ERROR_LOG_KEPT
+from core.sim.hand_edits import clear_integration_status
 from core.sim.migration import MigrationRefused, migrate_invoice_settlement
 from core.sim.netsuite_user import enter_payments, set_field_default
 from core.sim.source_fixes import fix_at_source
 from core.sim.traffic import tenant_traffic
+
+log = logging.getLogger(__name__)
 
 WRITE_LOG_PAGE = 500
 WRITE_LOG_MAX = 5000
@@ -91,6 +95,9 @@ def _endpoint(sim, action: Callable[[Request, dict], Any], status: int = 200):
             return _error(409, str(exc))
         except (ValueError, CutoverError) as exc:
             return _error(400, str(exc))
+        except Exception:  # a simulator bug: answered here, so the connection stays usable for the next call
+            log.exception("%s %s failed", request.method, request.url.path)
+            return _error(500, "An unexpected error occurred in the simulator; see its log.")
         if result is None:
             return Response(status_code=204)
         return JSONResponse(result, status_code=status)
@@ -148,6 +155,9 @@ def routes(sim) -> list:
         if not isinstance(body.get("step"), str):
             raise BadRequest('send the step whose records to fix, e.g. {"step": "V1"}')
         return fix_at_source(store, body["step"])
+
+    def clear_status(request, body):
+        return clear_integration_status(store, _whole(body, "count", 2))
 
     def instance_state(state):
         def change(request, body):
@@ -216,6 +226,7 @@ def routes(sim) -> list:
         Route("/netsuite/field-default", ep(field_default), methods=["PUT"]),
         Route("/netsuite/payments", ep(netsuite_payments, 201), methods=["POST"]),
         Route("/people/fix-source", ep(fix_source), methods=["POST"]),
+        Route("/people/clear-integration-status", ep(clear_status), methods=["POST"]),
         Route("/support/boomi-credentials", ep(lambda r, b: support.boomi_credentials(store)), methods=["GET"]),
         Route("/support/boomi-credentials", ep(boomi), methods=["PUT"]),
         Route("/tenant/traffic", ep(traffic, 201), methods=["POST"]),

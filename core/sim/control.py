@@ -132,6 +132,10 @@ class SimControl(AbstractAsyncContextManager):
         """What a person fixes in the vendors' UIs so a step's check can pass (V1-V6, B3, C2-C5)."""
         return await self._call("POST", "/people/fix-source", {"step": step})
 
+    async def clear_integration_status(self, count: int = 2) -> dict[str, Any]:
+        """A person clears the connector's fields on synced invoices and payments "to force a resync" (R8.9)."""
+        return await self._call("POST", "/people/clear-integration-status", {"count": count})
+
     async def tenant_traffic(self, count: int = 3) -> dict[str, Any]:
         """A day of business after go-live: new memos, payments and a refund in Zuora, payments in NetSuite."""
         return await self._call("POST", "/tenant/traffic", {"count": count})

@@ -47,10 +47,13 @@ class _InjectedFaultsUnlogged(logging.Filter):
 _INJECTED_FAULTS_UNLOGGED = _InjectedFaultsUnlogged()
 
 
-def _config(sim: Simulator) -> uvicorn.Config:
+def _config(sim: Simulator, *, own_console: bool = False) -> uvicorn.Config:
+    """`own_console`: `cutover sim serve` logs on its own terminal. In-process (demo, rehearse, the tests) uvicorn
+    keeps its hands off logging, so its records reach the command's log file: the app draws on that terminal, and
+    a rehearsal's output is its report, never a server's traceback."""
     # uvicorn picks httptools and uvloop when installed: the bulk benchmark needs both (ratio 1.29 -> 1.07).
     config = uvicorn.Config(sim.app, log_level="warning", access_log=False, lifespan="off", timeout_keep_alive=30,
-                            backlog=2048)
+                            backlog=2048, **({} if own_console else {"log_config": None}))
     logging.getLogger("uvicorn.error").addFilter(_INJECTED_FAULTS_UNLOGGED)  # after Config set uvicorn's logging up
     return config
 
@@ -105,7 +108,7 @@ def serve_forever(sim: Simulator, host: str, port: int, *, allow_remote: bool = 
     """Foreground serving for `cutover sim serve`; returns on Ctrl+C or SIGTERM."""
     sock = bind_socket(host, port, allow_remote=allow_remote)
     sim.base_url = _url(sock)
-    config = _config(sim)
+    config = _config(sim, own_console=True)
     server = uvicorn.Server(config)
 
     async def main() -> None:

@@ -122,6 +122,16 @@ def _ns_by_zuora_id(conn: sqlite3.Connection, ctx: SyncContext, zuora_id: str) -
     return dict(row) if row else None
 
 
+def _known_copy(conn: sqlite3.Connection, ctx: SyncContext, row: dict) -> dict | None:
+    """The NetSuite record the Zuora record's Integration Id names, if it carries this Zuora id."""
+    ref = str(row.get("integrationid__ns") or "")
+    if not ref.isdigit():
+        return None
+    found = conn.execute(f'SELECT * FROM ns."transaction" WHERE id = ? AND {ctx.fields["zuora_id"]} = ?',
+                         (int(ref), row["id"])).fetchone()
+    return dict(found) if found else None
+
+
 def interrupted(status: str | None) -> bool:
     """`Creating …`/`Updating …`: a run stopped half-way, so the record may already exist on the other side."""
     return bool(status) and (status.startswith("Creating") or status.startswith("Updating"))
@@ -171,9 +181,13 @@ class ZuoraToNetSuite:
         w.update_zuora(self.obj, row, {c: v for c, v in changes.items() if c in cols})
 
     def push(self, w: RecordWriter, ctx: SyncContext, row: dict, was_interrupted: bool) -> str:
-        """Write the NetSuite copy (or find the one an interrupted run left) and complete the Zuora record."""
-        existing = _ns_by_zuora_id(w.conn, ctx, row["id"]) if was_interrupted else None
-        if existing is not None:  # the interrupted run wrote it: finish its status too
+        """Write the NetSuite copy and complete the Zuora record. A record that already has a copy updates it
+        instead: one sent before (its Integration Id names a NetSuite record carrying its Zuora id, and TTA was set
+        back to No to resync a change) or one an interrupted run left. Only a record whose Integration fields were
+        cleared by hand is created a second time: the duplicate R8.9 warns of."""
+        existing = _known_copy(w.conn, ctx, row) or (
+            _ns_by_zuora_id(w.conn, ctx, row["id"]) if was_interrupted else None)
+        if existing is not None:  # NetSuite has it already: finish its status too
             w.update_ns("transaction", existing, {ctx.fields["zuora_integration_status"]: SYNC_COMPLETE})
         ns_id = existing["id"] if existing is not None else self._create(w, ctx, row)
         self._set(w, row, {"integrationid__ns": str(ns_id), "integrationstatus__ns": SYNC_COMPLETE,

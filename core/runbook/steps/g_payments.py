@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from core.runbook import sources as src
 from core.runbook.fixes import PaymentSyncUpdates
 from core.runbook.model import Check, Kind, Part, Phase, QueryContext, Status, Step
-from core.runbook.stand_ins import Rehearsing, StandIn, applied, checked
+from core.runbook.stand_ins import Mistake, Rehearsing, StandIn, applied, checked
 from core.sql_literals import quote
 
 # Payment method names the connector can match in Zuora (R8.12).
@@ -98,6 +98,12 @@ async def _default_yes(r: Rehearsing) -> None:
     r.say("G1", "Zuora Sync Updates defaults to Yes (Customization > Transaction Body Fields)")
 
 
+async def _integration_status_cleared(r: Rehearsing) -> None:
+    """Before the first run, someone clears the connector's fields on records it had sent: it sends them again."""
+    done = await r.world.clear_integration_status(2)
+    r.say("G3", f"Integration Status, Id and TTA cleared by hand on {', '.join(done['cleared'])}")
+
+
 STEPS = (
     Step(
         "G1", Phase.G, "Default Zuora Sync Updates to Yes in NetSuite", Kind.HUMAN, also=Kind.VERIFY,
@@ -146,6 +152,8 @@ STEPS = (
                              _payment_cols, order="t.id"),
                         *(_criterion(label) for label in CRITERIA),
                     )),
-        stand_in=StandIn("the tool checks the window payments", after=checked("G3")),
+        stand_in=StandIn("the tool checks the window payments", after=checked("G3"), mistakes=(
+            Mistake("integration-status-cleared", "Integration Status, Id and TTA cleared by hand on synced "
+                    "invoices and payments, to force a resync (R8.9)", _integration_status_cleared),)),
     ),
 )

@@ -29,6 +29,24 @@ def _duplicate_cols(ctx: QueryContext) -> str:
             f"t.{ctx.ns('zuora_type')} AS zuoratype")
 
 
+SENT_TWICE = "NetSuite copies of Zuora records sent twice"
+_SENT_TYPES = "('CustInvc', 'CustPymt', 'CustRfnd', 'CustCred')"
+
+
+def _sent_twice(ctx: QueryContext) -> str:
+    """NetSuite transactions that share one Zuora id: a record the connector created a second time, because its
+    Integration fields were cleared by hand (R8.9) or a new instance did not know its copy. Each Zuora invoice,
+    payment, refund or memo has one NetSuite copy, so a pair is a duplicate whatever its type."""
+    z = ctx.ns("zuora_id")
+    return (f"t.type IN {_SENT_TYPES} AND t.{z} IN (SELECT d.{z} FROM transaction d WHERE d.{z} IS NOT NULL "
+            f"GROUP BY d.{z} HAVING COUNT(*) > 1)")
+
+
+def _sent_twice_cols(ctx: QueryContext) -> str:
+    return (f"t.id, t.tranid, t.type, t.entity, t.foreigntotal, t.{ctx.ns('zuora_id')} AS zuoraid, "
+            f"t.createddate")
+
+
 def _already_credited(m: str = "m.") -> str:
     """AR Mig memos whose negative invoice NetSuite already has: a second credit for those is a duplicate."""
     return f"{ar_mig_memos(m)} AND {in_netsuite(m)}"
@@ -180,11 +198,15 @@ STEPS = (
         "H2", Phase.H, "No duplicates in NetSuite", Kind.AUTO,
         why="A NetSuite credit memo carrying an AR Mig memo's Zuora id is a second credit for a negative "
             "invoice NetSuite already had. Per customer, NetSuite's credits for negative invoices may not grow "
-            "past what D2 recorded.",
+            "past what D2 recorded. And no Zuora invoice, payment, refund or memo may have two NetSuite copies: "
+            "clearing the connector's fields by hand makes it send a record again (R8.9).",
         doc_url=src.P_MIG,
         instructions=("For each duplicate: delete the NetSuite credit memo, then set the Zuora memo's TTA to "
-                      "Yes (cutover apply E1) so it is not sent again.",),
-        check=Check(ok="No AR Mig memo reached NetSuite a second time", headline=DUPLICATES,
+                      "Yes (cutover apply E1) so it is not sent again.",
+                      "For a Zuora record in NetSuite twice: delete the newer NetSuite copy (after moving any "
+                      "application to the older one), and point the Zuora record's Integration Id back at the copy "
+                      "kept. Never clear Integration Status by hand to force a resync: set TTA to No instead."),
+        check=Check(ok="No AR Mig memo, nor any other Zuora record, reached NetSuite twice", headline=DUPLICATES,
                     probe=credits_per_customer, parts=(
                         Part(DUPLICATES, "netsuite", "transaction t", _duplicates, _duplicate_cols, order="t.id",
                              invoice_settlement=True,
@@ -195,6 +217,8 @@ STEPS = (
                         Part("AR Mig memos not marked transferred", "zuora", "creditmemo m",
                              f"{_already_credited()} AND coalesce(m.transferredtoaccounting, 'No') <> 'Yes'",
                              _MEMO_COLS, order="m.memonumber", invoice_settlement=True),
+                        Part(SENT_TWICE, "netsuite", "transaction t", _sent_twice, _sent_twice_cols,
+                             order="zuoraid, t.id", invoice_settlement=True),
                     )),
         stand_in=StandIn("the tool looks for duplicates", after=checked("H2")),
     ),
