@@ -18,7 +18,7 @@ from textual.widgets import Button, Input, Label, Static
 
 from core.profile import Operator
 from core.errors import ConfigError
-from tui.backend import make_operator
+from tui.person_records import make_operator
 from tui.widgets.form import FormRow, text_input
 
 

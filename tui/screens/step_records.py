@@ -15,7 +15,7 @@ from core.errors import CutoverError
 from core.runbook.engine import ConfirmationExists, StepBlocked, TicketExists
 from core.runbook.model import StepState
 from core.runbook.tickets import TicketIncomplete
-from tui.backend import ticket_file_name
+from tui.person_records import ticket_file_name
 from tui.screens.confirm import ConfirmWrite
 from tui.screens.operator import with_operator
 from tui.screens.reason import ReasonScreen
