@@ -119,7 +119,7 @@ def test_stop_is_honoured_and_start_resumes(tmp_path):
         result: dict = {}
         runner = threading.Thread(target=lambda: result.update(sim.connector.run()))
         runner.start()
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 30
         while store.scalar("SELECT count(*) FROM sim_write_log") == before and time.monotonic() < deadline:
             time.sleep(0.01)
         assert sim.connector.status()["running_now"]
@@ -138,13 +138,13 @@ def test_stop_is_honoured_and_start_resumes(tmp_path):
 
 def test_schedule_runs_until_stopped(sim):
     sim.connector.start_schedule(0.05)
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 30
     while sim.store.scalar("SELECT count(*) FROM sim_connector_run WHERE trigger = 'schedule'") == 0:
         assert time.monotonic() < deadline
         time.sleep(0.02)
     started = time.monotonic()
     sim.connector.stop_schedule()
-    assert time.monotonic() - started < 5 and sim.connector.status()["schedule_interval_s"] is None
+    assert time.monotonic() - started < 20 and sim.connector.status()["schedule_interval_s"] is None
 
 
 # ---- the migration and IS on ---------------------------------------------------------------------------------------
