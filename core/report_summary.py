@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from core.loopback import is_loopback_url
 from core.report_blocks import Tone
 from core.runbook.model import Phase, Status, StepState
-from core.runbook.steps.h_go_live import DUPLICATES, MISSING_IN_ZUORA
+from core.runbook.steps.h_go_live import DUPLICATES, MISSING_IN_ZUORA, SENT_TWICE
 from core.words import plural
 
 if TYPE_CHECKING:
@@ -182,6 +182,7 @@ def summarize(profile: Profile, journal: Journal, states: list[StepState]) -> Su
                                                           f"E2 {marked['E2']:,})",
                 "NetSuite payments back-filled": f"{written.get(BACKFILL_STEP, 0):,} (G2)",
                 "Duplicate credit memos in NetSuite": _found(journal, "H2", DUPLICATES),
+                "Zuora records sent to NetSuite twice (NetSuite copies)": _found(journal, "H2", SENT_TWICE),
                 "NetSuite payments missing in Zuora": _found(journal, "H3", MISSING_IN_ZUORA)},
         phases=phases, consultant=profile.operator.name if profile.operator else (journal.operator or ""),
         marking=marking(profile), open_steps=open_steps)

@@ -135,6 +135,7 @@ def test_the_summary_counts_are_the_journals(rehearsed):
     h2 = rehearsed["h2"]
     assert f"- **Duplicate credit memos in NetSuite:** {h2.details[DUPLICATES]:,} (found by H2, {h2.checked_at})" \
         in md
+    assert f"- **Zuora records sent to NetSuite twice (NetSuite copies):** 0 (found by H2, {h2.checked_at})" in md
     assert "- **NetSuite payments missing in Zuora:** 0 (found by H3" in md
     assert "- **Path (A3):** Path 2: a new connector instance" in md
     for label in ("Freeze (old connector stopped)", "Migration (Zuora's IS data migration)",
