@@ -196,7 +196,8 @@ async def test_quitting_during_an_apply_asks_first_and_esc_keeps_the_app_open():
         screen.run_apply()
         await pilot.pause(0.1)
         await pilot.press("q")
-        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmWrite))
+        # in front when pushed, focused a call_later after it mounts: wait for the focus before reading it
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmWrite) and app.screen.focused is not None)
         dialog = app.screen
         assert "an apply on E1" in dialog.what and "resumes where it stopped" in dialog.what
         assert app.focused is dialog.query_one("#apply", Button) and str(app.focused.label) == "Quit"

@@ -78,8 +78,7 @@ async def test_plan_and_apply_e1_from_the_step_screen():
         await pilot.press("p")
         await wait_until(pilot, lambda: screen.plan is not None)
         assert screen.plan.total == targets
-        await pilot.pause(0.1)
-        assert "export_plan" in footer_actions()  # the footer offers Export once there is a plan
+        await wait_until(pilot, lambda: "export_plan" in footer_actions())  # Export is offered once there is a plan
         await pilot.press("a")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmWrite))
         shown = str(app.screen.query_one("#what", Static).render())  # the seal the person compares with the plan's
@@ -114,8 +113,9 @@ async def test_apply_feedback_after_esc_and_resume_is_never_stale():
         panel = screen.query_one("#apply-panel")
         await pilot.pause(0.2)
         body = screen.query_one("#step-body")  # the progress is on screen at 80x24, though p scrolled to the plan
-        assert not panel.has_class("hidden") and body.scroll_y <= panel.virtual_region.y
-        assert panel.virtual_region.bottom <= body.scroll_y + body.size.height
+        # shown, then scrolled into view a refresh later: a loaded box may take longer than the pause
+        await wait_until(pilot, lambda: not panel.has_class("hidden") and body.scroll_y <= panel.virtual_region.y
+                         and panel.virtual_region.bottom <= body.scroll_y + body.size.height)
         await pilot.press("a")  # pressed again while it runs: it says so, and starts nothing
         await wait_until(pilot, lambda: any("applying already" in n.message for n in app._notifications))
         # The memos are re-read just before the first write: cancel once writes are on their way.

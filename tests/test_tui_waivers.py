@@ -40,7 +40,9 @@ async def checked_step(pilot, step_id: str) -> StepScreen:
 
 async def reason_dialog(pilot, title: str) -> ReasonScreen:
     await pilot.press("w")
-    await wait_until(pilot, lambda: isinstance(pilot.app.screen, ReasonScreen))
+    # in front as soon as it is pushed, mounted and focused later (focus() is a call_later): wait for the focus
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, ReasonScreen) and pilot.app.screen.is_mounted
+                     and pilot.app.screen.focused is not None)
     dialog = pilot.app.screen
     assert dialog.title_text.startswith(title)
     assert dialog.focused is dialog.query_one("#reason", Input)  # type at once
@@ -129,7 +131,8 @@ async def test_waive_is_offered_only_on_rows_that_can_be_waived():
         await wait_ready(pilot)
         for step_id in ("B2", "I2", "D1", "C1"):  # a group, the sign-off, a blocked step, one not checked yet
             app.open_step(step_id)
-            await wait_until(pilot, lambda: isinstance(app.screen, StepScreen) and app.screen.step_id == step_id)
+            await wait_until(pilot, lambda: isinstance(app.screen, StepScreen) and app.screen.step_id == step_id
+                             and app.screen.is_mounted)  # composed: its buttons are there to ask
             await pilot.pause(0.1)
             assert not {"waive", "withdraw_waiver"} & offered(app), step_id
             assert app.screen.query_one("#waive").has_class("hidden")
