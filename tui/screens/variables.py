@@ -21,8 +21,9 @@ from textual.widgets import DataTable, Footer, Static
 from core.instances import MIRRORED
 from core.runbook.variables import RunVariables
 from tui.widgets.topbar import TopBar
-from tui.widgets.variable_editor import (NOT_RECORDED, VariableEditor, VariableRecord, one_line, person,
-                                         read_variables, unreadable_note, variable_form, when)
+from tui.variable_records import (NOT_RECORDED, VariableRecord, one_line, person, read_variables, unreadable_note,
+                                  variable_form, when)
+from tui.widgets.variable_editor import VariableEditor
 
 REGISTER_MARK = "⇄"
 WIDE = 100  # from this many columns the table has a description column and full dates
