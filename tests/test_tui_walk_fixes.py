@@ -198,7 +198,8 @@ def test_core_hints_name_the_field_above_when_its_editor_is_on_screen():
 
     text = "run variable freeze_ts is not recorded: when the old connector stopped (cutover set freeze_ts VALUE)"
     assert set_above(text, ["freeze_ts"]).endswith("(set freeze_ts above)")
-    assert set_above(text, ["go_live_ts"]) == text  # no editor for it here: the command stays
+    # no editor for it here: it is set on its own step, or in Variables, never on a command line
+    assert set_above(text, ["go_live_ts"]).endswith("stopped (set freeze_ts in its field or with v)")
     assert set_above("unreadable (repair it: cutover set freeze_ts VALUE)", ["freeze_ts"]) == \
         "unreadable (repair it in its field above)"
 
@@ -257,6 +258,7 @@ def test_a_step_screen_says_what_its_own_keys_do_instead_of_command_lines():
     assert set_above("decide (cutover set e2_decision sync|mark-yes|ignore)", ["e2_decision"], "E2") == \
         "decide (choose e2_decision above)"
     assert set_above("14 not marked (cutover apply E1)", [], "E1") == "14 not marked (p plans it, a applies it)"
-    # another step's command, or a variable with no field here, stays as it is: it is done elsewhere
-    assert set_above("blocked until cutover apply E1 is done", [], "H1") == "blocked until cutover apply E1 is done"
-    assert set_above("(cutover set e2_decision sync|mark-yes)", [], "E2") == "(cutover set e2_decision sync|mark-yes)"
+    # another step's command, or a variable with no field here, is done elsewhere in the app: it says where
+    assert set_above("blocked until cutover apply E1 is done", [], "H1") == \
+        "blocked until plan and apply E1 with p and a on its screen is done"
+    assert set_above("(cutover set e2_decision sync|mark-yes)", [], "E2") == "(choose e2_decision in its field or with v)"

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core.errors import CutoverError
+from tui.app_words import app_words
 from tui.person_records import PersonRecords
 
 if TYPE_CHECKING:  # the app's first frame draws before pydantic, httpx, keyring and the runbook load (`load`)
@@ -293,17 +294,17 @@ class Backend(PersonRecords):
     def detail_text(self, state: StepState, width: int = 100) -> str:
         from core.runbook import render
 
-        return render.detail_text(state, self.runbook.context(), width)
+        return app_words(render.detail_text(state, self.runbook.context(), width))
 
     def check_text(self, state: StepState) -> str:
         from core.runbook import render
 
-        return render.check_text(state, self.runbook.context())
+        return render.check_text(state, self.runbook.context())  # the step screen translates it (set_above)
 
     def instructions_text(self, step_id: str) -> str:
         from core.runbook import render
 
-        return render.instructions_text(self.state(step_id).step, self.runbook.context())
+        return app_words(render.instructions_text(self.state(step_id).step, self.runbook.context()))
 
     def plan_text(self, plan: PlanSummary) -> str:
         from core.runbook import render

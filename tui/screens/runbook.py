@@ -19,6 +19,7 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from core.runbook.vocabulary import Phase
+from tui.app_words import app_words
 from tui.messages import StepChecked, StepsFolded
 from tui.widgets.first_frame import PhaseSketch, StepsSketch
 from tui.widgets.footer import KeysFooter
@@ -56,7 +57,9 @@ class RunbookScreen(Screen):
     TITLE = "Runbook"
     HELP = (
         "Every step of the Invoice Settlement runbook, phase by phase (A discovery … I clean-up).\n\n"
-        "- ✓ pass · × fail · ! needs action · ▲ error · ○ not run · … running · ◉ confirmed by a person.\n"
+        "- ✓ pass · × fail · ! needs action · ▲ error · ○ not run · … running · ◉ confirmed by a person · "
+        "■ blocked (waits for other steps) · ≈ waived on purpose · – not on the chosen path; a phase shows ▶ while "
+        "its steps are under way.\n"
         "- `c` runs every check of the phase in the background; rows update as results arrive.\n"
         "- Enter opens a step: why it matters, the exact query, sample records, and its actions "
         "(re-check, plan, apply, confirm, ticket).\n"
@@ -229,7 +232,7 @@ class RunbookScreen(Screen):
             detail.update("" if backend.ready else backend.status_text)
             return
         state = self.known.get(sid) or backend.state(sid)
-        detail.border_title = f"{sid} · {state.summary}"
+        detail.border_title = f"{sid} · {app_words(state.summary)}"
         if not backend.ready:  # the checklist is drawn from the journal; the step's detail needs the run
             detail.update(backend.status_text)
             return

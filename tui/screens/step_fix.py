@@ -15,6 +15,7 @@ from textual.widgets import Button, ProgressBar, Static
 from core.errors import CutoverError
 from core.runbook.model import ApplyProgress, PlanSummary
 from core.words import plural
+from tui.app_words import app_words
 from tui.backend import plan_file_name
 from tui.messages import ApplyFinished, ApplyProgressed, PlanReady
 from tui.screens.confirm import ConfirmWrite
@@ -83,7 +84,7 @@ class StepFix(Screen):
                                 "changed since the apply") + ": see the export), " if outcome.skipped else "")
                           + f"{plural(outcome.write_calls, 'write call')} in {message.took_s:,.1f} s"
                           f"; {plan.remaining:,} of {plan.total:,} still to write."
-                          + (f" Re-check: {outcome.recheck.summary}" if outcome.recheck else ""))
+                          + (f" Re-check: {app_words(outcome.recheck.summary)}" if outcome.recheck else ""))
             self.query_one("#apply-progress", ProgressBar).update(total=max(plan.total, 1),
                                                                  progress=plan.total - plan.remaining)
             self.notify(f"{self.step_id} {what.lower()} {verb}",

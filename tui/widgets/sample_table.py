@@ -10,6 +10,7 @@ from rich.text import Text
 from textual.widgets import DataTable
 
 from core.runbook.checks import SAMPLE_LIMIT
+from tui.app_words import app_words
 
 if TYPE_CHECKING:
     from core.runbook.model import StepState
@@ -25,7 +26,7 @@ def sample_cell(value) -> Text:
         return Text(f"{value:,.2f}", justify="right")
     if isinstance(value, int) and not isinstance(value, bool):
         return Text(f"{value:,}", justify="right")
-    return Text(str(value), no_wrap=True, overflow="ellipsis")
+    return Text(app_words(str(value)), no_wrap=True, overflow="ellipsis")  # I2's rows quote steps' summaries
 
 
 def fit_widths(columns: list[str], cells: list[list[Text]], available: int) -> list[int]:

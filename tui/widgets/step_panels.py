@@ -9,6 +9,7 @@ import textwrap
 from rich.text import Text
 
 from core.runbook.model import Status, StepState
+from tui.app_words import app_words
 from tui.widgets.status import GLYPHS, STYLES
 
 
@@ -39,7 +40,7 @@ def set_above(text: str, editable: list[str], step_id: str | None = None) -> str
     text = _CHOICE_HINT.sub(choice, _SET_HINT.sub(local, text))
     for pattern, words in _SCREEN_WORDS if step_id else ():
         text = pattern.sub(lambda m, w=words: w if m["step"] == step_id else m[0], text)
-    return text
+    return app_words(text)  # what is left is done on another screen
 
 
 def head_summary(state: StepState) -> str:
@@ -67,7 +68,7 @@ def gate_text(blockers: list[StepState]) -> Text:
         if gate.status is Status.NOT_RUN:
             not_run.append(gate.step.id)
             continue
-        why = f"blocked by {', '.join(gate.blocked_by)}" if gate.blocked_by else gate.summary
+        why = f"blocked by {', '.join(gate.blocked_by)}" if gate.blocked_by else app_words(gate.summary)
         text.append("\n")
         text.append(f"{GLYPHS[status]} ", style=STYLES[status])
         text.append(f"{gate.step.id:<6}", style="bold")
@@ -77,7 +78,8 @@ def gate_text(blockers: list[StepState]) -> Text:
         text.append(f"{GLYPHS['not-run']} ", style=STYLES["not-run"])
         lines = textwrap.wrap(", ".join(not_run), width=54)
         text.append("not done yet: " + "\n                ".join(lines))
-    text.append("\nNothing here is recorded before; waive a gate on its own screen (w).", style="dim")
+    text.append("\nNothing can be confirmed, ticketed or applied here until then; to go on anyway, waive a gate "
+                "on its own screen (w).", style="dim")
     return text
 
 
