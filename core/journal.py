@@ -194,6 +194,18 @@ class Journal(PlanBook):
             "SELECT name, value, set_at, set_by FROM variable_history WHERE name = ? ORDER BY id", (name,))]
 
     # ---- check results ----------------------------------------------------------------------------------------
+    def recorded_since(self, when: str) -> bool:
+        """Whether a person recorded anything after `when` (a check's time): a variable, a confirmation, a ticket,
+        a waiver, their withdrawal, or the end of an apply. A result taken before that may read a world the
+        run has moved past (C6 checked before freeze_ts was set; I2 before I1 was confirmed)."""
+        row = self._rows(
+            "SELECT max(t) AS t FROM (SELECT max(set_at) AS t FROM variable_history UNION ALL "
+            "SELECT max(max(at), coalesce(max(withdrawn_at), '')) FROM confirmation UNION ALL SELECT max(at) FROM ticket "
+            "UNION ALL SELECT max(max(at), coalesce(max(withdrawn_at), '')) FROM waiver UNION ALL "
+            "SELECT max(ended_at) FROM apply_run)")
+        latest = row[0]["t"] if row else None
+        return bool(latest) and latest > when
+
     def record_result(self, result: CheckResult) -> None:
         with self._tx() as db:
             db.execute("INSERT INTO check_result(step_id, status, count, summary, details, sample, query, "

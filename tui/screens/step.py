@@ -159,6 +159,17 @@ class StepScreen(StepFix, StepRecords):
     def on_screen_resume(self) -> None:
         if not self.applying:
             self.render_state(self.state)  # something changed elsewhere (a gate, the simulated tenant)
+            self.recheck_if_out_of_date()  # on the first push too: Textual resumes a screen as it is shown
+
+    @work(group="step-stale", exclusive=True, exit_on_error=False)
+    async def recheck_if_out_of_date(self) -> None:
+        """A result taken before a person last recorded something (the freeze_ts C6 waits for, I1's confirmation
+        that I2 reads) is checked again at once rather than shown as if it were current."""
+        state = self.shown
+        if state is None or state.step.check is None or state.result is None or not self.app.backend.ready:
+            return
+        if await asyncio.to_thread(self.app.backend.journal.recorded_since, state.result.checked_at):
+            self.recheck()
 
     def refresh_all(self) -> None:
         """Something changed under this screen (the Simulated tenant played an act): fold again, read the
