@@ -214,6 +214,21 @@ def test_tickets_are_drafted_with_ids_dates_and_counts(runbook):
         runbook.ticket("E1")
 
 
+def test_a_ticket_says_what_was_waived_and_by_whom_instead_of_vouching_for_it(runbook):
+    runbook.journal.set_variable("target_migration_date", "2026-11-21")
+    runbook.set_variable("old_instance_id", "inst-old-7")
+    _pass_migration_gates(runbook)
+    runbook.journal.record_result(CheckResult("B3", Status.FAIL, 6, "6 currencies without a valid migration charge"))
+    runbook.waive("B3", "Support creates the charges on the day")
+    body = runbook.ticket("D1").body
+    b3 = next(line for line in body.splitlines() if line.startswith("One-time migration charge per currency (B3):"))
+    assert "6 currencies without a valid migration charge (checked " in b3
+    assert b3.endswith(f"; accepted on purpose by {runbook.journal.waivers()['B3'].who}: Support creates the charges on "
+                       "the day)"), b3
+    assert "in place" not in body and "((" not in body  # no claim over a quoted result, no summary in a summary
+    assert "IIAs and negative invoices since then (C6): ok (checked " in body  # a pass is quoted as it is
+
+
 def _pass_migration_gates(runbook):
     for step_id in (*MIGRATION_GATES, "C2", "C6"):
         runbook.journal.record_result(CheckResult(step_id, Status.PASS, 0, "ok"))

@@ -275,7 +275,7 @@ class Runbook:
 
         register = instances_for_ticket(self.journal, getattr(self.profile, "environment", None))
         return draft_ticket(step, self.journal.variables(), self.journal.latest_results(), self.profile.name,
-                            extra=register)
+                            extra=register, waivers=self.journal.waivers())
 
     def record_ticket(self, step_id: str, number: str, *, replace: bool = False) -> TicketRecord:
         """Record the ticket number Support gave. A step that has one already keeps it unless `replace`: the old

@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from core.errors import ConfigError
-from core.runbook.model import CheckResult, Status, Step
+from core.runbook.model import CheckResult, Status, Step, Waiver
 from core.runbook.variables import RunVariables, format_value
 from core.words import plural
 
@@ -67,10 +67,13 @@ class TicketIncomplete(ConfigError):
         self.needs = needs
 
 
-def quoted(result: CheckResult) -> str:
-    """A step's latest result as a sentence for a person outside the team: no status code, a plain date."""
+def quoted(result: CheckResult, waiver: Waiver | None = None) -> str:
+    """A step's latest result as a sentence for a person outside the team: no status code, a plain date. What the
+    team waived says so, with who and why: a ticket quotes what was found, it never vouches for it."""
     when = result.checked_at.replace("T", " ").removesuffix("Z")[:16]
-    return f"{result.summary} (checked {when} UTC)"
+    accepted = f"; accepted on purpose by {waiver.who}: {waiver.reason}" \
+        if waiver is not None and result.status is not Status.PASS else ""
+    return f"{result.summary} (checked {when} UTC{accepted})"
 
 
 class _Missing(Exception):
@@ -82,14 +85,15 @@ class _Missing(Exception):
 class _Quoted:
     """`{r[C2].line}`: the result as a sentence, `.count`, `.summary`."""
 
-    def __init__(self, result: CheckResult):
-        self.line, self.summary = quoted(result), result.summary
+    def __init__(self, result: CheckResult, waiver: Waiver | None = None):
+        self.line, self.summary = quoted(result, waiver), result.summary
         self.count = "?" if result.count is None else f"{result.count:,}"
 
 
 class _Results:
-    def __init__(self, results: Mapping[str, CheckResult], strict: bool):
-        self._results, self._strict = results, strict
+    def __init__(self, results: Mapping[str, CheckResult], strict: bool,
+                 waivers: Mapping[str, Waiver] | None = None):
+        self._results, self._strict, self._waivers = results, strict, waivers or {}
 
     def __getitem__(self, step_id: str) -> Any:
         result = self._results.get(step_id)
@@ -97,7 +101,7 @@ class _Results:
             if self._strict:
                 raise _Missing(f"r[{step_id}]")
             return _NotChecked(step_id)
-        return _Quoted(result)
+        return _Quoted(result, self._waivers.get(step_id))
 
 
 class _NotChecked:
@@ -139,12 +143,13 @@ def _derived(variables: RunVariables) -> dict[str, str]:
 
 class _Fill(dict):
     def __init__(self, variables: RunVariables, results: Mapping[str, CheckResult], profile: str,
-                 extra: Mapping[str, str] | None = None, *, strict: bool = False):
+                 extra: Mapping[str, str] | None = None, *, strict: bool = False,
+                 waivers: Mapping[str, Waiver] | None = None):
         super().__init__()
         # The instances register's ids come first: they are what the person recorded about the instances.
         self._values = ({n: format_value(v) for n, v in variables.items()} | _derived(variables)
                         | dict(extra or {}))
-        self._results = _Results(results, strict)
+        self._results = _Results(results, strict, waivers)
         self._profile = profile
         self._strict = strict
 
@@ -193,7 +198,8 @@ def ticket_needs(step: Step, variables: RunVariables, results: Mapping[str, Chec
 
 
 def draft_ticket(step: Step, variables: RunVariables, results: Mapping[str, CheckResult],
-                 profile: str, extra: Mapping[str, str] | None = None) -> DraftTicket:
+                 profile: str, extra: Mapping[str, str] | None = None,
+                 waivers: Mapping[str, Waiver] | None = None) -> DraftTicket:
     """The ticket as a person would send it. TicketIncomplete when something must be recorded or checked first;
     a line naming an optional fact nobody recorded is left out. `extra`: values that win over the run variables
     (the connector instances register, for F4)."""
@@ -201,7 +207,7 @@ def draft_ticket(step: Step, variables: RunVariables, results: Mapping[str, Chec
     needs = ticket_needs(step, variables, results)
     if needs:
         raise TicketIncomplete(step.id, needs)
-    fill_ = _Fill(variables, results, profile, extra, strict=True)
+    fill_ = _Fill(variables, results, profile, extra, strict=True, waivers=waivers)
 
     def lines(text: str) -> str:
         out = []

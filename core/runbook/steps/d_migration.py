@@ -71,12 +71,13 @@ STEPS = (
 Please enable Invoice Settlement and run the IS data migration on {target_migration_date}.
 This follows our ticket {b1_ticket}.
 
-Our NetSuite connector (instance {old_instance_id}) was stopped at {freeze_ts} (UTC); no IIAs or negative
-invoices have been created since ({r[C6].line}).
-Expected output, from our baseline ({r[C2].line}):
+Our NetSuite connector (instance {old_instance_id}) was stopped at {freeze_ts} (UTC).
+IIAs and negative invoices since then (C6): {r[C6].line}
+Our baseline of negative invoices (C2): {r[C2].line}
+Expected output:
 - one credit memo with reason code "AR Mig - negative invoice" per posted negative invoice;
 - one credit memo per account with a credit balance.
-The one-time migration charge is in place: {r[B3].line}
+One-time migration charge per currency (B3): {r[B3].line}
 
 Please tell us when the migration has finished, and its date.
 
