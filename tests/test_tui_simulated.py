@@ -93,6 +93,28 @@ async def test_fixing_the_seeded_records_lets_v1_pass_and_records_nothing_for_th
         assert backend.state("B2/V1").confirmation is None  # the act confirms nothing for the person
 
 
+async def test_b3_played_with_a_date_weeks_out_says_the_demo_cannot_wait_and_what_to_do():
+    """A date 7+ days out (as B1 advises) puts B3's two-day window in the future; the demo's clock never gets
+    there. The panel says so at once, and following its advice lets B3 pass."""
+    from datetime import date, timedelta
+
+    app = demo_app(scale=200)
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await open_panel(pilot)
+        backend = app.backend
+        far = date.today() + timedelta(days=19)
+        backend.runbook.set_variable("target_migration_date", far.isoformat())
+        assert (await play(pilot, screen, "B3")).startswith("✓")
+        said = lambda: " ".join(log_text(screen).split())  # noqa: E731 - the log wraps at its width
+        await wait_until(pilot, lambda: "record today as target_migration_date on B1" in said())
+        assert f"on or after {far - timedelta(days=2)}, two days before the migration on {far}" in said()
+        assert "Nothing played yet" not in said()  # the hint went with the first line played
+        assert (await backend.check("B3")).status is Status.FAIL  # honest: made too early for that date
+        backend.runbook.set_variable("target_migration_date", date.today().isoformat())
+        b3 = await backend.check("B3")
+        assert b3.status is Status.PASS, b3.summary
+
+
 async def test_c7_stops_the_old_instance_in_the_simulator_and_leaves_the_confirmation_to_the_person():
     app = demo_app(scale=300)
     async with app.run_test(size=(120, 36)) as pilot:

@@ -331,8 +331,11 @@ class SimulatedScreen(Screen):
     def log_line(self, text: Text) -> None:
         line = Text(f"{wall_clock()} ", style="dim")
         line.append_text(text)
+        log = self.query_one("#sim-log", RichLog)
+        if not self.app.backend.sim_log:
+            log.clear()  # the "nothing played yet" hint goes with the first line played
         self.app.backend.sim_log.append(line)
-        self.query_one("#sim-log", RichLog).write(line)
+        log.write(line)
 
     # ---- leaving ------------------------------------------------------------------------------------------------
     def action_back(self) -> None:

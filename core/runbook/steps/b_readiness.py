@@ -26,6 +26,17 @@ def _row(n: int, title: str, why: str, part: Part, instructions: tuple[str, ...]
                 stand_in=StandIn(fix, act=fixed_at_source(f"V{n}"), after=checked(f"B2/V{n}")))
 
 
+async def _charges_dated_today(r: Rehearsing) -> None:
+    """The charges a stand-in makes are dated today: when the agreed date is further off than B3's window, say so
+    at once, since a demo or a rehearsal cannot wait for the window to open (a real cutover updates them then)."""
+    target = r.variables().target_migration_date
+    today = date.fromisoformat(r.today())
+    if target is not None and _charge_window(target) > today:
+        r.say("B3", f"the charges are dated {today}, but B3 counts only those made on or after "
+                    f"{_charge_window(target)}, two days before the migration on {target}: here nothing waits "
+                    f"that long, so record today as target_migration_date on B1, or waive B3")
+
+
 async def _request_enablement(r: Rehearsing) -> None:
     """B1: a date agreed with Support, the B2-B6 results checked for the ticket, the ticket sent."""
     r.set(target_migration_date=r.today())
@@ -270,7 +281,8 @@ STEPS = (
                       "Add a one-time Flat Fee charge named exactly \"Special one time charge for migration - "
                       "<CURRENCY>\" with a negative amount (e.g. -10), not taxable, any valid accounting code.",
                       "One per listed currency, within two days before {target_migration_date}."),
-        stand_in=StandIn("a person creates the migration charges", act=fixed_at_source("B3"), after=checked("B3")),
+        stand_in=StandIn("a person creates the migration charges",
+                         act=in_order(fixed_at_source("B3"), _charges_dated_today), after=checked("B3")),
     ),
     Step(
         "B4", Phase.B, "Finance timing (Zuora Finance only)", Kind.VERIFY, also=Kind.HUMAN,
