@@ -28,6 +28,7 @@ from core.runbook.model import Kind, Step, StepState, utc_now
 from core.runbook.phases import RUNBOOK, find_step
 from core.runbook.stand_ins import Act, Rehearsing, World, run_now
 from core.runbook.variables import RunVariables
+from core.words import plural
 
 if TYPE_CHECKING:
     from core.run import Run
@@ -77,7 +78,7 @@ async def _time_passes(r: Rehearsing) -> None:
         r.say("", "time passed: no instance is running, so no scheduled run happened")
     for run in runs:
         r.say("", f"scheduled run of instance {run.get('instance_id')}: {run.get('status')}, "
-                  f"{run.get('synced', 0):,} synced, {run.get('errors', 0):,} errors"
+                  f"{run.get('synced', 0):,} synced, {plural(run.get('errors', 0), 'error')}"
                   + (f" ({run['message']})" if run.get("message") else ""))
 
 

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 from core.runbook.model import StepState
 from core.runbook.variables import RunVariables
+from core.words import plural
 
 
 class World(Protocol):
@@ -127,7 +128,7 @@ def fixed_at_source(step_id: str) -> Act:
     """A person fixes the step's records in the vendors' UIs (the simulator's own stand-in does the edits)."""
     async def run(r: Rehearsing) -> None:
         done = await r.world.fix_at_source(step_id)
-        r.say("", f"fixed at the source ({done['what']}): {done['count']:,} changes"
+        r.say("", f"fixed at the source ({done['what']}): {plural(done['count'], 'change')}"
               + (f", e.g. {done['changed'][0]}" if done["changed"] else ""))
     return run
 
@@ -148,5 +149,5 @@ def in_order(*acts: Act) -> Act:
 async def run_now(r: Rehearsing) -> None:
     """Logs > Run Now on the connector instance Connect opens."""
     run = await r.world.run_connector()
-    r.say("", f"Run Now: {run.get('status')}, {run.get('synced', 0):,} synced, {run.get('errors', 0):,} errors"
-          + (f" ({run['message']})" if run.get("message") else ""))
+    r.say("", f"Run Now: {run.get('status')}, {run.get('synced', 0):,} synced, "
+              f"{plural(run.get('errors', 0), 'error')}" + (f" ({run['message']})" if run.get("message") else ""))

@@ -10,6 +10,7 @@ from core.runbook.probes import credits_per_customer
 from core.runbook.sql import AR_MIG, ar_mig_memos, in_netsuite, picked
 from core.runbook.stand_ins import Rehearsing, StandIn, checked, confirmed
 from core.runbook.steps.g_payments import freeze_window
+from core.words import plural
 
 NS_PAYMENTS_PER_MIN = 2  # R7: NetSuite payment throughput into Zuora with 10 threads
 DUPLICATES = "duplicate credit memos in NetSuite"
@@ -172,7 +173,7 @@ async def _first_run(r: Rehearsing) -> None:
     await r.world.start_connector()
     run = await r.world.run_connector()
     r.say("H1", f"new connector Run Now: {run.get('status')}, {run.get('synced', 0):,} synced, "
-                f"{run.get('errors', 0):,} errors")
+                f"{plural(run.get('errors', 0), 'error')}")
 
 
 async def _schedule_on(r: Rehearsing) -> None:

@@ -28,6 +28,8 @@ STEPS = (
         doc_url=src.P_MIG, confirm=True, gates=("H4",),
         instructions=("[new-instance] Check the old instance {old_instance_id}'s scheduler is off and stays off.",
                       "[new-instance] Download and keep its logs; do not delete it until Support confirms.",
+                      "[new-instance] Mark it retired in the instances register (cutover instances retire "
+                      "{old_instance_id}; in the app, Instances (i), then x), so the licence count is right.",
                       "[new-tenant] Check the old tenant's instance {old_instance_id}'s scheduler is off and stays "
                       "off.",
                       "[new-tenant] Download and keep its logs; do not delete it until Support confirms.",
