@@ -181,6 +181,8 @@ async def test_a_blocked_step_shows_its_gates_and_refuses_confirmations_and_tick
         assert app.screen is screen and field.value == "00412345"
         screen.action_save_ticket()  # nothing drafted, nothing saved
         await wait_until(pilot, lambda: any("Nothing to save yet" in n for n in notes(app)))
+        saved = next(n for n in notes(app) if "Nothing to save yet" in n)
+        assert "drafted once D1 is no longer blocked" in saved  # says what it waits for, as the draft's line does
         await back_home(pilot)
 
         screen = await go_to_step(pilot, "E3")  # a HUMAN step gated on C7

@@ -62,9 +62,19 @@ def variable_form(name: str) -> VariableForm:
     if head == "zuora_base_url":
         return VariableForm((), "e.g. https://rest.zuora.com", "an https URL like https://rest.zuora.com")
     if head in MIRRORED:
-        return VariableForm((), "the id, e.g. 46408", "an id copied from the connector (no spaces)")
+        return VariableForm((), ID_HINTS.get(head, "the id, e.g. 46408"), "an id copied from the connector (no spaces)")
     return VariableForm((), TEXT_HINTS.get(head, "type the value (hover for what it is)"), "a non-empty text")
 
+
+# What each connector id looks like where it is read off (the Logs tab, the Connect tenant), so an empty field does
+# not suggest a number where a name or a UUID goes.
+ID_HINTS = {
+    "old_instance_id": "e.g. 46408 (the number in the connector's URL)",
+    "new_instance_id": "e.g. 46408 (the number in the connector's URL)",
+    "old_account_id": "e.g. zuora-1a2b3c4d (Logs tab)",
+    "new_account_id": "e.g. zuora-1a2b3c4d (Logs tab)",
+    "new_environment_id": "e.g. 3f2b9c1e-7d4a-… (a UUID, Logs tab)",
+}
 
 TEXT_HINTS = {  # what a text variable looks like where it is read off
     "connect_login_name": "e.g. ops@acme.com (the login you sign in to Zuora Connect with)",

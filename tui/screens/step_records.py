@@ -174,9 +174,10 @@ class StepRecords(Screen):
 
     @on(Button.Pressed, "#save-ticket")
     def action_save_ticket(self) -> None:
-        if not self.ticket_drafted:
-            self.notify("Nothing to save yet: the ticket is drafted once what it quotes is ready", severity="warning",
-                        timeout=5)
+        if not self.ticket_drafted:  # what is missing is the line above the (empty) draft
+            why = str(self.query_one("#ticket-needs", Static).render()).strip()
+            self.notify(f"Nothing to save yet. {why}" if why else "Nothing to save yet: the ticket is not drafted",
+                        severity="warning", timeout=8)
             return
         text = self.query_one("#ticket-text", TextArea).text
         self.app.deliver_text(io.StringIO(text), save_filename=ticket_file_name(self.step_id),
