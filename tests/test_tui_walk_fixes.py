@@ -133,6 +133,7 @@ async def test_p_brings_the_plan_into_view_and_a_spent_plan_is_not_applied_again
         await wait_ready(pilot)
         await asyncio.to_thread(migrate, app.backend.demo.sim)
         app.backend.runbook.set_variable("e1_decision", "mark-yes")
+        await app.backend.check("E1")  # a result to waive: the Waive button joins the row
         app.push_screen(StepScreen("E1"))
         await wait_until(pilot, lambda: isinstance(app.screen, StepScreen))
         screen = app.screen
@@ -143,9 +144,11 @@ async def test_p_brings_the_plan_into_view_and_a_spent_plan_is_not_applied_again
         plan = screen.query_one("#plan-text")
         # the scroll to the plan comes after a refresh (call_after_refresh): wait for it rather than a fixed pause
         await wait_until(pilot, lambda: body.region.y <= plan.region.y < body.region.bottom)  # on screen, at the top
-        for button in screen.query("#step-buttons Button").results(Button):
-            if button.display:
-                assert button.region.right <= 80  # the button row is not cut at 80 columns
+        shown = [b for b in screen.query("#step-buttons Button").results(Button) if b.display]
+        assert {b.id for b in shown} >= {"recheck", "plan", "apply", "export", "waive"}
+        row = screen.query_one("#step-buttons")
+        for button in shown:  # the button row is not cut at 80 columns: each button whole, inside its row
+            assert button.region.right <= row.region.right and button.region.width >= len(str(button.label)) + 2
         await pilot.press("a")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmWrite))
         await pilot.press("enter")
