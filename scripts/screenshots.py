@@ -160,12 +160,13 @@ async def apply(pilot, shot: Shot) -> None:
 
 
 def migration_dates() -> tuple[tuple[str, str], tuple[str, str]]:
-    """freeze_ts and target_migration_date two weeks from today: the runbook refuses a target in the past (Support
-    asks for 7 days' notice), so fixed dates stop working once they pass; the shots show the day they were taken."""
+    """freeze_ts an hour ago and target_migration_date today: the runbook refuses a freeze in the future (it records
+    what happened) and a target in the past, so fixed dates stop working; the shots show the day they were taken."""
     from datetime import UTC, datetime, timedelta
 
-    target = datetime.now(UTC).date() + timedelta(days=14)
-    return ("freeze_ts", f"{target - timedelta(days=1)}T18:00:00Z"), ("target_migration_date", target.isoformat())
+    now = datetime.now(UTC).replace(microsecond=0)
+    return (("freeze_ts", (now - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")),
+            ("target_migration_date", now.date().isoformat()))
 
 
 async def ticket(pilot, shot: Shot) -> None:

@@ -63,5 +63,5 @@ async def test_a_step_screen_and_the_runbook_preview_say_keys_not_commands():
         await wait_until(pilot, lambda: isinstance(app.screen, StepScreen) and app.screen.is_mounted
                          and "old_account_id" in _shown(app.screen, "#step-instructions"))
         instructions = _shown(app.screen, "#step-instructions")
-        assert "set old_account_id in its field or with v" in instructions, instructions
+        assert "set old_account_id above" in instructions, instructions  # its field is on this screen
         assert not COMMAND.search(instructions)

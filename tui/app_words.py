@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-_QUOTED = r"(?:'[^']*'|\"[^\"]*\"|[^\s,;)]+)"
+_QUOTED = r"(?:'[^']*'|\"[^\"]*\"|[^\s,;)]*[^\s,;).])"  # a sentence's full stop is not the value's
 _NAME = r"(?P<name>VAR|NAME|[a-z0-9]+(?:[_.]\w+)+)"  # run variables have an underscore: "cutover set to …" is prose
 _FORMS = (
     # cutover set NAME a|b|c: a choice

@@ -304,7 +304,7 @@ class Backend(PersonRecords):
     def instructions_text(self, step_id: str) -> str:
         from core.runbook import render
 
-        return app_words(render.instructions_text(self.state(step_id).step, self.runbook.context()))
+        return render.instructions_text(self.state(step_id).step, self.runbook.context())  # the screen translates
 
     def plan_text(self, plan: PlanSummary) -> str:
         from core.runbook import render

@@ -199,7 +199,8 @@ class StepScreen(StepFix, StepRecords):
         self.query_one("#step-why", Static).update(why_text(state))
         self.query_one("#step-check", Static).update(set_above(self.app.backend.check_text(state), editable, step.id))
         if step.instructions:
-            self.query_one("#step-instructions", Static).update(self.app.backend.instructions_text(self.step_id))
+            self.query_one("#step-instructions", Static).update(
+                set_above(self.app.backend.instructions_text(self.step_id), editable, step.id))
         self.render_sample(state)
         if step.ticket:
             self.load_ticket(state)

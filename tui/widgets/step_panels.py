@@ -13,7 +13,7 @@ from tui.app_words import app_words
 from tui.widgets.status import GLYPHS, STYLES
 
 
-_SET_HINT = re.compile(r"(?P<repair>repair it: )?cutover set (?P<name>[\w.]+) VALUE")
+_SET_HINT = re.compile(r"(?P<repair>repair it: )?cutover set (?P<name>[a-z0-9]+(?:[_.]\w+)+) (?:'[^']*'|[^\s,;)]*[^\s,;).])")
 
 
 # The command-line forms core's texts use for what a step screen does itself, with the screen's own words.
@@ -37,7 +37,7 @@ def set_above(text: str, editable: list[str], step_id: str | None = None) -> str
     def choice(m: re.Match) -> str:
         return f"choose {m['name']} above" if m["name"] in editable else m[0]
 
-    text = _CHOICE_HINT.sub(choice, _SET_HINT.sub(local, text))
+    text = _SET_HINT.sub(local, _CHOICE_HINT.sub(choice, text))  # a choice first: its value looks like any other
     for pattern, words in _SCREEN_WORDS if step_id else ():
         text = pattern.sub(lambda m, w=words: w if m["step"] == step_id else m[0], text)
     return app_words(text)  # what is left is done on another screen
