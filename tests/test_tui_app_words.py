@@ -28,6 +28,8 @@ def test_no_instruction_of_any_step_names_a_command_a_screen_does(path):
 
 @pytest.mark.parametrize(("core", "app"), [
     ("confirm when done (cutover confirm H1 --note ...)", "confirm when done (confirm H1 with n on its screen)"),
+    ("record the ticket number (cutover ticket B1 --number N)",
+     "record the ticket number (in the ticket number field of B1's screen)"),
     ("Record the time: cutover set go_live_ts 'YYYY-MM-DD HH:MM' (UTC).",
      "Record the time: set go_live_ts in its field or with v (UTC)."),
     ("cutover set e2_decision sync|mark-yes|ignore, then cutover apply E2",

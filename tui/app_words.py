@@ -20,7 +20,7 @@ _FORMS = (
     (re.compile(r"cutover confirm (?P<step>[\w/]+) --note (?:\.\.\.|…|N)"),
      lambda m: f"confirm {m['step']} with n on its screen"),
     (re.compile(r"cutover ticket (?P<step>[\w/]+) --number N"),
-     lambda m: f"record {m['step']}'s ticket number on its screen"),
+     lambda m: f"in the ticket number field of {m['step']}'s screen"),
     (re.compile(r"cutover apply (?P<step>[A-Z][\w/]*)"),
      lambda m: f"plan and apply {m['step']} with p and a on its screen"),
     (re.compile(r"cutover plan (?P<step>[A-Z][\w/]*)"),

@@ -68,12 +68,12 @@ def variable_form(name: str) -> VariableForm:
 
 # What each connector id looks like where it is read off (the Logs tab, the Connect tenant), so an empty field does
 # not suggest a number where a name or a UUID goes.
-ID_HINTS = {
-    "old_instance_id": "e.g. 46408 (the number in the connector's URL)",
-    "new_instance_id": "e.g. 46408 (the number in the connector's URL)",
-    "old_account_id": "e.g. zuora-1a2b3c4d (Logs tab)",
-    "new_account_id": "e.g. zuora-1a2b3c4d (Logs tab)",
-    "new_environment_id": "e.g. 3f2b9c1e-7d4a-… (a UUID, Logs tab)",
+ID_HINTS = {  # short: the field is about 30 columns at 80x24
+    "old_instance_id": "e.g. 46408 (in its URL)",
+    "new_instance_id": "e.g. 46408 (in its URL)",
+    "old_account_id": "e.g. zuora-1a2b3c4d",
+    "new_account_id": "e.g. zuora-1a2b3c4d",
+    "new_environment_id": "e.g. 3f2b9c1e-… (a UUID)",
 }
 
 TEXT_HINTS = {  # what a text variable looks like where it is read off
