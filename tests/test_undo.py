@@ -380,3 +380,34 @@ async def test_the_app_undoes_e1_from_the_step_screen_and_notifies_zuora_refusal
                              f"Undo done: {len(marked)} written"), timeout=60)
         assert _tta(store) == _as_before(before)
         assert screen.query_one("#apply-progress").percentage == 1.0
+
+
+async def test_the_app_asks_for_a_reason_before_undoing_e1_after_h1_and_says_what_the_override_does():
+    import asyncio
+
+    from sim_tenant import migrate
+    from test_tui_runbook import go_to_step
+    from tui_helpers import demo_app, wait_ready, wait_until
+
+    from tui.screens.confirm import ConfirmWrite
+    from tui.screens.reason import ReasonScreen
+
+    app = demo_app(scale=300)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_ready(pilot, timeout=60)
+        await asyncio.to_thread(migrate, app.backend.demo.sim)
+        app.backend.runbook.set_variable("e1_decision", "mark-yes")
+        screen = await go_to_step(pilot, "E1")
+        await pilot.press("p")
+        await wait_until(pilot, lambda: screen.plan is not None, timeout=60)
+        await pilot.press("a")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmWrite))
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.screen is screen and not screen.applying and screen.applied, timeout=60)
+        app.backend.journal.confirm("H1", "first run of the new connector finished")
+        await pilot.press("u")
+        await wait_until(pilot, lambda: isinstance(app.screen, ReasonScreen), timeout=30)
+        said = " ".join(str(app.screen.query_one("#reason-what").render()).split())
+        assert "E1 cannot be undone: the new connector's first run (H1) is recorded" in said
+        assert "nothing was planned or written" not in said  # the dialog goes on to offer the override
+        assert "To undo anyway, say why: the undo is then planned (nothing is written until you apply it)" in said

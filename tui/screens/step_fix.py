@@ -235,7 +235,13 @@ class StepFix(Screen):
             if ok and reason:
                 self.make_undo_plan(reason[-1])
 
-        self.app.push_screen(ReasonScreen(f"Undo {self.step_id} after H1?", exc.message,
+        # core's refusal ends "nothing was planned or written": true of the refusal, but the dialog goes on to offer
+        # the override, so it says what the override does instead
+        why = exc.message.split("; nothing was planned or written")[0]
+        self.app.push_screen(ReasonScreen(f"Undo {self.step_id} after H1?",
+                                          f"{why}.\n\nCheck NetSuite for them first. To undo anyway, say why: "
+                                          "the undo is then planned (nothing is written until you apply it), and "
+                                          "your reason is recorded with your name.",
                                           placeholder="why the undo goes ahead (recorded)", save_label="Plan undo",
                                           fail_title="Undo not planned", save=keep), decided)
 
