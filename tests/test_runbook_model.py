@@ -300,3 +300,15 @@ def test_the_main_screens_detail_fits_its_width_numbers_first(runbook):
     assert rows[0].startswith("IA00000000") and rows[-1] == "… 2 more (Enter opens the step)"
     wide = render.detail_text(runbook.state("C1"), runbook.context(), width=200)
     assert wide.splitlines()[1].split()[-1] == "id"
+
+
+def test_a_passed_check_on_a_step_that_waits_for_a_confirmation_says_so(runbook):
+    from core.runbook import render
+
+    runbook.journal.record_result(CheckResult("B2/V9", Status.PASS, 62, "62 memos to convert"))
+    state = runbook.state("B2/V9")
+    assert state.status is Status.NEEDS_ACTION  # the header's "!": the check passed, the person has not confirmed
+    text = render.check_text(state, runbook.context())
+    assert "Result  ✓ pass · 62" in text and "the step is done once confirmed (cutover confirm B2/V9" in text
+    runbook.confirm("B2/V9", "code given to Support")
+    assert "done once confirmed" not in render.check_text(runbook.state("B2/V9"), runbook.context())

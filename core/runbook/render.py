@@ -56,6 +56,9 @@ def check_text(state: StepState, ctx: QueryContext) -> str:
     found = "–" if r.count is None else f"{r.count:,}"
     said = str(r.status).replace("-", " ")  # "needs action", as the legend says it
     tail = f"\nResult  {r.status.glyph} {said} · {found} · {r.summary} · checked {r.checked_at}"
+    if r.status.done and not state.status.done and state.step.confirm and state.confirmation is None:
+        # the check passed, the step waits for a person's word: the header's "!" says the same
+        tail += f"\n        the step is done once confirmed (cutover confirm {step.id} --note ...)"
     if r.details:
         tail += "\n        " + " · ".join(f"{k}: {v:,}" for k, v in r.details.items())
     if r.error:
