@@ -54,7 +54,7 @@ def cmd_list(args: argparse.Namespace) -> int:
             print("no connector instances recorded yet: `cutover instances add --environment production --role old "
                   "--instance-id ID --account-id ID ...` (the ids are on the connector's Logs tab)")
         else:
-            rows = [[f"#{i.key}", i.environment, i.role, i.kind, i.instance_id or "–", i.account_id or "–",
+            rows = [[f"#{i.key}", i.environment, register.role_words(i), i.kind, i.instance_id or "–", i.account_id or "–",
                      i.environment_id or "–", i.oauth_client_id or "–", i.netsuite_account_id or "–", i.status]
                     for i in instances]
             print(table(["#", "ENV", "ROLE", "KIND", "INSTANCE", "ACCOUNT ID", "ENVIRONMENT ID", "OAUTH CLIENT",

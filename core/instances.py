@@ -97,6 +97,16 @@ class InstanceRegister:
     def provisioning_path(self) -> str | None:
         return self.journal.variables().provisioning_path
 
+    def role_words(self, instance: ConnectorInstance) -> str:
+        """Its role as a person reads it. On the edit-instance path, the old instance that F3a gave the new OAuth
+        client is the live one: "re-pointed", though its role stays "old" (its id is how old_instance_id is
+        found, and nothing is retired at I1)."""
+        if instance.role == "old" and instance.live and instance.oauth_client_id \
+                and self.provisioning_path() == "edit-instance" \
+                and instance.oauth_client_id == self.journal.variables().new_oauth_client_id:
+            return "re-pointed"
+        return instance.role
+
     # ---- writing ----------------------------------------------------------------------------------------------
     def add(self, who: str | None = None, **values: Any) -> ConnectorInstance:
         """Record an instance: environment and role are required; kind permanent, status active and the profile's

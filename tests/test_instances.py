@@ -125,6 +125,19 @@ def test_new_tenant_path_carries_the_old_ids_over(profile, journal):
     assert (register.get("60002").account_id, register.get("60002").environment_id) == ("acc-s", "env-s")
 
 
+def test_the_old_instance_f3a_re_pointed_reads_as_re_pointed_on_the_edit_path(profile, journal):
+    register = InstanceRegister(journal, profile)
+    old = register.add(environment="production", role="old", instance_id="48213", oauth_client_id="client-old")
+    journal.set_variable("provisioning_path", "edit-instance")
+    journal.set_variable("new_oauth_client_id", "client-new")
+    assert register.role_words(register.get("48213")) == "old"  # F3a not done: still the old client
+    register.update("48213", oauth_client_id="client-new")  # F3a: the same instance, the new OAuth client
+    assert register.role_words(register.get("48213")) == "re-pointed"
+    assert register.get("48213").role == old.role == "old"  # the stored role stays: old_instance_id finds it
+    journal.set_variable("provisioning_path", "new-instance")  # on another path it is simply the old one
+    assert register.role_words(register.get("48213")) == "old"
+
+
 def test_netsuite_credentials_stay_when_the_account_is_unchanged(profile, journal):
     register = InstanceRegister(journal, profile)
     register.add(environment="production", role="old", instance_id="48213")

@@ -80,6 +80,7 @@ class InstancesScreen(Screen):
         self.instances: dict[str, ConnectorInstance] = {}
         self.notes: dict[str, str] = {}
         self.warnings: list[str] = []
+        self.roles: dict[str, str] = {}  # the role as read: "re-pointed" for the old instance F3a re-pointed
 
     def compose(self) -> ComposeResult:
         yield TopBar(id="topbar")
@@ -111,6 +112,7 @@ class InstancesScreen(Screen):
             instances = register.list()
             notes = {i.key: register.netsuite_note(i) for i in instances if i.role == "new"}
             warnings = register.warnings()
+            self.roles = {str(i.key): register.role_words(i) for i in instances}  # read here, off the event loop
         except Exception as exc:
             notify_failure(self.app, exc, "Register not read")
             return
@@ -135,7 +137,7 @@ class InstancesScreen(Screen):
         row = table.cursor_row
         table.clear()  # a small register, redrawn after a person's change; the cursor is put back below
         for i in instances:
-            table.add_row(f"#{i.key}", i.environment, i.role, i.status, _shown(i.instance_id), _shown(i.account_id),
+            table.add_row(f"#{i.key}", i.environment, self.roles.get(str(i.key), i.role), i.status, _shown(i.instance_id), _shown(i.account_id),
                           _shown(i.oauth_client_id), key=str(i.key))
         if select is not None and str(select) in self.instances:
             row = table.get_row_index(str(select))
