@@ -51,3 +51,20 @@ async def test_c6_checked_before_freeze_ts_is_checked_again_when_its_screen_open
         await wait_until(pilot, lambda: backend.runbook.state("C6").result.checked_at > first.checked_at, timeout=30)
         await wait_until(pilot, lambda: "not recorded" not in _head(screen) and "checking" not in _head(screen))
         assert "freeze_ts is not recorded" not in str(screen.query_one("#step-check", Static).render())
+
+
+async def test_a_pass_or_fail_is_not_checked_again_on_open_it_is_the_tenants_data():
+    """Opening a screen never costs a Data Query job for nothing: only a result that asked a person for something
+    is checked again; a fail found in the tenant's data waits for `r`."""
+    app = demo_app(scale=200)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_ready(pilot)
+        backend = app.backend
+        first = await backend.check("C1")
+        assert first.status.value in ("pass", "fail"), first.summary
+        time.sleep(1.05)
+        backend.journal.set_variable("freeze_ts", utc_now())  # a record after the result
+        app.push_screen(StepScreen("C1"))
+        await wait_until(pilot, lambda: isinstance(app.screen, StepScreen) and app.screen.is_mounted)
+        await pilot.pause(1.0)  # long enough for a re-check to have started and landed
+        assert backend.runbook.state("C1").result.checked_at == first.checked_at

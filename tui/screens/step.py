@@ -18,7 +18,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Footer, Input, Label, ProgressBar, Static, TextArea
 
 from core.journal import OperatorMissing
-from core.runbook.model import PlanSummary, StepState
+from core.runbook.model import PlanSummary, Status, StepState
 from tui.messages import StepUpdated
 from tui.screens.operator import with_operator
 from tui.screens.step_fix import StepFix
@@ -40,8 +40,8 @@ class StepScreen(StepFix, StepRecords):
         "`cutover set`; Enter saves one (and re-checks the step), Esc puts the stored value back. Esc in any "
         "field returns to the step's keys; Esc again goes back.\n"
         "- **Check**: the exact query the tool runs on Zuora or NetSuite, and what it found. A result taken before "
-        "something was last recorded (a variable, a confirmation, a ticket, a waiver, an apply) is checked again "
-        "when the screen opens; `r` checks again at any time.\n"
+        "something was last recorded (a variable, a confirmation, a ticket, a waiver, an apply) that still asked for "
+        "action is checked again when the screen opens; `r` checks again at any time.\n"
         "- AUTO steps: `p` plans the fix (a dry run listing every record with its current and new value), "
         "`a` applies it after a confirmation, with a progress bar; Esc cancels safely (what is confirmed stays "
         "confirmed); the step is re-checked at the end. `e` exports the plan to your downloads folder.\n"
@@ -165,10 +165,13 @@ class StepScreen(StepFix, StepRecords):
 
     @work(group="step-stale", exclusive=True, exit_on_error=False)
     async def recheck_if_out_of_date(self) -> None:
-        """A result taken before a person last recorded something (the freeze_ts C6 waits for, I1's confirmation
-        that I2 reads) is checked again at once rather than shown as if it were current."""
+        """A result that was waiting for a person (needs action: the freeze_ts C6 waits for, I1's confirmation that
+        I2 reads) and is older than their last record is checked again at once rather than shown as if it were
+        current. A pass or a fail is the tenant's data, not a person's record: `r` checks those again, so opening
+        a screen never costs a Data Query job for nothing."""
         state = self.shown
-        if state is None or state.step.check is None or state.result is None or not self.app.backend.ready:
+        if state is None or state.step.check is None or state.result is None or not self.app.backend.ready \
+                or state.result.status is not Status.NEEDS_ACTION:
             return
         if await asyncio.to_thread(self.app.backend.journal.recorded_since, state.result.checked_at):
             self.recheck()
