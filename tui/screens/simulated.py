@@ -234,8 +234,9 @@ class SimulatedScreen(Screen):
                     with_operator(self, lambda: self.start(key))
 
             self.app.push_screen(ConfirmWrite(
-                f"Play {self.actions[key].label} again?",
-                f"It was played already ({self.outcomes[key].plain}). Playing it again acts on the simulated "
+                f"Play {key} again?",  # the title is one line at 80 columns: the action's words go below
+                f"{self.actions[key].label}\n\nIt was played already ({self.outcomes[key].plain}). Playing it "
+                "again acts on the simulated "
                 "tenant a second time.", confirm_label="Play again", cancelled=None), decided)
             return
         self.ask_if_blocked(key)
@@ -253,8 +254,8 @@ class SimulatedScreen(Screen):
 
             n = len(gates)
             self.app.push_screen(ConfirmWrite(
-                f"Play {self.actions[key].label} out of order?",
-                f"{step.id} is blocked until {', '.join(gates)} {'is' if n == 1 else 'are'} done. Support or a "
+                f"Play {key} out of order?",
+                f"{self.actions[key].label}\n\n{step.id} is blocked until {', '.join(gates)} {'is' if n == 1 else 'are'} done. Support or a "
                 f"person would wait for {'it' if n == 1 else 'them'}; playing it now acts on the simulated tenant "
                 "as if they had not, and the checks will show what that costs.", confirm_label="Play anyway",
                 cancelled="Not played"), anyway)
