@@ -194,6 +194,13 @@ class Journal(PlanBook):
             "SELECT name, value, set_at, set_by FROM variable_history WHERE name = ? ORDER BY id", (name,))]
 
     # ---- check results ----------------------------------------------------------------------------------------
+    def variables_set_since(self, when: str) -> bool:
+        """Whether a run variable was set after `when` (a check's time): a check reads them (C6 freeze_ts, B3 the
+        target date), so a result from before may have been counted against an old value."""
+        row = self._rows("SELECT max(set_at) AS t FROM variable_history")
+        latest = row[0]["t"] if row else None
+        return bool(latest) and latest > when
+
     def recorded_since(self, when: str) -> bool:
         """Whether a person recorded anything after `when` (a check's time): a variable, a confirmation, a ticket,
         a waiver, their withdrawal, or the end of an apply. A result taken before that may read a world the

@@ -29,7 +29,7 @@ def test_the_journal_says_whether_a_person_recorded_anything_since_a_time(tmp_pa
         now = utc_now()
         time.sleep(1.05)
         journal.withdraw_confirmation("B4")  # taking a record back is a change too
-        assert journal.recorded_since(now)
+        assert journal.recorded_since(now) and not journal.variables_set_since(now)  # but no variable changed
 
 
 def _head(screen) -> str:
@@ -53,18 +53,25 @@ async def test_c6_checked_before_freeze_ts_is_checked_again_when_its_screen_open
         assert "freeze_ts is not recorded" not in str(screen.query_one("#step-check", Static).render())
 
 
-async def test_a_pass_or_fail_is_not_checked_again_on_open_it_is_the_tenants_data():
-    """Opening a screen never costs a Data Query job for nothing: only a result that asked a person for something
-    is checked again; a fail found in the tenant's data waits for `r`."""
+async def test_a_fail_is_checked_again_after_a_variable_changes_but_not_after_a_confirmation():
+    """A fail is the tenant's data: a confirmation elsewhere leaves it alone (opening a screen never costs a Data
+    Query job for nothing), but a run variable it may be counted against (C6's freeze_ts) re-checks it."""
     app = demo_app(scale=200)
     async with app.run_test(size=(120, 36)) as pilot:
         await wait_ready(pilot)
         backend = app.backend
-        first = await backend.check("C1")
-        assert first.status.value in ("pass", "fail"), first.summary
+        backend.journal.set_variable("freeze_ts", "2020-01-01T00:00:00Z")  # long ago: C6 finds what was made since
+        first = await backend.check("C6")
+        assert first.status.value == "fail", first.summary
         time.sleep(1.05)
-        backend.journal.set_variable("freeze_ts", utc_now())  # a record after the result
-        app.push_screen(StepScreen("C1"))
+        backend.journal.confirm("B4", "period open")  # a record, but not one C6 reads
+        app.push_screen(StepScreen("C6"))
         await wait_until(pilot, lambda: isinstance(app.screen, StepScreen) and app.screen.is_mounted)
         await pilot.pause(1.0)  # long enough for a re-check to have started and landed
-        assert backend.runbook.state("C1").result.checked_at == first.checked_at
+        assert backend.runbook.state("C6").result.checked_at == first.checked_at
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, StepScreen))
+        backend.journal.set_variable("freeze_ts", utc_now())  # the freeze C6 counts from moves
+        app.push_screen(StepScreen("C6"))
+        await wait_until(pilot, lambda: backend.runbook.state("C6").result.checked_at > first.checked_at, timeout=30)
+        assert backend.runbook.state("C6").result.status.value == "pass"

@@ -165,15 +165,17 @@ class StepScreen(StepFix, StepRecords):
 
     @work(group="step-stale", exclusive=True, exit_on_error=False)
     async def recheck_if_out_of_date(self) -> None:
-        """A result that was waiting for a person (needs action: the freeze_ts C6 waits for, I1's confirmation that
-        I2 reads) and is older than their last record is checked again at once rather than shown as if it were
-        current. A pass or a fail is the tenant's data, not a person's record: `r` checks those again, so opening
-        a screen never costs a Data Query job for nothing."""
+        """A result older than what it was counted against is checked again at once rather than shown as if it
+        were current: any result once a run variable changed (C6 against a new freeze_ts, B3 a new target date),
+        and a result that was waiting for a person (needs action: I1's confirmation that I2 reads) once they
+        recorded anything. Other records leave a pass or a fail alone: that is the tenant's data, which `r` reads
+        again, so opening a screen never costs a Data Query job for nothing."""
         state = self.shown
-        if state is None or state.step.check is None or state.result is None or not self.app.backend.ready \
-                or state.result.status is not Status.NEEDS_ACTION:
+        if state is None or state.step.check is None or state.result is None or not self.app.backend.ready:
             return
-        if await asyncio.to_thread(self.app.backend.journal.recorded_since, state.result.checked_at):
+        journal, when = self.app.backend.journal, state.result.checked_at
+        waiting = state.result.status is Status.NEEDS_ACTION
+        if await asyncio.to_thread(journal.recorded_since if waiting else journal.variables_set_since, when):
             self.recheck()
 
     def refresh_all(self) -> None:
