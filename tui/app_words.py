@@ -8,15 +8,16 @@ from __future__ import annotations
 import re
 
 _QUOTED = r"(?:'[^']*'|\"[^\"]*\"|[^\s,;)]*[^\s,;).])"  # a sentence's full stop is not the value's
+PLACEHOLDER = re.compile(r"^'?[A-Z][A-Z_:\- ]*'?$")  # VALUE, ID, YYYY-MM-DD, 'YYYY-MM-DD HH:MM': not a value
 _NAME = r"(?P<name>VAR|NAME|[a-z0-9]+(?:[_.]\w+)+)"  # run variables have an underscore: "cutover set to …" is prose
 _FORMS = (
     # cutover set NAME a|b|c: a choice
     (re.compile(rf"cutover set {_NAME} (?:[\w-]+(?:\|[\w-]+)+)"),
      lambda m: f"choose {m['name']} in its field or with v"),
     # cutover set NAME VALUE / ID / 'YYYY-MM-DD HH:MM' / anything typed
-    (re.compile(rf"cutover set {_NAME} {_QUOTED}"),
-     lambda m: "set it in its field or with v" if m["name"] in ("VAR", "NAME")
-     else f"set {m['name']} in its field or with v"),
+    (re.compile(rf"cutover set {_NAME} (?P<value>{_QUOTED})"),
+     lambda m: "recorded on their steps' screens, or with v" if m["name"] in ("VAR", "NAME")
+     else f"set {m['name']} in its field or with v" + ("" if PLACEHOLDER.match(m["value"]) else f", to {m['value']}")),
     (re.compile(r"cutover confirm (?P<step>[\w/]+) --note (?:\.\.\.|…|N)"),
      lambda m: f"confirm {m['step']} with n on its screen"),
     (re.compile(r"cutover ticket (?P<step>[\w/]+) --number N"),

@@ -15,12 +15,12 @@ from textual.widgets import Button, ProgressBar, Static
 from core.errors import CutoverError
 from core.runbook.model import ApplyProgress, PlanSummary
 from core.words import plural
-from tui.app_words import app_words
 from tui.backend import plan_file_name
 from tui.messages import ApplyFinished, ApplyProgressed, PlanReady
 from tui.screens.confirm import ConfirmWrite
 from tui.screens.operator import with_operator
 from tui.screens.reason import ReasonScreen
+from tui.widgets.step_panels import set_above
 
 
 class StepFix(Screen):
@@ -84,7 +84,8 @@ class StepFix(Screen):
                                 "changed since the apply") + ": see the export), " if outcome.skipped else "")
                           + f"{plural(outcome.write_calls, 'write call')} in {message.took_s:,.1f} s"
                           f"; {plan.remaining:,} of {plan.total:,} still to write."
-                          + (f" Re-check: {app_words(outcome.recheck.summary)}" if outcome.recheck else ""))
+                          + (f" Re-check: {set_above(outcome.recheck.summary, [], self.step_id)}"
+                             if outcome.recheck else ""))
             self.query_one("#apply-progress", ProgressBar).update(total=max(plan.total, 1),
                                                                  progress=plan.total - plan.remaining)
             self.notify(f"{self.step_id} {what.lower()} {verb}",

@@ -15,7 +15,6 @@ from core.errors import CutoverError
 from core.runbook.engine import ConfirmationExists, StepBlocked, TicketExists
 from core.runbook.model import StepState
 from core.runbook.tickets import TicketIncomplete
-from tui.app_words import app_words
 from tui.person_records import ticket_file_name
 from tui.screens.confirm import ConfirmWrite
 from tui.screens.operator import with_operator
@@ -203,7 +202,8 @@ class StepRecords(Screen):
     def ask_waiver(self, state: StepState) -> None:
         step_id = state.step.id
         gated = self.app.backend.gated_steps(step_id)
-        what = (f"{GLYPHS[str(state.status)]} {step_id} {str(state.status).replace('-', ' ')}: {app_words(state.summary)}\n\n"
+        found = set_above(state.summary, self.app.backend.needed_variables(state), step_id)  # said as this screen
+        what = (f"{GLYPHS[str(state.status)]} {step_id} {str(state.status).replace('-', ' ')}: {found}\n\n"
                 f"Waiving accepts this on purpose: {step_id} shows ≈ waived"
                 + (f", counts as done for {', '.join(gated)}" if gated else "")
                 + f", and the sign-off report lists it under {self.app.backend.operator_label}.")

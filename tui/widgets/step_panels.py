@@ -13,7 +13,11 @@ from tui.app_words import app_words
 from tui.widgets.status import GLYPHS, STYLES
 
 
-_SET_HINT = re.compile(r"(?P<repair>repair it: )?cutover set (?P<name>[a-z0-9]+(?:[_.]\w+)+) (?:'[^']*'|[^\s,;)]*[^\s,;).])")
+_SET_HINT = re.compile(r"(?P<repair>repair it: )?cutover set (?P<name>[a-z0-9]+(?:[_.]\w+)+) "
+                       r"(?P<value>'[^']*'|[^\s,;)]*[^\s,;).])")
+# What a value looks like when it is a placeholder (VALUE, ID, YYYY-MM-DD, 'YYYY-MM-DD HH:MM', N): said as "set X";
+# a concrete one (sync, mark-yes) is kept: "set X above to sync".
+PLACEHOLDER = re.compile(r"^'?[A-Z][A-Z_:\- ]*'?$")
 
 
 # The command-line forms core's texts use for what a step screen does itself, with the screen's own words.
@@ -32,7 +36,9 @@ def set_above(text: str, editable: list[str], step_id: str | None = None) -> str
     def local(m: re.Match) -> str:
         if m["name"] not in editable:
             return m[0]
-        return "repair it in its field above" if m["repair"] else f"set {m['name']} above"
+        if m["repair"]:
+            return "repair it in its field above"
+        return f"set {m['name']} above" + ("" if PLACEHOLDER.match(m["value"]) else f" to {m['value']}")
 
     def choice(m: re.Match) -> str:
         return f"choose {m['name']} above" if m["name"] in editable else m[0]

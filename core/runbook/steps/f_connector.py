@@ -133,7 +133,8 @@ STEPS = (
         doc_url=src.IH_OAUTH, needs=("new_oauth_client_id",),
         instructions=("Zuora: Profile menu > Administration > Manage Users > create an API-only user.",
                       "Open the user and create an OAuth client; copy the client id and the secret (shown once).",
-                      "cutover set new_oauth_client_id ID, then test it with the secret: in the app, Instances (i) > "
+                      "Record the client id: cutover set new_oauth_client_id ID. Then test it with the secret: in the "
+                      "app, Instances (i) > "
                       "t Test new OAuth client; on the command line, cutover check F1 --oauth-secret."),
         check=Check(ok="The new OAuth client gets a token", probe=oauth_token),
         stand_in=StandIn("the consultant creates the OAuth client", act=_new_oauth_client, after=checked("F1")),
@@ -210,7 +211,7 @@ STEPS = (
         doc_url=src.NSC_ADVANCED, confirm=True,
         instructions=("Zuora Invoices / Payments / Payment Refunds cutover: keep {old_cutover_dates.invoice} / "
                       "{old_cutover_dates.payment} / {old_cutover_dates.refund}; never later than {freeze_ts}.",
-                      "Zuora Debit/Credit Memos cutover: empty or the IS date {is_enabled_ts}; record it with "
+                      "Zuora Debit/Credit Memos cutover: empty or the IS date {is_enabled_ts}; record it: "
                       "cutover set new_memo_cutover YYYY-MM-DD.",
                       "NetSuite Payments cutover: no later than {freeze_ts} (old: {old_cutover_dates.ns_payment}).",
                       "Turn on NetSuite Payment Sync and Refund Sync if the old instance had them.",
