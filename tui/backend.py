@@ -196,11 +196,15 @@ class Backend(PersonRecords):
 
     @property
     def invoice_settlement(self) -> bool | None:
-        if self.current_sampler is not None and self.current_sampler.invoice_settlement is not None:
-            return self.current_sampler.invoice_settlement
-        if self.runbook is None:
-            return None
-        return self.runbook.invoice_settlement_known
+        """The newest answer Zuora gave, to the monitor's sampler or to the runbook (D1's check turns IS on while
+        a sampler opened earlier still holds "off")."""
+        answers = []
+        if self.current_sampler is not None:
+            answers.append((self.current_sampler.invoice_settlement_at, self.current_sampler.invoice_settlement))
+        if self.runbook is not None:
+            answers.append((self.runbook.invoice_settlement_at, self.runbook.invoice_settlement_known))
+        known = [a for a in answers if a[1] is not None]
+        return max(known, key=lambda a: a[0])[1] if known else None
 
     @property
     def connector_label(self) -> str:

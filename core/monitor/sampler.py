@@ -47,6 +47,7 @@ class Sampler:
         self.rates = rates or RateTracker()
         self.clock = clock
         self._invoice_settlement = invoice_settlement
+        self.invoice_settlement_at = time.monotonic() if invoice_settlement is not None else 0.0
         self.samples_taken = 0
         # Per row: (finished count, the first sample's time with that count), so a stall can say since when.
         self._still: dict[str, tuple[int, datetime]] = {}
@@ -67,6 +68,7 @@ class Sampler:
         started, calls_before = time.perf_counter(), self._calls()
         if self._invoice_settlement is None or (self.samples_taken and self.samples_taken % self.recheck_every == 0):
             self._invoice_settlement = await self.zuora.invoice_settlement_enabled()
+            self.invoice_settlement_at = time.monotonic()  # the newest answer wins, the runbook's or this
         is_on = bool(self._invoice_settlement)
         try:
             async with asyncio.TaskGroup() as tg:  # both systems at once; one failing cancels the other

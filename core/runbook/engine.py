@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -118,6 +119,7 @@ class Runbook:
         self.secrets = dict(secrets or {})
         self.register = register  # core.instances.InstanceRegister: where connector ids live
         self._invoice_settlement: bool | None = None
+        self.invoice_settlement_at = 0.0  # time.monotonic() of the last answer from Zuora: the newest one wins
 
     # ---- context ----------------------------------------------------------------------------------------------
     def context(self, results: Mapping[str, CheckResult] | None = None) -> QueryContext:
@@ -136,6 +138,7 @@ class Runbook:
         if fresh or self._invoice_settlement is None:
             # Invoice Settlement Harmonization has the memos but is not IS yet: the pre-IS checks still apply.
             self._invoice_settlement = await settlement_state(self.clients) == "on"
+            self.invoice_settlement_at = time.monotonic()
         return self._invoice_settlement
 
     # ---- checks -----------------------------------------------------------------------------------------------
@@ -182,6 +185,8 @@ class Runbook:
         ctx = self.context(results)
         result = await self._evaluate(step, ctx)
         if ctx.invoice_settlement is not None:  # A1 and D1 probe it themselves
+            if ctx.invoice_settlement != self._invoice_settlement:
+                self.invoice_settlement_at = time.monotonic()
             self._invoice_settlement = ctx.invoice_settlement
         if result is None:  # not applicable in this IS state: the earlier result stands
             return ctx.results[step.id]
