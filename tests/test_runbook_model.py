@@ -227,6 +227,16 @@ def test_a_ticket_says_what_was_waived_and_by_whom_instead_of_vouching_for_it(ru
                        "the day)"), b3
     assert "in place" not in body and "((" not in body  # no claim over a quoted result, no summary in a summary
     assert "IIAs and negative invoices since then (C6): ok (checked " in body  # a pass is quoted as it is
+    # Every waived gate is said to Support before the closing line, not only the ones the template quotes.
+    runbook.journal.record_result(CheckResult("C1", Status.NEEDS_ACTION, 1, "1 IIA not yet in NetSuite"))
+    runbook.waive("C1", "the IIA is before the cutover date on purpose")
+    body = runbook.ticket("D1").body
+    head, _, tail = body.partition("We go ahead with these accepted on purpose:")
+    assert tail and tail.rstrip().endswith("Thank you.")
+    assert "- B3 (One-time migration charge per currency): 6 currencies without a valid migration charge" in tail
+    assert "- C1 (All invoice item adjustments synced): 1 IIA not yet in NetSuite (checked " in tail
+    assert "the IIA is before the cutover date on purpose)" in tail
+    assert "- C2 " not in tail  # passed, not waived
 
 
 def _pass_migration_gates(runbook):

@@ -22,6 +22,7 @@ from typing import Any
 
 from core.errors import ConfigError
 from core.runbook.model import CheckResult, Status, Step, Waiver
+from core.runbook.phases import find_step
 from core.runbook.variables import RunVariables, format_value
 from core.words import plural
 
@@ -218,7 +219,26 @@ def draft_ticket(step: Step, variables: RunVariables, results: Mapping[str, Chec
                 continue  # an optional fact nobody recorded: the sentence goes, not a placeholder
         return "\n".join(out)
 
-    return DraftTicket(step.id, lines(step.ticket.subject), lines(step.ticket.body))
+    return DraftTicket(step.id, lines(step.ticket.subject), _with_waived_gates(lines(step.ticket.body), step,
+                                                                               results, waivers or {}))
+
+
+def _with_waived_gates(body: str, step: Step, results: Mapping[str, CheckResult], waivers: Mapping[str, Waiver]
+                       ) -> str:
+    """What the request goes ahead despite, said to Support before the closing line: every gate of the step that a
+    person waived, what its check found, and who accepted it and why."""
+    waived = [gate for gate in step.gates if gate in waivers]
+    if not waived:
+        return body
+    said = ["We go ahead with these accepted on purpose:"]
+    for gate in waived:
+        found = quoted(results[gate], waivers[gate]) if gate in results else \
+            f"not checked; accepted on purpose by {waivers[gate].who}: {waivers[gate].reason}"
+        said.append(f"- {gate} ({find_step(gate).title}): {found}")
+    text, closing, after = body.rpartition("\nThank you.")
+    if not closing:
+        return body + "\n\n" + "\n".join(said)
+    return text + "\n" + "\n".join(said) + "\n" + closing + after
 
 
 def instructions(step: Step, variables: RunVariables, profile: str) -> list[str]:
