@@ -39,7 +39,7 @@ def test_no_instruction_of_any_step_names_a_command_a_screen_does(path):
     ("or waive them with a reason (cutover waive STEP --reason ...)",
      "or waive them with a reason (waive it with w on its step's screen)"),
     ("Needs: old_instance_id, old_account_id (cutover set VAR VALUE)",
-     "Needs: old_instance_id, old_account_id (recorded on their steps' screens, or with v)"),
+     "Needs: old_instance_id, old_account_id (set on the step's screen, or with v)"),
     ("Decide: cutover set e1_decision sync (the new connector sends them) or mark-yes",
      "Decide: set e1_decision in its field or with v, to sync (the new connector sends them) or mark-yes"),
     ("Debit/Credit Memos cutover set to 2026-12-01 and recorded",  # prose, not a command

@@ -16,7 +16,7 @@ _FORMS = (
      lambda m: f"choose {m['name']} in its field or with v"),
     # cutover set NAME VALUE / ID / 'YYYY-MM-DD HH:MM' / anything typed
     (re.compile(rf"cutover set {_NAME} (?P<value>{_QUOTED})"),
-     lambda m: "recorded on their steps' screens, or with v" if m["name"] in ("VAR", "NAME")
+     lambda m: "set on the step's screen, or with v" if m["name"] in ("VAR", "NAME")
      else f"set {m['name']} in its field or with v" + ("" if PLACEHOLDER.match(m["value"]) else f", to {m['value']}")),
     (re.compile(r"cutover confirm (?P<step>[\w/]+) --note (?:\.\.\.|…|N)"),
      lambda m: f"confirm {m['step']} with n on its screen"),
