@@ -324,6 +324,21 @@ def test_the_command_line_shows_the_undo_plan_and_refuses_what_it_cannot_do(caps
 
 
 # ---- the app ----------------------------------------------------------------------------------------------------------
+async def plan_and_apply(pilot, screen) -> None:
+    """On a fix's step screen: p plans, a asks, Enter applies; back on the screen once it is applied."""
+    from tui_helpers import wait_until
+
+    from tui.screens.confirm import ConfirmWrite
+
+    app = pilot.app
+    await pilot.press("p")
+    await wait_until(pilot, lambda: screen.plan is not None, timeout=60)
+    await pilot.press("a")
+    await wait_until(pilot, lambda: isinstance(app.screen, ConfirmWrite))
+    await pilot.press("enter")
+    await wait_until(pilot, lambda: app.screen is screen and not screen.applying and screen.applied, timeout=60)
+
+
 async def test_the_app_undoes_e1_from_the_step_screen_and_notifies_zuora_refusals():
     """On the demo: apply E1, then Undo (the palette entry, then the footer's u): the undo plan in the same
     confirmation as apply, the progress bar, every memo back; without the permission each refusal is notified."""
@@ -346,12 +361,7 @@ async def test_the_app_undoes_e1_from_the_step_screen_and_notifies_zuora_refusal
         app.backend.runbook.set_variable("e1_decision", "mark-yes")
         screen = await go_to_step(pilot, "E1")
         assert not screen.check_action("undo", ())  # nothing applied yet: no Undo in the footer
-        await pilot.press("p")
-        await wait_until(pilot, lambda: screen.plan is not None, timeout=60)
-        await pilot.press("a")
-        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmWrite))
-        await pilot.press("enter")
-        await wait_until(pilot, lambda: app.screen is screen and not screen.applying and screen.applied, timeout=60)
+        await plan_and_apply(pilot, screen)
         marked = {m for m, v in _tta(store).items() if v != before[m]}
         assert marked and screen.check_action("undo", ())
         assert "**Undo** (`u`" in help_markdown(screen)
@@ -389,7 +399,6 @@ async def test_the_app_asks_for_a_reason_before_undoing_e1_after_h1_and_says_wha
     from test_tui_runbook import go_to_step
     from tui_helpers import demo_app, wait_ready, wait_until
 
-    from tui.screens.confirm import ConfirmWrite
     from tui.screens.reason import ReasonScreen
 
     app = demo_app(scale=300)
@@ -398,12 +407,7 @@ async def test_the_app_asks_for_a_reason_before_undoing_e1_after_h1_and_says_wha
         await asyncio.to_thread(migrate, app.backend.demo.sim)
         app.backend.runbook.set_variable("e1_decision", "mark-yes")
         screen = await go_to_step(pilot, "E1")
-        await pilot.press("p")
-        await wait_until(pilot, lambda: screen.plan is not None, timeout=60)
-        await pilot.press("a")
-        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmWrite))
-        await pilot.press("enter")
-        await wait_until(pilot, lambda: app.screen is screen and not screen.applying and screen.applied, timeout=60)
+        await plan_and_apply(pilot, screen)
         app.backend.journal.confirm("H1", "first run of the new connector finished")
         await pilot.press("u")
         await wait_until(pilot, lambda: isinstance(app.screen, ReasonScreen), timeout=30)
