@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-_QUOTED = r"(?:'[^']*'|\"[^\"]*\"|[^\s,;)]*[^\s,;).])"  # a sentence's full stop is not the value's
+VALUE = r"(?:'[^']*'|\"[^\"]*\"|[^\s,;)]*[^\s,;).])"  # a typed value; a sentence's full stop is not the value's
 PLACEHOLDER = re.compile(r"^'?[A-Z][A-Z_:\- ]*'?$")  # VALUE, ID, YYYY-MM-DD, 'YYYY-MM-DD HH:MM': not a value
 _NAME = r"(?P<name>VAR|NAME|[a-z0-9]+(?:[_.]\w+)+)"  # run variables have an underscore: "cutover set to …" is prose
 _FORMS = (
@@ -15,7 +15,7 @@ _FORMS = (
     (re.compile(rf"cutover set {_NAME} (?:[\w-]+(?:\|[\w-]+)+)"),
      lambda m: f"choose {m['name']} in its field or with v"),
     # cutover set NAME VALUE / ID / 'YYYY-MM-DD HH:MM' / anything typed
-    (re.compile(rf"cutover set {_NAME} (?P<value>{_QUOTED})"),
+    (re.compile(rf"cutover set {_NAME} (?P<value>{VALUE})"),
      lambda m: "set on the step's screen, or with v" if m["name"] in ("VAR", "NAME")
      else f"set {m['name']} in its field or with v" + ("" if PLACEHOLDER.match(m["value"]) else f", to {m['value']}")),
     (re.compile(r"cutover confirm (?P<step>[\w/]+) --note (?:\.\.\.|…|N)"),

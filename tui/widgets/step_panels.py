@@ -9,15 +9,12 @@ import textwrap
 from rich.text import Text
 
 from core.runbook.model import Status, StepState
-from tui.app_words import app_words
+from tui.app_words import PLACEHOLDER, VALUE, app_words
 from tui.widgets.status import GLYPHS, STYLES
 
 
-_SET_HINT = re.compile(r"(?P<repair>repair it: )?cutover set (?P<name>[a-z0-9]+(?:[_.]\w+)+) "
-                       r"(?P<value>'[^']*'|[^\s,;)]*[^\s,;).])")
-# What a value looks like when it is a placeholder (VALUE, ID, YYYY-MM-DD, 'YYYY-MM-DD HH:MM', N): said as "set X";
-# a concrete one (sync, mark-yes) is kept: "set X above to sync".
-PLACEHOLDER = re.compile(r"^'?[A-Z][A-Z_:\- ]*'?$")
+# A placeholder value (VALUE, YYYY-MM-DD) is said as "set X above"; a concrete one is kept: "set X above to sync".
+_SET_HINT = re.compile(rf"(?P<repair>repair it: )?cutover set (?P<name>[a-z0-9]+(?:[_.]\w+)+) (?P<value>{VALUE})")
 
 
 # The command-line forms core's texts use for what a step screen does itself, with the screen's own words.
